@@ -1,0 +1,37 @@
+# Quick start: `make demo` runs the demo, `make test` runs the tests. Both set themselves up.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+PYTHON ?= python3
+TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: demo test test-sqlite test-postgres test-card setup clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/moulin-hubspot demo
+
+test: test-sqlite test-postgres test-card
+
+test-sqlite: $(STAMP)
+	$(PY) -m pytest -q -n 2
+
+# Tests marked `db` again, on a throw-away PostgreSQL database.
+test-postgres: $(STAMP)
+	TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest -q -m db
+
+test-card:
+	@if [ -f crm_cards/src/app/cards/package.json ]; then \
+	  cd crm_cards/src/app/cards && npm ci --no-audit --no-fund --silent && npm test --silent; \
+	fi
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3*

@@ -1,0 +1,39 @@
+"""Moulin x HubSpot: a HubSpot public app syncing the Moulin back office into HubSpot."""
+from __future__ import annotations
+
+from typing import Mapping
+
+from flask import Flask
+
+from .config import Config
+from .crypto import SecretCipher
+from .db import Database
+from .jobs import JobQueue, make_huey
+from .logs import configure_logging
+
+
+def create_app(config: Config | Mapping[str, str] | None = None) -> Flask:
+    """Build the app. `config` is a Config, a mapping read like the environment, or None for os.environ."""
+    if not isinstance(config, Config):
+        config = Config.from_env(config)
+    configure_logging()
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        TESTING=config.testing,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.app_base_url.startswith("https://"),
+    )
+    app.extensions["moulin.config"] = config
+    app.extensions["moulin.db"] = Database(config.database_url)
+    app.extensions["moulin.cipher"] = SecretCipher(config.token_encryption_keys)
+    app.extensions["moulin.jobs"] = JobQueue(app, make_huey(config))
+
+    from .web import register_blueprints
+    from .jobs.registry import register_tasks
+
+    register_blueprints(app)
+    register_tasks(app.extensions["moulin.jobs"])
+    return app

@@ -1,0 +1,30 @@
+"""The `moulin-hubspot` command. Each area adds its sub-commands in a module of its own."""
+from __future__ import annotations
+
+import click
+
+from .. import config as config_module
+
+
+@click.group()
+def main() -> None:
+    """Moulin x HubSpot: sync the Moulin back office into HubSpot."""
+
+
+@main.group()
+def sandbox() -> None:
+    """Local stand-ins for HubSpot and a Moulin store."""
+
+
+def load_app():
+    """Build the app from the environment, turning a settings error into a clear CLI error."""
+    from .. import create_app
+
+    try:
+        return create_app()
+    except config_module.ConfigError as error:
+        raise click.ClickException(f"configuration: {error}") from None
+
+
+from . import worker as _worker  # noqa: E402,F401  (registers its commands on `main`)
+from . import db as _db  # noqa: E402,F401

@@ -1,0 +1,141 @@
+"""Settings, read once from the environment into one immutable object.
+
+`Config.from_env(environ)` is the only place that reads settings; everything
+else receives the `Config`. A missing or malformed required setting raises
+`ConfigError` naming it, so start-up stops with a message a person can act on.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+# Scopes the app asks for at install. Required ones block the install if the
+# user does not grant them; optional ones are asked in `optional_scope`.
+REQUIRED_SCOPES = (
+    "oauth",
+    "crm.objects.contacts.read",
+    "crm.objects.contacts.write",
+    "crm.objects.companies.read",
+    "crm.objects.companies.write",
+    "crm.objects.deals.read",
+    "crm.objects.deals.write",
+    "crm.objects.line_items.read",
+    "crm.objects.line_items.write",
+    "crm.objects.products.read",
+    "crm.objects.products.write",
+    "crm.schemas.contacts.write",
+    "crm.schemas.companies.write",
+    "crm.schemas.deals.read",
+    "crm.schemas.deals.write",
+)
+OPTIONAL_SCOPES: tuple[str, ...] = ()
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = (env.get(name) or "").strip()
+    if not value:
+        raise ConfigError(f"{name} is required but not set")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, default: str | None = None) -> str:
+    value = (env.get(name) or "").strip() or default
+    if value is None:
+        raise ConfigError(f"{name} is required but not set")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    value = (env.get("DATABASE_URL") or "").strip()
+    if not value:
+        return f"sqlite:///{INSTANCE_DIR / 'moulin-hubspot.sqlite3'}"
+    # Heroku still hands out postgres:// URLs, which SQLAlchemy 2 refuses.
+    if value.startswith("postgres://"):
+        value = "postgresql+psycopg://" + value[len("postgres://"):]
+    elif value.startswith("postgresql://"):
+        value = "postgresql+psycopg://" + value[len("postgresql://"):]
+    if not value.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise ConfigError(f"DATABASE_URL must be a sqlite:// or postgres:// URL, got scheme {value.split(':')[0]!r}")
+    return value
+
+
+def _encryption_keys(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = _required(env, "TOKEN_ENCRYPTION_KEYS")
+    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ConfigError(
+                f"TOKEN_ENCRYPTION_KEYS: key #{position} is not a Fernet key "
+                "(32 url-safe base64-encoded bytes; make one with "
+                "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)"
+            ) from None
+    return keys
+
+
+def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Config:
+    secret_key: str
+    hubspot_client_id: str
+    hubspot_client_secret: str = field(repr=False)
+    app_base_url: str
+    token_encryption_keys: tuple[str, ...] = field(repr=False)
+    hubspot_app_id: int | None = None
+    database_url: str = f"sqlite:///{INSTANCE_DIR / 'moulin-hubspot.sqlite3'}"
+    hubspot_api_base: str = "https://api.hubapi.com"
+    hubspot_auth_base: str = "https://app.hubspot.com"
+    redis_url: str | None = None
+    # Tests run jobs inline; production leaves this False.
+    queue_immediate: bool = False
+    queue_path: str = str(INSTANCE_DIR / "queue.sqlite3")
+    testing: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Config":
+        env = os.environ if env is None else env
+        return cls(
+            secret_key=_required(env, "SECRET_KEY"),
+            hubspot_client_id=_required(env, "HUBSPOT_CLIENT_ID"),
+            hubspot_client_secret=_required(env, "HUBSPOT_CLIENT_SECRET"),
+            app_base_url=_url(env, "APP_BASE_URL"),
+            token_encryption_keys=_encryption_keys(env),
+            hubspot_app_id=_int(env, "HUBSPOT_APP_ID", None),
+            database_url=_database_url(env),
+            hubspot_api_base=_url(env, "HUBSPOT_API_BASE", "https://api.hubapi.com"),
+            hubspot_auth_base=_url(env, "HUBSPOT_AUTH_BASE", "https://app.hubspot.com"),
+            redis_url=(env.get("REDIS_URL") or "").strip() or None,
+            queue_immediate=(env.get("QUEUE_IMMEDIATE") or "").lower() in ("1", "true", "yes"),
+            queue_path=(env.get("QUEUE_PATH") or "").strip() or str(INSTANCE_DIR / "queue.sqlite3"),
+        )
+
+    def with_overrides(self, **changes) -> "Config":
+        return replace(self, **changes)
+
+    @property
+    def redirect_uri(self) -> str:
+        return f"{self.app_base_url}/oauth/callback"

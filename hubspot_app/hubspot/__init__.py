@@ -1,0 +1,1 @@
+"""Everything that talks to HubSpot: OAuth, the CRM gateway, signatures, rate limits."""

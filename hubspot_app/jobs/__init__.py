@@ -1,0 +1,66 @@
+"""The job queue: Huey, embedded (SQLite file) by default, Redis when REDIS_URL is set.
+
+Tasks are plain functions registered by each area's `tasks` module through
+`JobQueue.register`; every task runs inside the Flask app context, takes ids
+(never objects) and calls one service. Retrying is decided by the error type:
+a task raises `TransientError` (or `huey.exceptions.RetryTask`) to be retried,
+anything else is final and is recorded by the task itself.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from flask import Flask
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey.api import TaskWrapper
+
+from ..config import Config
+
+
+def make_huey(config: Config) -> Huey:
+    if config.queue_immediate:
+        # Tests and one-shot CLI runs: every enqueued task runs inline, at once.
+        return MemoryHuey("moulin-hubspot", immediate=True)
+    if config.redis_url:
+        return RedisHuey("moulin-hubspot", url=config.redis_url)
+    return SqliteHuey("moulin-hubspot", filename=config.queue_path)
+
+
+class JobQueue:
+    def __init__(self, app: Flask, huey: Huey):
+        self.app = app
+        self.huey = huey
+        self._tasks: dict[str, TaskWrapper] = {}
+
+    def register(self, fn: Callable, *, name: str | None = None, retries: int = 0,
+                 retry_delay: int = 0, priority: int | None = None) -> TaskWrapper:
+        name = name or fn.__name__
+        app = self.app
+
+        @functools.wraps(fn)
+        def in_app_context(*args, **kwargs):
+            with app.app_context():
+                return fn(*args, **kwargs)
+
+        task = self.huey.task(name=name, retries=retries, retry_delay=retry_delay,
+                              priority=priority)(in_app_context)
+        self._tasks[name] = task
+        return task
+
+    def register_periodic(self, fn: Callable, validate_datetime, *, name: str | None = None) -> None:
+        name = name or fn.__name__
+        app = self.app
+
+        @functools.wraps(fn)
+        def in_app_context():
+            with app.app_context():
+                return fn()
+
+        self._tasks[name] = self.huey.periodic_task(validate_datetime, name=name)(in_app_context)
+
+    def enqueue(self, name: str, *args: Any, **kwargs: Any):
+        return self._tasks[name](*args, **kwargs)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._tasks

@@ -1,0 +1,9 @@
+"""One place listing every area's tasks, so the web process and the worker register the same set."""
+from __future__ import annotations
+
+from . import JobQueue
+
+
+def register_tasks(queue: JobQueue) -> None:
+    # Each area adds one line here: `from ..area import tasks as area_tasks; area_tasks.register(queue)`.
+    pass

@@ -1,0 +1,89 @@
+"""Shared fixtures.
+
+The database is SQLite in a temporary folder by default. With
+TEST_POSTGRES_URL set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test),
+tests marked `db` run against a throw-away PostgreSQL database created for
+this test session, so parallel runs never share state.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, text
+
+from hubspot_app import create_app
+from hubspot_app.config import Config
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "").strip()
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """A fresh PostgreSQL database for this session, dropped at the end; None when not asked for."""
+    if not POSTGRES_URL:
+        yield None
+        return
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    yield f"{base}/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path, postgres_database):
+    if postgres_database is None:
+        return f"sqlite:///{tmp_path / 'app.sqlite3'}"
+    # One database per session; each test gets a clean schema by dropping all tables below.
+    return postgres_database
+
+
+@pytest.fixture
+def make_config(database_url, tmp_path):
+    def build(**overrides) -> Config:
+        values = dict(
+            secret_key="test-secret-key",
+            hubspot_client_id="test-client-id",
+            hubspot_client_secret="test-client-secret",
+            hubspot_app_id=4242,
+            app_base_url="https://app.test",
+            token_encryption_keys=(Fernet.generate_key().decode(),),
+            database_url=database_url,
+            queue_immediate=True,
+            queue_path=str(tmp_path / "queue.sqlite3"),
+            testing=True,
+        )
+        values.update(overrides)
+        return Config(**values)
+
+    return build
+
+
+@pytest.fixture
+def app(make_config):
+    app = create_app(make_config())
+    database = app.extensions["moulin.db"]
+    from hubspot_app.db.base import Base
+
+    Base.metadata.drop_all(database.engine)
+    database.create_all()
+    yield app
+    Base.metadata.drop_all(database.engine)
+    database.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

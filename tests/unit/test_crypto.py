@@ -1,0 +1,22 @@
+import pytest
+from cryptography.fernet import Fernet
+
+from hubspot_app.crypto import SecretCipher
+
+
+def test_roundtrip_and_ciphertext_hides_plaintext():
+    cipher = SecretCipher([Fernet.generate_key().decode()])
+    sealed = cipher.encrypt("pat-na1-secret-token")
+    assert "pat-na1-secret-token" not in sealed
+    assert cipher.decrypt(sealed) == "pat-na1-secret-token"
+
+
+def test_key_rotation_old_ciphertexts_still_open_and_rotate_to_new_key():
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    sealed_old = SecretCipher([old]).encrypt("tok")
+    rotated = SecretCipher([new, old])
+    assert rotated.decrypt(sealed_old) == "tok"
+    resealed = rotated.rotate(sealed_old)
+    assert SecretCipher([new]).decrypt(resealed) == "tok"
+    with pytest.raises(ValueError):
+        SecretCipher([new]).decrypt(sealed_old)
