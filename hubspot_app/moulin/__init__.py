@@ -1,0 +1,1 @@
+"""The Moulin back office: its records, its API client, its push events."""

@@ -1,0 +1,225 @@
+"""Typed, validated Moulin records: the source side of every sync.
+
+Every record that crosses into the app is validated here. A record that fails
+becomes a `RecordError` naming its id and what was wrong; the rest of a batch
+goes on. Emails are normalised (trimmed, lower-cased) because the shop's data
+has the same address in several cases and with stray spaces.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
+
+# ISO 4217 codes the shop trades in; anything else is a data error, not a new currency.
+CURRENCIES = frozenset({"EUR", "CHF", "GBP", "USD", "CAD"})
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("datetime must carry a timezone offset")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+
+
+def normalise_email(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().lower()
+    return value or None
+
+
+class Address(_Record):
+    street: str | None = None
+    city: str | None = None
+    postcode: str | None = None
+    region: str | None = None
+    country: str | None = Field(default=None, description="ISO 3166-1 alpha-2")
+
+
+class Customer(_Record):
+    id: str
+    email: EmailStr | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    accepts_marketing: bool = False
+    verified_email: bool = False
+    tax_exempt: bool = False
+    kind: Literal["b2c", "b2b"] = "b2c"
+    company_id: str | None = None
+    addresses: list[Address] = []
+    tags: list[str] = []
+    note: str | None = None
+    orders_count: int = Field(default=0, ge=0)
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _normalise_email(cls, value):
+        return normalise_email(value) if isinstance(value, str) or value is None else value
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+
+class Company(_Record):
+    id: str
+    name: str = Field(min_length=1)
+    siret: str | None = None
+    vat_number: str | None = None
+    domain: str | None = None
+    address: Address | None = None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class Variant(_Record):
+    id: str
+    sku: str = Field(min_length=1)
+    title: str
+    price: Money = Field(ge=0)
+
+
+class Product(_Record):
+    id: str
+    sku: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    description_html: str | None = None
+    product_type: str | None = None
+    vendor: str | None = None
+    tags: list[str] = []
+    image_url: str | None = None
+    price: Money = Field(ge=0)
+    currency: str
+    published_at: AwareDatetime | None = None
+    variants: list[Variant] = []
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value not in CURRENCIES:
+            raise ValueError(f"unknown currency {value!r}")
+        return value
+
+
+class PickupPoint(_Record):
+    id: str
+    name: str
+    address: Address | None = None
+
+
+class OrderStatus(str, Enum):
+    CART = "cart"
+    CHECKOUT = "checkout"
+    PENDING = "pending"
+    PAID = "paid"
+    PROCESSING = "processing"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    SHIPPED = "shipped"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+
+
+class OrderLine(_Record):
+    id: str
+    sku: str | None = None
+    product_id: str | None = None
+    variant_id: str | None = None
+    title: str
+    quantity: int = Field(gt=0)
+    unit_price: Money = Field(ge=0)
+    discount: Money = Field(default=Decimal("0"), ge=0)
+    tax: Money = Field(default=Decimal("0"), ge=0)
+
+
+class Order(_Record):
+    id: str
+    number: str = Field(min_length=1)
+    store: str = Field(min_length=1, description="the store's code; (store, id) is the order's key")
+    status: OrderStatus
+    financial_status: str | None = None
+    fulfillment_status: str | None = None
+    currency: str
+    subtotal: Money
+    discounts: Money = Decimal("0")
+    taxes: Money = Decimal("0")
+    taxes_included: bool = True
+    shipping: Money = Decimal("0")
+    total: Money = Field(ge=0)
+    refunded_amount: Money = Field(default=Decimal("0"), ge=0)
+    total_weight_grams: int | None = Field(default=None, ge=0)
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    cancelled_at: AwareDatetime | None = None
+    cancel_reason: str | None = None
+    source: str | None = None
+    landing_site: str | None = None
+    referring_site: str | None = None
+    cart_token: str | None = None
+    abandoned_checkout_url: str | None = None
+    pickup_point_id: str | None = None
+    customer_id: str | None = None
+    company_id: str | None = None
+    lines: list[OrderLine] = []
+    note: str | None = None
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value not in CURRENCIES:
+            raise ValueError(f"unknown currency {value!r}")
+        return value
+
+    @property
+    def key(self) -> str:
+        """The order's unique key across stores: two stores may reuse an id or a number."""
+        return f"{self.store}:{self.id}"
+
+
+class Deletion(_Record):
+    kind: Literal["order", "customer", "company", "product"]
+    id: str
+    store: str | None = None
+    deleted_at: AwareDatetime
+
+
+class RecordError(BaseModel):
+    """One record that could not be used, with where and what: shown to the operator as is."""
+
+    kind: str
+    record_id: str | None
+    errors: list[str]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.record_id or '<no id>'}: " + "; ".join(self.errors)
+
+
+def parse_record(model: type[_Record], raw: dict) -> _Record | RecordError:
+    """Validate one raw record; a failure names the record's id and each bad field."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        messages = []
+        for item in error.errors():
+            where = ".".join(str(p) for p in item["loc"]) or "record"
+            messages.append(f"{where}: {item['msg']}")
+        record_id = raw.get("id") if isinstance(raw, dict) else None
+        return RecordError(kind=model.__name__.lower(), record_id=str(record_id) if record_id is not None else None,
+                           errors=messages)
