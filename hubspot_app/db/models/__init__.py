@@ -5,3 +5,4 @@ from .links import ObjectLink
 from .card import CardOrder
 
 __all__ = ["Installation", "MoulinStore", "ObjectLink", "CardOrder"]
+from .sync import PortalSetup, SyncError, SyncCheckpoint, SyncedOrder  # noqa: E402
