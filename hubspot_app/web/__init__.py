@@ -8,3 +8,7 @@ def register_blueprints(app: Flask) -> None:
     from .health import bp as health_bp
 
     app.register_blueprint(health_bp)
+
+    from .moulin_push import bp as moulin_push_bp
+
+    app.register_blueprint(moulin_push_bp)

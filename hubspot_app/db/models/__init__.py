@@ -3,6 +3,7 @@ from .installs import Installation
 from .stores import MoulinStore
 from .links import ObjectLink
 from .card import CardOrder
+from .moulin_events import MoulinEvent
+from .sync import PortalSetup, SyncError, SyncCheckpoint, SyncedOrder
 
-__all__ = ["Installation", "MoulinStore", "ObjectLink", "CardOrder"]
-from .sync import PortalSetup, SyncError, SyncCheckpoint, SyncedOrder  # noqa: E402
+__all__ = ["Installation", "MoulinStore", "ObjectLink", "CardOrder", "MoulinEvent"]
