@@ -164,6 +164,13 @@ def contact_properties(customer: Customer, stats: ContactStats) -> dict[str, str
         "country": address and address.country,
         "moulin_customer_id": customer.id,
         "moulin_accepts_marketing": "true" if customer.accepts_marketing else "false",
+        **stats_properties(stats),
+    })
+
+
+def stats_properties(stats: ContactStats) -> dict[str, str]:
+    """The aggregates alone: what changes on a contact when one of its orders is deleted."""
+    return _clean({
         "moulin_orders_count": stats.orders_count,
         "moulin_lifetime_value": money(stats.lifetime_value),
         "moulin_average_order_value": money(stats.average_order_value),
