@@ -86,6 +86,7 @@ class CrmGateway:
         return self._apis[name]
 
     def _call(self, operation: str, fn: Callable, *, idempotent: bool):
+        limited = 0
         for attempt in range(1, self._max_attempts + 1):
             self._limiter.acquire(self.portal_id)
             self.calls += 1
@@ -95,9 +96,11 @@ class CrmGateway:
                 error = from_exception(raw)
             last = attempt == self._max_attempts
             if isinstance(error, RateLimited) and not last:
-                self._limiter.pause(self.portal_id, error.retry_after)
+                limited += 1
+                wait = error.wait_s(limited)
+                self._limiter.pause(self.portal_id, wait)  # every worker of this portal waits, not just us
                 log_event(logger, "hubspot.rate_limited", logging.WARNING, portal_id=self.portal_id,
-                          operation=operation, retry_after=error.retry_after)
+                          operation=operation, wait_s=wait)
                 continue
             if isinstance(error, TransientError) and idempotent and not last:
                 delay = min(0.2 * 2 ** (attempt - 1), 5.0)

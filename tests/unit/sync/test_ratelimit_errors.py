@@ -57,10 +57,10 @@ def test_one_table_maps_statuses(status, cls, action):
 
 def test_429_backs_off_by_hubspot_headers():
     e = errors.from_exception(SdkError(429, "{}", {"X-HubSpot-RateLimit-Interval-Milliseconds": "10000"}))
-    assert e.retry_after == 10.0
-    e = errors.from_exception(SdkError(429, "{}", {"Retry-After": "3"}))
-    assert e.retry_after == 3.0
-    assert errors.from_exception(SdkError(429, "{}", {})).retry_after == errors.DEFAULT_BACKOFF_S
+    assert (e.retry_after, e.interval) == (None, 10.0)
+    assert [e.wait_s(n) for n in (1, 2, 3, 5, 9)] == [0.5, 1.0, 2.0, 8.0, 10.0]  # capped by the window
+    assert errors.from_exception(SdkError(429, "{}", {"Retry-After": "3"})).wait_s(1) == 3.0
+    assert errors.from_exception(SdkError(429, "{}", {})).interval == errors.DEFAULT_BACKOFF_S
 
 
 def test_no_response_is_transient_but_client_validation_is_permanent():
