@@ -41,10 +41,12 @@ class World:
     def __init__(self, app, state, portal_id):
         self.app, self.state, self.portal_id = app, state, portal_id
 
-    def connect(self, store, server):
+    def connect(self, store, server) -> tuple[int, str]:
+        """Connect a sample store to the portal; returns (store row id, push secret)."""
         with self.app.app_context(), self.app.extensions["moulin.db"].session() as session:
-            connect_store(session, self.app.extensions["moulin.cipher"], self.portal_id, store.store_code,
-                          store.name, server.url, store.api_key)
+            row, secret = connect_store(session, self.app.extensions["moulin.cipher"], self.portal_id,
+                                        store.store_code, store.name, server.url, store.api_key)
+            return row.id, secret
 
     def objects(self, object_type):
         """Live (not archived) records of a type, as {"id", "properties"}."""
