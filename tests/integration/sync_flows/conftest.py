@@ -10,6 +10,7 @@ from hubspot_app.db.base import Base
 from hubspot_app.db.models import Installation
 from hubspot_app.moulin.stores import connect_store
 from hubspot_app.sync import bootstrap
+from hubspot_app.sync.repository import open_errors
 from sandbox.hubspot import start_sandbox
 from sandbox.moulin import start_sample_store
 
@@ -62,6 +63,10 @@ class World:
         duplicates = {k: n for k, n in keys.items() if n > 1}
         assert not duplicates, f"duplicate deals: {duplicates}"
         return {d["properties"]["moulin_order_key"]: d for d in deals}
+
+    def open_errors(self) -> list[str]:
+        with self.app.app_context(), self.app.extensions["moulin.db"].session() as session:
+            return [f"{e.kind} {e.source_key}: {e.message}" for e in open_errors(session, self.portal_id)]
 
     def run(self, fn, *args, **kw):
         with self.app.app_context():

@@ -26,10 +26,10 @@ def assert_matches(world, *stores):
     """HubSpot holds exactly one deal per live Moulin order, with the right amount and exactly its lines."""
     deals = world.deals_by_key()
     orders = {o.key: o for store in stores for o in store.live_orders()}
-    assert set(deals) == set(orders)
+    assert set(deals) == set(orders), world.open_errors()[:5]
     lines = live_line_items(world)
     expected_lines = {line_key(o, line) for o in orders.values() for line in o.lines}
-    assert set(lines) == expected_lines
+    assert set(lines) == expected_lines, world.open_errors()[:5]
     for key, order in orders.items():
         props = deals[key]["properties"]
         assert Decimal(props["amount"]) == net_amount(order), key
