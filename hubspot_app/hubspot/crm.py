@@ -213,9 +213,10 @@ class CrmGateway:
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S))
 
     def _create_tolerating_conflict(self, operation: str, fn: Callable) -> None:
-        # A 409 means a previous (maybe interrupted) setup run already made it: that is success.
+        # A 409 means an earlier attempt (maybe one whose answer was lost in a 5xx) already made it:
+        # that is success, which makes these named creates safe to retry like idempotent calls.
         try:
-            self._call(operation, fn, idempotent=False)
+            self._call(operation, fn, idempotent=True)
         except Conflict:
             log_event(logger, "hubspot.already_exists", portal_id=self.portal_id, operation=operation)
 
