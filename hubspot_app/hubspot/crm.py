@@ -80,6 +80,7 @@ class CrmGateway:
                 "search": lambda: client.crm.objects.search_api,
                 "associations": lambda: client.crm.associations.v4.batch_api,
                 "properties": lambda: client.crm.properties.core_api,
+                "property_batch": lambda: client.crm.properties.batch_api,
                 "groups": lambda: client.crm.properties.groups_api,
                 "pipelines": lambda: client.crm.pipelines.pipelines_api,
             }[name]()
@@ -206,11 +207,14 @@ class CrmGateway:
         self._create_tolerating_conflict(f"{object_type}.group", lambda: self._api("groups").create(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S))
 
-    def create_property(self, object_type: str, spec: dict) -> None:
-        options = [prop_models.OptionInput(**o) for o in spec.get("options", [])]
-        body = prop_models.PropertyCreate(**{**spec, "options": options})
-        self._create_tolerating_conflict(f"{object_type}.property", lambda: self._api("properties").create(
-            object_type, body, _request_timeout=REQUEST_TIMEOUT_S))
+    def create_properties(self, object_type: str, specs: list[dict]) -> None:
+        """Batch create. Raises Conflict when one already exists (e.g. made by a retried attempt): re-read, retry."""
+        body = prop_models.BatchInputPropertyCreate(inputs=[
+            prop_models.PropertyCreate(**{**spec, "options": [prop_models.OptionInput(**o)
+                                                              for o in spec.get("options", [])]})
+            for spec in specs])
+        self._call(f"{object_type}.properties.create", lambda: self._api("property_batch").create(
+            object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=False)
 
     def _create_tolerating_conflict(self, operation: str, fn: Callable) -> None:
         # A 409 means an earlier attempt (maybe one whose answer was lost in a 5xx) already made it:

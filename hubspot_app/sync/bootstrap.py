@@ -12,11 +12,12 @@ from flask import current_app
 
 from .. import extensions
 from ..hubspot.crm import CrmGateway
-from ..hubspot.ratelimit import limiter_for
+from ..hubspot.ratelimit import make_limiter
 from ..moulin.ports import OrderSource
 
 TOKEN_PROVIDER = "moulin.sync.token_provider"  # Callable[[int], str]
 SOURCE_FACTORY = "moulin.sync.source_factory"  # Callable[[MoulinStore], OrderSource]
+LIMITER = "moulin.sync.limiter"  # one per app (= per process): every thread shares the portal's window
 
 
 def _installed_token(portal_id: int) -> str:
@@ -32,7 +33,10 @@ def token_provider() -> Callable[[int], str]:
 
 def crm_for(portal_id: int) -> CrmGateway:
     config = extensions.config()
-    return CrmGateway(portal_id, token_provider(), host=config.hubspot_api_base, limiter=limiter_for(config.redis_url))
+    limiter = current_app.extensions.get(LIMITER)
+    if limiter is None:
+        limiter = current_app.extensions.setdefault(LIMITER, make_limiter(config.redis_url))
+    return CrmGateway(portal_id, token_provider(), host=config.hubspot_api_base, limiter=limiter)
 
 
 def source_for(store) -> OrderSource:
