@@ -10,6 +10,7 @@ from hubspot.crm.contacts import (BatchInputSimplePublicObjectBatchInput,
                                   BatchInputSimplePublicObjectBatchInputUpsert, BatchInputSimplePublicObjectId,
                                   BatchReadInputSimplePublicObjectId, SimplePublicObjectInput,
                                   SimplePublicObjectInputForCreate)
+from hubspot.crm.companies import SimplePublicObjectInputForCreate as CompanyCreate
 from hubspot.crm.contacts.exceptions import NotFoundException
 
 from sandbox.hubspot.testing import sandbox_portal
@@ -48,8 +49,7 @@ def test_basic_create_get_update_archive(hs):
 def test_list_pages_with_after(hs):
     api = hs.sdk().crm.companies.basic_api
     for i in range(5):
-        api.create(__import__("hubspot").crm.companies.SimplePublicObjectInputForCreate(
-            properties={"name": f"Co {i}", "domain": f"co{i}.test"}))
+        api.create(CompanyCreate(properties={"name": f"Co {i}", "domain": f"co{i}.test"}))
     page = api.get_page(limit=2, properties=["name"])
     names = [r.properties["name"] for r in page.results]
     while page.paging is not None:

@@ -10,6 +10,7 @@ from hubspot.crm.associations.v4 import BatchInputPublicAssociationMultiArchive,
 from hubspot.crm.contacts import PublicObjectSearchRequest
 from hubspot.crm.contacts import ApiException as ContactsApiException
 
+from sandbox.hubspot.schema import object_type
 from sandbox.hubspot.testing import sandbox_portal
 
 
@@ -20,8 +21,7 @@ def hs():
 
 
 def make(hs, type_name: str, properties: dict) -> str:
-    return hs.state.crm(hs.portal_id).create(__import__("sandbox.hubspot.schema", fromlist=["x"]).object_type(
-        type_name), {"properties": properties}).id
+    return hs.state.crm(hs.portal_id).create(object_type(type_name), {"properties": properties}).id
 
 
 def test_search_filters_sorts_paging_total(hs):
