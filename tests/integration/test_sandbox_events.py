@@ -6,16 +6,25 @@ import requests
 from hubspot.crm.contacts import PublicMergeInput, SimplePublicObjectInput, SimplePublicObjectInputForCreate
 
 from sandbox.hubspot.schema import object_type
-from sandbox.hubspot.testing import sandbox_portal
+from sandbox.hubspot.testing import install_portal, running_sandbox
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with running_sandbox() as running:
+        yield running
 
 
 @pytest.fixture
-def hs():
-    with sandbox_portal() as portal:
-        events: list[dict] = []
-        portal.state.events.subscribe(events.append)
-        portal.events = events
-        yield portal
+def hs(sandbox):
+    portal = install_portal(*sandbox)
+    events: list[dict] = []
+    # The bus is shared by every portal of this sandbox: keep this test's portal only.
+    unsubscribe = portal.state.events.subscribe(
+        lambda event: events.append(event) if event["portalId"] == portal.portal_id else None)
+    portal.events = events
+    yield portal
+    unsubscribe()
 
 
 def kinds(events: list[dict]) -> list[str]:

@@ -12,7 +12,7 @@ CLIENT = {"client_id": "sandbox-client-id", "client_secret": "sandbox-client-sec
 REDIRECT = "https://app.test/oauth/callback"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def sandbox():
     state, server = start_sandbox(auto_approve=True)
     yield state, server.url
