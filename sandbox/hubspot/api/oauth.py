@@ -6,8 +6,8 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, g, redirect, request
 
-from ..errors import HubSpotError
 from ..oauth import KNOWN_SCOPES, OAuthError
+from ..scopes import missing_scope
 from . import state
 
 blueprint = Blueprint("hubspot_oauth", __name__)
@@ -135,9 +135,6 @@ def revoke():
 @blueprint.delete("/appinstalls/2026-03/external-install")
 def uninstall():
     if "oauth" not in g.token.scopes:
-        raise HubSpotError(403, "This app hasn't been granted all required scopes to make this call.",
-                           "MISSING_SCOPES", extra={"errors": [{"message": "One or more of the following scopes "
-                                                                "are required.", "context": {
-                                                                    "requiredGranularScopes": ["oauth"]}}]})
+        raise missing_scope("oauth")
     state().uninstall(g.portal_id)
     return Response(status=204)

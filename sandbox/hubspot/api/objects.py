@@ -61,9 +61,7 @@ def create_object(object_type_name):
 @route("/<object_type_name>/<object_id>", methods=["GET"])
 def get_object(object_type_name, object_id):
     t, service = object_type(object_type_name), crm()
-    record = service.find(t, object_id, request.args.get("idProperty"), flag("archived"))
-    if record is None:
-        raise HubSpotError(404, "resource not found", "OBJECT_NOT_FOUND", empty_body=True)
+    record = service.get(t, object_id, request.args.get("idProperty"), flag("archived"))
     result = record.to_api(t, _names(t, list_param("properties")))
     associations = _associations_of(service, t, record, list_param("associations"))
     if associations:
