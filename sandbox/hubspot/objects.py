@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import validation
-from .associations import SINGLE_PARENT, check_spec
+from .associations import SINGLE_PARENT, TYPES, check_spec
 from .errors import HubSpotError, invalid_properties, not_found, property_problem
 from .portal import Portal, Record
 from .schema import ObjectType, object_type
@@ -109,7 +109,6 @@ class CrmService:
         return Plan(t, values, None, links, body)
 
     def _association_target(self, t: ObjectType, type_id: int, category: str, to_id: str) -> str:
-        from .associations import TYPES
         for (from_name, to_name), known in TYPES.items():
             if from_name == t.name and type_id in known:
                 check_spec(t.name, to_name, category, type_id)
