@@ -10,6 +10,11 @@ from .portal import Portal, Record
 from .schema import ObjectType, object_type
 
 
+# Lifecycle events carry a changeFlag in HubSpot's payloads; property changes do not.
+CHANGE_FLAGS = {"creation": "CREATED", "deletion": "DELETED", "privacyDeletion": "DELETED", "merge": "MERGED",
+                "restore": "RESTORED"}
+
+
 @dataclass
 class Plan:
     """A checked write, applied only once every input of a batch has been checked."""
@@ -21,17 +26,25 @@ class Plan:
 
 
 class CrmService:
-    def __init__(self, portal: Portal, clock, events, change_source: str = "INTEGRATION") -> None:
+    def __init__(self, portal: Portal, clock, events, change_source: str = "INTEGRATION",
+                 source_id: str | None = None) -> None:
         self.portal = portal
         self.clock = clock
         self.events = events
         self.change_source = change_source
+        self.source_id = source_id
 
     # -- events ------------------------------------------------------------------------------
     def emit(self, t: ObjectType, kind: str, object_id: str, **extra) -> None:
-        self.events.emit({"portalId": self.portal.id, "occurredAt": self.clock.now_ms(),
-                          "subscriptionType": f"{t.singular}.{kind}", "objectTypeId": t.type_id,
-                          "objectId": int(object_id), "changeSource": self.change_source, **extra})
+        event = {"portalId": self.portal.id, "occurredAt": self.clock.now_ms(),
+                 "subscriptionType": f"{t.singular}.{kind}", "objectTypeId": t.type_id, "objectId": int(object_id),
+                 **extra}
+        if kind in CHANGE_FLAGS:
+            event["changeFlag"] = CHANGE_FLAGS[kind]
+        event["changeSource"] = self.change_source
+        if self.source_id is not None:
+            event["sourceId"] = self.source_id
+        self.events.emit(event)
 
     # -- reads -------------------------------------------------------------------------------
     def table(self, t: ObjectType) -> dict[str, Record]:

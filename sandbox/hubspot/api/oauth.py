@@ -8,6 +8,7 @@ from flask import Blueprint, Response, g, redirect, request
 
 from ..oauth import KNOWN_SCOPES, OAuthError
 from ..scopes import missing_scope
+from ..state import SANDBOX_USER_ID
 from . import state
 
 blueprint = Blueprint("hubspot_oauth", __name__)
@@ -117,7 +118,7 @@ def introspect():
         return {"active": False}
     portal = sandbox.portal(found.portal_id)
     answer = {"active": True, "token_use": found.kind, "hub_id": found.portal_id, "hub_domain": portal.hub_domain,
-              "app_id": sandbox.app_id, "client_id": sandbox.oauth.client_id, "user_id": 1,
+              "app_id": sandbox.app_id, "client_id": sandbox.oauth.client_id, "user_id": SANDBOX_USER_ID,
               "user": "sandbox-user@example.com", "scopes": found.scopes}
     if found.expires_at is not None:
         answer["expires_in"] = int(found.expires_at - sandbox.clock.now())
