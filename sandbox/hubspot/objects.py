@@ -77,7 +77,12 @@ class CrmService:
                                     "must be a property with unique values", "VALIDATION_ERROR")
         value = value.strip().lower() if name == "email" else value
         for record in self.table(t).values():
-            if not record.archived and record.properties.get(name) == value:
+            if record.archived:
+                continue
+            if record.properties.get(name) == value:
+                return record
+            # A merged contact keeps the other contact's email as an additional email.
+            if name == "email" and value in (record.properties.get("hs_additional_emails") or "").split(";"):
                 return record
         return None
 
@@ -147,9 +152,12 @@ class CrmService:
         existing = self.find_by_value(t, id_property, value)
         properties = dict(body.get("properties") or {})
         if existing is not None:
-            return self.plan_update(t, existing.id, {"properties": properties}, pending=pending)
-        properties.setdefault(id_property, value)
-        return self.plan_create(t, {"properties": properties}, pending)
+            plan = self.plan_update(t, existing.id, {"properties": properties}, pending=pending)
+        else:
+            properties.setdefault(id_property, value)
+            plan = self.plan_create(t, {"properties": properties}, pending)
+        plan.input = body
+        return plan
 
     def apply(self, plan: Plan) -> Record:
         now = self.clock.now()
@@ -210,6 +218,8 @@ class CrmService:
         survivor_id = self.portal.next_id() if t.name == "contacts" else primary.id
         survivor = Record(survivor_id, {**merged.properties, **primary.properties}, min(primary.created_at,
                           merged.created_at), now)
+        if t.name == "contacts":
+            survivor.properties["hs_additional_emails"] = self._additional_emails(survivor, primary, merged)
         survivor.properties.update({"hs_object_id": survivor_id, "hs_lastmodifieddate": self.clock.iso(now),
                                     t.modified_property: self.clock.iso(now),
                                     "hs_merged_object_ids": ";".join(sorted({primary.id, merged.id} - {survivor_id}))})
@@ -227,6 +237,16 @@ class CrmService:
         self.emit(t, "merge", survivor_id, primaryObjectId=int(primary.id), mergedObjectIds=[int(merged.id)],
                   newObjectId=int(survivor_id), numberOfPropertiesMoved=len(moved))
         return survivor
+
+    @staticmethod
+    def _additional_emails(survivor: Record, *merged: Record) -> str:
+        """Every email of the merged contacts but the survivor's own stays findable as an additional email."""
+        emails = []
+        for record in merged:
+            emails += [record.properties.get("email") or ""]
+            emails += (record.properties.get("hs_additional_emails") or "").split(";")
+        own = survivor.properties.get("email")
+        return ";".join(dict.fromkeys(e for e in emails if e and e != own))
 
     # -- associations ------------------------------------------------------------------------
     def associate(self, t: ObjectType, from_id: str, to_t: ObjectType, to_id: str, type_id: int) -> bool:

@@ -99,6 +99,7 @@ def decide():
 
 
 @blueprint.post("/oauth/2026-03/token")
+@blueprint.post("/oauth/v1/token")  # the legacy path the SDK's OAuth helpers still call
 def token():
     sandbox, form = state(), request.form.to_dict()
     grant_type = form.get("grant_type")
