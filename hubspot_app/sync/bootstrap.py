@@ -17,6 +17,7 @@ from ..moulin.ports import OrderSource
 
 TOKEN_PROVIDER = "moulin.sync.token_provider"  # Callable[[int], str]
 SOURCE_FACTORY = "moulin.sync.source_factory"  # Callable[[MoulinStore], OrderSource]
+SDK_OPTIONS = "moulin.sync.sdk_options"  # e.g. {"client_side_validation": True}: tests check HubSpot's contract
 LIMITER = "moulin.sync.limiter"  # one per app (= per process): every thread shares the portal's window
 
 
@@ -36,7 +37,8 @@ def crm_for(portal_id: int) -> CrmGateway:
     limiter = current_app.extensions.get(LIMITER)
     if limiter is None:
         limiter = current_app.extensions.setdefault(LIMITER, make_limiter(config.redis_url))
-    return CrmGateway(portal_id, token_provider(), host=config.hubspot_api_base, limiter=limiter)
+    return CrmGateway(portal_id, token_provider(), host=config.hubspot_api_base, limiter=limiter,
+                      **current_app.extensions.get(SDK_OPTIONS, {}))
 
 
 def source_for(store) -> OrderSource:
