@@ -67,7 +67,8 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     links = {kind: repo.load_links(session, portal_id, kind, ks) for kind, ks in keys.items()}
     linked_lines: dict[str, set[str]] = {}
     for order in orders:
-        if order.key in links["deal"]:  # a new order has no line items in HubSpot yet: no query needed
+        # A brand-new order has no line items in HubSpot yet: skip the query (most of a backfill).
+        if order.key in links["deal"] or any(f"{order.key}:{line.id}" in links["line_item"] for line in order.lines):
             for link in repo.links_with_prefix(session, portal_id, "line_item", order.key + ":"):
                 if link.state == "synced":
                     links["line_item"][link.source_key] = link
