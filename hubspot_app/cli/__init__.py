@@ -28,3 +28,5 @@ def load_app():
 
 from . import worker as _worker  # noqa: E402,F401  (registers its commands on `main`)
 from . import db as _db  # noqa: E402,F401
+from . import importer as _importer  # noqa: E402,F401
+from . import sandbox_moulin as _sandbox_moulin  # noqa: E402,F401
