@@ -70,3 +70,23 @@ def test_cli_refuses_an_unknown_file_type(tmp_path):
     export.write_text("x")
     result = CliRunner().invoke(main, ["import", "orders", str(export), "--store", "b2c"])
     assert result.exit_code != 0 and "expected a .jsonl or .csv" in result.output
+
+
+@pytest.mark.db
+def test_cli_checks_the_store_belongs_to_the_portal(app, make_config, tmp_path, store):
+    from hubspot_app.db.models import Installation
+    from hubspot_app.moulin.stores import connect_store
+
+    config = make_config()
+    with app.app_context(), app.extensions["moulin.db"].session() as session:
+        session.add(Installation(portal_id=55))
+        session.flush()
+        connect_store(session, app.extensions["moulin.cipher"], 55, "b2c", "Boutique", "http://moulin.test", "k")
+    env = {"SECRET_KEY": "s", "HUBSPOT_CLIENT_ID": "i", "HUBSPOT_CLIENT_SECRET": "c", "APP_BASE_URL": "https://a.test",
+           "TOKEN_ENCRYPTION_KEYS": config.token_encryption_keys[0], "DATABASE_URL": config.database_url, "QUEUE_IMMEDIATE": "1"}
+    export = tmp_path / "orders.jsonl"
+    write_export(store, export)
+    ok = CliRunner(env=env).invoke(main, ["import", "orders", str(export), "--store", "b2c", "--portal", "55"])
+    assert ok.exit_code == 0, ok.output
+    refused = CliRunner(env=env).invoke(main, ["import", "orders", str(export), "--store", "pro", "--portal", "55"])
+    assert refused.exit_code != 0 and "portal 55 has no Moulin store 'pro'" in refused.output

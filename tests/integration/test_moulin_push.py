@@ -132,3 +132,11 @@ def test_sample_store_pushes_signed_events_after_each_change(app, store, receive
     rows = events(app)
     assert [(r.type, r.record_id) for r in rows] == [("customer.updated", "cus_1"), ("order.deleted", order_id)]
     assert received == [r.id for r in rows]
+
+
+@pytest.mark.db
+def test_an_oversized_body_is_refused_before_it_is_read(client, store):
+    store_id, secret = store
+    body = b'{"pad": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    response = post(client, store_id, body, secret)
+    assert response.status_code == 413

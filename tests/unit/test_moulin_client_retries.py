@@ -93,3 +93,8 @@ def test_updated_since_must_be_aware(client):
     from datetime import datetime
     with pytest.raises(ValueError):
         list(client.iter_orders(updated_since=datetime(2026, 1, 1)))
+
+
+def test_the_client_implements_the_order_source_port(client):
+    from hubspot_app.moulin.ports import OrderSource
+    assert isinstance(client, OrderSource)
