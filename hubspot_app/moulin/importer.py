@@ -108,8 +108,10 @@ def _read_csv(path: Path, store_code: str) -> Iterator[ExportRow]:
                 seen.add(order_id)
                 yield ExportRow(group[0][0], _validate(_csv_order(group), store_code))
 
+        end = reader.line_num  # the header's last line
         for row in reader:
-            number = reader.line_num  # physical line where this row ends; rows with newlines stay correct
+            # A quoted cell may hold newlines: the row starts just after the previous one ended.
+            number, end = end + 1, reader.line_num
             if not (row.get("order_id") or "").strip():
                 yield ExportRow(number, _error(None, "order_id: required"))
                 continue
@@ -125,7 +127,7 @@ def read_order_export(path: str | Path, store_code: str) -> Iterator[ExportRow]:
     """Each order of the export, validated, with the line it starts on; streaming, any file size."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson", ".json"):
+    if suffix in (".jsonl", ".ndjson"):
         return _read_jsonl(path, store_code)
     if suffix == ".csv":
         return _read_csv(path, store_code)

@@ -39,7 +39,7 @@ def test_csv_line_numbers_point_at_the_first_row_of_the_order(tmp_path):
                       + good.format(line="a3"), encoding="utf-8")
     rows = list(read_order_export(export, "b2c"))
     assert isinstance(rows[0].record, Order) and len(rows[0].record.lines) == 2 and rows[0].line == 2
-    assert isinstance(rows[1].record, RecordError) and rows[1].line == 5
+    assert isinstance(rows[1].record, RecordError) and rows[1].line == 4
     assert rows[1].record.errors == ["lines.0.quantity: Input should be greater than 0"]
     assert rows[2].record.errors == ["order_id: lines of this order are not consecutive"] and rows[2].line == 6
 

@@ -98,3 +98,10 @@ def test_updated_since_must_be_aware(client):
 def test_the_client_implements_the_order_source_port(client):
     from hubspot_app.moulin.ports import OrderSource
     assert isinstance(client, OrderSource)
+
+
+def test_a_repeated_cursor_stops_instead_of_looping(requests_mock, client):
+    requests_mock.get(f"{BASE}/orders", json={"data": [ORDER], "next_cursor": "same"})
+    with pytest.raises(MoulinError, match="same next_cursor"):
+        list(client.iter_orders())
+    assert requests_mock.call_count == 2
