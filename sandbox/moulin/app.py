@@ -32,13 +32,14 @@ def _datetime_arg(name: str) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if parsed.tzinfo is None:
-            raise BadParameter(name, f"{name} must carry a timezone offset")
-        return parsed.astimezone(timezone.utc)
-    except (ValueError, OverflowError) as exc:
-        if isinstance(exc, BadParameter):
-            raise
+    except ValueError:
         raise BadParameter(name, f"{name} must be an ISO 8601 date-time") from None
+    if parsed.tzinfo is None:
+        raise BadParameter(name, f"{name} must carry a timezone offset")
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 falls before year 1 in UTC
+        raise BadParameter(name, f"{name} is out of range") from None
 
 
 def _limit() -> int:
