@@ -32,3 +32,4 @@ from . import install as _install  # noqa: E402,F401
 from . import sandbox_hubspot as _sandbox_hubspot  # noqa: E402,F401
 from . import importer as _importer  # noqa: E402,F401
 from . import sandbox_moulin as _sandbox_moulin  # noqa: E402,F401
+from . import demo as _demo  # noqa: E402,F401
