@@ -15,6 +15,7 @@ from sqlalchemy import select
 from .. import extensions
 from ..db.models import Installation
 from ..hubspot.errors import TransientError
+from ..install.tokens import TokenBusy
 from ..logs import log_event
 from ..moulin.errors import MoulinUnavailable
 from . import backfill as backfill_service
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 RETRIES = 5
 RETRY_DELAY_S = 60
-TRANSIENT = (TransientError, MoulinUnavailable, engine.MoulinDown)
+TRANSIENT = (TransientError, MoulinUnavailable, engine.MoulinDown, TokenBusy)
 
 
 def _recorded(name: str, fn):
