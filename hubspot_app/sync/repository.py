@@ -92,6 +92,20 @@ def open_errors(session: Session, portal_id: int) -> list[SyncError]:
 
 
 # -- read models ----------------------------------------------------------------------
+def card_contact_ids(session: Session, portal_id: int, order_keys: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """(store, order id) pairs -> the HubSpot contact id each deal was last linked to ("store:id" keys)."""
+    wanted = set(order_keys)
+    found = {}
+    for store in {s for s, _ in wanted}:
+        ids = [i for s, i in wanted if s == store]
+        for start in range(0, len(ids), 500):
+            for order_id, contact_id in session.execute(select(CardOrder.order_id, CardOrder.hubspot_contact_id).where(
+                    CardOrder.portal_id == portal_id, CardOrder.store_code == store,
+                    CardOrder.order_id.in_(ids[start:start + 500]), CardOrder.hubspot_contact_id.is_not(None))):
+                found[f"{store}:{order_id}"] = contact_id
+    return found
+
+
 def save_card_orders(session: Session, rows: list[dict]) -> None:
     now = utcnow()
     _upsert(session, CardOrder, [{**row, "updated_at": now} for row in rows], ("portal_id", "store_code", "order_id"))
