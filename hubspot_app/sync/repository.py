@@ -66,6 +66,7 @@ def delete_links(session: Session, portal_id: int, kind: str, keys: Iterable[str
 def record_errors(session: Session, portal_id: int, kind: str, errors: dict[str, str]) -> None:
     now = utcnow()
     for key, message in sorted(errors.items()):
+        message = message[:4000]
         row = session.scalar(select(SyncError).where(SyncError.portal_id == portal_id, SyncError.kind == kind,
                                                      SyncError.source_key == key).with_for_update())
         if row is None:
@@ -73,7 +74,7 @@ def record_errors(session: Session, portal_id: int, kind: str, errors: dict[str,
                                           "attempts": 1, "first_seen_at": now, "last_seen_at": now,
                                           "resolved_at": None}], ("portal_id", "kind", "source_key"))
         else:
-            row.message, row.last_seen_at, row.resolved_at = message[:4000], now, None
+            row.message, row.last_seen_at, row.resolved_at = message, now, None
             row.attempts += 1
 
 

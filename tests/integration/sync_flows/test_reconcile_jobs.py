@@ -88,3 +88,17 @@ def test_sync_uses_the_installed_tokens_when_no_provider_is_injected(world, stor
     del world.app.extensions[bootstrap.TOKEN_PROVIDER]
     world.run(backfill, world.portal_id)
     assert_matches(world, store)
+
+
+def test_transient_job_failure_is_scheduled_for_retry_and_recorded(world, stores):
+    store, server = stores(orders=3, seed=47, store_code="b2c")
+    world.connect(store, server)
+    server.stop()  # Moulin unreachable: transient
+    queue = world.app.extensions["moulin.jobs"]
+    with world.app.app_context():
+        queue.enqueue("sync.customer", world.portal_id, "someone@example.com")
+    with world.app.extensions["moulin.db"].session() as session:
+        [row] = session.query(SyncError).filter_by(portal_id=world.portal_id, kind="job").all()
+        assert row.message.startswith("MoulinDown") and row.resolved_at is None
+    [retry] = queue.huey.scheduled()
+    assert retry.name == "sync.customer" and retry.retries == 4  # Huey will run it again, 60 s later
