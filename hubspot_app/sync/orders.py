@@ -93,7 +93,8 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
                 digest = None if ref in outcome.incomplete else built.hashes[ref]
                 written[key] = (outcome.ids[ref], digest, "synced")
         repo.save_links(session, portal_id, kind, written)
-        repo.resolve_errors(session, portal_id, kind, [k for k in written if (object_type, k) not in outcome.incomplete])
+        repo.resolve_errors(session, portal_id, kind,
+                            [k for k in written if (object_type, k) not in outcome.incomplete])
         repo.record_errors(session, portal_id, kind, {k: m for (t, k), m in outcome.errors.items() if t == object_type})
         repo.record_errors(session, portal_id, kind, {k: f"association: {m}" for (t, k), m in outcome.incomplete.items()
                                                       if t == object_type})

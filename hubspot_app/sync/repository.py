@@ -46,7 +46,8 @@ def links_with_prefix(session: Session, portal_id: int, kind: str, prefix: str) 
         ObjectLink.source_key.startswith(prefix, autoescape=True))))
 
 
-def save_links(session: Session, portal_id: int, kind: str, rows: dict[str, tuple[str | None, str | None, str]]) -> None:
+def save_links(session: Session, portal_id: int, kind: str,
+               rows: dict[str, tuple[str | None, str | None, str]]) -> None:
     """rows: source key -> (HubSpot id, content hash, state)."""
     now = utcnow()
     _upsert(session, ObjectLink, [
