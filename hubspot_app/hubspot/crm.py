@@ -14,6 +14,7 @@ costs seconds per 10,000 associations. Responses still go through its models.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -71,6 +72,7 @@ class CrmGateway:
         self._apis: dict[str, object] = {}
         # Where the time goes, for logs and the benchmark: waiting for the limiter vs inside HubSpot calls.
         self.calls, self.waited_s, self.in_call_s = 0, 0.0, 0.0
+        self._stats_lock = threading.Lock()
 
     # -- plumbing ------------------------------------------------------------------
     def _api(self, name: str):
@@ -97,14 +99,15 @@ class CrmGateway:
             started = time.perf_counter()
             self._limiter.acquire(self.portal_id)
             sent = time.perf_counter()
-            self.waited_s += sent - started
-            self.calls += 1
             try:
                 return invoke(api)
             except Exception as raw:  # noqa: BLE001 - every SDK/urllib3 error is mapped right here
                 error = from_exception(raw)
             finally:
-                self.in_call_s += time.perf_counter() - sent
+                with self._stats_lock:  # the executor calls from several threads
+                    self.calls += 1
+                    self.waited_s += sent - started
+                    self.in_call_s += time.perf_counter() - sent
             last = attempt == self._max_attempts
             if isinstance(error, RateLimited) and not last:
                 limited += 1
