@@ -9,6 +9,7 @@ from .clock import iso_timestamp
 from .pipelines import PipelineRegistry
 from .properties import PropertyRegistry
 from .schema import OBJECT_TYPES, ObjectType
+from .uniqueindex import UniqueIndex
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Portal:
         self.properties = PropertyRegistry(self.now)
         self.pipelines = PipelineRegistry(self.now, self.ids)
         self.associations = AssociationGraph()
+        self.unique_index = UniqueIndex()
 
     def next_id(self) -> str:
         return str(next(self.ids))

@@ -107,3 +107,22 @@ def test_association_graph_is_two_way_with_inverse_type_ids():
     assert graph.targets("contacts", "1", "companies") == {"2": {("HUBSPOT_DEFINED", 279)}}
     with pytest.raises(HubSpotError):
         graph.add("deals", "1", "contacts", "2", 279)
+
+
+def test_unique_values_free_up_on_archive_and_clash_on_restore():
+    from sandbox.hubspot.schema import object_type
+    from sandbox.hubspot.state import SandboxState
+
+    state = SandboxState()
+    portal = state.create_portal()
+    crm, contacts = state.crm(portal), object_type("contacts")
+    first = crm.create(contacts, {"properties": {"email": "same@x.test"}})
+    crm.archive(contacts, first.id)
+    second = crm.create(contacts, {"properties": {"email": "SAME@x.test"}})
+    assert crm.find_by_value(contacts, "email", "same@x.test").id == second.id
+    with pytest.raises(HubSpotError) as clash:
+        crm.restore(contacts, first.id)
+    assert clash.value.http_status == 409
+    crm.update(contacts, second.id, {"properties": {"email": "other@x.test"}})
+    assert crm.find_by_value(contacts, "email", "same@x.test") is None
+    assert crm.restore(contacts, first.id).archived is False
