@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import validation
-from .associations import SINGLE_PARENT, TYPES, check_spec
+from .associations import PRIMARY_TYPES, SINGLE_PARENT, TYPES, check_spec
 from .errors import HubSpotError, invalid_properties, not_found, property_problem
 from .portal import Portal, Record
 from .schema import ObjectType, object_type
@@ -282,4 +282,4 @@ class CrmService:
             specs = self.portal.associations.targets(a.name, a_id, b.name).get(b_id, set())
             self.emit(a, "associationChange", a_id, associationType=f"{a.label}_TO_{b.label}",
                       fromObjectId=int(a_id), toObjectId=int(b_id), associationRemoved=removed,
-                      isPrimaryAssociation=any(s[1] in (1, 2, 5, 6, 509, 510) for s in specs))
+                      isPrimaryAssociation=any(s[1] in PRIMARY_TYPES for s in specs))

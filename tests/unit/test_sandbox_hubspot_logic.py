@@ -126,3 +126,12 @@ def test_unique_values_free_up_on_archive_and_clash_on_restore():
     crm.update(contacts, second.id, {"properties": {"email": "other@x.test"}})
     assert crm.find_by_value(contacts, "email", "same@x.test") is None
     assert crm.restore(contacts, first.id).archived is False
+
+
+def test_one_primary_company_per_deal():
+    graph = AssociationGraph()
+    graph.add("deals", "1", "companies", "10", 5)
+    graph.add("deals", "1", "companies", "11", 5)
+    assert graph.targets("deals", "1", "companies") == {"10": {("HUBSPOT_DEFINED", 341)},
+                                                        "11": {("HUBSPOT_DEFINED", 5), ("HUBSPOT_DEFINED", 341)}}
+    assert graph.targets("companies", "10", "deals") == {"1": {("HUBSPOT_DEFINED", 342)}}
