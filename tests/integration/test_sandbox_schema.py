@@ -115,3 +115,21 @@ def test_line_item_price_cannot_be_negative(hs):
         hs.sdk().crm.line_items.basic_api.create(SimplePublicObjectInputForCreate(
             properties={"name": "Refund", "price": "-1", "quantity": "1"}))
     assert negative.value.status == 400
+
+
+def test_property_batch_create_and_pipeline_update(hs):
+    from hubspot.crm.properties import BatchInputPropertyCreate
+    from hubspot.crm.pipelines import PipelinePatchInput
+    created = hs.sdk().crm.properties.batch_api.create("deals", BatchInputPropertyCreate(inputs=[
+        {"name": "moulin_order_id", "label": "Order id", "type": "string", "fieldType": "text",
+         "groupName": "dealinformation", "hasUniqueValue": True},
+        {"name": "moulin_channel", "label": "Channel", "type": "enumeration", "fieldType": "select",
+         "groupName": "dealinformation", "options": [{"label": "Web", "value": "web", "displayOrder": 0,
+                                                      "hidden": False}]}]))
+    assert created.status == "COMPLETE" and {p.name for p in created.results} == {"moulin_order_id",
+                                                                                   "moulin_channel"}
+    with pytest.raises(DealsApiException) as bad_option:
+        hs.sdk().crm.deals.basic_api.create(DealCreate(properties={"dealname": "x", "moulin_channel": "fax"}))
+    assert "INVALID_OPTION" in json.loads(bad_option.value.body)["message"]
+    renamed = hs.sdk().crm.pipelines.pipelines_api.update("deals", "default", PipelinePatchInput(label="Sales"))
+    assert renamed.label == "Sales"

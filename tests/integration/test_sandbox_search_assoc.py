@@ -132,3 +132,18 @@ def test_inline_associations_on_create(hs):
                        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 3}]}]))
     read = hs.sdk().crm.deals.basic_api.get_by_id(deal.id, associations=["contacts"])
     assert read.associations["contacts"].results[0].id == contact
+
+
+def test_associations_v4_basic_api(hs):
+    order = make(hs, "orders", {"hs_order_name": "#1"})
+    contact = make(hs, "contacts", {"email": "o@b.test"})
+    basic = hs.sdk().crm.associations.v4.basic_api
+    pair = basic.create("order", order, "contacts", contact,
+                        [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 507}])
+    assert str(pair.to_object_id) == contact and pair.from_object_type_id == "0-123"
+    company = make(hs, "companies", {"name": "C"})
+    default = basic.create_default("contacts", contact, "companies", company)
+    assert default.results[0].association_spec.association_type_id == 279
+    assert [str(r.to_object_id) for r in basic.get_page("contacts", contact, "order").results] == [order]
+    basic.archive("contacts", contact, "order", order)
+    assert basic.get_page("order", order, "contacts").results == []

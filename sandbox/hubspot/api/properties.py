@@ -55,6 +55,14 @@ def batch_read_properties(object_type_name):
     return response, 200
 
 
+@blueprint.post("/batch/archive")
+def batch_archive_properties(object_type_name):
+    type_name = object_type(object_type_name).name
+    for item in batch_inputs(body()):
+        registry().archive(type_name, item.get("name", ""))
+    return Response(status=204)
+
+
 @blueprint.get("/groups")
 def list_groups(object_type_name):
     return {"results": registry().list_groups(object_type(object_type_name).name)}
