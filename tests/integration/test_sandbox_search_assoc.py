@@ -147,3 +147,15 @@ def test_associations_v4_basic_api(hs):
     assert [str(r.to_object_id) for r in basic.get_page("contacts", contact, "order").results] == [order]
     basic.archive("contacts", contact, "order", order)
     assert basic.get_page("order", order, "contacts").results == []
+
+
+def test_search_by_associated_record(hs):
+    contact = make(hs, "contacts", {"email": "buyer@b.test"})
+    mine = make(hs, "deals", {"dealname": "Mine"})
+    make(hs, "deals", {"dealname": "Other"})
+    hs.state.crm(hs.portal_id).associate(object_type("deals"), mine, object_type("contacts"), contact, 3)
+    from hubspot.crm.deals import PublicObjectSearchRequest as DealSearch
+    found = hs.sdk().crm.deals.search_api.do_search(public_object_search_request=DealSearch(
+        filter_groups=[{"filters": [{"propertyName": "associations.contact", "operator": "EQ", "value": contact}]}],
+        properties=["dealname"]))
+    assert [r.properties["dealname"] for r in found.results] == ["Mine"]
