@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Callable
 
 from .errors import HubSpotError
+from .moments import parse_moment
 from .portal import Record
 
 MAX_GROUPS, MAX_FILTERS_PER_GROUP, MAX_FILTERS = 5, 10, 25
@@ -58,10 +58,10 @@ def _comparable(text: str):
         return 0, float(text)
     except (TypeError, ValueError):
         pass
-    try:
-        return 0, datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000
-    except (TypeError, ValueError):
-        return 1, str(text).lower()
+    moment = parse_moment(str(text))
+    if moment is not None:
+        return 0, moment.timestamp() * 1000
+    return 1, str(text).lower()
 
 
 def _tokens(text: str) -> list[str]:

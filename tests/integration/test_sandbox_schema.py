@@ -133,3 +133,8 @@ def test_property_batch_create_and_pipeline_update(hs):
     assert "INVALID_OPTION" in json.loads(bad_option.value.body)["message"]
     renamed = hs.sdk().crm.pipelines.pipelines_api.update("deals", "default", PipelinePatchInput(label="Sales"))
     assert renamed.label == "Sales"
+
+
+def test_datetime_values_come_back_as_iso(hs):
+    deal = hs.sdk().crm.deals.basic_api.create(DealCreate(properties={"dealname": "T", "closedate": "1767225600000"}))
+    assert deal.properties["closedate"] == "2026-01-01T00:00:00.000Z"

@@ -135,3 +135,14 @@ def test_one_primary_company_per_deal():
     assert graph.targets("deals", "1", "companies") == {"10": {("HUBSPOT_DEFINED", 341)},
                                                         "11": {("HUBSPOT_DEFINED", 5), ("HUBSPOT_DEFINED", 341)}}
     assert graph.targets("companies", "10", "deals") == {"1": {("HUBSPOT_DEFINED", 342)}}
+
+
+def test_date_values_are_normalised_like_hubspot():
+    from sandbox.hubspot.moments import canonical
+    assert canonical("datetime", "1767225600000") == ("2026-01-01T00:00:00.000Z", None)
+    assert canonical("datetime", "2026-01-01T01:00:00+01:00") == ("2026-01-01T00:00:00.000Z", None)
+    assert canonical("date", "1767225600000") == ("2026-01-01", None)
+    assert canonical("date", "2026-01-01") == ("2026-01-01", None)
+    value, problem = canonical("date", "1767225600001")
+    assert problem == "1767225600001 is at 0:0:0.1 UTC, not midnight!"
+    assert canonical("datetime", "tomorrow")[1] is not None
