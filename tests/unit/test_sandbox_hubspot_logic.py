@@ -146,3 +146,14 @@ def test_date_values_are_normalised_like_hubspot():
     value, problem = canonical("date", "1767225600001")
     assert problem == "1767225600001 is at 0:0:0.1 UTC, not midnight!"
     assert canonical("datetime", "tomorrow")[1] is not None
+
+
+def test_cli_command_is_registered():
+    from click.testing import CliRunner
+
+    from hubspot_app.cli import main
+
+    answer = CliRunner().invoke(main, ["sandbox", "hubspot", "--help"])
+    assert answer.exit_code == 0
+    for option in ("--port", "--auto-approve", "--client-id", "--rate-limit", "--fault-rate", "--seed"):
+        assert option in answer.output
