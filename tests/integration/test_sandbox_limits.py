@@ -62,7 +62,8 @@ def test_fail_slow_and_drop_next():
         assert requests.get(url, headers=headers, timeout=5).status_code == 200
         # The admin endpoint injects the same faults.
         requests.post(f"{hs.url}/_sandbox/faults", json={"failNext": 1, "status": 429}, timeout=5)
-        assert requests.get(url, headers=headers, timeout=5).status_code == 429
+        injected = requests.get(url, headers=headers, timeout=5)
+        assert injected.status_code == 429 and injected.headers["X-HubSpot-RateLimit-Remaining"] == "0"
 
 
 def test_request_log_counts_per_endpoint_and_portal():
