@@ -138,3 +138,14 @@ def test_property_batch_create_and_pipeline_update(hs):
 def test_datetime_values_come_back_as_iso(hs):
     deal = hs.sdk().crm.deals.basic_api.create(DealCreate(properties={"dealname": "T", "closedate": "1767225600000"}))
     assert deal.properties["closedate"] == "2026-01-01T00:00:00.000Z"
+
+
+def test_property_batch_create_is_all_or_nothing(hs):
+    from hubspot.crm.properties import BatchInputPropertyCreate
+    spec = {"label": "x", "type": "string", "fieldType": "text", "groupName": "contactinformation"}
+    with pytest.raises(PropertiesApiException) as conflict:
+        hs.sdk().crm.properties.batch_api.create("contacts", BatchInputPropertyCreate(inputs=[
+            {**spec, "name": "brand_new"}, {**spec, "name": "email"}]))
+    assert conflict.value.status == 409
+    names = {p.name for p in hs.sdk().crm.properties.core_api.get_all("contacts").results}
+    assert "brand_new" not in names
