@@ -22,7 +22,7 @@ def search_objects(object_type_name):
     registry = service.portal.properties
     asked = data.get("properties")
     names = [n for n in asked if registry.find(t.name, n)] if asked else list(t.defaults)
-    response = {"total": total, "results": [r.to_api(t, names) for r in page]}
+    response = {"total": total, "results": [r.to_api(names) for r in page]}
     if next_after:
         response["paging"] = {"next": {"after": next_after}}
     return response
