@@ -54,7 +54,7 @@ def user_delete(portal_id, type_name, object_id):
 
 @blueprint.post("/portals/<int:portal_id>/objects/<type_name>/<object_id>/restore")
 def user_restore(portal_id, type_name, object_id):
-    return _as_api(state().user_restore(portal_id, type_name, object_id))
+    return state().user_restore(portal_id, type_name, object_id).to_api()
 
 
 @blueprint.post("/portals/<int:portal_id>/objects/<type_name>/merge")
