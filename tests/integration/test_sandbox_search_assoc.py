@@ -159,3 +159,16 @@ def test_search_by_associated_record(hs):
         filter_groups=[{"filters": [{"propertyName": "associations.contact", "operator": "EQ", "value": contact}]}],
         properties=["dealname"]))
     assert [r.properties["dealname"] for r in found.results] == ["Mine"]
+
+
+def test_archive_only_a_label(hs):
+    from hubspot.crm.associations.v4 import BatchInputPublicAssociationMultiPost as Post
+    contact, company = make(hs, "contacts", {"email": "l@b.test"}), make(hs, "companies", {"name": "L"})
+    v4 = hs.sdk().crm.associations.v4.batch_api
+    v4.create("contacts", "companies", Post(inputs=[{"from": {"id": contact}, "to": {"id": company}, "types": [
+        {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}]}]))
+    v4.archive_labels("contacts", "companies", Post(inputs=[{"from": {"id": contact}, "to": {"id": company},
+                                                             "types": [{"associationCategory": "HUBSPOT_DEFINED",
+                                                                        "associationTypeId": 1}]}]))
+    left = hs.sdk().crm.associations.v4.basic_api.get_page("contacts", contact, "companies").results
+    assert [[t.type_id for t in r.association_types] for r in left] == [[279]]
