@@ -8,7 +8,9 @@ import time
 from flask import Flask, Response, g, jsonify, request
 
 from .errors import HubSpotError, correlation_id
+from .ratelimit import Decision
 from .requestlog import LoggedRequest
+from .scopes import missing_scope, required_scope
 
 API_PREFIXES = ("/crm/", "/appinstalls/")
 NO_FAULT_PREFIXES = ("/_sandbox/", "/oauth/authorize")
@@ -66,7 +68,10 @@ def _apply_fault(state):
     else:
         fault_status = fault.status
     if fault_status == 429:
-        return jsonify(rate_limited_body()), 429
+        # An injected 429 looks like a real one, headers included.
+        limiter = state.rate_limiter
+        exhausted = Decision(False, limiter.max_requests, 0, int(limiter.interval * 1000))
+        return jsonify(rate_limited_body()), 429, limiter.headers(exhausted)
     body = {"status": "error", "message": "internal error", "correlationId": correlation_id(),
             "category": "INTERNAL_ERROR" if fault_status == 500 else "SERVICE_UNAVAILABLE"}
     return jsonify(body), fault_status
@@ -87,6 +92,9 @@ def _authenticate(state) -> None:
                            "EXPIRED_AUTHENTICATION")
     g.portal_id = token.portal_id
     g.token = token
+    scope = required_scope(request.method, request.path, request.view_args or {})
+    if scope is not None and scope not in token.scopes:
+        raise missing_scope(scope)
 
 
 def _rate_limit(state, path: str):

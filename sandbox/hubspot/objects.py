@@ -4,10 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import validation
-from .associations import SINGLE_PARENT, check_spec
+from .associations import PRIMARY_TYPES, SINGLE_PARENT, TYPES, check_spec
 from .errors import HubSpotError, invalid_properties, not_found, property_problem
 from .portal import Portal, Record
 from .schema import ObjectType, object_type
+
+
+# Lifecycle events carry a changeFlag in HubSpot's payloads; property changes do not.
+CHANGE_FLAGS = {"creation": "CREATED", "deletion": "DELETED", "privacyDeletion": "DELETED", "merge": "MERGED",
+                "restore": "RESTORED"}
 
 
 @dataclass
@@ -21,17 +26,25 @@ class Plan:
 
 
 class CrmService:
-    def __init__(self, portal: Portal, clock, events, change_source: str = "INTEGRATION") -> None:
+    def __init__(self, portal: Portal, clock, events, change_source: str = "INTEGRATION",
+                 source_id: str | None = None) -> None:
         self.portal = portal
         self.clock = clock
         self.events = events
         self.change_source = change_source
+        self.source_id = source_id
 
     # -- events ------------------------------------------------------------------------------
     def emit(self, t: ObjectType, kind: str, object_id: str, **extra) -> None:
-        self.events.emit({"portalId": self.portal.id, "occurredAt": self.clock.now_ms(),
-                          "subscriptionType": f"{t.singular}.{kind}", "objectTypeId": t.type_id,
-                          "objectId": int(object_id), "changeSource": self.change_source, **extra})
+        event = {"portalId": self.portal.id, "occurredAt": self.clock.now_ms(),
+                 "subscriptionType": f"{t.singular}.{kind}", "objectTypeId": t.type_id, "objectId": int(object_id),
+                 **extra}
+        if kind in CHANGE_FLAGS:
+            event["changeFlag"] = CHANGE_FLAGS[kind]
+        event["changeSource"] = self.change_source
+        if self.source_id is not None:
+            event["sourceId"] = self.source_id
+        self.events.emit(event)
 
     # -- reads -------------------------------------------------------------------------------
     def table(self, t: ObjectType) -> dict[str, Record]:
@@ -63,10 +76,8 @@ class CrmService:
             raise HubSpotError(400, f"Property {name} is not a unique identifier for {t.name}; idProperty "
                                     "must be a property with unique values", "VALIDATION_ERROR")
         value = value.strip().lower() if name == "email" else value
-        for record in self.table(t).values():
-            if not record.archived and record.properties.get(name) == value:
-                return record
-        return None
+        record_id = self.portal.unique_index.lookup(t.name, name, value, self.table(t))
+        return self.table(t).get(record_id) if record_id is not None else None
 
     def page(self, t: ObjectType, limit: int, after: str | None, archived: bool = False):
         records = sorted((r for r in self.table(t).values() if r.archived == archived), key=lambda r: int(r.id))
@@ -109,7 +120,6 @@ class CrmService:
         return Plan(t, values, None, links, body)
 
     def _association_target(self, t: ObjectType, type_id: int, category: str, to_id: str) -> str:
-        from .associations import TYPES
         for (from_name, to_name), known in TYPES.items():
             if from_name == t.name and type_id in known:
                 check_spec(t.name, to_name, category, type_id)
@@ -135,9 +145,12 @@ class CrmService:
         existing = self.find_by_value(t, id_property, value)
         properties = dict(body.get("properties") or {})
         if existing is not None:
-            return self.plan_update(t, existing.id, {"properties": properties}, pending=pending)
-        properties.setdefault(id_property, value)
-        return self.plan_create(t, {"properties": properties}, pending)
+            plan = self.plan_update(t, existing.id, {"properties": properties}, pending=pending)
+        else:
+            properties.setdefault(id_property, value)
+            plan = self.plan_create(t, {"properties": properties}, pending)
+        plan.input = body
+        return plan
 
     def apply(self, plan: Plan) -> Record:
         now = self.clock.now()
@@ -148,7 +161,9 @@ class CrmService:
             self.table(t)[record.id] = record
             self.emit(t, "creation", record.id)
         changed = {k: v for k, v in plan.values.items() if record.properties.get(k, "") != v}
+        self.portal.unique_index.remove(t.name, record)
         record.properties.update(plan.values)
+        self.portal.unique_index.add(t.name, record)
         record.updated_at = now
         record.properties[t.modified_property] = self.clock.iso(now)
         record.properties["hs_lastmodifieddate"] = self.clock.iso(now)
@@ -169,6 +184,7 @@ class CrmService:
         record = self.find(t, object_id)
         if record is None:
             return False  # HubSpot answers 204 for ids it does not have
+        self.portal.unique_index.remove(t.name, record)
         record.archived, record.archived_at = True, self.clock.now()
         self.emit(t, "deletion", record.id)
         return True
@@ -177,6 +193,7 @@ class CrmService:
         record = self.get(t, object_id, archived=True)
         self._check_unique(t, record.properties, record.id, {})
         record.archived, record.archived_at = False, None
+        self.portal.unique_index.add(t.name, record)
         record.updated_at = self.clock.now()
         self.emit(t, "restore", record.id)
         return record
@@ -184,6 +201,7 @@ class CrmService:
     def privacy_delete(self, t: ObjectType, object_id: str) -> None:
         record = self.find(t, object_id) or self.get(t, object_id, archived=True)
         del self.table(t)[record.id]
+        self.portal.unique_index.remove(t.name, record)
         self.portal.associations.drop_node(t.name, record.id)
         self.emit(t, "privacyDeletion", record.id)
 
@@ -198,11 +216,14 @@ class CrmService:
         survivor_id = self.portal.next_id() if t.name == "contacts" else primary.id
         survivor = Record(survivor_id, {**merged.properties, **primary.properties}, min(primary.created_at,
                           merged.created_at), now)
+        if t.name == "contacts":
+            survivor.properties["hs_additional_emails"] = self._additional_emails(survivor, primary, merged)
         survivor.properties.update({"hs_object_id": survivor_id, "hs_lastmodifieddate": self.clock.iso(now),
                                     t.modified_property: self.clock.iso(now),
                                     "hs_merged_object_ids": ";".join(sorted({primary.id, merged.id} - {survivor_id}))})
         table = self.table(t)
         for old in (primary, merged):
+            self.portal.unique_index.remove(t.name, old)
             del table[old.id]
             if old.id != survivor_id:
                 self.portal.merged_into[t.name][old.id] = survivor_id
@@ -212,9 +233,20 @@ class CrmService:
             if old.id != survivor_id:
                 self.portal.associations.drop_node(t.name, old.id)
         table[survivor_id] = survivor
+        self.portal.unique_index.add(t.name, survivor)
         self.emit(t, "merge", survivor_id, primaryObjectId=int(primary.id), mergedObjectIds=[int(merged.id)],
                   newObjectId=int(survivor_id), numberOfPropertiesMoved=len(moved))
         return survivor
+
+    @staticmethod
+    def _additional_emails(survivor: Record, *merged: Record) -> str:
+        """Every email of the merged contacts but the survivor's own stays findable as an additional email."""
+        emails = []
+        for record in merged:
+            emails += [record.properties.get("email") or ""]
+            emails += (record.properties.get("hs_additional_emails") or "").split(";")
+        own = survivor.properties.get("email")
+        return ";".join(dict.fromkeys(e for e in emails if e and e != own))
 
     # -- associations ------------------------------------------------------------------------
     def associate(self, t: ObjectType, from_id: str, to_t: ObjectType, to_id: str, type_id: int) -> bool:
@@ -250,4 +282,4 @@ class CrmService:
             specs = self.portal.associations.targets(a.name, a_id, b.name).get(b_id, set())
             self.emit(a, "associationChange", a_id, associationType=f"{a.label}_TO_{b.label}",
                       fromObjectId=int(a_id), toObjectId=int(b_id), associationRemoved=removed,
-                      isPrimaryAssociation=any(s[1] in (1, 2, 5, 6, 509, 510) for s in specs))
+                      isPrimaryAssociation=any(s[1] in PRIMARY_TYPES for s in specs))

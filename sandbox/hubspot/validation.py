@@ -1,9 +1,15 @@
 """Checks on property values written through the API, with HubSpot's error bodies."""
 from __future__ import annotations
 
+import re
+
+from . import moments
 from .errors import HubSpotError, invalid_properties, property_problem
 from .portal import Portal, Record
 from .schema import SYSTEM_PROPERTIES, ObjectType
+
+
+EMAIL = re.compile(r"^[^@\s;]+@[^@\s;]+\.[^@\s;]+$")
 
 
 def normalise(portal: Portal, t: ObjectType, properties: dict | None) -> dict[str, str]:
@@ -19,7 +25,11 @@ def normalise(portal: Portal, t: ObjectType, properties: dict | None) -> dict[st
         text = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
         if name == "email":
             text = text.strip().lower()
-        problem = _check_value(prop, text)
+        problem = None
+        if text and prop["type"] in ("date", "datetime"):
+            text, message = moments.canonical(prop["type"], text)
+            problem = property_problem(name, message, "INVALID_DATE") if message else None
+        problem = problem or _check_value(prop, text)
         if problem:
             problems.append(problem)
         values[name] = text
@@ -32,6 +42,8 @@ def _check_value(prop: dict, text: str) -> dict | None:
     if text == "":
         return None
     name = prop["name"]
+    if name == "email" and not EMAIL.match(text):
+        return property_problem(name, f"Email address {text} is invalid", "INVALID_EMAIL")
     if prop["type"] == "number":
         try:
             float(text)

@@ -1,10 +1,10 @@
 """Properties v3: property groups and property definitions per object type."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, g
 
 from ..schema import object_type
-from . import body, flag, state
+from . import batch_inputs, batch_response, body, flag, state
 
 blueprint = Blueprint("hubspot_properties", __name__, url_prefix="/crm/v3/properties/<object_type_name>")
 
@@ -41,20 +41,26 @@ def archive_property(object_type_name, name):
 
 @blueprint.post("/batch/create")
 def batch_create_properties(object_type_name):
-    from . import batch_inputs, batch_response
     type_name, started = object_type(object_type_name).name, state().clock.iso()
-    results = [registry().create(type_name, item) for item in batch_inputs(body())]
+    results = registry().create_many(type_name, batch_inputs(body()))
     response, _ = batch_response(results, [], started, state().clock)
     return response, 201
 
 
 @blueprint.post("/batch/read")
 def batch_read_properties(object_type_name):
-    from . import batch_inputs, batch_response
     type_name, started = object_type(object_type_name).name, state().clock.iso()
     found = [registry().find(type_name, item.get("name", "")) for item in batch_inputs(body())]
     response, _ = batch_response([p for p in found if p], [], started, state().clock)
     return response, 200
+
+
+@blueprint.post("/batch/archive")
+def batch_archive_properties(object_type_name):
+    type_name = object_type(object_type_name).name
+    for item in batch_inputs(body()):
+        registry().archive(type_name, item.get("name", ""))
+    return Response(status=204)
 
 
 @blueprint.get("/groups")
