@@ -16,13 +16,10 @@ from ..card.refresh import refresh_contact
 bp = Blueprint("card_api", __name__, url_prefix="/card")
 
 
-def _portal() -> int:
+def _signed_portal() -> int:
     config = extensions.config()
     url = external_url(config, request.path, request.query_string)
-    portal_id = signed_portal(config, request.method, url, request.get_data(cache=True), request.headers, request.args)
-    with extensions.db().session() as session:
-        require_active(session, portal_id)
-    return portal_id
+    return signed_portal(config, request.method, url, request.get_data(cache=True), request.headers, request.args)
 
 
 @bp.errorhandler(CardError)
@@ -35,18 +32,21 @@ def _card_error(error: CardError):
 
 @bp.get("/orders")
 def list_orders():
-    portal_id = _portal()
+    portal_id = _signed_portal()
     contact_id = contact_id_of(request.args.get("contactId"))
     paging = PageRequest.parse(request.args.get("page"), request.args.get("perPage"))
     with extensions.db().session() as session:
+        require_active(session, portal_id)
         return jsonify(contact_orders(session, portal_id, contact_id, paging))
 
 
 @bp.post("/orders/refresh")
 def refresh_orders():
-    portal_id = _portal()
+    portal_id = _signed_portal()
     body = request.get_json(silent=True) or {}
     contact_id = contact_id_of(body.get("contactId") or request.args.get("contactId"))
+    with extensions.db().session() as session:
+        require_active(session, portal_id)
     outcome = refresh_contact(portal_id, contact_id, PageRequest.parse(1, body.get("perPage")))
     if not outcome.finished:
         # Not a 5xx: HubSpot would retry it, and the retry would only meet the rate limit.
