@@ -18,6 +18,7 @@ from ..db.models import CardOrder, MoulinStore, ObjectLink
 from ..sync.batch import NOT_PURCHASES
 
 MAX_PER_PAGE = 50
+MAX_PAGE = 100_000  # keeps OFFSET a sane integer whatever the query string says
 DEFAULT_PER_PAGE = 10
 CENT = Decimal("0.01")
 _NOT_PURCHASES = tuple(status.value for status in NOT_PURCHASES)
@@ -37,7 +38,7 @@ class PageRequest:
             except (TypeError, ValueError):
                 return default
 
-        return cls(max(1, whole(page, 1)), min(MAX_PER_PAGE, max(1, whole(per_page, DEFAULT_PER_PAGE))))
+        return cls(min(MAX_PAGE, max(1, whole(page, 1))), min(MAX_PER_PAGE, max(1, whole(per_page, DEFAULT_PER_PAGE))))
 
 
 def contact_email(session: Session, portal_id: int, contact_id: str) -> str | None:
