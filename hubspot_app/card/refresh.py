@@ -13,6 +13,7 @@ by default `hubspot_app.sync.engine.sync_customer_orders`.
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 REFRESHER = "moulin.card_refresher"  # Callable[[int, str], dict]
 POLICY = "moulin.card_refresh_policy"  # RefreshPolicy
 _POOL = "moulin.card_refresh_pool"
+_POOL_LOCK = threading.Lock()
 
 
 def _utcnow() -> datetime:
@@ -71,10 +73,11 @@ def _refresher() -> Callable[[int, str], dict]:
 
 
 def _pool(app: Flask, workers: int) -> ThreadPoolExecutor:
-    pool = app.extensions.get(_POOL)
-    if pool is None:
-        pool = app.extensions[_POOL] = ThreadPoolExecutor(workers, thread_name_prefix="card-refresh")
-    return pool
+    with _POOL_LOCK:  # gthread workers serve requests on several threads at once
+        pool = app.extensions.get(_POOL)
+        if pool is None:
+            pool = app.extensions[_POOL] = ThreadPoolExecutor(workers, thread_name_prefix="card-refresh")
+        return pool
 
 
 # --- rate limit ---------------------------------------------------------------------------------------------
