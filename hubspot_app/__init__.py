@@ -5,6 +5,7 @@ from typing import Mapping
 
 from flask import Flask
 
+from .clock import Clock, system_clock
 from .config import Config
 from .crypto import SecretCipher
 from .db import Database
@@ -12,8 +13,10 @@ from .jobs import JobQueue, make_huey
 from .logs import configure_logging
 
 
-def create_app(config: Config | Mapping[str, str] | None = None) -> Flask:
-    """Build the app. `config` is a Config, a mapping read like the environment, or None for os.environ."""
+def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | None = None) -> Flask:
+    """Build the app. `config` is a Config, a mapping read like the environment, or None for os.environ.
+
+    `clock` replaces the system clock (tests, time-scaled demo)."""
     if not isinstance(config, Config):
         config = Config.from_env(config)
     configure_logging()
@@ -27,6 +30,7 @@ def create_app(config: Config | Mapping[str, str] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=config.app_base_url.startswith("https://"),
     )
     app.extensions["moulin.config"] = config
+    app.extensions["moulin.clock"] = clock or system_clock
     app.extensions["moulin.db"] = Database(config.database_url)
     app.extensions["moulin.cipher"] = SecretCipher(config.token_encryption_keys)
     app.extensions["moulin.jobs"] = JobQueue(app, make_huey(config))

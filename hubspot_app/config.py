@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from cryptography.fernet import Fernet
+from .crypto import fernet_key
+
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
@@ -78,12 +79,10 @@ def _encryption_keys(env: Mapping[str, str]) -> tuple[str, ...]:
     keys = tuple(k.strip() for k in raw.split(",") if k.strip())
     for position, key in enumerate(keys, start=1):
         try:
-            Fernet(key)
-        except (ValueError, TypeError):
+            fernet_key(key)
+        except ValueError as error:
             raise ConfigError(
-                f"TOKEN_ENCRYPTION_KEYS: key #{position} is not a Fernet key "
-                "(32 url-safe base64-encoded bytes; make one with "
-                "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)"
+                f"TOKEN_ENCRYPTION_KEYS: key #{position}: {error} (make one with `openssl rand -hex 32`)"
             ) from None
     return keys
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from .clock import Clock
 from .config import Config
 from .crypto import SecretCipher
 from .db import Database
@@ -23,3 +24,20 @@ def cipher() -> SecretCipher:
 
 def jobs() -> JobQueue:
     return current_app.extensions["moulin.jobs"]
+
+
+def clock() -> Clock:
+    return current_app.extensions["moulin.clock"]
+
+
+def oauth():
+    from .hubspot.oauth import HubSpotOAuth
+
+    return HubSpotOAuth(config())
+
+
+def tokens():
+    """The per-portal access-token source every HubSpot call goes through."""
+    from .install.tokens import TokenService
+
+    return TokenService(db(), cipher(), oauth(), clock())

@@ -18,6 +18,7 @@ from ..moulin.records import Order, RecordError
 from ..moulin.stores import list_stores
 from . import bootstrap
 from . import repository as repo
+from .batch import order_facts
 from .orders import StoreInfo, apply_deletions, sync_orders
 from .setup import ensure_setup
 from .sources import Catalogue
@@ -38,6 +39,20 @@ def _chunks(records: Iterable, size: int) -> Iterable[tuple[list[Order], list[Re
         yield orders, errors
 
 
+def _record_facts(portal_id: int, store_code: str, source, catalogue: Catalogue, since, chunk: int) -> None:
+    """First pass, local only: every order's contribution to its contact's aggregates.
+
+    With all of them known up front, a contact's properties are final the first
+    time it is written, so a repeat customer whose orders span many chunks is
+    upserted once instead of once per chunk.
+    """
+    for orders, _ in _chunks(source.iter_orders(updated_since=since), chunk):
+        batch, _ = catalogue.batch(store_code, orders)
+        with extensions.db().session() as session:
+            repo.save_order_facts(session, portal_id, {
+                o.key: ((c.email if (c := batch.customer_of(o)) else None), order_facts(o, batch)) for o in orders})
+
+
 def _run(portal_id: int, store, crm, mode: str, chunk: int, progress: Callable[[int], None] | None,
          stop_after: int | None) -> dict:
     db = extensions.db()
@@ -52,12 +67,14 @@ def _run(portal_id: int, store, crm, mode: str, chunk: int, progress: Callable[[
             backfill = repo.checkpoint(session, portal_id, store.code, "backfill")
             since = backfill.high_water
     catalogue = Catalogue.load(source)
+    if mode == "backfill":
+        _record_facts(portal_id, store.code, source, catalogue, since, chunk)
     report = {"store": store.code, "orders": 0, "errors": 0, "chunks": 0}
     for orders, errors in _chunks(source.iter_orders(updated_since=since), chunk):
         batch, missing = catalogue.batch(store.code, orders, source)
         with db.session() as session:
             setup = ensure_setup(session, crm, portal_id)
-            result = sync_orders(session, crm, portal_id, setup, info, batch,
+            result = sync_orders(session, crm, portal_id, setup, info, batch, now=bootstrap.now(),
                                  errors=[*catalogue.errors, *errors, *missing])
             position += len(orders)
             repo.advance(repo.checkpoint(session, portal_id, store.code, mode), position,
@@ -86,7 +103,8 @@ def backfill(portal_id: int, store_code: str | None = None, *, chunk: int = CHUN
     if store_code and not stores:
         raise ValueError(f"portal {portal_id} has no store {store_code!r}")
     reports = [_run(portal_id, s, crm, "backfill", chunk, progress, stop_after) for s in stores]
-    return {"portal_id": portal_id, "stores": reports, "hubspot_calls": crm.calls}
+    return {"portal_id": portal_id, "stores": reports, "hubspot_calls": crm.calls,
+            "limiter_wait_s": round(crm.waited_s, 2), "hubspot_time_s": round(crm.in_call_s, 2)}
 
 
 def poll(portal_id: int, *, chunk: int = CHUNK) -> dict:

@@ -6,24 +6,29 @@ stores' saved connections.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Callable
 
 from flask import current_app
 
 from .. import extensions
 from ..hubspot.crm import CrmGateway
-from ..hubspot.ratelimit import limiter_for
+from ..hubspot.ratelimit import make_limiter
 from ..moulin.ports import OrderSource
 
 TOKEN_PROVIDER = "moulin.sync.token_provider"  # Callable[[int], str]
 SOURCE_FACTORY = "moulin.sync.source_factory"  # Callable[[MoulinStore], OrderSource]
+SDK_OPTIONS = "moulin.sync.sdk_options"  # e.g. {"client_side_validation": True}: tests check HubSpot's contract
+LIMITER = "moulin.sync.limiter"  # one per app (= per process): every thread shares the portal's window
 
 
 def _installed_token(portal_id: int) -> str:
-    from ..install.tokens import access_token_for  # the install area's token store (refreshes before expiry)
+    return extensions.tokens().access_token(portal_id)  # the install area's tokens, refreshed before expiry
 
-    with extensions.db().session() as session:
-        return access_token_for(session, extensions.cipher(), extensions.config(), portal_id)
+
+def now() -> datetime:
+    """The app's clock (movable in tests and the demo): abandoned checkouts age by it."""
+    return extensions.clock()()
 
 
 def token_provider() -> Callable[[int], str]:
@@ -32,7 +37,11 @@ def token_provider() -> Callable[[int], str]:
 
 def crm_for(portal_id: int) -> CrmGateway:
     config = extensions.config()
-    return CrmGateway(portal_id, token_provider(), host=config.hubspot_api_base, limiter=limiter_for(config.redis_url))
+    limiter = current_app.extensions.get(LIMITER)
+    if limiter is None:
+        limiter = current_app.extensions.setdefault(LIMITER, make_limiter(config.redis_url))
+    return CrmGateway(portal_id, token_provider(), host=config.hubspot_api_base, limiter=limiter,
+                      **current_app.extensions.get(SDK_OPTIONS, {}))
 
 
 def source_for(store) -> OrderSource:

@@ -6,7 +6,6 @@ jobs and views call these and nothing deeper.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 
 from .. import extensions
 from ..db.models import MoulinEvent, MoulinStore
@@ -64,7 +63,7 @@ def sync_customer_orders(portal_id: int, email: str) -> dict:
         batch, missing = catalogue.batch(store.code, orders, customers=lookup.customers)
         with extensions.db().session() as session:
             setup = ensure_setup(session, crm, portal_id)
-            result = sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch,
+            result = sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch, now=bootstrap.now(),
                                  errors=[*lookup.errors, *missing])
         report["orders"] += result["orders"]
         report["errors"] += result["errors"] + result["bad_records"]
@@ -73,39 +72,53 @@ def sync_customer_orders(portal_id: int, email: str) -> dict:
 
 
 def handle_moulin_event(event_row_id: int) -> dict:
-    """Apply one pushed Moulin event. Idempotent: an event already processed is skipped."""
+    """Apply one pushed Moulin event. Idempotent: an event already processed is skipped.
+
+    The event only says *what* changed; the record is read again from Moulin, so
+    events arriving out of order or twice still leave HubSpot with the latest state.
+    """
     db = extensions.db()
     with db.session() as session:
         event = session.get(MoulinEvent, event_row_id)
         if event is None or event.processed_at is not None:
             return {"skipped": True}
         store = session.get(MoulinStore, event.store_id)
-        kind, _, action = event.type.partition(".")
-        record_id, portal_id = event.record_id, event.portal_id
-    source, crm = bootstrap.source_for(store), bootstrap.crm_for(portal_id)
-    result: dict = {"type": f"{kind}.{action}"}
-    if kind == "order" and action == "deleted":
+        event_type, record_id, portal_id = event.type, event.record_id, event.portal_id
+    try:
+        result = _apply_event(event_type, record_id, store, portal_id)
+    except Exception as error:
         with db.session() as session:
+            session.get(MoulinEvent, event_row_id).error = f"{type(error).__name__}: {error}"[:2000]
+        raise
+    with db.session() as session:
+        row = session.get(MoulinEvent, event_row_id)
+        row.processed_at, row.error = bootstrap.now(), None
+    log_event(logger, "sync.event.done", portal_id=portal_id, event_row_id=event_row_id, type=event_type)
+    return result
+
+
+def _apply_event(event_type: str, record_id: str, store: MoulinStore, portal_id: int) -> dict:
+    kind, _, action = event_type.partition(".")
+    source, crm = bootstrap.source_for(store), bootstrap.crm_for(portal_id)
+    result: dict = {"type": event_type}
+    if kind == "order" and action == "deleted":
+        with extensions.db().session() as session:
             result.update(apply_deletions(session, crm, portal_id, [
-                Deletion(kind="order", id=record_id, store=store.code, deleted_at=datetime.now(timezone.utc))]))
+                Deletion(kind="order", id=record_id, store=store.code, deleted_at=bootstrap.now())]))
     elif kind == "order":
         try:
             order = source.get_order(record_id)
-        except MoulinNotFound:  # deleted since: its own deletion event will follow
-            order = None
-        if order is not None:
-            errors = [order] if isinstance(order, RecordError) else []
-            orders = [] if errors else [order]
-            batch, missing = cached_catalogue(store.id, source).batch(store.code, orders, source)
-            with db.session() as session:
-                setup = ensure_setup(session, crm, portal_id)
-                result.update(sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch,
-                                          errors=[*errors, *missing]))
+        except MoulinNotFound:  # deleted since: its own deletion event follows
+            return {**result, "skipped": "order no longer exists"}
+        errors = [order] if isinstance(order, RecordError) else []
+        batch, missing = cached_catalogue(store.id, source).batch(store.code, [] if errors else [order], source)
+        with extensions.db().session() as session:
+            setup = ensure_setup(session, crm, portal_id)
+            result.update(sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch, now=bootstrap.now(),
+                                      errors=[*errors, *missing]))
     elif kind == "customer" and action != "deleted":  # a deleted customer keeps its contact
         customer = source.get_customer(record_id)
         if getattr(customer, "email", None):
             result.update(sync_customer_orders(portal_id, customer.email))
-    with db.session() as session:
-        session.get(MoulinEvent, event_row_id).processed_at = datetime.now(timezone.utc)
-    log_event(logger, "sync.event.done", portal_id=portal_id, event_row_id=event_row_id, type=event.type)
+    # company.* and product.* changes reach HubSpot with the next order that uses them (content hashes).
     return result

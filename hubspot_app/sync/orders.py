@@ -67,7 +67,8 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     links = {kind: repo.load_links(session, portal_id, kind, ks) for kind, ks in keys.items()}
     linked_lines: dict[str, set[str]] = {}
     for order in orders:
-        if order.key in links["deal"]:  # a new order has no line items in HubSpot yet: no query needed
+        # A brand-new order has no line items in HubSpot yet: skip the query (most of a backfill).
+        if order.key in links["deal"] or any(f"{order.key}:{line.id}" in links["line_item"] for line in order.lines):
             for link in repo.links_with_prefix(session, portal_id, "line_item", order.key + ":"):
                 if link.state == "synced":
                     links["line_item"][link.source_key] = link
@@ -103,6 +104,12 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     def id_of(object_type: str, key: str | None) -> str | None:
         return (outcome.ids.get((object_type, key)) or known.get((object_type, key))) if key else None
 
+    # An order moved to another customer (or to a guest): its deal leaves the old contact.
+    previous = repo.card_contact_ids(session, portal_id, [(o.store, o.id) for o in orders])
+    moved = [(deal_id, old) for o in orders if (old := previous.get(o.key)) and (deal_id := id_of("deals", o.key))
+             and old != id_of("contacts", facts[o.key][0])]
+    if moved:
+        crm.unassociate("deals", "contacts", moved)
     repo.save_card_orders(session, [
         _card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key))
         for o in orders])

@@ -6,8 +6,10 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from .health import bp as health_bp
+    from .oauth import bp as oauth_bp
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(oauth_bp)
 
     from .moulin_push import bp as moulin_push_bp
 

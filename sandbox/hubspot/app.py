@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from . import gate
@@ -24,9 +24,7 @@ def create_sandbox_app(state) -> Flask:
 
     @app.errorhandler(HubSpotError)
     def hubspot_error(error: HubSpotError):
-        if error.empty_body:
-            return Response(b"", status=error.http_status)
-        return jsonify(error.body()), error.http_status, error.headers
+        return jsonify(error.body()), error.http_status
 
     @app.errorhandler(OAuthError)
     def oauth_error(error: OAuthError):

@@ -13,16 +13,13 @@ class HubSpotError(Exception):
     """An API error with HubSpot's body: `{status, message, correlationId, category, [context], ...}`."""
 
     def __init__(self, http_status: int, message: str, category: str = "VALIDATION_ERROR", *,
-                 context: dict | None = None, extra: dict | None = None, empty_body: bool = False,
-                 headers: dict | None = None) -> None:
+                 context: dict | None = None, extra: dict | None = None) -> None:
         super().__init__(message)
         self.http_status = http_status
         self.message = message
         self.category = category
         self.context = context
         self.extra = extra or {}
-        self.empty_body = empty_body
-        self.headers = headers or {}
 
     def body(self) -> dict:
         body = {"status": "error", "message": self.message, "correlationId": correlation_id()}

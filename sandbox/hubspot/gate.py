@@ -9,6 +9,7 @@ from flask import Flask, Response, g, jsonify, request
 
 from .errors import HubSpotError, correlation_id
 from .requestlog import LoggedRequest
+from .scopes import missing_scope, required_scope
 
 API_PREFIXES = ("/crm/", "/appinstalls/")
 NO_FAULT_PREFIXES = ("/_sandbox/", "/oauth/authorize")
@@ -87,6 +88,9 @@ def _authenticate(state) -> None:
                            "EXPIRED_AUTHENTICATION")
     g.portal_id = token.portal_id
     g.token = token
+    scope = required_scope(request.method, request.path, request.view_args or {})
+    if scope is not None and scope not in token.scopes:
+        raise missing_scope(scope)
 
 
 def _rate_limit(state, path: str):

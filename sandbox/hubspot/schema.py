@@ -51,7 +51,8 @@ def object_type(name: str) -> ObjectType:
 
 
 # (name, label, type, fieldType); system properties are maintained by the sandbox itself.
-SYSTEM_PROPERTIES = ("hs_object_id", "createdate", "lastmodifieddate", "hs_lastmodifieddate", "hs_merged_object_ids")
+SYSTEM_PROPERTIES = ("hs_object_id", "createdate", "lastmodifieddate", "hs_lastmodifieddate", "hs_merged_object_ids",
+                     "hs_additional_emails")
 _COMMON = (
     ("hs_object_id", "Record ID", "number", "number"),
     ("createdate", "Create Date", "datetime", "date"),
@@ -61,6 +62,7 @@ _COMMON = (
 _DEFAULTS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "contacts": (
         ("email", "Email", "string", "text"), ("firstname", "First Name", "string", "text"),
+        ("hs_additional_emails", "Additional email addresses", "enumeration", "checkbox"),
         ("lastname", "Last Name", "string", "text"), ("phone", "Phone Number", "string", "text"),
         ("mobilephone", "Mobile Phone Number", "string", "text"), ("company", "Company Name", "string", "text"),
         ("address", "Street Address", "string", "text"), ("city", "City", "string", "text"),

@@ -15,6 +15,9 @@ from .requestlog import RequestLog
 from .schema import object_type
 
 
+SANDBOX_USER_ID = 1
+
+
 class SandboxState:
     def __init__(self, client_id: str = "sandbox-client-id", client_secret: str = "sandbox-client-secret",
                  app_id: int = 1000, auto_approve: bool = False, rate_limit: tuple[int, float] = (110, 10.0),
@@ -74,7 +77,9 @@ class SandboxState:
 
     # -- data access -------------------------------------------------------------------------
     def crm(self, portal_id: int, change_source: str = "INTEGRATION") -> CrmService:
-        return CrmService(self.portal(portal_id), self.clock, self.events, change_source)
+        # HubSpot names the writer: the app id for API calls, the user for UI actions.
+        source_id = str(self.app_id) if change_source == "INTEGRATION" else f"userId:{SANDBOX_USER_ID}"
+        return CrmService(self.portal(portal_id), self.clock, self.events, change_source, source_id)
 
     def objects(self, portal_id: int, object_type_name: str) -> dict[str, Record]:
         """Read access for assertions: id -> Record (archived ones included, flagged)."""

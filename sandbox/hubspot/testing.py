@@ -30,11 +30,23 @@ class SandboxPortal:
 
 
 @contextmanager
-def sandbox_portal(**state_kwargs):
-    """Start a sandbox, create a portal and tokens for it; stop the server on exit."""
+def running_sandbox(**state_kwargs):
+    """Start a sandbox; yields (state, base URL) and stops the server on exit."""
     state, server = start_sandbox(**state_kwargs)
     try:
-        portal_id = state.create_portal()
-        yield SandboxPortal(state, server.url, portal_id, state.issue_tokens(portal_id))
+        yield state, server.url
     finally:
         server.stop()
+
+
+def install_portal(state: SandboxState, url: str) -> SandboxPortal:
+    """A fresh portal with tokens, as after an install; portals never share records."""
+    portal_id = state.create_portal()
+    return SandboxPortal(state, url, portal_id, state.issue_tokens(portal_id))
+
+
+@contextmanager
+def sandbox_portal(**state_kwargs):
+    """Start a sandbox with one installed portal; stop the server on exit."""
+    with running_sandbox(**state_kwargs) as (state, url):
+        yield install_portal(state, url)

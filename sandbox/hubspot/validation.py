@@ -1,9 +1,14 @@
 """Checks on property values written through the API, with HubSpot's error bodies."""
 from __future__ import annotations
 
+import re
+
 from .errors import HubSpotError, invalid_properties, property_problem
 from .portal import Portal, Record
 from .schema import SYSTEM_PROPERTIES, ObjectType
+
+
+EMAIL = re.compile(r"^[^@\s;]+@[^@\s;]+\.[^@\s;]+$")
 
 
 def normalise(portal: Portal, t: ObjectType, properties: dict | None) -> dict[str, str]:
@@ -32,6 +37,8 @@ def _check_value(prop: dict, text: str) -> dict | None:
     if text == "":
         return None
     name = prop["name"]
+    if name == "email" and not EMAIL.match(text):
+        return property_problem(name, f"Email address {text} is invalid", "INVALID_EMAIL")
     if prop["type"] == "number":
         try:
             float(text)

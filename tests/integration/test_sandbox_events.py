@@ -6,16 +6,25 @@ import requests
 from hubspot.crm.contacts import PublicMergeInput, SimplePublicObjectInput, SimplePublicObjectInputForCreate
 
 from sandbox.hubspot.schema import object_type
-from sandbox.hubspot.testing import sandbox_portal
+from sandbox.hubspot.testing import install_portal, running_sandbox
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with running_sandbox() as running:
+        yield running
 
 
 @pytest.fixture
-def hs():
-    with sandbox_portal() as portal:
-        events: list[dict] = []
-        portal.state.events.subscribe(events.append)
-        portal.events = events
-        yield portal
+def hs(sandbox):
+    portal = install_portal(*sandbox)
+    events: list[dict] = []
+    # The bus is shared by every portal of this sandbox: keep this test's portal only.
+    unsubscribe = portal.state.events.subscribe(
+        lambda event: events.append(event) if event["portalId"] == portal.portal_id else None)
+    portal.events = events
+    yield portal
+    unsubscribe()
 
 
 def kinds(events: list[dict]) -> list[str]:
@@ -32,7 +41,9 @@ def test_create_update_delete_events_from_the_api(hs):
     creation, _, change, deletion = hs.events
     assert creation == {"portalId": hs.portal_id, "occurredAt": creation["occurredAt"],
                         "subscriptionType": "contact.creation", "objectTypeId": "0-1",
-                        "objectId": int(contact.id), "changeSource": "INTEGRATION"}
+                        "objectId": int(contact.id), "changeFlag": "CREATED", "changeSource": "INTEGRATION",
+                        "sourceId": str(hs.state.app_id)}
+    assert "changeFlag" not in change and deletion["changeFlag"] == "DELETED"
     assert change["propertyName"] == "firstname" and change["propertyValue"] == "Eve"
     assert abs(deletion["occurredAt"] - hs.state.clock.now() * 1000) < 5000
 
@@ -45,6 +56,7 @@ def test_user_actions_are_crm_ui_events(hs):
     state.user_restore(hs.portal_id, "deals", deal.id)
     assert kinds(hs.events)[-3:] == ["deal.propertyChange", "deal.deletion", "deal.restore"]
     assert {e["changeSource"] for e in hs.events} == {"CRM_UI"}
+    assert {e["sourceId"] for e in hs.events} == {"userId:1"}
     contact = state.user_create(hs.portal_id, "contacts", {"email": "gdpr@x.test"})
     state.user_privacy_delete_contact(hs.portal_id, contact.id)
     assert hs.events[-1]["subscriptionType"] == "contact.privacyDeletion"

@@ -12,7 +12,7 @@ CLIENT = {"client_id": "sandbox-client-id", "client_secret": "sandbox-client-sec
 REDIRECT = "https://app.test/oauth/callback"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def sandbox():
     state, server = start_sandbox(auto_approve=True)
     yield state, server.url
@@ -158,3 +158,18 @@ def test_missing_bearer_is_hubspots_401(sandbox):
     state, url = sandbox
     answer = requests.get(f"{url}/crm/v3/objects/contacts", timeout=5)
     assert answer.status_code == 401 and answer.json()["category"] == "INVALID_AUTHENTICATION"
+
+
+def test_missing_scope_is_hubspots_403(sandbox):
+    state, url = sandbox
+    portal = state.create_portal()
+    tokens = state.issue_tokens(portal, scopes=["crm.objects.contacts.read"])
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert requests.get(f"{url}/crm/v3/objects/contacts", headers=headers, timeout=5).status_code == 200
+    denied = requests.post(f"{url}/crm/v3/objects/contacts", json={"properties": {}}, headers=headers, timeout=5)
+    assert denied.status_code == 403
+    body = denied.json()
+    assert body["category"] == "MISSING_SCOPES"
+    assert body["errors"][0]["context"]["requiredGranularScopes"] == ["crm.objects.contacts.write"]
+    uninstall = requests.delete(f"{url}/appinstalls/2026-03/external-install", headers=headers, timeout=5)
+    assert uninstall.status_code == 403

@@ -9,17 +9,22 @@ from hubspot.crm.contacts import (BatchInputSimplePublicObjectBatchInput,
                                   BatchInputSimplePublicObjectBatchInputForCreate,
                                   BatchInputSimplePublicObjectBatchInputUpsert, BatchInputSimplePublicObjectId,
                                   BatchReadInputSimplePublicObjectId, SimplePublicObjectInput,
-                                  SimplePublicObjectInputForCreate)
+                                  PublicMergeInput, SimplePublicObjectInputForCreate)
 from hubspot.crm.companies import SimplePublicObjectInputForCreate as CompanyCreate
 from hubspot.crm.contacts.exceptions import NotFoundException
 
-from sandbox.hubspot.testing import sandbox_portal
+from sandbox.hubspot.testing import install_portal, running_sandbox
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with running_sandbox() as running:
+        yield running
 
 
 @pytest.fixture
-def hs():
-    with sandbox_portal() as portal:
-        yield portal
+def hs(sandbox):
+    return install_portal(*sandbox)
 
 
 def test_basic_create_get_update_archive(hs):
@@ -130,3 +135,45 @@ def test_batch_limits_and_duplicate_ids(hs):
         batch.create(BatchInputSimplePublicObjectBatchInputForCreate(inputs=[
             {"properties": {"email": "ok@example.com"}}, {"properties": {"nope": "1"}}]))
     assert hs.state.objects(hs.portal_id, "contacts") == {}
+
+
+def test_invalid_email_is_rejected(hs):
+    api = hs.sdk().crm.contacts.basic_api
+    with pytest.raises(ContactsApiException) as invalid:
+        api.create(SimplePublicObjectInputForCreate(properties={"email": "not-an-email"}))
+    body = json.loads(invalid.value.body)
+    assert invalid.value.status == 400 and "INVALID_EMAIL" in body["message"]
+    assert "Email address not-an-email is invalid" in body["message"]
+
+
+def test_upsert_by_email_is_all_or_nothing_and_echoes_trace_ids(hs):
+    batch = hs.sdk().crm.contacts.batch_api
+    with pytest.raises(ContactsApiException):
+        batch.upsert(BatchInputSimplePublicObjectBatchInputUpsert(inputs=[
+            {"idProperty": "email", "id": "fine@example.com", "properties": {}, "objectWriteTraceId": "a"},
+            {"idProperty": "email", "id": "bad@example.com", "properties": {"nope": "1"},
+             "objectWriteTraceId": "b"}]))
+    assert hs.state.objects(hs.portal_id, "contacts") == {}
+    done = batch.upsert(BatchInputSimplePublicObjectBatchInputUpsert(inputs=[
+        {"idProperty": "email", "id": "fine@example.com", "properties": {}, "objectWriteTraceId": "a"}]))
+    assert done.results[0].object_write_trace_id == "a" and done.results[0].new is True
+
+
+def test_merged_contact_is_found_by_either_email(hs):
+    api = hs.sdk().crm.contacts.basic_api
+    a = api.create(SimplePublicObjectInputForCreate(properties={"email": "one@example.com"}))
+    b = api.create(SimplePublicObjectInputForCreate(properties={"email": "two@example.com"}))
+    merged = api.merge(PublicMergeInput(primary_object_id=a.id, object_id_to_merge=b.id))
+    assert api.get_by_id("two@example.com", id_property="email").id == merged.id
+    with pytest.raises(ContactsApiException) as conflict:
+        api.create(SimplePublicObjectInputForCreate(properties={"email": "two@example.com"}))
+    assert conflict.value.status == 409
+
+
+def test_orders_through_the_generic_objects_api(hs):
+    from hubspot.crm.objects import SimplePublicObjectInputForCreate as ObjectCreate
+    objects = hs.sdk().crm.objects.basic_api
+    order = objects.create("order", ObjectCreate(properties={"hs_order_name": "#1001", "hs_currency_code": "EUR",
+                                                             "hs_external_order_id": "M-1001"}))
+    read = objects.get_by_id("order", order.id, properties=["hs_order_name", "hs_external_order_id"])
+    assert read.properties == {"hs_order_name": "#1001", "hs_external_order_id": "M-1001"}

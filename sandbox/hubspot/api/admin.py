@@ -9,7 +9,7 @@ from . import body, state
 blueprint = Blueprint("hubspot_sandbox_admin", __name__, url_prefix="/_sandbox")
 
 
-def _record(portal_id: int, type_name: str, record) -> dict:
+def _record(type_name: str, record) -> dict:
     return record.to_api(object_type(type_name))
 
 
@@ -34,19 +34,19 @@ def issue_tokens(portal_id):
 @blueprint.get("/portals/<int:portal_id>/objects/<type_name>")
 def list_records(portal_id, type_name):
     records = state().objects(portal_id, type_name)
-    return {"results": [_record(portal_id, type_name, r) for r in records.values()]}
+    return {"results": [_record(type_name, r) for r in records.values()]}
 
 
 @blueprint.post("/portals/<int:portal_id>/objects/<type_name>")
 def user_create(portal_id, type_name):
     record = state().user_create(portal_id, type_name, body().get("properties") or {})
-    return _record(portal_id, type_name, record), 201
+    return _record(type_name, record), 201
 
 
 @blueprint.patch("/portals/<int:portal_id>/objects/<type_name>/<object_id>")
 def user_update(portal_id, type_name, object_id):
     record = state().user_update(portal_id, type_name, object_id, body().get("properties") or {})
-    return _record(portal_id, type_name, record)
+    return _record(type_name, record)
 
 
 @blueprint.delete("/portals/<int:portal_id>/objects/<type_name>/<object_id>")
@@ -57,14 +57,14 @@ def user_delete(portal_id, type_name, object_id):
 
 @blueprint.post("/portals/<int:portal_id>/objects/<type_name>/<object_id>/restore")
 def user_restore(portal_id, type_name, object_id):
-    return _record(portal_id, type_name, state().user_restore(portal_id, type_name, object_id))
+    return _record(type_name, state().user_restore(portal_id, type_name, object_id))
 
 
 @blueprint.post("/portals/<int:portal_id>/objects/<type_name>/merge")
 def user_merge(portal_id, type_name):
     data = body()
     record = state().user_merge(portal_id, type_name, data["primaryObjectId"], data["objectIdToMerge"])
-    return _record(portal_id, type_name, record)
+    return _record(type_name, record)
 
 
 @blueprint.post("/portals/<int:portal_id>/contacts/<object_id>/privacy-delete")

@@ -6,8 +6,9 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, g, redirect, request
 
-from ..errors import HubSpotError
 from ..oauth import KNOWN_SCOPES, OAuthError
+from ..scopes import missing_scope
+from ..state import SANDBOX_USER_ID
 from . import state
 
 blueprint = Blueprint("hubspot_oauth", __name__)
@@ -98,6 +99,7 @@ def decide():
 
 
 @blueprint.post("/oauth/2026-03/token")
+@blueprint.post("/oauth/v1/token")  # the legacy path the SDK's OAuth helpers still call
 def token():
     sandbox, form = state(), request.form.to_dict()
     grant_type = form.get("grant_type")
@@ -117,7 +119,7 @@ def introspect():
         return {"active": False}
     portal = sandbox.portal(found.portal_id)
     answer = {"active": True, "token_use": found.kind, "hub_id": found.portal_id, "hub_domain": portal.hub_domain,
-              "app_id": sandbox.app_id, "client_id": sandbox.oauth.client_id, "user_id": 1,
+              "app_id": sandbox.app_id, "client_id": sandbox.oauth.client_id, "user_id": SANDBOX_USER_ID,
               "user": "sandbox-user@example.com", "scopes": found.scopes}
     if found.expires_at is not None:
         answer["expires_in"] = int(found.expires_at - sandbox.clock.now())
@@ -135,9 +137,6 @@ def revoke():
 @blueprint.delete("/appinstalls/2026-03/external-install")
 def uninstall():
     if "oauth" not in g.token.scopes:
-        raise HubSpotError(403, "This app hasn't been granted all required scopes to make this call.",
-                           "MISSING_SCOPES", extra={"errors": [{"message": "One or more of the following scopes "
-                                                                "are required.", "context": {
-                                                                    "requiredGranularScopes": ["oauth"]}}]})
+        raise missing_scope("oauth")
     state().uninstall(g.portal_id)
     return Response(status=204)

@@ -61,9 +61,7 @@ def create_object(object_type_name):
 @route("/<object_type_name>/<object_id>", methods=["GET"])
 def get_object(object_type_name, object_id):
     t, service = object_type(object_type_name), crm()
-    record = service.find(t, object_id, request.args.get("idProperty"), flag("archived"))
-    if record is None:
-        raise HubSpotError(404, "resource not found", "OBJECT_NOT_FOUND", empty_body=True)
+    record = service.get(t, object_id, request.args.get("idProperty"), flag("archived"))
     result = record.to_api(t, _names(t, list_param("properties")))
     associations = _associations_of(service, t, record, list_param("associations"))
     if associations:
@@ -94,7 +92,7 @@ def merge_objects(object_type_name):
     return crm().merge(t, str(primary), str(merged)).to_api(t)
 
 
-def _run_checked(plan_one, inputs: list[dict]):
+def _run_checked(plan_one, inputs: list[dict], partial: bool = True):
     """Check every input first; per-input errors give a 207 only when each failing input carries an
     `objectWriteTraceId` (HubSpot's multi-status contract); otherwise the whole call fails unwritten."""
     plans: list[Plan] = []
@@ -105,12 +103,20 @@ def _run_checked(plan_one, inputs: list[dict]):
             plans.append(plan_one(item, pending))
         except HubSpotError as error:
             failures.append((item, error))
-    if failures and any(not item.get("objectWriteTraceId") for item, _ in failures):
+    if failures and (not partial or any(not item.get("objectWriteTraceId") for item, _ in failures)):
         raise failures[0][1]
     errors = [batch_item_error(error, {**(error.context or {}),
                                        "objectWriteTraceId": [item["objectWriteTraceId"]]})
               for item, error in failures]
     return plans, errors
+
+
+def _result(service, plan: Plan) -> dict:
+    """Apply a checked write; the result echoes the input's objectWriteTraceId, as HubSpot does."""
+    result = service.apply(plan).to_api(plan.t)
+    if plan.input.get("objectWriteTraceId"):
+        result["objectWriteTraceId"] = plan.input["objectWriteTraceId"]
+    return result
 
 
 def _batch_answer(results, errors, started, ok_status):
@@ -123,7 +129,7 @@ def batch_create(object_type_name):
     t, service, started = object_type(object_type_name), crm(), state().clock.iso()
     inputs = batch_inputs(body())
     plans, errors = _run_checked(lambda item, pending: service.plan_create(t, item, pending), inputs)
-    results = [service.apply(plan).to_api(t) for plan in plans]
+    results = [_result(service, plan) for plan in plans]
     return _batch_answer(results, errors, started, 201)
 
 
@@ -170,7 +176,7 @@ def batch_update(object_type_name):
     inputs = batch_inputs(body())
     reject_duplicate_ids([str(item.get("id", "")) for item in inputs])
     plans, errors = _run_checked(_plan_update(service, t, request.args.get("idProperty")), inputs)
-    results = [service.apply(plan).to_api(t) for plan in plans]
+    results = [_result(service, plan) for plan in plans]
     return _batch_answer(results, errors, started, 200)
 
 
@@ -179,11 +185,14 @@ def batch_upsert(object_type_name):
     t, service, started = object_type(object_type_name), crm(), state().clock.iso()
     inputs = batch_inputs(body())
     reject_duplicate_ids([str(item.get("id", "")) for item in inputs])
-    plans, errors = _run_checked(lambda item, pending: service.plan_upsert(t, item, pending), inputs)
+    # HubSpot does no partial upserts when email is the idProperty: one bad input fails them all.
+    by_email = any(item.get("idProperty") == "email" for item in inputs)
+    plans, errors = _run_checked(lambda item, pending: service.plan_upsert(t, item, pending), inputs,
+                                 partial=not by_email)
     results = []
     for plan in plans:
         is_new = plan.record is None
-        results.append({**service.apply(plan).to_api(t), "new": is_new})
+        results.append({**_result(service, plan), "new": is_new})
     return _batch_answer(results, errors, started, 200)
 
 

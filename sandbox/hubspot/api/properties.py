@@ -1,10 +1,10 @@
 """Properties v3: property groups and property definitions per object type."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, g
 
 from ..schema import object_type
-from . import body, flag, state
+from . import batch_inputs, batch_response, body, flag, state
 
 blueprint = Blueprint("hubspot_properties", __name__, url_prefix="/crm/v3/properties/<object_type_name>")
 
@@ -41,7 +41,6 @@ def archive_property(object_type_name, name):
 
 @blueprint.post("/batch/create")
 def batch_create_properties(object_type_name):
-    from . import batch_inputs, batch_response
     type_name, started = object_type(object_type_name).name, state().clock.iso()
     results = [registry().create(type_name, item) for item in batch_inputs(body())]
     response, _ = batch_response(results, [], started, state().clock)
@@ -50,7 +49,6 @@ def batch_create_properties(object_type_name):
 
 @blueprint.post("/batch/read")
 def batch_read_properties(object_type_name):
-    from . import batch_inputs, batch_response
     type_name, started = object_type(object_type_name).name, state().clock.iso()
     found = [registry().find(type_name, item.get("name", "")) for item in batch_inputs(body())]
     response, _ = batch_response([p for p in found if p], [], started, state().clock)

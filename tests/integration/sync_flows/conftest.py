@@ -83,6 +83,7 @@ def world(make_config, hubspot):
     portal_id = state.create_portal()
     token = state.issue_tokens(portal_id)["access_token"]
     app.extensions[bootstrap.TOKEN_PROVIDER] = lambda _portal: token
+    app.extensions[bootstrap.SDK_OPTIONS] = {"client_side_validation": True}  # the SDK checks every response
     with database.session() as session:
         session.add(Installation(portal_id=portal_id, scopes="", status="active"))
     yield World(app, state, portal_id)

@@ -1,0 +1,1 @@
+"""Installing the app into a HubSpot account: the OAuth install, tokens, uninstall."""

@@ -1,0 +1,59 @@
+"""The OAuth install flow: /oauth/install sends the browser to HubSpot, /oauth/callback finishes."""
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+
+from .. import extensions
+from ..install.service import InstallRefused, complete_install
+from ..logs import log_event
+
+bp = Blueprint("oauth", __name__, url_prefix="/oauth")
+log = logging.getLogger(__name__)
+
+
+@bp.get("/install")
+def install():
+    state = secrets.token_urlsafe(32)
+    session["oauth_state"] = state  # bound to this browser's signed session cookie
+    return redirect(extensions.oauth().authorize_url(state))
+
+
+def _problem(message: str, reason: str, status: int = 400):
+    log_event(log, "install.refused", logging.WARNING, reason=reason, path=request.path)
+    return render_template("install/problem.html", message=message), status
+
+
+@bp.get("/callback")
+def callback():
+    expected_state = session.pop("oauth_state", None)
+    given_state = request.args.get("state", "")
+    if not expected_state or not hmac.compare_digest(expected_state, given_state):
+        return _problem("This install link is invalid or has expired (its security check did not match). "
+                        "Start the install again.", "bad state")
+    if request.args.get("error"):
+        if request.args["error"] == "access_denied":
+            return _problem("The install was cancelled in HubSpot, so nothing was connected.", "access_denied")
+        return _problem(f"HubSpot reported an error: {request.args['error']}.", "hubspot error")
+    code = request.args.get("code", "")
+    if not code:
+        return _problem("HubSpot did not send an authorization code.", "no code")
+    try:
+        result = complete_install(extensions.db(), extensions.cipher(), extensions.oauth(), extensions.clock(), code)
+    except InstallRefused as refused:
+        return _problem(refused.message, refused.reason)
+    after_install = extensions.jobs()
+    if "sync.setup_portal" in after_install:
+        after_install.enqueue("sync.setup_portal", result.portal_id)
+    return render_template("install/done.html", result=result, next_url=_next_url(result))
+
+
+def _next_url(result) -> str:
+    # The operator pages register `operator.onboarding`; until then the health page is the only next stop.
+    try:
+        return url_for("operator.onboarding", portal_id=result.portal_id)
+    except Exception:  # noqa: BLE001  (BuildError when the operator blueprint is absent)
+        return url_for("health.healthz")
