@@ -15,8 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Callable
 
 from flask import Flask, current_app
@@ -40,16 +40,11 @@ _POOL = "moulin.card_refresh_pool"
 _POOL_LOCK = threading.Lock()
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 @dataclass(frozen=True)
 class RefreshPolicy:
     interval_s: float = 10.0  # at most one Refresh per contact this often
     budget_s: float = 10.0  # HubSpot gives up after 15 s; leave room for the list and the network
     workers: int = 4
-    clock: Callable[[], datetime] = field(default=_utcnow)
 
 
 @dataclass(frozen=True)
@@ -85,7 +80,7 @@ def _pool(app: Flask, workers: int) -> ThreadPoolExecutor:
 def claim(portal_id: int, contact_id: str, rules: RefreshPolicy) -> datetime:
     """Take this contact's Refresh slot or raise TooSoon. Returns the claim's timestamp (to release it)."""
     db = extensions.db()
-    now = rules.clock()
+    now = extensions.clock()()
     try:
         with db.session() as session:
             session.add(CardRefresh(portal_id=portal_id, hubspot_contact_id=contact_id, started_at=now))

@@ -6,7 +6,6 @@ The sync is replaced by a hand-written fake through `app.extensions[REFRESHER]`
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -17,17 +16,6 @@ from hubspot_app.sync.engine import MoulinDown
 pytestmark = pytest.mark.db
 
 A = 1001
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class FakeSync:
@@ -48,18 +36,13 @@ class FakeSync:
 
 
 @pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def sync(card, app, clock):
+def sync(card, app):
     card.install(A)
     card.link(A, "11", "ann@example.com")
     card.orders(A, 2, contact_id="11", email="ann@example.com")
     fake = FakeSync(card)
     app.extensions[REFRESHER] = fake
-    app.extensions[POLICY] = RefreshPolicy(interval_s=10, budget_s=2, clock=clock)
+    app.extensions[POLICY] = RefreshPolicy(interval_s=10, budget_s=2)
     return fake
 
 
@@ -112,7 +95,7 @@ def test_refresh_is_rate_limited_per_contact(card, sync, clock):
 
 
 def test_refresh_over_budget_answers_in_time_and_finishes_in_the_background(card, sync, app):
-    app.extensions[POLICY] = RefreshPolicy(interval_s=10, budget_s=0.2, clock=app.extensions[POLICY].clock)
+    app.extensions[POLICY] = RefreshPolicy(interval_s=10, budget_s=0.2)
     sync.hold = threading.Event()
     response = card.refresh(A, "11")
     assert response.status_code == 202

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
 from hubspot_app import create_app
-from hubspot_app.card.refresh import POLICY, RefreshPolicy
+from hubspot_app.clock import MovableClock
 from hubspot_app.db.base import Base
 from hubspot_app.db.models import Installation
 from hubspot_app.moulin.records import normalise_email
@@ -25,21 +25,20 @@ pytestmark = pytest.mark.db
 def world(make_config):
     state, hubspot = start_sandbox()
     store, moulin = start_sample_store(orders=30, seed=7, store_code="b2c")
-    app = create_app(make_config(hubspot_api_base=hubspot.url))
+    clock = MovableClock(datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc))
+    app = create_app(make_config(hubspot_api_base=hubspot.url), clock=clock)
     database = app.extensions["moulin.db"]
     Base.metadata.drop_all(database.engine)
     database.create_all()
     portal_id = state.create_portal()
     token = state.issue_tokens(portal_id)["access_token"]
     app.extensions[bootstrap.TOKEN_PROVIDER] = lambda _portal: token
-    now = [datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)]
-    app.extensions[POLICY] = RefreshPolicy(clock=lambda: now[0])
     with app.app_context(), database.session() as session:
         session.add(Installation(portal_id=portal_id, scopes="", status="active"))
         session.flush()
         connect_store(session, app.extensions["moulin.cipher"], portal_id, "b2c", "Shop B2C", moulin.url,
                       store.api_key, order_url_template="https://bo.example/o/{order_id}")
-    yield app, state, store, moulin, portal_id, now
+    yield app, state, store, moulin, portal_id, clock
     moulin.stop()
     hubspot.stop()
     Base.metadata.drop_all(database.engine)
@@ -58,7 +57,7 @@ def busiest_customer(store) -> tuple[str, list]:
 
 
 def test_refresh_syncs_a_never_seen_contact_then_reports_moulin_down_and_keeps_the_data(world):
-    app, state, store, moulin, portal_id, now = world
+    app, state, store, moulin, portal_id, clock = world
     email, orders = busiest_customer(store)
     # a contact a rep created in HubSpot by hand: we have never synced it, so only HubSpot knows its email
     contact = state.user_create(portal_id, "contacts", {"email": email.upper()})
@@ -79,7 +78,7 @@ def test_refresh_syncs_a_never_seen_contact_then_reports_moulin_down_and_keeps_t
     assert emails[email] == 1
 
     moulin.stop()
-    now[0] += timedelta(seconds=11)
+    clock.advance(11)
     down = card.refresh(portal_id, str(contact.id), perPage=50)
     assert down.status_code == 503
     assert "Moulin is not answering" in down.get_json()["message"]
