@@ -33,3 +33,4 @@ from . import sandbox_hubspot as _sandbox_hubspot  # noqa: E402,F401
 from . import importer as _importer  # noqa: E402,F401
 from . import sandbox_moulin as _sandbox_moulin  # noqa: E402,F401
 from . import demo as _demo  # noqa: E402,F401
+from . import sync as _sync  # noqa: E402,F401

@@ -6,4 +6,4 @@ from . import JobQueue
 
 def register_tasks(queue: JobQueue) -> None:
     # Each area adds one line here: `from ..area import tasks as area_tasks; area_tasks.register(queue)`.
-    pass
+    from ..sync import tasks as sync_tasks; sync_tasks.register(queue)  # noqa: E702

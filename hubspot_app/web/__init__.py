@@ -14,3 +14,7 @@ def register_blueprints(app: Flask) -> None:
     from .moulin_push import bp as moulin_push_bp
 
     app.register_blueprint(moulin_push_bp)
+
+    from .card_api import bp as card_api_bp
+
+    app.register_blueprint(card_api_bp)

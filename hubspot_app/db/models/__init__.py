@@ -4,5 +4,7 @@ from .stores import MoulinStore
 from .links import ObjectLink
 from .card import CardOrder
 from .moulin_events import MoulinEvent
+from .sync import PortalSetup, SyncError, SyncCheckpoint, SyncedOrder
+from .card_refresh import CardRefresh
 
 __all__ = ["Installation", "MoulinStore", "ObjectLink", "CardOrder", "MoulinEvent"]
