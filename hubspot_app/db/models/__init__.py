@@ -3,5 +3,6 @@ from .installs import Installation
 from .stores import MoulinStore
 from .links import ObjectLink
 from .card import CardOrder
+from .webhooks import DealStageChange, HubSpotObjectState, PendingAssociation, SyncConflict, WebhookEvent  # noqa: F401
 
 __all__ = ["Installation", "MoulinStore", "ObjectLink", "CardOrder"]
