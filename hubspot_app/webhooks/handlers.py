@@ -116,8 +116,8 @@ def handle_email_change(session: Session, event: ParsedEvent, app_id: int | None
             return _conflict(session, event, "email_matches_customer_linked_elsewhere",
                              f"HubSpot contact {contact_id} took the email of a Moulin customer already linked "
                              f"to HubSpot contact {other}")
-    _, lifecycle = facts.resolve(session, portal, "contact", contact_id)
-    target.hubspot_id = contact_id
+    survivor, lifecycle = facts.resolve(session, portal, "contact", contact_id)
+    target.hubspot_id = survivor
     target.state = links.link_state_for(SYNCED, lifecycle)
     for link in current:  # the previous customer gets its own contact at its next sync
         link.hubspot_id, link.state = None, SYNCED

@@ -41,7 +41,8 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> int:
         stmt = sqlite_insert(WebhookEvent).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
     else:  # pragma: no cover - the app supports SQLite and PostgreSQL only
         stmt = insert(WebhookEvent).values(rows)
-    return session.execute(stmt).rowcount
+    # RETURNING counts the rows really inserted (rowcount is -1 for this statement on psycopg).
+    return len(session.execute(stmt.returning(WebhookEvent.id)).all())
 
 
 def _installed_portals(session: Session, portal_ids: set[int]) -> set[int]:
