@@ -15,10 +15,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from ..db.base import utcnow
 from ..db.models import Installation
 from ..db.models.webhooks import WebhookEvent
 from ..logs import log_event
 from .events import ParsedEvent
+from .writer_priority import WriterPriority
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +38,15 @@ class Accepted:
 def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> int:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        stmt = pg_insert(WebhookEvent).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        stmt = pg_insert(WebhookEvent).on_conflict_do_nothing(index_elements=["dedupe_key"])
     elif dialect == "sqlite":
-        stmt = sqlite_insert(WebhookEvent).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        stmt = sqlite_insert(WebhookEvent).on_conflict_do_nothing(index_elements=["dedupe_key"])
     else:  # pragma: no cover - the app supports SQLite and PostgreSQL only
-        stmt = insert(WebhookEvent).values(rows)
-    # RETURNING counts the rows really inserted (rowcount is -1 for this statement on psycopg).
-    return len(session.execute(stmt.returning(WebhookEvent.id)).all())
+        stmt = insert(WebhookEvent)
+    # Parameters passed separately: the statement compiles once and is cached, and SQLAlchemy still sends
+    # one multi-row INSERT. RETURNING counts the rows really inserted (rowcount is unreliable here).
+    result = session.connection().execute(stmt.returning(WebhookEvent.id), rows)
+    return len(result.all())
 
 
 def _installed_portals(session: Session, portal_ids: set[int]) -> set[int]:
@@ -56,7 +60,7 @@ def accept_delivery(session: Session, events: list[ParsedEvent]) -> Accepted:
     """Store what we handle; the caller commits and then enqueues `PROCESS_TASK` with the delivery id."""
     installed = _installed_portals(session, {e.portal_id for e in events}) if events else set()
     delivery_id = uuid.uuid4().hex
-    rows, ignored = [], 0
+    rows, ignored, now = [], 0, utcnow()
     seen: set[str] = set()
     for event in events:
         if event.portal_id not in installed or not event.handled:
@@ -73,7 +77,7 @@ def accept_delivery(session: Session, events: list[ParsedEvent]) -> Accepted:
         rows.append(dict(dedupe_key=key, delivery_id=delivery_id, portal_id=event.portal_id,
                          subscription_type=event.subscription_type, object_type=event.object_type,
                          object_id=event.object_id, occurred_at_ms=event.occurred_at_ms, payload=event.raw,
-                         status="pending"))
+                         status="pending", received_at=now))
     stored = _insert_ignoring_duplicates(session, rows) if rows else 0
     duplicates = len(events) - ignored - stored
     return Accepted(delivery_id if stored else None, stored, duplicates, ignored)
@@ -81,7 +85,7 @@ def accept_delivery(session: Session, events: list[ParsedEvent]) -> Accepted:
 
 def receive(database, queue, events: list[ParsedEvent]) -> Accepted:
     """Store in one unit of work, then one enqueue for the whole delivery (after commit, so the job sees the rows)."""
-    with database.session() as session:
+    with WriterPriority(database.url).receiver(), database.session() as session:
         accepted = accept_delivery(session, events)
     if accepted.delivery_id:
         queue.enqueue(PROCESS_TASK, accepted.delivery_id)
