@@ -28,3 +28,4 @@ def load_app():
 
 from . import worker as _worker  # noqa: E402,F401  (registers its commands on `main`)
 from . import db as _db  # noqa: E402,F401
+from . import sandbox_hubspot as _sandbox_hubspot  # noqa: E402,F401
