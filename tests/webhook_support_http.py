@@ -9,10 +9,10 @@ from sandbox.serving import serve_in_thread
 
 
 @contextmanager
-def app_on_loopback(make_config, wrap=None):
+def app_on_loopback(make_config, wrap=None, **overrides):
     holder = {}
     server = serve_in_thread(lambda environ, start: holder["wsgi"](environ, start))
-    app = create_app(make_config(app_base_url=server.url))
+    app = create_app(make_config(app_base_url=server.url, **overrides))
     database = app.extensions["moulin.db"]
     Base.metadata.drop_all(database.engine)
     database.create_all()

@@ -47,9 +47,14 @@ def handle_merge(session: Session, event: ParsedEvent, _app_id: int | None) -> s
 
 
 def _reassociate_deals(session: Session, portal_id: int, old_contacts: set[str], survivor: str) -> None:
-    deal_ids = set(session.scalars(select(CardOrder.hubspot_deal_id).where(
-        CardOrder.portal_id == portal_id, CardOrder.hubspot_contact_id.in_(old_contacts),
-        CardOrder.hubspot_deal_id.is_not(None))))
+    # Deals are found through their links, not the card's deal id, which a deal deletion clears: the
+    # result must not depend on which of the two events was processed first.
+    orders = session.execute(select(CardOrder.store_code, CardOrder.order_id).where(
+        CardOrder.portal_id == portal_id, CardOrder.hubspot_contact_id.in_(old_contacts)))
+    keys = [f"{store}:{order}" for store, order in orders]
+    deal_ids = set(session.scalars(select(ObjectLink.hubspot_id).where(
+        ObjectLink.portal_id == portal_id, ObjectLink.kind == "deal", ObjectLink.source_key.in_(keys),
+        ObjectLink.hubspot_id.is_not(None)))) if keys else set()
     known = set(session.scalars(select(PendingAssociation.from_id).where(
         PendingAssociation.portal_id == portal_id, PendingAssociation.from_type == "deal",
         PendingAssociation.to_type == "contact", PendingAssociation.to_id == survivor)))
