@@ -25,8 +25,8 @@ def _lifecycle_handler(lifecycle: str) -> Handler:
                                       event.occurred_at_ms):
             return "stale: a newer fact is known"
         changed = links.project(session, event.portal_id, event.object_type, {event.object_id})
-        if event.object_type == "contact" and lifecycle == facts.LIVE:
-            links.reattach_cards(session, event.portal_id, event.object_id)
+        if event.object_type in ("contact", "deal") and lifecycle == facts.LIVE:
+            links.reattach_cards(session, event.portal_id, event.object_type, event.object_id)
         return f"{lifecycle}: {len(changed)} link(s) updated"
     return handle
 
@@ -129,7 +129,7 @@ def handle_email_change(session: Session, event: ParsedEvent, app_id: int | None
     session.execute(update(CardOrder).where(CardOrder.portal_id == portal, CardOrder.hubspot_contact_id == contact_id,
                                             CardOrder.contact_email != new_email)
                     .values(hubspot_contact_id=None).execution_options(synchronize_session=False))
-    links.reattach_cards(session, portal, contact_id)
+    links.reattach_cards(session, portal, "contact", contact_id)
     return f"relinked to the Moulin customer with the new email ({len(current)} unlinked)"
 
 
