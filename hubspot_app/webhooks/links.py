@@ -29,9 +29,10 @@ def links_to(session: Session, portal_id: int, kind: str, hubspot_ids: set[str])
 
 
 def project(session: Session, portal_id: int, kind: str, hubspot_ids: set[str]) -> list[ObjectLink]:
+    resolved = {hubspot_id: facts.resolve(session, portal_id, kind, hubspot_id) for hubspot_id in hubspot_ids}
     changed = []
     for link in links_to(session, portal_id, kind, hubspot_ids):
-        survivor, lifecycle = facts.resolve(session, portal_id, kind, link.hubspot_id)
+        survivor, lifecycle = resolved[link.hubspot_id]
         state = link_state_for(link.state, lifecycle)
         if state == PRIVACY_DELETED and not link.source_key.startswith("privacy:"):
             link.source_key = privacy_tombstone(link.source_key)
@@ -40,14 +41,13 @@ def project(session: Session, portal_id: int, kind: str, hubspot_ids: set[str]) 
             link.hubspot_id, link.state = survivor, state
             changed.append(link)
     if kind in ("contact", "deal"):
-        _project_cards(session, portal_id, kind, hubspot_ids)
+        _project_cards(session, portal_id, kind, resolved)
     return changed
 
 
-def _project_cards(session: Session, portal_id: int, kind: str, hubspot_ids: set[str]) -> None:
+def _project_cards(session: Session, portal_id: int, kind: str, resolved: dict[str, tuple[str, str]]) -> None:
     column = CardOrder.hubspot_contact_id if kind == "contact" else CardOrder.hubspot_deal_id
-    for hubspot_id in hubspot_ids:
-        survivor, lifecycle = facts.resolve(session, portal_id, kind, hubspot_id)
+    for hubspot_id, (survivor, lifecycle) in resolved.items():
         values: dict = {column.key: survivor if lifecycle == facts.LIVE else None}
         if kind == "contact" and lifecycle == facts.PRIVACY_DELETED:
             values["contact_email"] = None
