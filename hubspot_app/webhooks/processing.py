@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -86,3 +87,17 @@ def process_delivery(database, delivery_id: str, app_id: int | None) -> Counter:
                 statuses["failed"] += 1
     log_event(logger, "webhook.delivery_processed", delivery_id=delivery_id, **dict(statuses))
     return statuses
+
+
+def sweep_stale(database, app_id: int | None, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Process deliveries whose job was lost (enqueue failed after the commit, worker died mid-way).
+
+    Their events are stored, so HubSpot's retry is deduplicated and would never enqueue them again.
+    Returns how many deliveries were swept.
+    """
+    with database.session() as session:
+        deliveries = list(session.scalars(select(WebhookEvent.delivery_id).where(
+            WebhookEvent.status == "pending", WebhookEvent.received_at < utcnow() - older_than).distinct()))
+    for delivery_id in deliveries:
+        process_delivery(database, delivery_id, app_id)
+    return len(deliveries)
