@@ -2,21 +2,37 @@
 
 SQLite lets one connection write at a time and waiting writers poll with
 growing sleeps, so a worker that commits chunk after chunk starves the
-receiver, which must answer HubSpot within 5 seconds. A file lock next to
-the database settles who goes first: receivers hold it shared (they never wait
-for each other), the worker takes it exclusive for each short chunk. Receivers
-blocked by a chunk wake the moment it ends, and the worker waits while any
-receiver is writing; processing lags under a burst, answers do not.
-PostgreSQL locks rows, not the database: there this is a no-op.
+receiver, which must answer HubSpot within 5 seconds. Two file locks next to
+the database settle who goes first:
+
+- `.writer-priority`: receivers hold it shared while they write (they never
+  wait for each other); the worker holds it exclusive for each short chunk, so
+  a receiver waits at most one chunk and wakes the moment it ends.
+- `.receivers`: receivers hold it shared from the moment they arrive; before
+  each chunk the worker checks it and steps back while any receiver is there,
+  so it cannot grab the lock again ahead of a receiver that was waiting.
+
+Processing lags under a burst; answers do not. PostgreSQL locks rows, not the
+database: there this is a no-op.
 """
 from __future__ import annotations
 
 import fcntl
 import os
-from contextlib import contextmanager
+import time
+from contextlib import ExitStack, contextmanager
 from typing import Iterator
 
 from sqlalchemy.engine import make_url
+
+_STEP_BACK_S = 0.002
+
+
+def _flock(stack: ExitStack, path: str, mode: int) -> int:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    stack.callback(os.close, fd)  # closing the descriptor releases its lock
+    fcntl.flock(fd, mode)
+    return fd
 
 
 class WriterPriority:
@@ -24,21 +40,32 @@ class WriterPriority:
         url = make_url(database_url)
         database = url.database if url.get_backend_name() == "sqlite" else None
         self.path = f"{database}.writer-priority" if database and database != ":memory:" else None
+        self.waiting_path = f"{database}.receivers" if self.path else None
 
     @contextmanager
-    def _locked(self, mode: int) -> Iterator[None]:
-        if self.path is None:
+    def receiver(self) -> Iterator[None]:
+        with ExitStack() as stack:
+            if self.path:
+                _flock(stack, self.waiting_path, fcntl.LOCK_SH)
+                _flock(stack, self.path, fcntl.LOCK_SH)
             yield
-            return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    @contextmanager
+    def worker(self) -> Iterator[None]:
+        with ExitStack() as stack:
+            if self.path:
+                self._wait_for_no_receivers()
+                _flock(stack, self.path, fcntl.LOCK_EX)
+            yield
+
+    def _wait_for_no_receivers(self) -> None:
+        fd = os.open(self.waiting_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, mode)
-            yield
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return
+                except BlockingIOError:
+                    time.sleep(_STEP_BACK_S)
         finally:
-            os.close(fd)  # closing releases the lock
-
-    def receiver(self):
-        return self._locked(fcntl.LOCK_SH)
-
-    def worker(self):
-        return self._locked(fcntl.LOCK_EX)
+            os.close(fd)
