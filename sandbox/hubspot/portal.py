@@ -8,7 +8,7 @@ from .associations import AssociationGraph
 from .clock import iso_timestamp
 from .pipelines import PipelineRegistry
 from .properties import PropertyRegistry
-from .schema import OBJECT_TYPES, ObjectType
+from .schema import OBJECT_TYPES
 from .uniqueindex import UniqueIndex
 
 
@@ -21,8 +21,7 @@ class Record:
     archived: bool = False
     archived_at: float | None = None
 
-    def to_api(self, object_type: ObjectType, names: list[str] | None = None,
-               with_history: bool = False) -> dict:
+    def to_api(self, names: list[str] | None = None) -> dict:
         """HubSpot's SimplePublicObject: `names` are the properties asked for (None: all set values)."""
         if names is None:
             props = {k: v for k, v in self.properties.items() if v not in (None, "")}

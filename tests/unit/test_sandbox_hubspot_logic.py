@@ -135,3 +135,25 @@ def test_one_primary_company_per_deal():
     assert graph.targets("deals", "1", "companies") == {"10": {("HUBSPOT_DEFINED", 341)},
                                                         "11": {("HUBSPOT_DEFINED", 5), ("HUBSPOT_DEFINED", 341)}}
     assert graph.targets("companies", "10", "deals") == {"1": {("HUBSPOT_DEFINED", 342)}}
+
+
+def test_date_values_are_normalised_like_hubspot():
+    from sandbox.hubspot.moments import canonical
+    assert canonical("datetime", "1767225600000") == ("2026-01-01T00:00:00.000Z", None)
+    assert canonical("datetime", "2026-01-01T01:00:00+01:00") == ("2026-01-01T00:00:00.000Z", None)
+    assert canonical("date", "1767225600000") == ("2026-01-01", None)
+    assert canonical("date", "2026-01-01") == ("2026-01-01", None)
+    value, problem = canonical("date", "1767225600001")
+    assert problem == "1767225600001 is at 0:0:0.1 UTC, not midnight!"
+    assert canonical("datetime", "tomorrow")[1] is not None
+
+
+def test_cli_command_is_registered():
+    from click.testing import CliRunner
+
+    from hubspot_app.cli import main
+
+    answer = CliRunner().invoke(main, ["sandbox", "hubspot", "--help"])
+    assert answer.exit_code == 0
+    for option in ("--port", "--auto-approve", "--client-id", "--rate-limit", "--fault-rate", "--seed"):
+        assert option in answer.output
