@@ -5,12 +5,11 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from .health import bp as health_bp
-    from .oauth import bp as oauth_bp
+    from .card_api import bp as card_api
+    from .health import bp as health
+    from .hubspot_webhooks import bp as hubspot_webhooks
+    from .moulin_push import bp as moulin_push
+    from .oauth import bp as oauth
 
-    app.register_blueprint(health_bp)
-    app.register_blueprint(oauth_bp)
-
-    from .moulin_push import bp as moulin_push_bp
-
-    app.register_blueprint(moulin_push_bp)
+    for blueprint in (health, oauth, moulin_push, hubspot_webhooks, card_api):
+        app.register_blueprint(blueprint)

@@ -1,9 +1,15 @@
 """Every table, one module per area. Importing this package registers them all."""
-from .installs import Installation
-from .stores import MoulinStore
-from .links import ObjectLink
 from .card import CardOrder
+from .card_refresh import CardRefresh
+from .installs import Installation
+from .links import ObjectLink
 from .moulin_events import MoulinEvent
-from .sync import PortalSetup, SyncError, SyncCheckpoint, SyncedOrder
+from .stores import MoulinStore
+from .sync import PortalSetup, SyncCheckpoint, SyncedOrder, SyncError
+from .webhooks import DealStageChange, HubSpotObjectState, PendingAssociation, SyncConflict, WebhookEvent
 
-__all__ = ["Installation", "MoulinStore", "ObjectLink", "CardOrder", "MoulinEvent"]
+__all__ = [
+    "CardOrder", "CardRefresh", "DealStageChange", "HubSpotObjectState", "Installation", "MoulinEvent",
+    "MoulinStore", "ObjectLink", "PendingAssociation", "PortalSetup", "SyncCheckpoint", "SyncConflict",
+    "SyncError", "SyncedOrder", "WebhookEvent",
+]

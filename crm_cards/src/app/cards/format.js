@@ -1,0 +1,29 @@
+// Moulin order status -> StatusTag variant: green once paid, red when lost, amber while undecided.
+const STATUS_VARIANTS = {
+  cart: 'default',
+  checkout: 'warning',
+  pending: 'warning',
+  paid: 'success',
+  processing: 'info',
+  ready_for_pickup: 'info',
+  shipped: 'success',
+  completed: 'success',
+  cancelled: 'danger',
+  refunded: 'danger',
+  partially_refunded: 'warning',
+};
+
+export const statusVariant = (status) => STATUS_VARIANTS[status] || 'default';
+
+export const statusLabel = (status) => {
+  const words = String(status || 'unknown').replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+};
+
+// Amounts arrive as exact decimal strings: shown as they are, never through floats.
+export const money = (amount, currency) => `${amount} ${currency}`;
+
+export const day = (iso) => (iso ? iso.slice(0, 10) : '—');
+
+export const lifetimeValue = (values) =>
+  values && values.length ? values.map((v) => money(v.amount, v.currency)).join(' + ') : '0';

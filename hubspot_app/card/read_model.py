@@ -1,0 +1,125 @@
+"""Queries behind the contact card, on the `card_orders` read model only: no Moulin, no HubSpot call.
+
+A contact's orders are the rows of its portal carrying its HubSpot id, plus the
+rows carrying the email our link table holds for that id: the second half
+covers orders synced before the contact existed or before a merge changed its id.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import case, func, select, union
+from sqlalchemy.orm import Session
+
+from ..db.models import CardOrder, MoulinStore, ObjectLink
+from ..sync.batch import NOT_PURCHASES
+
+MAX_PER_PAGE = 50
+MAX_PAGE = 100_000  # keeps OFFSET a sane integer whatever the query string says
+DEFAULT_PER_PAGE = 10
+CENT = Decimal("0.01")
+_NOT_PURCHASES = tuple(status.value for status in NOT_PURCHASES)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    @classmethod
+    def parse(cls, page, per_page) -> "PageRequest":
+        """Lenient on purpose: a bad or huge value is clamped rather than refused, the card keeps working."""
+        def whole(value, default: int) -> int:
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                return default
+
+        return cls(min(MAX_PAGE, max(1, whole(page, 1))), min(MAX_PER_PAGE, max(1, whole(per_page, DEFAULT_PER_PAGE))))
+
+
+def contact_email(session: Session, portal_id: int, contact_id: str) -> str | None:
+    return session.execute(
+        select(ObjectLink.source_key).where(
+            ObjectLink.portal_id == portal_id, ObjectLink.kind == "contact",
+            ObjectLink.hubspot_id == contact_id, ObjectLink.state == "synced",
+        ).limit(1)
+    ).scalar()
+
+
+def _of_contact(portal_id: int, contact_id: str, email: str | None):
+    # A UNION of two index searches rather than `a OR b`: planners (SQLite's at least) answer the OR
+    # by scanning the whole portal.
+    ids = select(CardOrder.id).where(CardOrder.portal_id == portal_id, CardOrder.hubspot_contact_id == contact_id)
+    if email:
+        ids = union(ids, select(CardOrder.id).where(CardOrder.portal_id == portal_id,
+                                                    CardOrder.contact_email == email))
+    return CardOrder.id.in_(ids)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _money(value) -> str:
+    return str(Decimal(str(value or 0)).quantize(CENT))
+
+
+def _order(row: CardOrder, stores: dict[str, MoulinStore]) -> dict:
+    store = stores.get(row.store_code)
+    url = row.order_url
+    if not url and store is not None and store.order_url_template:
+        url = store.order_url_template.format(order_id=row.order_id)
+    return {
+        "id": f"{row.store_code}:{row.order_id}", "number": row.order_number,
+        "store": row.store_code, "storeName": store.name if store else row.store_code,
+        "orderedAt": _iso(row.ordered_at), "status": row.status,
+        "currency": row.currency, "total": _money(row.total), "refunded": _money(row.refunded),
+        "itemCount": row.item_count, "pickupPoint": row.pickup_point, "url": url,
+    }
+
+
+def _counts(session: Session, where) -> tuple[int, dict]:
+    """All orders (for paging) and the lifetime totals (purchases only), in one pass per currency."""
+    bought = CardOrder.status.not_in(_NOT_PURCHASES)
+    net = case((CardOrder.total > CardOrder.refunded, CardOrder.total - CardOrder.refunded), else_=0)
+    rows = session.execute(
+        select(CardOrder.currency, func.count(), func.count(case((bought, 1))),
+               func.sum(case((bought, net), else_=0)), func.max(case((bought, CardOrder.ordered_at))))
+        .where(where).group_by(CardOrder.currency).order_by(CardOrder.currency)
+    ).all()
+    last = max((r[4] for r in rows if r[4] is not None), default=None)
+    if isinstance(last, str):  # SQLite returns MAX(CASE ...) as text, not through the column's type
+        last = datetime.fromisoformat(last)
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=timezone.utc)
+    return sum(r[1] for r in rows), {
+        "orders": sum(r[2] for r in rows),
+        "value": [{"currency": r[0], "amount": _money(r[3])} for r in rows if r[2]],
+        "lastOrderAt": _iso(last),
+    }
+
+
+def contact_orders(session: Session, portal_id: int, contact_id: str, paging: PageRequest) -> dict:
+    """One page of the contact's orders, newest first, with lifetime totals. Small by construction (≤ 50 rows)."""
+    email = contact_email(session, portal_id, contact_id)
+    where = _of_contact(portal_id, contact_id, email)
+    count, totals = _counts(session, where)
+    pages = max(1, math.ceil(count / paging.per_page))
+    rows = session.execute(
+        select(CardOrder).where(where).order_by(CardOrder.ordered_at.desc(), CardOrder.id.desc())
+        .offset((paging.page - 1) * paging.per_page).limit(paging.per_page)
+    ).scalars().all()
+    codes = {row.store_code for row in rows}
+    stores = {s.code: s for s in session.execute(
+        select(MoulinStore).where(MoulinStore.portal_id == portal_id, MoulinStore.code.in_(codes))).scalars()
+    } if codes else {}
+    return {
+        "contactId": contact_id, "email": email,
+        "orders": [_order(row, stores) for row in rows],
+        "page": paging.page, "perPage": paging.per_page, "totalCount": count, "totalPages": pages,
+        "totals": totals,
+    }

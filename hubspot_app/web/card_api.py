@@ -1,0 +1,55 @@
+"""The contact card's backend, called by `hubspot.fetch` from the app card (signed by HubSpot, v3).
+
+GET  /card/orders?contactId=..&page=..&perPage=..   one page of the contact's orders, from the read model
+POST /card/orders/refresh   {"contactId", "perPage"?}   pull from Moulin now, then the fresh first page
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from .. import extensions
+from ..card.access import contact_id_of, external_url, require_active, signed_portal
+from ..card.errors import CardError
+from ..card.read_model import PageRequest, contact_orders
+from ..card.refresh import refresh_contact
+
+bp = Blueprint("card_api", __name__, url_prefix="/card")
+
+
+def _signed_portal() -> int:
+    config = extensions.config()
+    url = external_url(config, request.path, request.query_string)
+    return signed_portal(config, request.method, url, request.get_data(cache=True), request.headers, request.args)
+
+
+@bp.errorhandler(CardError)
+def _card_error(error: CardError):
+    response = jsonify(error.body())
+    if "retry_after" in error.extra:
+        response.headers["Retry-After"] = str(error.extra["retry_after"])
+    return response, error.status
+
+
+@bp.get("/orders")
+def list_orders():
+    portal_id = _signed_portal()
+    contact_id = contact_id_of(request.args.get("contactId"))
+    paging = PageRequest.parse(request.args.get("page"), request.args.get("perPage"))
+    with extensions.db().session() as session:
+        require_active(session, portal_id)
+        return jsonify(contact_orders(session, portal_id, contact_id, paging))
+
+
+@bp.post("/orders/refresh")
+def refresh_orders():
+    portal_id = _signed_portal()
+    body = request.get_json(silent=True) or {}
+    contact_id = contact_id_of(body.get("contactId") or request.args.get("contactId"))
+    with extensions.db().session() as session:
+        require_active(session, portal_id)
+    outcome = refresh_contact(portal_id, contact_id, PageRequest.parse(1, body.get("perPage")))
+    if not outcome.finished:
+        # Not a 5xx: HubSpot would retry it, and the retry would only meet the rate limit.
+        return jsonify({**outcome.listing, "refresh": {"status": "running",
+                        "message": "Moulin is slow to answer: the refresh goes on in the background."}}), 202
+    return jsonify({**outcome.listing, "refresh": {"status": "done", **(outcome.report or {})}})
