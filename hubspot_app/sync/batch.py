@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..moulin.records import Company, Customer, Order, OrderStatus, Product
+from ..webhooks.contract import may_recreate
 from . import mapping
 from .planner import CONTACT_COMPANY, DEAL_COMPANY, DEAL_CONTACT, LINE_ITEM_DEAL, Work
 from .stages import net_amount, stage_for
@@ -43,6 +44,7 @@ class PortalShape:
     stage_ids: dict[str, str]
     stage_mapping: dict[str, str]
     now: datetime
+    settings: dict = field(default_factory=dict)  # the store's: recreate_deleted_deals, stage_source
 
 
 @dataclass
@@ -63,9 +65,38 @@ def order_facts(order: Order, batch: SourceBatch) -> mapping.OrderFacts:
         brands=tuple(p.vendor for p in products if p.vendor))
 
 
-def _put(built: Built, hashes: dict, object_type: str, key: str, props: dict, extra: dict | None = None) -> bool:
-    """Queue an upsert unless the stored hash says HubSpot already has exactly this."""
-    digest = mapping.content_hash({**props, **(extra or {})})
+@dataclass(frozen=True)
+class Gone:
+    """A link whose HubSpot object is not there to update: what the webhooks (or Moulin) left in it."""
+
+    state: str  # "deleted_in_hubspot", "privacy_deleted", "archived"
+    content_hash: str | None
+
+
+def _digest(object_type: str, props: dict, extra: dict | None) -> str:
+    if object_type == "contacts":
+        return mapping.contact_hash(props, extra)
+    return mapping.content_hash({**props, **(extra or {})})
+
+
+def _may_write(shape: PortalShape, gone: dict[tuple[str, str], Gone], object_type: str, key: str,
+               digest: str) -> bool:
+    """The webhooks contract: may the sync (re-)create an object whose link says it is gone from HubSpot?"""
+    kind = KIND[object_type]
+    link = gone.get((kind, key))
+    if link is None:
+        return True
+    changed = (mapping.customer_changed(link.content_hash, digest) if kind == "contact"
+               else link.content_hash != digest)
+    return may_recreate(link.state, kind, shape.settings, changed)
+
+
+def _put(built: Built, hashes: dict, object_type: str, key: str, props: dict, extra: dict | None = None,
+         gone: dict | None = None, shape: PortalShape | None = None) -> bool:
+    """Queue an upsert unless the stored hash says HubSpot already has exactly this, or the contract forbids it."""
+    digest = _digest(object_type, props, extra)
+    if gone and shape and not _may_write(shape, gone, object_type, key, digest):
+        return False
     built.hashes[(object_type, key)] = digest
     if hashes.get((KIND[object_type], key)) == digest:
         return False
@@ -74,12 +105,15 @@ def _put(built: Built, hashes: dict, object_type: str, key: str, props: dict, ex
 
 
 def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], str | None],
-          linked_lines: dict[str, set[str]], stats: dict[str, mapping.ContactStats]) -> Built:
-    """hashes: (kind, key) -> stored hash; linked_lines: order key -> line keys HubSpot has today."""
+          linked_lines: dict[str, set[str]], stats: dict[str, mapping.ContactStats],
+          gone: dict[tuple[str, str], Gone] | None = None, privacy_deleted: frozenset[str] = frozenset()) -> Built:
+    """hashes: (kind, key) -> stored hash of the links HubSpot has; linked_lines: order key -> line keys HubSpot
+    has today; gone: (kind, key) -> links whose object is gone; privacy_deleted: emails never to write again."""
     built = Built(Work())
+    gone = gone or {}
     for order in batch.orders:
         customer, company = batch.customer_of(order), batch.company_of(order)
-        email = customer.email if customer else None
+        email = customer.email if customer and customer.email not in privacy_deleted else None
         company_key = mapping.company_key(order.store, company) if company else None
 
         if company:
@@ -87,9 +121,11 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
         if customer and email:
             contact_changed = _put(built, hashes, "contacts", email,
                                    mapping.contact_properties(customer, stats.get(email, mapping.ContactStats())),
-                                   {"_company": company_key})
+                                   {"_company": company_key}, gone, shape)
             if contact_changed and company_key:
                 built.work.associate(CONTACT_COMPANY, email, company_key)
+            if ("contacts", email) not in built.hashes:  # left deleted: the deal gets no contact
+                email = None
 
         for line in order.lines:
             if not line.sku or ("products", line.sku) in built.hashes:
@@ -106,12 +142,18 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
         deal = mapping.deal_properties(
             order, customer=customer, company=company, pipeline_id=shape.pipeline_id,
             stage_id=shape.stage_ids[stage], pickup_point=batch.pickup_points.get(order.pickup_point_id or ""))
-        if _put(built, hashes, "deals", order.key, deal, {"_contact": email, "_company": company_key}):
+        if shape.settings.get("stage_source") == "hubspot" and ("deal", order.key) in hashes:
+            del deal["dealstage"]  # people own the stage of existing deals; a new deal still gets Moulin's
+        if _put(built, hashes, "deals", order.key, deal, {"_contact": email, "_company": company_key}, gone, shape):
             if email:
                 built.work.associate(DEAL_CONTACT, order.key, email)
             if company_key:
                 built.work.associate(DEAL_COMPANY, order.key, company_key)
 
+        if ("deals", order.key) not in built.hashes:
+            continue  # the deal stays deleted, and so do its line items
+        # A re-created deal has none of the line items: every line is sent and attached again.
+        line_hashes = {} if ("deal", order.key) in gone else hashes
         current = set()
         for line in order.lines:
             key = mapping.line_key(order, line)
@@ -119,7 +161,7 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
             if line.sku:
                 built.line_products[key] = line.sku
             props = mapping.line_item_properties(order, line, hs_product_id=None)
-            if _put(built, hashes, "line_items", key, props, {"_product": line.sku}):
+            if _put(built, line_hashes, "line_items", key, props, {"_product": line.sku}):
                 built.work.associate(LINE_ITEM_DEAL, key, order.key)
         stale = sorted(linked_lines.get(order.key, set()) - current)
         if stale:

@@ -3,12 +3,18 @@
 A 207 marks only the failing inputs. A whole-batch 4xx (HubSpot refuses the
 entire batch for one bad contact when upserting by email) is bisected until the
 bad inputs stand alone, so good records still go through.
+
+A contact HubSpot already has (its link names an id) is updated by that id,
+without `email`: after a merge the link of the merged-away email names the
+survivor, and an upsert by that email would make it the survivor's primary
+email, or create the merged contact again.
 """
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from types import SimpleNamespace
+from typing import Callable, Protocol
 
 from ..hubspot.errors import PermanentError, Unauthorized
 from .batch import Built
@@ -22,6 +28,8 @@ class BatchOutcomeLike(Protocol):
 
 class CrmPort(Protocol):
     def upsert(self, object_type: str, id_property: str, inputs: list[tuple[str, dict]]) -> BatchOutcomeLike: ...
+
+    def update(self, object_type: str, inputs: list[tuple[str, dict]]) -> BatchOutcomeLike: ...
 
     def associate(self, from_type: str, to_type: str, type_id: int, pairs: list[tuple[str, str]]) -> list[str]: ...
 
@@ -41,9 +49,16 @@ class Outcome:
 
 
 def _upsert(crm: CrmPort, object_type: str, inputs: list[tuple[str, dict]]) -> Outcome:
+    return _bisected(lambda part: crm.upsert(object_type, ID_PROPERTY[object_type], part), object_type, inputs)
+
+
+def _bisected(call: Callable[[list], BatchOutcomeLike], object_type: str, inputs: list[tuple[str, dict]]) -> Outcome:
+    """`call` answers per key; a whole-batch refusal is split until the bad inputs stand alone."""
     outcome = Outcome()
+    if not inputs:
+        return outcome
     try:
-        result = crm.upsert(object_type, ID_PROPERTY[object_type], inputs)
+        result = call(inputs)
     except Unauthorized:
         raise
     except PermanentError as error:
@@ -52,12 +67,37 @@ def _upsert(crm: CrmPort, object_type: str, inputs: list[tuple[str, dict]]) -> O
             return outcome
         half = len(inputs) // 2
         for part in (inputs[:half], inputs[half:]):
-            sub = _upsert(crm, object_type, part)
+            sub = _bisected(call, object_type, part)
             outcome.ids.update(sub.ids)
             outcome.errors.update(sub.errors)
         return outcome
     outcome.ids.update({(object_type, key): hs_id for key, hs_id in result.ids.items()})
     outcome.errors.update({(object_type, key): message for key, message in result.errors.items()})
+    return outcome
+
+
+def _write_contacts(crm: CrmPort, inputs: list[tuple[str, dict]], known: dict[Ref, str]) -> Outcome:
+    """New contacts upserted by email; contacts HubSpot has, updated by id (see the module docstring)."""
+    outcome = _upsert(crm, "contacts", [(k, p) for k, p in inputs if ("contacts", k) not in known])
+    pending = [(k, p) for k, p in inputs if ("contacts", k) in known]
+
+    def update(part: list[tuple[str, dict]]) -> BatchOutcomeLike:
+        key_of = {known[("contacts", k)]: k for k, _ in part}
+        result = crm.update("contacts", [(known[("contacts", k)], {n: v for n, v in p.items() if n != "email"})
+                                         for k, p in part])
+        return SimpleNamespace(ids={key_of[i]: i for i in result.ids},
+                               errors={key_of[i]: m for i, m in result.errors.items()})
+
+    while pending:  # two emails merged into one contact: never the same id twice in one batch
+        ids, part, later = set(), [], []
+        for key, props in pending:
+            hs_id = known[("contacts", key)]
+            (later if hs_id in ids else part).append((key, props))
+            ids.add(hs_id)
+        sub = _bisected(update, "contacts", part)
+        outcome.ids.update(sub.ids)
+        outcome.errors.update(sub.errors)
+        pending = later
     return outcome
 
 
@@ -89,6 +129,8 @@ def execute(crm: CrmPort, built: Built, known: dict[Ref, str],
             inputs = list(step.items)
             if step.object_type == "line_items":
                 inputs = [(k, _with_product(built, known, outcome, k, p)) for k, p in inputs]
+            if step.object_type == "contacts":
+                return lambda: _write_contacts(crm, inputs, known)
             return lambda: _upsert(crm, step.object_type, inputs)
         if step.op == "associate":
             from_type, to_type, type_id = step.association

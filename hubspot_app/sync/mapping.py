@@ -171,6 +171,33 @@ def contact_properties(customer: Customer, stats: ContactStats) -> dict[str, str
     })
 
 
+STATS_PROPERTIES = ("moulin_orders_count", "moulin_lifetime_value", "moulin_average_order_value",
+                    "moulin_first_order_date", "moulin_last_order_date", "moulin_last_pickup_point",
+                    "moulin_skus_bought", "moulin_categories_bought", "moulin_brands_bought")
+_STALE_STATS = "0" * 32
+
+
+def contact_hash(props: dict, extra: dict | None = None) -> str:
+    """Two halves: the customer's own data (and its company), then the order aggregates.
+
+    A contact deleted in HubSpot may come back only when Moulin changed the
+    customer itself (`customer_changed`), not when one of its orders changed.
+    """
+    own = {k: v for k, v in {**props, **(extra or {})}.items() if k not in STATS_PROPERTIES}
+    stats = {k: v for k, v in props.items() if k in STATS_PROPERTIES}
+    return content_hash(own)[:32] + content_hash(stats)[:32]
+
+
+def customer_changed(stored: str | None, digest: str) -> bool:
+    # No stored hash (the last write was incomplete): no evidence of a change, so a deletion is respected.
+    return bool(stored) and stored[:32] != digest[:32]
+
+
+def stats_sent_alone(stored: str | None) -> str | None:
+    """The hash to keep after writing only the aggregates: the customer half stays, the stats half no longer matches."""
+    return stored[:32] + _STALE_STATS if stored else None
+
+
 def stats_properties(stats: ContactStats) -> dict[str, str]:
     """The aggregates alone: what changes on a contact when one of its orders is deleted."""
     return _clean({

@@ -7,7 +7,7 @@ then links, dead letters and both read models in the caller's transaction.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 from ..logs import log_event
 from ..moulin.records import Deletion, Order, RecordError
 from . import repository as repo
-from .batch import KIND, PortalShape, SourceBatch, build, order_facts
+from .batch import KIND, Gone, PortalShape, SourceBatch, build, order_facts
 from .executor import execute
-from .mapping import contact_stats, stats_properties
-from .planner import ID_PROPERTY, work_size
+from .mapping import contact_stats, stats_properties, stats_sent_alone
+from .pending import drain_pending_associations
+from .planner import work_size
 
 logger = logging.getLogger(__name__)
 
@@ -30,16 +31,19 @@ class StoreInfo:
     code: str
     stage_mapping: dict
     order_url_template: str | None = None
+    settings: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, store) -> "StoreInfo":
-        return cls(store.code, dict(store.stage_mapping or {}), store.order_url_template)
+        return cls(store.code, dict(store.stage_mapping or {}), store.order_url_template, dict(store.settings or {}))
 
 
-def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch, contact_id, deal_id) -> dict:
+def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch, contact_id, deal_id,
+              privacy_deleted: set[str]) -> dict:
     customer = batch.customer_of(order)
+    email = customer.email if customer and customer.email not in privacy_deleted else None
     return {"portal_id": portal_id, "store_code": order.store, "order_id": order.id, "order_number": order.number,
-            "contact_email": customer.email if customer else None, "hubspot_contact_id": contact_id,
+            "contact_email": email, "hubspot_contact_id": contact_id,
             "hubspot_deal_id": deal_id, "status": order.status.value, "currency": order.currency,
             "total": order.total, "refunded": order.refunded_amount,
             "item_count": sum(line.quantity for line in order.lines),
@@ -52,6 +56,7 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
                 now: datetime | None = None, errors: list[RecordError] = ()) -> dict:
     """Sync `batch.orders` (and their contacts, companies, products, line items). Returns a small report."""
     now = now or datetime.now(timezone.utc)
+    drain_pending_associations(session, crm, portal_id)
     orders = list({o.key: o for o in batch.orders}.values())  # the same order twice in a batch: newest read wins
     batch.orders = orders
     facts = {o.key: ((c.email if (c := batch.customer_of(o)) else None), order_facts(o, batch)) for o in orders}
@@ -75,12 +80,17 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
                     linked_lines.setdefault(order.key, set()).add(link.source_key)
 
     object_type_of = {kind: object_type for object_type, kind in KIND.items()}
-    hashes = {(kind, key): link.content_hash for kind, found in links.items() for key, link in found.items()
-              if link.state == "synced"}
-    known = {(object_type_of[kind], key): link.hubspot_id for kind, found in links.items()
-             for key, link in found.items() if link.hubspot_id and link.state == "synced"}
-    shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now)
-    built = build(batch, shape, hashes, linked_lines, stats)
+    # Links as webhooks left them: a merged-away contact's link already names the survivor, a detached one
+    # (hubspot_id NULL) is created like a new customer, a deleted one follows the contract in `build`.
+    live = {kind: {key: link for key, link in found.items() if link.hubspot_id and link.state == "synced"}
+            for kind, found in links.items()}
+    hashes = {(kind, key): link.content_hash for kind, found in live.items() for key, link in found.items()}
+    known = {(object_type_of[kind], key): link.hubspot_id for kind, found in live.items() for key, link in found.items()}
+    gone = {(kind, key): Gone(link.state, link.content_hash) for kind, found in links.items()
+            for key, link in found.items() if link.state != "synced"}
+    privacy_deleted = repo.privacy_deleted_emails(session, portal_id, emails)
+    shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now, store.settings)
+    built = build(batch, shape, hashes, linked_lines, stats, gone, frozenset(privacy_deleted))
     stale = [key for keys_ in built.stale_lines.values() for key in keys_]
     outcome = execute(crm, built, known, {"line_items": [links["line_item"][k].hubspot_id for k in stale]})
 
@@ -112,7 +122,8 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     if moved:
         crm.unassociate("deals", "contacts", moved)
     repo.save_card_orders(session, [
-        _card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key))
+        _card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key),
+                  privacy_deleted)
         for o in orders])
     objects, associations, archives = work_size(built.work)
     report = {"orders": len(orders), "written": objects, "associations": {f"{k[0]}->{k[1]}": n for k, n in
@@ -150,13 +161,21 @@ def apply_deletions(session: Session, crm, portal_id: int, deletions: list[Delet
 
 
 def _refresh_contact_stats(session: Session, crm, portal_id: int, emails: set[str]) -> None:
-    """After deletions: send the recomputed aggregates alone (nothing else of the contact changed)."""
-    known = repo.load_links(session, portal_id, "contact", emails)
-    facts = repo.order_facts_by_email(session, portal_id, known)
-    inputs = [(email, {"email": email, **stats_properties(contact_stats(facts[email]))}) for email in sorted(known)]
+    """After deletions: send the recomputed aggregates alone (nothing else of the contact changed).
+
+    Only contacts HubSpot still has, by id: a deleted contact must not come back for an order's deletion.
+    """
+    links = {e: l for e, l in repo.load_links(session, portal_id, "contact", emails).items()
+             if l.hubspot_id and l.state == "synced"}
+    facts = repo.order_facts_by_email(session, portal_id, links)
+    by_id: dict[str, str] = {}  # two emails merged into one contact: one write
+    for email in sorted(links):
+        by_id.setdefault(links[email].hubspot_id, email)
+    inputs = [(hs_id, stats_properties(contact_stats(facts[email]))) for hs_id, email in by_id.items()]
     for start in range(0, len(inputs), 100):
-        result = crm.upsert("contacts", ID_PROPERTY["contacts"], inputs[start:start + 100])
-        repo.record_errors(session, portal_id, "contact", result.errors)
-        # The stored hash covered the full contact: clear it so the next order sync re-sends everything.
-        repo.save_links(session, portal_id, "contact", {e: (hs_id, None, "synced") for e, hs_id in result.ids.items()})
+        result = crm.update("contacts", inputs[start:start + 100])
+        repo.record_errors(session, portal_id, "contact", {by_id[i]: m for i, m in result.errors.items()})
+        repo.save_links(session, portal_id, "contact", {
+            e: (l.hubspot_id, stats_sent_alone(l.content_hash), "synced") for e, l in links.items()
+            if l.hubspot_id in result.ids})
 

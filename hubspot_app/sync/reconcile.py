@@ -5,6 +5,11 @@ For every Moulin order, the deal HubSpot holds is read back (100 per call, by
 count differ from what Moulin says, has its stored hash cleared, so the same
 pass re-sends it (and its line items). Deals whose order Moulin no longer has
 are archived. Open checkouts also age into "checkout abandoned" here.
+
+Only links HubSpot still has are healed this way: a deal a person deleted is
+missing on purpose, and the webhooks contract (`sync.batch.build`) decides
+whether it comes back. With `stage_source == "hubspot"` the stage is theirs,
+so a different stage is not drift. Pending associations are drained first.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from . import repository as repo
 from .backfill import CHUNK, _chunks
 from .batch import PortalShape, build
 from .orders import StoreInfo, apply_deletions, sync_orders
+from .pending import drain_pending_associations
 from .schema import DEAL_KEY
 from .setup import ensure_setup
 from .sources import Catalogue
@@ -35,12 +41,13 @@ def _drifted(crm, batch, setup, info) -> list[str]:
     expected = build(batch, PortalShape(setup.pipeline_id, setup.stage_ids, info.stage_mapping,
                                         bootstrap.now()), {}, {}, {}).work.upserts.get("deals", {})
     keys = sorted(expected)
+    compared = [p for p in COMPARED if not (p == "dealstage" and info.settings.get("stage_source") == "hubspot")]
     drifted = []
     for start in range(0, len(keys), 100):
-        found = crm.read("deals", keys[start:start + 100], list(COMPARED) + [DEAL_KEY], id_property=DEAL_KEY)
+        found = crm.read("deals", keys[start:start + 100], compared + [DEAL_KEY], id_property=DEAL_KEY)
         for key in keys[start:start + 100]:
             actual = found.get(key)
-            if actual is None or any(str(actual.get(p) or "") != expected[key].get(p, "") for p in COMPARED):
+            if actual is None or any(str(actual.get(p) or "") != expected[key].get(p, "") for p in compared):
                 drifted.append(key)
     return drifted
 
@@ -51,6 +58,8 @@ def reconcile(portal_id: int, *, chunk: int = CHUNK) -> dict:
     with db.session() as session:
         stores = list_stores(session, portal_id)
     report = {"portal_id": portal_id, "orders": 0, "healed": 0, "archived": 0}
+    with db.session() as session:
+        drain_pending_associations(session, crm, portal_id)
     for store in stores:
         info, source = StoreInfo.of(store), bootstrap.source_for(store)
         catalogue = Catalogue.load(source)
@@ -65,7 +74,7 @@ def reconcile(portal_id: int, *, chunk: int = CHUNK) -> dict:
                 stale_keys = drifted | {f"{o.key}:{line.id}" for o in orders if o.key in drifted for line in o.lines}
                 for link in session.scalars(select(ObjectLink).where(
                         ObjectLink.portal_id == portal_id, ObjectLink.kind.in_(("deal", "line_item")),
-                        ObjectLink.source_key.in_(sorted(stale_keys)))):
+                        ObjectLink.state == "synced", ObjectLink.source_key.in_(sorted(stale_keys)))):
                     link.content_hash = None
                 session.flush()
                 sync_orders(session, crm, portal_id, setup, info, batch, now=bootstrap.now(),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ..db.base import utcnow
 from ..db.models import CardOrder, ObjectLink
 from ..db.models.sync import SyncCheckpoint, SyncedOrder, SyncError
+from ..webhooks.contract import privacy_tombstone
 from .mapping import OrderFacts
 
 
@@ -54,6 +55,18 @@ def save_links(session: Session, portal_id: int, kind: str,
         {"portal_id": portal_id, "kind": kind, "source_key": key, "hubspot_id": hs_id, "content_hash": digest,
          "state": state, "synced_at": now}
         for key, (hs_id, digest, state) in sorted(rows.items())], ("portal_id", "kind", "source_key"))
+
+
+def privacy_deleted_emails(session: Session, portal_id: int, emails: Iterable[str]) -> set[str]:
+    """The emails whose contact was privacy-deleted in HubSpot (`is_privacy_deleted`, for a whole batch at once)."""
+    by_tombstone = {privacy_tombstone(email): email for email in emails}
+    keys = sorted(by_tombstone)
+    found = set()
+    for start in range(0, len(keys), 500):
+        found.update(by_tombstone[key] for key in session.scalars(select(ObjectLink.source_key).where(
+            ObjectLink.portal_id == portal_id, ObjectLink.kind == "contact",
+            ObjectLink.source_key.in_(keys[start:start + 500]))))
+    return found
 
 
 def delete_links(session: Session, portal_id: int, kind: str, keys: Iterable[str]) -> None:
