@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -67,6 +67,14 @@ def privacy_deleted_emails(session: Session, portal_id: int, emails: Iterable[st
             ObjectLink.portal_id == portal_id, ObjectLink.kind == "contact",
             ObjectLink.source_key.in_(keys[start:start + 500]))))
     return found
+
+
+def forget_hashes(session: Session, portal_id: int, kind: str, keys: Iterable[str]) -> None:
+    """The next sync re-sends these records (e.g. a product someone deleted in HubSpot)."""
+    keys = sorted(set(keys))
+    if keys:
+        session.execute(update(ObjectLink).where(ObjectLink.portal_id == portal_id, ObjectLink.kind == kind,
+                                                 ObjectLink.source_key.in_(keys)).values(content_hash=None))
 
 
 def delete_links(session: Session, portal_id: int, kind: str, keys: Iterable[str]) -> None:
