@@ -53,6 +53,9 @@ class Built:
     hashes: dict[tuple[str, str], str] = field(default_factory=dict)  # (object type, key) -> hash to store
     line_products: dict[str, str] = field(default_factory=dict)  # line key -> SKU
     stale_lines: dict[str, list[str]] = field(default_factory=dict)  # order key -> line keys no longer in the order
+    # Gone links the contract left gone, with the hash of what Moulin says now: storing it on the link means
+    # "seen", so only a later change of the record counts as a change.
+    declined: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def order_facts(order: Order, batch: SourceBatch) -> mapping.OrderFacts:
@@ -96,6 +99,7 @@ def _put(built: Built, hashes: dict, object_type: str, key: str, props: dict, ex
     """Queue an upsert unless the stored hash says HubSpot already has exactly this, or the contract forbids it."""
     digest = _digest(object_type, props, extra)
     if gone and shape and not _may_write(shape, gone, object_type, key, digest):
+        built.declined[(object_type, key)] = digest
         return False
     built.hashes[(object_type, key)] = digest
     if hashes.get((KIND[object_type], key)) == digest:
@@ -126,6 +130,8 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
                 built.work.associate(CONTACT_COMPANY, email, company_key)
             if ("contacts", email) not in built.hashes:  # left deleted: the deal gets no contact
                 email = None
+        # A re-created contact has a new id: its deals must be attached again even if they did not change.
+        recreated_contact = bool(email) and ("contact", email) in gone
 
         for line in order.lines:
             if not line.sku or ("products", line.sku) in built.hashes:
@@ -144,9 +150,11 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
             stage_id=shape.stage_ids[stage], pickup_point=batch.pickup_points.get(order.pickup_point_id or ""))
         if shape.settings.get("stage_source") == "hubspot" and ("deal", order.key) in hashes:
             del deal["dealstage"]  # people own the stage of existing deals; a new deal still gets Moulin's
-        if _put(built, hashes, "deals", order.key, deal, {"_contact": email, "_company": company_key}, gone, shape):
-            if email:
-                built.work.associate(DEAL_CONTACT, order.key, email)
+        deal_changed = _put(built, hashes, "deals", order.key, deal, {"_contact": email, "_company": company_key},
+                            gone, shape)
+        if email and (deal_changed or (recreated_contact and ("deals", order.key) in built.hashes)):
+            built.work.associate(DEAL_CONTACT, order.key, email)
+        if deal_changed:
             if company_key:
                 built.work.associate(DEAL_COMPANY, order.key, company_key)
 

@@ -91,6 +91,8 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     privacy_deleted = repo.privacy_deleted_emails(session, portal_id, emails)
     shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now, store.settings)
     built = build(batch, shape, hashes, linked_lines, stats, gone, frozenset(privacy_deleted))
+    _drop_orphan_lines(session, crm, portal_id, [k for k in built.work.upserts.get("deals", {}) if ("deal", k) in gone],
+                       known)
     stale = [key for keys_ in built.stale_lines.values() for key in keys_]
     outcome = execute(crm, built, known, {"line_items": [links["line_item"][k].hubspot_id for k in stale]})
 
@@ -111,6 +113,9 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     # A line item HubSpot refused may point at a product deleted there: re-send its product next time.
     repo.forget_hashes(session, portal_id, "product", {built.line_products[k] for t, k in outcome.errors
                                                        if t == "line_items" and k in built.line_products})
+    for (object_type, key), digest in built.declined.items():
+        link = links[KIND[object_type]][key]
+        repo.save_links(session, portal_id, link.kind, {key: (link.hubspot_id, digest, link.state)})
     repo.delete_links(session, portal_id, "line_item", stale)
     repo.record_errors(session, portal_id, "moulin_record", {f"{e.kind}:{e.record_id}": "; ".join(e.errors)
                                                              for e in errors})
@@ -136,6 +141,17 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     log_event(logger, "sync.orders.done", portal_id=portal_id, store=store.code, **{k: report[k] for k in (
         "orders", "errors", "incomplete", "bad_records")})
     return report
+
+
+def _drop_orphan_lines(session: Session, crm, portal_id: int, reborn_deals: list[str], known: dict) -> None:
+    """A re-created deal gets new line items: the old ones still hang on the deleted deal (one parent each)."""
+    orphans = [link for key in reborn_deals for link in repo.links_with_prefix(session, portal_id, "line_item",
+                                                                               key + ":") if link.hubspot_id]
+    for start in range(0, len(orphans), 100):
+        crm.archive("line_items", [link.hubspot_id for link in orphans[start:start + 100]])
+    repo.delete_links(session, portal_id, "line_item", [link.source_key for link in orphans])
+    for link in orphans:
+        known.pop(("line_items", link.source_key), None)
 
 
 def apply_deletions(session: Session, crm, portal_id: int, deletions: list[Deletion]) -> dict:
