@@ -2,11 +2,13 @@
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
-from hubspot_app.sync.batch import KIND, Gone, PortalShape, SourceBatch, build
+from hubspot_app.sync.batch import KIND, Built, Gone, PortalShape, SourceBatch, build
+from hubspot_app.sync.executor import execute
 from hubspot_app.sync.mapping import (ContactStats, STATS_PROPERTIES, contact_hash, contact_properties,
                                       customer_changed, stats_properties, stats_sent_alone)
-from hubspot_app.sync.planner import DEAL_CONTACT, LINE_ITEM_DEAL
+from hubspot_app.sync.planner import DEAL_CONTACT, LINE_ITEM_DEAL, Work
 from hubspot_app.sync.stages import STAGES
 
 from .records import T0, customer, line, order
@@ -114,3 +116,40 @@ def test_stage_source_hubspot_leaves_the_stage_of_existing_deals_alone():
     assert moved.work.upserts["deals"][DEAL]["amount"] == "21.00"
     moulin = build(_batch(order(status="shipped")), SHAPE, _stored(order()), {DEAL: {"b2c:o1:l1"}}, {})
     assert moulin.work.upserts["deals"][DEAL]["dealstage"] == "stage-shipped"
+
+
+class ContactsCrm:
+    """Records how contacts are written: upserts by email, updates by id (one id at most once per call)."""
+
+    def __init__(self):
+        self.upserts, self.updates = [], []
+
+    def upsert(self, object_type, id_property, inputs):
+        self.upserts.append((id_property, list(inputs)))
+        return SimpleNamespace(ids={k: f"new-{k}" for k, _ in inputs}, errors={})
+
+    def update(self, object_type, inputs):
+        ids = [i for i, _ in inputs]
+        assert len(ids) == len(set(ids)), "HubSpot refuses the same id twice in one batch"
+        self.updates.append(list(inputs))
+        return SimpleNamespace(ids={i: i for i in ids}, errors={})
+
+    def associate(self, from_type, to_type, type_id, pairs):
+        return []
+
+    def archive(self, object_type, ids):
+        pass
+
+
+def test_known_contacts_are_updated_by_id_without_email_and_new_ones_upserted_by_email():
+    work = Work()
+    for email in ("ana@x.fr", "bea@x.fr", "new@x.fr"):
+        work.upsert("contacts", email, {"email": email, "firstname": email[:3]})
+    known = {("contacts", "ana@x.fr"): "S", ("contacts", "bea@x.fr"): "S"}  # both merged into S
+    crm = ContactsCrm()
+    outcome = execute(crm, Built(work), known)
+    assert crm.upserts == [("email", [("new@x.fr", {"email": "new@x.fr", "firstname": "new"})])]
+    assert [[i for i, _ in call] for call in crm.updates] == [["S"], ["S"]]
+    assert all("email" not in props for call in crm.updates for _, props in call)
+    assert outcome.ids == {("contacts", "ana@x.fr"): "S", ("contacts", "bea@x.fr"): "S",
+                           ("contacts", "new@x.fr"): "new-new@x.fr"} and outcome.errors == {}
