@@ -85,7 +85,8 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     live = {kind: {key: link for key, link in found.items() if link.hubspot_id and link.state == "synced"}
             for kind, found in links.items()}
     hashes = {(kind, key): link.content_hash for kind, found in live.items() for key, link in found.items()}
-    known = {(object_type_of[kind], key): link.hubspot_id for kind, found in live.items() for key, link in found.items()}
+    known = {(object_type_of[kind], key): link.hubspot_id for kind, found in live.items()
+             for key, link in found.items()}
     gone = {(kind, key): Gone(link.state, link.content_hash) for kind, found in links.items()
             for key, link in found.items() if link.state != "synced"}
     privacy_deleted = repo.privacy_deleted_emails(session, portal_id, emails)

@@ -11,7 +11,7 @@ from hubspot_app.sync.mapping import (ContactStats, STATS_PROPERTIES, contact_ha
 from hubspot_app.sync.planner import DEAL_CONTACT, LINE_ITEM_DEAL, Work
 from hubspot_app.sync.stages import STAGES
 
-from .records import T0, customer, line, order
+from .records import T0, customer, order
 
 SHAPE = PortalShape("pipe", {key: f"stage-{key}" for key, _, _ in STAGES}, {}, T0 + timedelta(hours=1))
 EMAIL, DEAL = "jane@example.com", "b2c:o1"
