@@ -13,7 +13,7 @@ def test_receiver_waits_for_a_worker_chunk_and_receivers_share(tmp_path):
         with priority.worker():
             holding.set()
             time.sleep(0.15)
-        released.set()
+            released.set()  # the chunk's last step, still under the lock
 
     thread = threading.Thread(target=worker_chunk)
     thread.start()
