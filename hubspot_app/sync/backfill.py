@@ -53,6 +53,23 @@ def _record_facts(portal_id: int, store_code: str, source, catalogue: Catalogue,
                 o.key: ((c.email if (c := batch.customer_of(o)) else None), order_facts(o, batch)) for o in orders})
 
 
+def sync_chunk(session, crm, portal_id: int, info: StoreInfo, source, catalogue: Catalogue, orders: list[Order],
+               errors: list[RecordError]) -> dict:
+    """One chunk of orders synced in the caller's unit of work (the caller adds its own bookkeeping)."""
+    batch, missing = catalogue.batch(info.code, orders, source)
+    setup = ensure_setup(session, crm, portal_id)
+    result = sync_orders(session, crm, portal_id, setup, info, batch, now=bootstrap.now(),
+                         errors=[*catalogue.errors, *errors, *missing])
+    catalogue.errors = []  # recorded once
+    return result
+
+
+def add_to_report(report: dict, result: dict) -> None:
+    report["orders"] += result["orders"]
+    report["errors"] += result["errors"] + result["bad_records"]
+    report["chunks"] += 1
+
+
 def _run(portal_id: int, store, crm, mode: str, chunk: int, progress: Callable[[int], None] | None,
          stop_after: int | None) -> dict:
     db = extensions.db()
@@ -71,18 +88,12 @@ def _run(portal_id: int, store, crm, mode: str, chunk: int, progress: Callable[[
         _record_facts(portal_id, store.code, source, catalogue, since, chunk)
     report = {"store": store.code, "orders": 0, "errors": 0, "chunks": 0}
     for orders, errors in _chunks(source.iter_orders(updated_since=since), chunk):
-        batch, missing = catalogue.batch(store.code, orders, source)
         with db.session() as session:
-            setup = ensure_setup(session, crm, portal_id)
-            result = sync_orders(session, crm, portal_id, setup, info, batch, now=bootstrap.now(),
-                                 errors=[*catalogue.errors, *errors, *missing])
+            result = sync_chunk(session, crm, portal_id, info, source, catalogue, orders, errors)
             position += len(orders)
             repo.advance(repo.checkpoint(session, portal_id, store.code, mode), position,
                          max((o.updated_at for o in orders), default=None))
-        catalogue.errors = []  # recorded once
-        report["orders"] += result["orders"]
-        report["errors"] += result["errors"] + result["bad_records"]
-        report["chunks"] += 1
+        add_to_report(report, result)
         if progress:
             progress(len(orders) + len(errors))
         log_event(logger, f"sync.{mode}.chunk", portal_id=portal_id, store=store.code, position=position)

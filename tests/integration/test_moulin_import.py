@@ -54,7 +54,8 @@ def test_a_csv_without_the_required_columns_is_refused(tmp_path):
 def test_cli_writes_the_error_report_and_summarises(tmp_path, store):
     export, report = tmp_path / "orders.jsonl", tmp_path / "errors.tsv"
     write_export(store, export)
-    result = CliRunner().invoke(main, ["import", "orders", str(export), "--store", "b2c", "--errors", str(report)])
+    result = CliRunner().invoke(main, ["import", "orders", str(export), "--store", "b2c", "--dry-run",
+                                         "--errors", str(report)])
     assert result.exit_code == 0, result.output
     counts = store.count()
     assert f"{counts['orders']} orders read, {counts['valid_orders']} valid, {counts['bad_orders']} with errors" \
@@ -68,7 +69,7 @@ def test_cli_writes_the_error_report_and_summarises(tmp_path, store):
 def test_cli_refuses_an_unknown_file_type(tmp_path):
     export = tmp_path / "orders.xlsx"
     export.write_text("x")
-    result = CliRunner().invoke(main, ["import", "orders", str(export), "--store", "b2c"])
+    result = CliRunner().invoke(main, ["import", "orders", str(export), "--store", "b2c", "--dry-run"])
     assert result.exit_code != 0 and "expected a .jsonl or .csv" in result.output
 
 
@@ -86,7 +87,7 @@ def test_cli_checks_the_store_belongs_to_the_portal(app, make_config, tmp_path, 
            "TOKEN_ENCRYPTION_KEYS": config.token_encryption_keys[0], "DATABASE_URL": config.database_url, "QUEUE_IMMEDIATE": "1"}
     export = tmp_path / "orders.jsonl"
     write_export(store, export)
-    ok = CliRunner(env=env).invoke(main, ["import", "orders", str(export), "--store", "b2c", "--portal", "55"])
-    assert ok.exit_code == 0, ok.output
     refused = CliRunner(env=env).invoke(main, ["import", "orders", str(export), "--store", "pro", "--portal", "55"])
     assert refused.exit_code != 0 and "portal 55 has no Moulin store 'pro'" in refused.output
+    unknown = CliRunner(env=env).invoke(main, ["import", "orders", str(export), "--store", "pro"])
+    assert unknown.exit_code != 0 and "no portal has a Moulin store 'pro'" in unknown.output

@@ -70,3 +70,12 @@ def test_card_packages_are_pinned():
     assert package["scripts"]["test"] == "vitest run"
     lock = load(CARDS / "package-lock.json")
     assert lock["packages"]["node_modules/@hubspot/ui-extensions"]["version"] == "0.17.0"
+
+
+def test_webhooks_target_our_backend_on_the_same_host_as_the_cards():
+    webhooks = load(PROJECT / "src" / "app" / "webhooks" / "webhooks-hsmeta.json")["config"]["settings"]
+    target = urlsplit(webhooks["targetUrl"])
+    backend = urlsplit(app_config()["permittedUrls"]["fetch"][0])
+    assert target.scheme == "https" and target.path == "/webhooks/hubspot"
+    assert target.hostname == backend.hostname
+    assert 1 <= webhooks["maxConcurrentRequests"] <= 10

@@ -7,16 +7,17 @@ from hubspot_app.webhooks.writer_priority import WriterPriority
 
 def test_receiver_waits_for_a_worker_chunk_and_receivers_share(tmp_path):
     priority = WriterPriority(f"sqlite:///{tmp_path / 'app.sqlite3'}")
-    released = threading.Event()
+    holding, released = threading.Event(), threading.Event()
 
     def worker_chunk():
         with priority.worker():
+            holding.set()
             time.sleep(0.15)
-        released.set()
+            released.set()  # the chunk's last step, still under the lock
 
     thread = threading.Thread(target=worker_chunk)
     thread.start()
-    time.sleep(0.03)
+    assert holding.wait(5)  # the worker holds the writer lock before the receiver asks for it
     with priority.receiver():
         assert released.is_set()
         with WriterPriority(f"sqlite:///{tmp_path / 'app.sqlite3'}").receiver():
