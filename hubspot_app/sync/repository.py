@@ -135,8 +135,11 @@ def save_card_orders(session: Session, rows: list[dict]) -> None:
 
 
 def save_order_facts(session: Session, portal_id: int, facts: dict[str, tuple[str | None, OrderFacts]]) -> None:
+    # A privacy-deleted customer's orders still count, under the tombstone: the email itself is never kept again.
+    gone = privacy_deleted_emails(session, portal_id, {email for email, _ in facts.values() if email})
     _upsert(session, SyncedOrder, [
-        {"portal_id": portal_id, "order_key": key, "contact_email": email, "ordered_at": f.ordered_at,
+        {"portal_id": portal_id, "order_key": key,
+         "contact_email": privacy_tombstone(email) if email in gone else email, "ordered_at": f.ordered_at,
          "net_total": f.net_total, "counts": f.counts, "pickup_point": f.pickup_point, "skus": list(f.skus),
          "categories": list(f.categories), "brands": list(f.brands)}
         for key, (email, f) in sorted(facts.items())], ("portal_id", "order_key"))

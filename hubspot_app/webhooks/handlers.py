@@ -9,11 +9,11 @@ from typing import Callable
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ..db.models import CardOrder, MoulinStore, ObjectLink
+from ..db.models import CardOrder, MoulinStore, ObjectLink, SyncedOrder
 from ..db.models.webhooks import DealStageChange, PendingAssociation, SyncConflict, WebhookEvent
 from ..moulin.records import normalise_email
 from . import facts, links
-from .contract import PRIVACY_DELETED, SYNCED
+from .contract import PRIVACY_DELETED, SYNCED, privacy_tombstone
 from .events import ParsedEvent
 
 Handler = Callable[[Session, ParsedEvent, int | None], str]
@@ -73,6 +73,9 @@ def handle_privacy_deletion(session: Session, event: ParsedEvent, app_id: int | 
         session.execute(update(CardOrder).where(CardOrder.portal_id == portal, CardOrder.contact_email.in_(emails))
                         .values(contact_email=None, hubspot_contact_id=None)
                         .execution_options(synchronize_session=False))
+    for email in emails:  # the sync's order facts keep counting under the tombstone, never under the email
+        session.execute(update(SyncedOrder).where(SyncedOrder.portal_id == portal, SyncedOrder.contact_email == email)
+                        .values(contact_email=privacy_tombstone(email)).execution_options(synchronize_session=False))
     session.execute(delete(SyncConflict).where(SyncConflict.portal_id == portal, SyncConflict.kind == "contact",
                                                SyncConflict.hubspot_id == contact_id))
     for row in session.scalars(select(WebhookEvent).where(

@@ -155,6 +155,23 @@ def test_privacy_deleted_contact_is_never_created_again(hooked):
     assert hooked.card(order)[:2] == (None, None)  # nothing personal comes back in the card's read model
     assert hooked.link("contact", email) is None
     assert hooked.world.open_errors() == []
+    assert stored_anywhere(hooked.world.app, email) == []  # no table keeps the email, after syncs too
+
+
+def stored_anywhere(app, text: str) -> list[str]:
+    """Every table.column that holds `text` (case-insensitive) in a string column."""
+    from sqlalchemy import String, Text, func, select
+
+    from hubspot_app.db.base import Base
+
+    found = []
+    with app.extensions["moulin.db"].session() as session:
+        for table in Base.metadata.sorted_tables:
+            for column in table.c:
+                if isinstance(column.type, (String, Text)) and session.scalar(
+                        select(func.count()).select_from(table).where(func.lower(column).contains(text.lower()))):
+                    found.append(f"{table.name}.{column.name}")
+    return found
 
 
 def test_deal_deleted_in_hubspot_stays_deleted_unless_the_store_asks_and_is_never_duplicated(hooked):
