@@ -67,10 +67,17 @@ def test_install_then_sdk_calls_then_refresh_after_30_minutes(live_app, sandbox)
     state.user_create(installation.portal_id, "contacts", {"email": "lea@moulin.fr", "firstname": "Léa"})
 
     with app.app_context():
+        # The scopes asked for at install are enough for what the app does with them: the portal setup
+        # (property groups, properties, the deal pipeline) runs with the installed token alone.
+        from hubspot_app.sync.engine import setup_portal
+
+        setup_portal(installation.portal_id)
         first_token = extensions.tokens().access_token(installation.portal_id)
         sdk = hubspot.Client.create(access_token=first_token, host=hubspot_server.url, client_side_validation=True)
         page_of_contacts = sdk.crm.contacts.basic_api.get_page(limit=10, properties=["email"])
     assert [c.properties["email"] for c in page_of_contacts.results] == ["lea@moulin.fr"]
+    pipelines = sdk.crm.pipelines.pipelines_api.get_all("deals").results
+    assert "Moulin e-commerce" in [p.label for p in pipelines]
 
     state.clock.advance(31 * 60)
     with pytest.raises(hubspot.crm.contacts.ApiException) as expired:
