@@ -74,7 +74,7 @@ def run(options: DemoOptions) -> dict:
     worker = subprocess.Popen(
         [sys.executable, "-c", "from hubspot_app.cli import main; main()", "worker", "--workers", "2"],
         env={**os.environ, **env, "REDIS_URL": ""}, stdout=open(workdir / "worker.log", "a"), stderr=subprocess.STDOUT)
-    servers = (app_server, moulin_server, hubspot_server)
+    servers = (app_server, moulin_server, hubspot_server)  # _wait_for_ctrl_c reads the store's URL second
     try:
         summary = _install_and_sync(options, app, store, hubspot_state, hubspot_server, moulin_server, app_server,
                                     workdir)
@@ -159,7 +159,11 @@ def _stop(worker, *servers) -> None:
 
 
 def _wait_for_ctrl_c(options, worker, *servers) -> None:
-    _say(options, "Press Ctrl-C to stop.")
+    moulin = servers[1].url
+    _say(options, f"Real-time sync: edit orders in the sample store, e.g.\n"
+                  f"  curl -X POST {moulin}/_admin/tick -H 'Content-Type: application/json' -d '{{\"edits\": 5}}'\n"
+                  "and the store pushes signed events to the app, which the worker syncs to the HubSpot sandbox.\n"
+                  "Press Ctrl-C to stop.")
     try:
         while worker.poll() is None:
             time.sleep(0.5)
