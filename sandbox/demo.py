@@ -74,7 +74,7 @@ def run(options: DemoOptions) -> dict:
     worker = subprocess.Popen(
         [sys.executable, "-c", "from hubspot_app.cli import main; main()", "worker", "--workers", "2"],
         env={**os.environ, **env, "REDIS_URL": ""}, stdout=open(workdir / "worker.log", "a"), stderr=subprocess.STDOUT)
-    servers = (app_server, moulin_server, hubspot_server)  # _wait_for_ctrl_c reads the store's URL second
+    servers = (app_server, moulin_server, hubspot_server)
     try:
         summary = _install_and_sync(options, app, store, hubspot_state, hubspot_server, moulin_server, app_server,
                                     workdir)
@@ -85,7 +85,7 @@ def run(options: DemoOptions) -> dict:
     if options.exit_after_sync:
         _stop(worker, *servers)
     else:
-        _wait_for_ctrl_c(options, worker, *servers)
+        _wait_for_ctrl_c(options, worker, moulin_server.url, *servers)
     return summary
 
 
@@ -158,8 +158,7 @@ def _stop(worker, *servers) -> None:
         server.stop()
 
 
-def _wait_for_ctrl_c(options, worker, *servers) -> None:
-    moulin = servers[1].url
+def _wait_for_ctrl_c(options, worker, moulin: str, *servers) -> None:
     _say(options, f"Real-time sync: edit orders in the sample store, e.g.\n"
                   f"  curl -X POST {moulin}/_admin/tick -H 'Content-Type: application/json' -d '{{\"edits\": 5}}'\n"
                   "and the store pushes signed events to the app, which the worker syncs to the HubSpot sandbox.\n"
