@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..config import Config
@@ -51,8 +51,11 @@ def signed_portal(config: Config, method: str, url: str, body: bytes, headers: M
     return int(portal)
 
 
+_STATUS = select(Installation.status).where(Installation.portal_id == bindparam("portal"))  # built once
+
+
 def require_active(session: Session, portal_id: int) -> None:
-    status = session.execute(select(Installation.status).where(Installation.portal_id == portal_id)).scalar()
+    status = session.execute(_STATUS, {"portal": portal_id}).scalar()
     if status != "active":
         log_event(logger, "card.portal.refused", logging.WARNING, portal_id=portal_id, status=status)
         raise Forbidden("The Moulin app is not installed on this HubSpot account.")
