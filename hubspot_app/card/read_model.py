@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import and_, bindparam, case, func, select, union
+from sqlalchemy import Connection, and_, bindparam, case, func, select, union
 from sqlalchemy.orm import Session
 
 from ..db.models import CardOrder, MoulinStore, ObjectLink
@@ -85,7 +85,7 @@ _COUNTS = {by_email: _counts_query(_of_contact(by_email)) for by_email in (False
 _PAGE = {by_email: _page_query(_of_contact(by_email)) for by_email in (False, True)}
 
 
-def contact_email(session: Session, portal_id: int, contact_id: str) -> str | None:
+def contact_email(session: Session | Connection, portal_id: int, contact_id: str) -> str | None:
     return session.execute(_EMAIL, {"portal": portal_id, "contact": contact_id}).scalar()
 
 
@@ -123,7 +123,8 @@ def _totals(rows) -> tuple[int, dict]:
     }
 
 
-def contact_orders(session: Session, portal_id: int, contact_id: str, paging: PageRequest) -> dict:
+def contact_orders(session: Session | Connection, portal_id: int, contact_id: str,
+                   paging: PageRequest) -> dict:
     """One page of the contact's orders, newest first, with lifetime totals. Small by construction (≤ 50 rows)."""
     email = contact_email(session, portal_id, contact_id)
     params = {"portal": portal_id, "contact": contact_id, "email": email}
