@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import Connection, and_, bindparam, case, func, select, union
+from sqlalchemy import Connection, and_, bindparam, case, func, literal_column, select, union
 from sqlalchemy.orm import Session
 
 from ..db.models import CardOrder, MoulinStore, ObjectLink
@@ -21,7 +21,7 @@ MAX_PER_PAGE = 50
 MAX_PAGE = 100_000  # keeps OFFSET a sane integer whatever the query string says
 DEFAULT_PER_PAGE = 10
 CENT = Decimal("0.01")
-_NOT_PURCHASES = tuple(status.value for status in NOT_PURCHASES)
+_NOT_PURCHASES = sorted(status.value for status in NOT_PURCHASES)
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,8 @@ def _of_contact(by_email: bool):
 
 def _counts_query(where):
     """All orders (for paging) and the lifetime totals (purchases only), in one pass per currency."""
-    bought = CardOrder.status.not_in(_NOT_PURCHASES)
+    # The statuses are our own constants, written into the SQL: an IN over bound values is re-rendered at every run.
+    bought = CardOrder.status.not_in([literal_column(f"'{status}'") for status in _NOT_PURCHASES])
     net = case((CardOrder.total > CardOrder.refunded, CardOrder.total - CardOrder.refunded), else_=0)
     return (select(CardOrder.currency, func.count(), func.count(case((bought, 1))),
                    func.sum(case((bought, net), else_=0)), func.max(case((bought, CardOrder.ordered_at))))
