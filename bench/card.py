@@ -41,7 +41,7 @@ SECRET = "bench-client-secret"
 BASE_URL = "https://card.bench.test"  # the external URL HubSpot signs; gunicorn listens on loopback
 ROOT = Path(__file__).resolve().parents[1]
 CORES = os.cpu_count() or 1
-THREADS = 8
+THREADS = 4  # the Procfile's default (WEB_THREADS)
 STATUSES = ("paid", "completed", "shipped", "processing", "cancelled", "ready_for_pickup")
 
 
@@ -193,8 +193,6 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=THREADS)
     parser.add_argument("--rounds", type=int, default=5,
                         help="card and /healthz runs alternate this many times, so both meet the same machine")
-    parser.add_argument("--no-reuse-port", dest="reuse_port", action="store_false",
-                        help="workers share one listening socket (gunicorn's default) instead of one each")
     parser.add_argument("--rate", type=float, default=0,
                         help="also measure an open loop at this many requests/s (0: closed loop only)")
     args = parser.parse_args(argv)
@@ -210,7 +208,7 @@ def main(argv: list[str] | None = None) -> dict:
         signed_at = time.time()
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", str(args.workers),
-             "-k", "gthread", "--threads", str(args.threads), *(["--reuse-port"] if args.reuse_port else []),
+             "-k", "gthread", "--threads", str(args.threads), "--reuse-port",
              "--log-level", "warning", "hubspot_app:create_app()"],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -233,8 +231,7 @@ def main(argv: list[str] | None = None) -> dict:
     baseline = healthz.summary()
     result.update({
         "concurrency": args.clients, "target_p99_ms": 50, "cores": CORES,
-        "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread)"
-                    + (", --reuse-port" if args.reuse_port else ""),
+        "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread), --reuse-port",
         "orders": args.orders * 2, "contacts": args.contacts * 2,
         # the same load (same request bytes, same connections) on /healthz, which only runs `SELECT 1`
         # through Flask and the database session: what this machine, gunicorn and Flask cost with no card work
