@@ -74,7 +74,7 @@ class ActivePortals:
         self.ttl = timedelta(seconds=ttl_s)
         self._until: dict[int, datetime] = {}  # one entry per portal; dict reads and writes are atomic
 
-    def require(self, connection, portal_id: int, now: datetime) -> None:
+    def require(self, connection: Session | Connection, portal_id: int, now: datetime) -> None:
         until = self._until.get(portal_id)
         if until is None or now >= until:
             require_active(connection, portal_id)
