@@ -9,9 +9,10 @@ and scheme Flask sees are not what HubSpot signed.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from ..config import Config
@@ -51,11 +52,33 @@ def signed_portal(config: Config, method: str, url: str, body: bytes, headers: M
     return int(portal)
 
 
-def require_active(session: Session, portal_id: int) -> None:
-    status = session.execute(select(Installation.status).where(Installation.portal_id == portal_id)).scalar()
+_STATUS = select(Installation.status).where(Installation.portal_id == bindparam("portal"))  # built once
+
+
+def require_active(session: Session | Connection, portal_id: int) -> None:
+    status = session.execute(_STATUS, {"portal": portal_id}).scalar()
     if status != "active":
         log_event(logger, "card.portal.refused", logging.WARNING, portal_id=portal_id, status=status)
         raise Forbidden("The Moulin app is not installed on this HubSpot account.")
+
+
+class ActivePortals:
+    """Portals found active in the last `ttl_s` seconds, remembered per worker process: the installation
+    lookup is the card's most repeated query, and its answer changes only on (un)install.
+
+    Only "active" is remembered, so a new install is served at once; an uninstall is honoured at most `ttl_s`
+    seconds late, during which the card keeps showing the portal its own orders, to users HubSpot signed for.
+    """
+
+    def __init__(self, ttl_s: float = 5.0):
+        self.ttl = timedelta(seconds=ttl_s)
+        self._until: dict[int, datetime] = {}  # one entry per portal; dict reads and writes are atomic
+
+    def require(self, connection: Session | Connection, portal_id: int, now: datetime) -> None:
+        until = self._until.get(portal_id)
+        if until is None or now >= until:
+            require_active(connection, portal_id)
+            self._until[portal_id] = now + self.ttl
 
 
 def contact_id_of(value) -> str:

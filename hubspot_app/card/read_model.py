@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import case, func, select, union
+from sqlalchemy import Connection, and_, bindparam, case, func, literal_column, select, union
 from sqlalchemy.orm import Session
 
 from ..db.models import CardOrder, MoulinStore, ObjectLink
@@ -21,7 +21,7 @@ MAX_PER_PAGE = 50
 MAX_PAGE = 100_000  # keeps OFFSET a sane integer whatever the query string says
 DEFAULT_PER_PAGE = 10
 CENT = Decimal("0.01")
-_NOT_PURCHASES = tuple(status.value for status in NOT_PURCHASES)
+_NOT_PURCHASES = sorted(status.value for status in NOT_PURCHASES)
 
 
 @dataclass(frozen=True)
@@ -41,23 +41,53 @@ class PageRequest:
         return cls(min(MAX_PAGE, max(1, whole(page, 1))), min(MAX_PER_PAGE, max(1, whole(per_page, DEFAULT_PER_PAGE))))
 
 
-def contact_email(session: Session, portal_id: int, contact_id: str) -> str | None:
-    return session.execute(
-        select(ObjectLink.source_key).where(
-            ObjectLink.portal_id == portal_id, ObjectLink.kind == "contact",
-            ObjectLink.hubspot_id == contact_id, ObjectLink.state == "synced",
-        ).limit(1)
-    ).scalar()
+# The statements are built once, at import: building a select (with its CASEs and functions) costs more
+# CPU than SQLite takes to answer it. Values travel as bound parameters, so the compiled SQL is cached too.
+_EMAIL = select(ObjectLink.source_key).where(
+    ObjectLink.portal_id == bindparam("portal"), ObjectLink.kind == "contact",
+    ObjectLink.hubspot_id == bindparam("contact"), ObjectLink.state == "synced",
+).limit(1)
 
 
-def _of_contact(portal_id: int, contact_id: str, email: str | None):
+def _of_contact(by_email: bool):
     # A UNION of two index searches rather than `a OR b`: planners (SQLite's at least) answer the OR
     # by scanning the whole portal.
-    ids = select(CardOrder.id).where(CardOrder.portal_id == portal_id, CardOrder.hubspot_contact_id == contact_id)
-    if email:
-        ids = union(ids, select(CardOrder.id).where(CardOrder.portal_id == portal_id,
-                                                    CardOrder.contact_email == email))
+    ids = select(CardOrder.id).where(CardOrder.portal_id == bindparam("portal"),
+                                     CardOrder.hubspot_contact_id == bindparam("contact"))
+    if by_email:
+        ids = union(ids, select(CardOrder.id).where(CardOrder.portal_id == bindparam("portal"),
+                                                    CardOrder.contact_email == bindparam("email")))
     return CardOrder.id.in_(ids)
+
+
+def _counts_query(where):
+    """All orders (for paging) and the lifetime totals (purchases only), in one pass per currency."""
+    # The statuses are our own constants, written into the SQL: an IN over bound values is re-rendered at every run.
+    bought = CardOrder.status.not_in([literal_column(f"'{status}'") for status in _NOT_PURCHASES])
+    net = case((CardOrder.total > CardOrder.refunded, CardOrder.total - CardOrder.refunded), else_=0)
+    return (select(CardOrder.currency, func.count(), func.count(case((bought, 1))),
+                   func.sum(case((bought, net), else_=0)), func.max(case((bought, CardOrder.ordered_at))))
+            .where(where).group_by(CardOrder.currency).order_by(CardOrder.currency))
+
+
+def _page_query(where):
+    # The store's name and URL template come with each row (outer join: a row whose store is gone still shows).
+    store = and_(MoulinStore.portal_id == CardOrder.portal_id, MoulinStore.code == CardOrder.store_code)
+    return (select(CardOrder.store_code, CardOrder.order_id, CardOrder.order_number, CardOrder.ordered_at,
+                   CardOrder.status, CardOrder.currency, CardOrder.total, CardOrder.refunded, CardOrder.item_count,
+                   CardOrder.pickup_point, CardOrder.order_url,
+                   MoulinStore.name.label("store_name"), MoulinStore.order_url_template)
+            .outerjoin(MoulinStore, store).where(where)
+            .order_by(CardOrder.ordered_at.desc(), CardOrder.id.desc())
+            .offset(bindparam("offset")).limit(bindparam("limit")))
+
+
+_COUNTS = {by_email: _counts_query(_of_contact(by_email)) for by_email in (False, True)}
+_PAGE = {by_email: _page_query(_of_contact(by_email)) for by_email in (False, True)}
+
+
+def contact_email(session: Session | Connection, portal_id: int, contact_id: str) -> str | None:
+    return session.execute(_EMAIL, {"portal": portal_id, "contact": contact_id}).scalar()
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -68,29 +98,20 @@ def _money(value) -> str:
     return str(Decimal(str(value or 0)).quantize(CENT))
 
 
-def _order(row: CardOrder, stores: dict[str, MoulinStore]) -> dict:
-    store = stores.get(row.store_code)
+def _order(row) -> dict:
     url = row.order_url
-    if not url and store is not None and store.order_url_template:
-        url = store.order_url_template.format(order_id=row.order_id)
+    if not url and row.order_url_template:
+        url = row.order_url_template.format(order_id=row.order_id)
     return {
         "id": f"{row.store_code}:{row.order_id}", "number": row.order_number,
-        "store": row.store_code, "storeName": store.name if store else row.store_code,
+        "store": row.store_code, "storeName": row.store_name or row.store_code,
         "orderedAt": _iso(row.ordered_at), "status": row.status,
         "currency": row.currency, "total": _money(row.total), "refunded": _money(row.refunded),
         "itemCount": row.item_count, "pickupPoint": row.pickup_point, "url": url,
     }
 
 
-def _counts(session: Session, where) -> tuple[int, dict]:
-    """All orders (for paging) and the lifetime totals (purchases only), in one pass per currency."""
-    bought = CardOrder.status.not_in(_NOT_PURCHASES)
-    net = case((CardOrder.total > CardOrder.refunded, CardOrder.total - CardOrder.refunded), else_=0)
-    rows = session.execute(
-        select(CardOrder.currency, func.count(), func.count(case((bought, 1))),
-               func.sum(case((bought, net), else_=0)), func.max(case((bought, CardOrder.ordered_at))))
-        .where(where).group_by(CardOrder.currency).order_by(CardOrder.currency)
-    ).all()
+def _totals(rows) -> tuple[int, dict]:
     last = max((r[4] for r in rows if r[4] is not None), default=None)
     if isinstance(last, str):  # SQLite returns MAX(CASE ...) as text, not through the column's type
         last = datetime.fromisoformat(last)
@@ -103,23 +124,18 @@ def _counts(session: Session, where) -> tuple[int, dict]:
     }
 
 
-def contact_orders(session: Session, portal_id: int, contact_id: str, paging: PageRequest) -> dict:
+def contact_orders(session: Session | Connection, portal_id: int, contact_id: str,
+                   paging: PageRequest) -> dict:
     """One page of the contact's orders, newest first, with lifetime totals. Small by construction (≤ 50 rows)."""
     email = contact_email(session, portal_id, contact_id)
-    where = _of_contact(portal_id, contact_id, email)
-    count, totals = _counts(session, where)
-    pages = max(1, math.ceil(count / paging.per_page))
-    rows = session.execute(
-        select(CardOrder).where(where).order_by(CardOrder.ordered_at.desc(), CardOrder.id.desc())
-        .offset((paging.page - 1) * paging.per_page).limit(paging.per_page)
-    ).scalars().all()
-    codes = {row.store_code for row in rows}
-    stores = {s.code: s for s in session.execute(
-        select(MoulinStore).where(MoulinStore.portal_id == portal_id, MoulinStore.code.in_(codes))).scalars()
-    } if codes else {}
+    params = {"portal": portal_id, "contact": contact_id, "email": email}
+    count, totals = _totals(session.execute(_COUNTS[bool(email)], params).all())
+    rows = session.execute(_PAGE[bool(email)], {**params, "offset": (paging.page - 1) * paging.per_page,
+                                                "limit": paging.per_page}).all()
     return {
         "contactId": contact_id, "email": email,
-        "orders": [_order(row, stores) for row in rows],
-        "page": paging.page, "perPage": paging.per_page, "totalCount": count, "totalPages": pages,
+        "orders": [_order(row) for row in rows],
+        "page": paging.page, "perPage": paging.per_page, "totalCount": count,
+        "totalPages": max(1, math.ceil(count / paging.per_page)),
         "totals": totals,
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
 from dataclasses import dataclass
 
@@ -22,19 +23,12 @@ _DECODED_ESCAPES = {
 }
 
 
+_ESCAPE = re.compile("|".join(_DECODED_ESCAPES), re.IGNORECASE)
+
+
 def hubspot_uri(url: str) -> str:
     """The URL as HubSpot signs it: the listed escapes decoded (either case), nothing else."""
-    out = []
-    i = 0
-    while i < len(url):
-        chunk = url[i:i + 3]
-        if url[i] == "%" and chunk.upper() in _DECODED_ESCAPES:
-            out.append(_DECODED_ESCAPES[chunk.upper()])
-            i += 3
-        else:
-            out.append(url[i])
-            i += 1
-    return "".join(out)
+    return _ESCAPE.sub(lambda match: _DECODED_ESCAPES[match.group().upper()], url)
 
 
 def sign_v3(client_secret: str, method: str, url: str, body: bytes | str, timestamp_ms: int | str) -> str:

@@ -5,10 +5,10 @@ POST /card/orders/refresh   {"contactId", "perPage"?}   pull from Moulin now, th
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from .. import extensions
-from ..card.access import contact_id_of, external_url, require_active, signed_portal
+from ..card.access import ActivePortals, contact_id_of, external_url, require_active, signed_portal
 from ..card.errors import CardError
 from ..card.read_model import PageRequest, contact_orders
 from ..card.refresh import refresh_contact
@@ -30,14 +30,19 @@ def _card_error(error: CardError):
     return response, error.status
 
 
+def _active_portals() -> ActivePortals:
+    return current_app.extensions.setdefault("card.active_portals", ActivePortals())
+
+
 @bp.get("/orders")
 def list_orders():
     portal_id = _signed_portal()
     contact_id = contact_id_of(request.args.get("contactId"))
     paging = PageRequest.parse(request.args.get("page"), request.args.get("perPage"))
-    with extensions.db().session() as session:
-        require_active(session, portal_id)
-        return jsonify(contact_orders(session, portal_id, contact_id, paging))
+    # Read-only: a bare connection, without the ORM session's unit-of-work machinery.
+    with extensions.db().engine.connect() as connection:
+        _active_portals().require(connection, portal_id, extensions.clock()())
+        return jsonify(contact_orders(connection, portal_id, contact_id, paging))
 
 
 @bp.post("/orders/refresh")

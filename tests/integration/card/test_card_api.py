@@ -4,7 +4,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from sqlalchemy import update
 
+from hubspot_app.db.models import Installation
 from sandbox.card_fetch import hubspot_fetch
 
 from .conftest import BASE, SECRET
@@ -134,6 +136,19 @@ def test_portal_without_an_active_installation_is_refused(card, status):
     response = card.get(A, "11")
     assert response.status_code == 403
     assert "not installed" in response.get_json()["message"]
+
+
+def test_an_uninstall_is_honoured_within_seconds_and_a_new_install_at_once(card, app, clock):
+    card.orders(A, 1, contact_id="11", email="ann@example.com")
+    assert card.get(A, "11").status_code == 403  # a refusal is not remembered...
+    card.install(A)
+    assert card.get(A, "11").status_code == 200  # ...so a fresh install is served at once
+    with card.db.session() as session:
+        session.execute(update(Installation).where(Installation.portal_id == A).values(status="uninstalled"))
+    clock.advance(4)
+    assert card.get(A, "11").status_code == 200  # "active" is remembered by each worker for 5 s
+    clock.advance(1)
+    assert card.get(A, "11").status_code == 403
 
 
 def test_contact_with_500_orders_is_paged(card):
