@@ -10,3 +10,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(health_bp)
     app.register_blueprint(oauth_bp)
+
+    from .moulin_push import bp as moulin_push_bp
+
+    app.register_blueprint(moulin_push_bp)

@@ -3,5 +3,6 @@ from .installs import Installation
 from .stores import MoulinStore
 from .links import ObjectLink
 from .card import CardOrder
+from .moulin_events import MoulinEvent
 
-__all__ = ["Installation", "MoulinStore", "ObjectLink", "CardOrder"]
+__all__ = ["Installation", "MoulinStore", "ObjectLink", "CardOrder", "MoulinEvent"]

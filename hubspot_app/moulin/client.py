@@ -1,0 +1,186 @@
+"""HTTP client for a Moulin back office (contract: docs/moulin-api.yaml).
+
+One short method per endpoint; auth, timeouts, transport retries and error
+mapping live in `_request` only. Retries cover transient failures only
+(connection errors, timeouts, 429 honouring Retry-After, 502/503/504): a 4xx
+is our mistake or the operator's, and repeating it changes nothing.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Callable, Iterator
+from urllib.parse import quote
+
+import requests
+
+from ..logs import log_event
+from .errors import MoulinAuthError, MoulinError, MoulinNotFound, MoulinUnavailable
+from .ports import CustomerLookup
+from .records import (Company, Customer, Deletion, Order, PickupPoint, Product, RecordError,
+                      normalise_email, parse_record)
+
+logger = logging.getLogger(__name__)
+
+API_KEY_HEADER = "X-Moulin-Api-Key"
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_RETRY_AFTER = 60.0
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def _error_message(response: requests.Response) -> tuple[str, str | None]:
+    try:
+        error = response.json()["error"]
+        return str(error.get("message") or response.reason), error.get("code")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return f"HTTP {response.status_code} {response.reason}", None
+
+
+def _iso(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("updated_since must be timezone-aware")
+    return value.astimezone(timezone.utc).isoformat()
+
+
+class MoulinClient:
+    def __init__(self, base_url: str, api_key: str, timeout: float = 10.0, retries: int = 3,
+                 session: requests.Session | None = None, *, page_size: int = 100,
+                 backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.retries = retries
+        self.page_size = page_size
+        self.backoff = backoff
+        self._sleep = sleep
+        self._session = session or requests.Session()
+        self._api_key = api_key
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, params: dict | None = None) -> dict:
+        url = f"{self.base_url}{path}"
+        headers = {API_KEY_HEADER: self._api_key, "Accept": "application/json"}
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            try:
+                response = self._session.request(method, url, params=params, headers=headers,
+                                                 timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as error:
+                if last:
+                    raise MoulinUnavailable(f"Moulin unreachable at {self.base_url}: {type(error).__name__}") from None
+                self._wait(attempt, None, path, type(error).__name__)
+                continue
+            if response.status_code in RETRY_STATUSES:
+                if last:
+                    message, code = _error_message(response)
+                    raise MoulinUnavailable(message, status=response.status_code, code=code)
+                self._wait(attempt, _retry_after(response), path, response.status_code)
+                continue
+            return self._decode(response)
+        raise AssertionError("unreachable")  # the loop always returns or raises
+
+    def _wait(self, attempt: int, retry_after: float | None, path: str, reason) -> None:
+        delay = min(retry_after, MAX_RETRY_AFTER) if retry_after is not None else self.backoff * 2 ** attempt
+        log_event(logger, "moulin.request.retry", level=logging.WARNING, path=path, reason=str(reason),
+                  attempt=attempt + 1, delay_s=delay)
+        self._sleep(delay)
+
+    @staticmethod
+    def _decode(response: requests.Response) -> dict:
+        status = response.status_code
+        if status < 300:
+            try:
+                body = response.json()
+            except ValueError:
+                raise MoulinError("Moulin sent a body that is not JSON", status=status) from None
+            if not isinstance(body, dict):
+                raise MoulinError("Moulin sent JSON that is not an object", status=status)
+            return body
+        message, code = _error_message(response)
+        if status in (401, 403):
+            raise MoulinAuthError(message, status=status, code=code)
+        if status == 404:
+            raise MoulinNotFound(message, status=status, code=code)
+        raise MoulinError(message, status=status, code=code)
+
+    # -- records -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _parse(model, raw) -> object:
+        if not isinstance(raw, dict):
+            return RecordError(kind=model.__name__.lower(), record_id=None,
+                               errors=[f"record: expected an object, got {type(raw).__name__}"])
+        return parse_record(model, raw)
+
+    def _pages(self, path: str, model, params: dict) -> Iterator:
+        params = {**params, "limit": self.page_size}
+        while True:
+            body = self._request("GET", path, params)
+            data = body.get("data")
+            if not isinstance(data, list):
+                raise MoulinError(f"{path}: page without a 'data' list")
+            for raw in data:
+                yield self._parse(model, raw)
+            cursor = body.get("next_cursor")
+            if not cursor:
+                return
+            params = {**params, "cursor": cursor}
+
+    @staticmethod
+    def _since(name: str, value: datetime | None) -> dict:
+        return {} if value is None else {name: _iso(value)}
+
+    def iter_customers(self, updated_since: datetime | None = None) -> Iterator[Customer | RecordError]:
+        return self._pages("/customers", Customer, self._since("updated_since", updated_since))
+
+    def iter_companies(self, updated_since: datetime | None = None) -> Iterator[Company | RecordError]:
+        return self._pages("/companies", Company, self._since("updated_since", updated_since))
+
+    def iter_products(self, updated_since: datetime | None = None) -> Iterator[Product | RecordError]:
+        return self._pages("/products", Product, self._since("updated_since", updated_since))
+
+    def iter_pickup_points(self) -> Iterator[PickupPoint | RecordError]:
+        return self._pages("/pickup-points", PickupPoint, {})
+
+    def iter_orders(self, updated_since: datetime | None = None) -> Iterator[Order | RecordError]:
+        return self._pages("/orders", Order, self._since("updated_since", updated_since))
+
+    def iter_deletions(self, since: datetime | None = None) -> Iterator[Deletion | RecordError]:
+        return self._pages("/deletions", Deletion, self._since("since", since))
+
+    def get_order(self, order_id: str) -> Order | RecordError:
+        return self._parse(Order, self._request("GET", f"/orders/{quote(str(order_id), safe='')}"))
+
+    def get_customer(self, customer_id: str) -> Customer | RecordError:
+        return self._parse(Customer, self._request("GET", f"/customers/{quote(str(customer_id), safe='')}"))
+
+    def lookup_customer(self, email: str) -> CustomerLookup:
+        wanted = normalise_email(email)
+        if not wanted:
+            raise ValueError("an email is needed to look a customer up")
+        body = self._request("GET", "/customers/lookup", {"email": wanted})
+        result = CustomerLookup()
+        for model, key, bucket in ((Customer, "customers", result.customers), (Order, "orders", result.orders)):
+            for raw in body.get(key) or []:
+                record = self._parse(model, raw)
+                (result.errors if isinstance(record, RecordError) else bucket).append(record)
+        return result
+
+    def ping(self) -> dict:
+        """Check the URL and the key in one cheap call ("test connection"); raises the mapped error."""
+        return self._request("GET", "/ping")

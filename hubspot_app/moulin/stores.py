@@ -1,0 +1,59 @@
+"""Connected Moulin stores: a portal may connect several (e.g. the B2C shop and the B2B shop)."""
+from __future__ import annotations
+
+import re
+import secrets
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..crypto import SecretCipher
+from ..db.models import MoulinStore
+from .client import MoulinClient
+
+CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class StoreSettingsError(ValueError):
+    """A store setting is unusable; the message names it, for the settings form."""
+
+
+def connect_store(session: Session, cipher: SecretCipher, portal_id: int, code: str, name: str, api_url: str,
+                  api_key: str, order_url_template: str | None = None) -> tuple[MoulinStore, str]:
+    """Add a store to a portal. The push secret is returned here once, to be pasted into Moulin."""
+    code = code.strip().lower()
+    if not CODE.match(code):
+        raise StoreSettingsError("code: lower-case letters, digits, '-' or '_', at most 64")
+    parts = urlsplit(api_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise StoreSettingsError("api_url: an http(s) URL is needed")
+    if not api_key.strip():
+        raise StoreSettingsError("api_key: required")
+    if not name.strip():
+        raise StoreSettingsError("name: required")
+    if order_url_template and "{order_id}" not in order_url_template:
+        raise StoreSettingsError("order_url_template: must contain {order_id}")
+    taken = session.scalar(select(MoulinStore.id).where(MoulinStore.portal_id == portal_id, MoulinStore.code == code))
+    if taken is not None:
+        raise StoreSettingsError(f"code: this portal already has a store {code!r}")
+    push_secret = secrets.token_urlsafe(32)
+    store = MoulinStore(portal_id=portal_id, code=code, name=name.strip(), api_url=api_url.strip().rstrip("/"),
+                        api_key_enc=cipher.encrypt(api_key.strip()), push_secret_enc=cipher.encrypt(push_secret),
+                        order_url_template=order_url_template, stage_mapping={}, settings={})
+    session.add(store)
+    session.flush()
+    return store, push_secret
+
+
+def client_for(store: MoulinStore, cipher: SecretCipher, **options) -> MoulinClient:
+    return MoulinClient(store.api_url, cipher.decrypt(store.api_key_enc), **options)
+
+
+def list_stores(session: Session, portal_id: int) -> list[MoulinStore]:
+    return list(session.scalars(select(MoulinStore).where(MoulinStore.portal_id == portal_id)
+                                .order_by(MoulinStore.code)))
+
+
+def find_store(session: Session, portal_id: int, code: str) -> MoulinStore | None:
+    return session.scalar(select(MoulinStore).where(MoulinStore.portal_id == portal_id, MoulinStore.code == code))
