@@ -4,5 +4,6 @@ from .stores import MoulinStore
 from .links import ObjectLink
 from .card import CardOrder
 from .moulin_events import MoulinEvent
+from .sync import PortalSetup, SyncError, SyncCheckpoint, SyncedOrder
 
 __all__ = ["Installation", "MoulinStore", "ObjectLink", "CardOrder", "MoulinEvent"]

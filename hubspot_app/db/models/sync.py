@@ -1,0 +1,79 @@
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..base import Base, UTCDateTime, utcnow
+
+
+class PortalSetup(Base):
+    """What `setup_portal` made in one portal: its version and the ids HubSpot generated."""
+
+    __tablename__ = "sync_portal_setups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    portal_id: Mapped[int] = mapped_column(BigInteger, unique=True, nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    pipeline_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    # stage key ("shipped") -> HubSpot stage id
+    stage_ids: Mapped[dict] = mapped_column(JSON, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class SyncError(Base):
+    """Dead-letter row: one record that failed to sync, with HubSpot's or Moulin's reason. Shown to operators."""
+
+    __tablename__ = "sync_errors"
+    __table_args__ = (
+        UniqueConstraint("portal_id", "kind", "source_key"),
+        Index("ix_sync_errors_open", "portal_id", "resolved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    portal_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    source_key: Mapped[str] = mapped_column(String(512), nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SyncCheckpoint(Base):
+    """How far a backfill (or the `updated_since` poll) of one store has gone; survives crashes."""
+
+    __tablename__ = "sync_checkpoints"
+    __table_args__ = (UniqueConstraint("portal_id", "store_code", "mode"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    portal_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    store_code: Mapped[str] = mapped_column(String(64), nullable=False)
+    mode: Mapped[str] = mapped_column(String(20), nullable=False)  # "backfill" | "poll"
+    position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)  # orders consumed, in source order
+    high_water: Mapped[datetime | None] = mapped_column(UTCDateTime())  # newest updated_at seen
+    done: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class SyncedOrder(Base):
+    """Per-order facts the contact aggregates are recomputed from (the card's `card_orders` holds the rest)."""
+
+    __tablename__ = "sync_orders"
+    __table_args__ = (
+        UniqueConstraint("portal_id", "order_key"),
+        Index("ix_sync_orders_email", "portal_id", "contact_email"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    portal_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    order_key: Mapped[str] = mapped_column(String(256), nullable=False)
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    ordered_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    net_total: Mapped[Decimal] = mapped_column(Numeric(14, 2), nullable=False)
+    counts: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    pickup_point: Mapped[str | None] = mapped_column(String(255))
+    skus: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    categories: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    brands: Mapped[list] = mapped_column(JSON, default=list, nullable=False)

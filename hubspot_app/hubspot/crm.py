@@ -1,0 +1,236 @@
+"""The HubSpot CRM adapter: the only module that calls the hubspot SDK for CRM data.
+
+One short method per API call. Every call goes through `_call`, which takes a
+slot from the portal's rate limiter and applies the transport retry layer:
+429 is always retried after HubSpot's interval (the request was not processed);
+5xx and connection errors are retried only for idempotent calls (upserts,
+updates, reads, archives, association writes), never for a plain create.
+Batch results come back split per input as `BatchOutcome`.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import hubspot
+from hubspot.crm.associations.v4 import models as assoc_models
+from hubspot.crm.objects import models as obj_models
+from hubspot.crm.pipelines import models as pipeline_models
+from hubspot.crm.properties import models as prop_models
+
+from ..logs import log_event
+from .errors import Conflict, HubSpotError, RateLimited, TransientError, from_exception
+from .ratelimit import RateLimiter
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+ASSOCIATION_BATCH_SIZE = 2000
+REQUEST_TIMEOUT_S = 30
+
+
+@dataclass
+class BatchOutcome:
+    """Per-input result of one batch call: key -> HubSpot id, key -> HubSpot's error message."""
+
+    ids: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _split(keys: list[str], response, key_of) -> BatchOutcome:
+    outcome = BatchOutcome()
+    for result in getattr(response, "results", None) or []:
+        key = key_of(result)
+        if key is not None:
+            outcome.ids[key] = str(result.id)
+    wanted = set(keys)
+    for error in getattr(response, "errors", None) or []:
+        context = error.context or {}
+        named = {v for values in context.values() for v in (values or []) if v in wanted}
+        for key in named or (wanted - outcome.ids.keys()):
+            outcome.errors.setdefault(key, f"{error.category}: {error.message}")
+    for key in keys:
+        if key not in outcome.ids and key not in outcome.errors:
+            outcome.errors[key] = "HubSpot returned no result for this input"
+    return outcome
+
+
+class CrmGateway:
+    def __init__(self, portal_id: int, token_provider: Callable[[int], str], *, host: str,
+                 limiter: RateLimiter, max_attempts: int = 6, sleep: Callable[[float], None] = time.sleep,
+                 **sdk_options):
+        self.portal_id = portal_id
+        self._token_provider, self._host, self._sdk_options = token_provider, host, sdk_options
+        self._limiter, self._max_attempts, self._sleep = limiter, max_attempts, sleep
+        self._token: str | None = None
+        self._apis: dict[str, object] = {}
+        self.calls = 0
+
+    # -- plumbing ------------------------------------------------------------------
+    def _api(self, name: str):
+        token = self._token_provider(self.portal_id)
+        if token != self._token:  # refreshed: the SDK bakes the token into each API object
+            self._token, self._apis = token, {}
+        if name not in self._apis:
+            client = hubspot.Client.create(access_token=token, host=self._host, **self._sdk_options)
+            self._apis[name] = {
+                "objects": lambda: client.crm.objects.batch_api,
+                "search": lambda: client.crm.objects.search_api,
+                "associations": lambda: client.crm.associations.v4.batch_api,
+                "properties": lambda: client.crm.properties.core_api,
+                "groups": lambda: client.crm.properties.groups_api,
+                "pipelines": lambda: client.crm.pipelines.pipelines_api,
+            }[name]()
+        return self._apis[name]
+
+    def _call(self, operation: str, fn: Callable, *, idempotent: bool):
+        for attempt in range(1, self._max_attempts + 1):
+            self._limiter.acquire(self.portal_id)
+            self.calls += 1
+            try:
+                return fn()
+            except Exception as raw:  # noqa: BLE001 - every SDK/urllib3 error is mapped right here
+                error = from_exception(raw)
+            last = attempt == self._max_attempts
+            if isinstance(error, RateLimited) and not last:
+                self._limiter.pause(self.portal_id, error.retry_after)
+                log_event(logger, "hubspot.rate_limited", logging.WARNING, portal_id=self.portal_id,
+                          operation=operation, retry_after=error.retry_after)
+                continue
+            if isinstance(error, TransientError) and idempotent and not last:
+                delay = min(0.2 * 2 ** (attempt - 1), 5.0)
+                log_event(logger, "hubspot.retry", logging.WARNING, portal_id=self.portal_id,
+                          operation=operation, status=error.status, attempt=attempt, delay_s=delay)
+                self._sleep(delay)
+                continue
+            raise error
+
+    # -- objects ---------------------------------------------------------------------
+    def upsert(self, object_type: str, id_property: str, inputs: list[tuple[str, dict]]) -> BatchOutcome:
+        """Create-or-update by a unique property; idempotent, so retried on 5xx too."""
+        body = obj_models.BatchInputSimplePublicObjectBatchInputUpsert(inputs=[
+            obj_models.SimplePublicObjectBatchInputUpsert(id_property=id_property, id=key, properties=props,
+                                                          object_write_trace_id=key)
+            for key, props in inputs])
+        response = self._call(f"{object_type}.upsert", lambda: self._api("objects").upsert(
+            object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
+        keys = [key for key, _ in inputs]
+        lowered = {k.lower(): k for k in keys}
+
+        def key_of(result):
+            trace = getattr(result, "object_write_trace_id", None)
+            if trace in keys:
+                return trace
+            value = (result.properties or {}).get(id_property)
+            return lowered.get(str(value).lower()) if value is not None else None
+
+        return _split(keys, response, key_of)
+
+    def update(self, object_type: str, inputs: list[tuple[str, dict]]) -> BatchOutcome:
+        body = obj_models.BatchInputSimplePublicObjectBatchInput(inputs=[
+            obj_models.SimplePublicObjectBatchInput(id=hs_id, properties=props) for hs_id, props in inputs])
+        response = self._call(f"{object_type}.update", lambda: self._api("objects").update(
+            object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
+        return _split([hs_id for hs_id, _ in inputs], response, lambda r: str(r.id))
+
+    def read(self, object_type: str, ids: list[str], properties: list[str],
+             id_property: str | None = None) -> dict[str, dict]:
+        """key -> properties for the records that exist (archived or unknown ones are absent)."""
+        body = obj_models.BatchReadInputSimplePublicObjectId(
+            inputs=[obj_models.SimplePublicObjectId(id=i) for i in ids], properties=properties,
+            properties_with_history=[], **({"id_property": id_property} if id_property else {}))
+        response = self._call(f"{object_type}.read", lambda: self._api("objects").read(
+            object_type, body, archived=False, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
+        found = {}
+        for result in getattr(response, "results", None) or []:
+            props = dict(result.properties or {})
+            key = props.get(id_property) if id_property else result.id
+            found[str(key)] = {**props, "hs_object_id": str(result.id)}
+        return found
+
+    def archive(self, object_type: str, ids: list[str]) -> None:
+        body = obj_models.BatchInputSimplePublicObjectId(inputs=[obj_models.SimplePublicObjectId(id=i) for i in ids])
+        self._call(f"{object_type}.archive", lambda: self._api("objects").archive(
+            object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
+
+    def search(self, object_type: str, filters: list[dict], properties: list[str], after: str | None = None,
+               limit: int = 200):
+        """One page: (results as dicts, next `after` or None)."""
+        body = obj_models.PublicObjectSearchRequest(
+            filter_groups=[obj_models.FilterGroup(filters=[obj_models.Filter(**f) for f in filters])],
+            properties=properties, limit=limit, after=after, sorts=[])
+        page = self._call(f"{object_type}.search", lambda: self._api("search").do_search(
+            object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
+        rows = [{**(r.properties or {}), "hs_object_id": str(r.id)} for r in page.results or []]
+        nxt = page.paging.next.after if page.paging and page.paging.next else None
+        return rows, nxt
+
+    # -- associations (v4) ------------------------------------------------------------
+    def associate(self, from_type: str, to_type: str, type_id: int, pairs: Iterable[tuple[str, str]]) -> list[str]:
+        """Idempotent (re-linking linked records is a no-op); returns HubSpot's per-input error messages."""
+        spec = [assoc_models.AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=type_id)]
+        body = assoc_models.BatchInputPublicAssociationMultiPost(inputs=[
+            assoc_models.PublicAssociationMultiPost(_from=assoc_models.PublicObjectId(id=a), to=assoc_models.PublicObjectId(id=b),
+                                                    types=spec)
+            for a, b in pairs])
+        response = self._call(f"{from_type}.{to_type}.associate", lambda: self._api("associations").create(
+            from_type, to_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
+        return [f"{e.category}: {e.message}" for e in getattr(response, "errors", None) or []]
+
+    def unassociate(self, from_type: str, to_type: str, pairs: Iterable[tuple[str, str]]) -> None:
+        body = assoc_models.BatchInputPublicAssociationMultiArchive(inputs=[
+            assoc_models.PublicAssociationMultiArchive(_from=assoc_models.PublicObjectId(id=a),
+                                                       to=[assoc_models.PublicObjectId(id=b)])
+            for a, b in pairs])
+        self._call(f"{from_type}.{to_type}.unassociate", lambda: self._api("associations").archive(
+            from_type, to_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
+
+    # -- schema: groups, properties, pipelines ------------------------------------------
+    def property_names(self, object_type: str) -> set[str]:
+        page = self._call(f"{object_type}.properties", lambda: self._api("properties").get_all(
+            object_type, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
+        return {p.name for p in page.results or []}
+
+    def group_names(self, object_type: str) -> set[str]:
+        page = self._call(f"{object_type}.groups", lambda: self._api("groups").get_all(
+            object_type, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
+        return {g.name for g in page.results or []}
+
+    def create_group(self, object_type: str, name: str, label: str, display_order: int = -1) -> None:
+        body = prop_models.PropertyGroupCreate(name=name, label=label, display_order=display_order)
+        self._create_tolerating_conflict(f"{object_type}.group", lambda: self._api("groups").create(
+            object_type, body, _request_timeout=REQUEST_TIMEOUT_S))
+
+    def create_property(self, object_type: str, spec: dict) -> None:
+        options = [prop_models.OptionInput(**o) for o in spec.get("options", [])]
+        body = prop_models.PropertyCreate(**{**spec, "options": options})
+        self._create_tolerating_conflict(f"{object_type}.property", lambda: self._api("properties").create(
+            object_type, body, _request_timeout=REQUEST_TIMEOUT_S))
+
+    def _create_tolerating_conflict(self, operation: str, fn: Callable) -> None:
+        # A 409 means a previous (maybe interrupted) setup run already made it: that is success.
+        try:
+            self._call(operation, fn, idempotent=False)
+        except Conflict:
+            log_event(logger, "hubspot.already_exists", portal_id=self.portal_id, operation=operation)
+
+    def pipelines(self, object_type: str) -> list[dict]:
+        page = self._call(f"{object_type}.pipelines", lambda: self._api("pipelines").get_all(
+            object_type, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
+        return [{"id": p.id, "label": p.label,
+                 "stages": [{"id": s.id, "label": s.label} for s in p.stages or []]}
+                for p in page.results or []]
+
+    def create_pipeline(self, object_type: str, label: str, stages: list[dict]) -> dict:
+        body = pipeline_models.PipelineInput(label=label, display_order=0, stages=[
+            pipeline_models.PipelineStageInput(label=s["label"], display_order=i,
+                                               metadata={"probability": s["probability"]})
+            for i, s in enumerate(stages)])
+        p = self._call("deals.pipeline.create", lambda: self._api("pipelines").create(
+            object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=False)
+        return {"id": p.id, "label": p.label, "stages": [{"id": s.id, "label": s.label} for s in p.stages or []]}
+
+
+__all__ = ["CrmGateway", "BatchOutcome", "BATCH_SIZE", "ASSOCIATION_BATCH_SIZE", "HubSpotError"]

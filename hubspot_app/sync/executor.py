@@ -1,0 +1,99 @@
+"""Run a plan against HubSpot: resolve association ends to ids, split partial failures per record.
+
+A 207 marks only the failing inputs. A whole-batch 4xx (HubSpot refuses the
+entire batch for one bad contact when upserting by email) is bisected until the
+bad inputs stand alone, so good records still go through.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..hubspot.errors import PermanentError, Unauthorized
+from .batch import Built
+from .planner import ID_PROPERTY, Step, plan
+
+
+class BatchOutcomeLike(Protocol):
+    ids: dict[str, str]
+    errors: dict[str, str]
+
+
+class CrmPort(Protocol):
+    def upsert(self, object_type: str, id_property: str, inputs: list[tuple[str, dict]]) -> BatchOutcomeLike: ...
+
+    def associate(self, from_type: str, to_type: str, type_id: int, pairs: list[tuple[str, str]]) -> list[str]: ...
+
+    def archive(self, object_type: str, ids: list[str]) -> None: ...
+
+
+Ref = tuple[str, str]  # (object type, source key)
+
+
+@dataclass
+class Outcome:
+    ids: dict[Ref, str] = field(default_factory=dict)
+    errors: dict[Ref, str] = field(default_factory=dict)
+    # records written but whose associations did not all land: their hash is not stored, so they retry
+    incomplete: dict[Ref, str] = field(default_factory=dict)
+    archived: set[Ref] = field(default_factory=set)
+
+
+def _upsert(crm: CrmPort, object_type: str, inputs: list[tuple[str, dict]], outcome: Outcome) -> None:
+    try:
+        result = crm.upsert(object_type, ID_PROPERTY[object_type], inputs)
+    except Unauthorized:
+        raise
+    except PermanentError as error:
+        if len(inputs) == 1:
+            outcome.errors[(object_type, inputs[0][0])] = error.message
+            return
+        half = len(inputs) // 2
+        _upsert(crm, object_type, inputs[:half], outcome)
+        _upsert(crm, object_type, inputs[half:], outcome)
+        return
+    outcome.ids.update({(object_type, key): hs_id for key, hs_id in result.ids.items()})
+    outcome.errors.update({(object_type, key): message for key, message in result.errors.items()})
+
+
+def _with_product(built: Built, known: dict[Ref, str], outcome: Outcome, key: str, props: dict) -> dict:
+    sku = built.line_products.get(key)
+    product_id = outcome.ids.get(("products", sku)) or known.get(("products", sku)) if sku else None
+    return {**props, "hs_product_id": product_id} if product_id else props
+
+
+def execute(crm: CrmPort, built: Built, known: dict[Ref, str],
+            archive_ids: dict[str, list[str]] | None = None) -> Outcome:
+    """known: ids HubSpot already gave us (from object links); archive_ids: object type -> ids to archive."""
+    for object_type, ids in (archive_ids or {}).items():
+        for hs_id in ids:
+            built.work.archive(object_type, hs_id)
+    outcome = Outcome()
+
+    def id_of(ref: Ref) -> str | None:
+        return outcome.ids.get(ref) or known.get(ref)
+
+    step: Step
+    for step in plan(built.work):
+        if step.op == "upsert":
+            inputs = list(step.items)
+            if step.object_type == "line_items":
+                inputs = [(k, _with_product(built, known, outcome, k, p)) for k, p in inputs]
+            _upsert(crm, step.object_type, inputs, outcome)
+        elif step.op == "associate":
+            from_type, to_type, type_id = step.association
+            pairs = []
+            for from_key, to_key in step.items:
+                a, b = id_of((from_type, from_key)), id_of((to_type, to_key))
+                if a and b:
+                    pairs.append((a, b, (from_type, from_key)))
+                elif a:
+                    outcome.incomplete[(from_type, from_key)] = f"{to_type} {to_key} has no HubSpot id"
+            if pairs:
+                for message in crm.associate(from_type, to_type, type_id, [(a, b) for a, b, _ in pairs]):
+                    for _, _, owner in pairs:
+                        outcome.incomplete.setdefault(owner, message)
+        else:
+            crm.archive(step.object_type, list(step.items))
+            outcome.archived.update((step.object_type, hs_id) for hs_id in step.items)
+    return outcome

@@ -1,0 +1,222 @@
+"""Moulin records -> HubSpot properties. Pure: no I/O, every value a string (or absent).
+
+Rule for customers: a non-empty Moulin value overwrites HubSpot's, an empty one
+is simply not sent, so what a sales rep typed in HubSpot is never blanked.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Iterable
+
+from ..moulin.records import Company, Customer, Order, OrderLine, Product
+from .schema import COMPANY_KEY, DEAL_KEY, LINE_KEY, PRODUCT_KEY
+from .stages import net_amount
+
+MAX_LIST_CHARS = 65000  # HubSpot caps a text property at 65,536 characters
+
+
+def ms(value: datetime | None) -> str | None:
+    return str(int(value.timestamp() * 1000)) if value else None
+
+
+def money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _clean(props: dict) -> dict[str, str]:
+    return {k: str(v) for k, v in props.items() if v not in (None, "")}
+
+
+def content_hash(props: dict) -> str:
+    return hashlib.sha256(json.dumps(props, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def deal_name(order: Order, customer: Customer | None, company: Company | None = None) -> str:
+    who = (customer.full_name or customer.email) if customer else None
+    return f"#{order.number} — {who or (company.name if company else None) or 'Guest'}"
+
+
+def deal_properties(order: Order, *, customer: Customer | None, company: Company | None, pipeline_id: str,
+                    stage_id: str, pickup_point: str | None) -> dict[str, str]:
+    return _clean({
+        DEAL_KEY: order.key,
+        "dealname": deal_name(order, customer, company),
+        "pipeline": pipeline_id,
+        "dealstage": stage_id,
+        "amount": money(net_amount(order)),
+        "deal_currency_code": order.currency,
+        "closedate": ms(order.created_at),
+        "moulin_order_number": order.number,
+        "moulin_store": order.store,
+        "moulin_status": order.status.value,
+        "moulin_financial_status": order.financial_status,
+        "moulin_fulfillment_status": order.fulfillment_status,
+        "moulin_currency": order.currency,
+        "moulin_subtotal": money(order.subtotal),
+        "moulin_discounts": money(order.discounts),
+        "moulin_taxes": money(order.taxes),
+        "moulin_shipping": money(order.shipping),
+        "moulin_total": money(order.total),
+        "moulin_refunded_amount": money(order.refunded_amount),
+        "moulin_pickup_point": pickup_point,
+        "moulin_source": order.source,
+        "moulin_landing_site": order.landing_site,
+        "moulin_referring_site": order.referring_site,
+        "moulin_cancel_reason": order.cancel_reason,
+        "moulin_cancelled_at": ms(order.cancelled_at),
+    })
+
+
+def line_key(order: Order, line: OrderLine) -> str:
+    return f"{order.key}:{line.id}"
+
+
+def line_item_properties(order: Order, line: OrderLine, hs_product_id: str | None) -> dict[str, str]:
+    return _clean({
+        LINE_KEY: line_key(order, line),
+        "name": line.title,
+        "quantity": line.quantity,
+        "price": money(line.unit_price),
+        "hs_line_item_currency_code": order.currency,
+        "hs_total_discount": money(line.discount) if line.discount else None,
+        "hs_sku": line.sku,
+        "hs_product_id": hs_product_id,
+    })
+
+
+@dataclass(frozen=True)
+class ContactStats:
+    """A contact's aggregates, recomputed from all its synced orders (never incremented)."""
+
+    orders_count: int = 0
+    lifetime_value: Decimal = Decimal("0")
+    first_order_at: datetime | None = None
+    last_order_at: datetime | None = None
+    last_pickup_point: str | None = None
+    skus: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
+
+    @property
+    def average_order_value(self) -> Decimal:
+        return (self.lifetime_value / self.orders_count).quantize(Decimal("0.01")) if self.orders_count else Decimal("0")
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What one order contributes to its contact's aggregates."""
+
+    ordered_at: datetime
+    net_total: Decimal
+    counts: bool  # carts and cancelled orders are not purchases
+    pickup_point: str | None = None
+    skus: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
+
+
+def _newest_first(values: Iterable[tuple[datetime, Iterable[str]]]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for _, items in sorted(values, key=lambda v: v[0], reverse=True):
+        for item in items:
+            if item:
+                seen.setdefault(item, None)
+    return tuple(seen)
+
+
+def contact_stats(orders: Iterable[OrderFacts]) -> ContactStats:
+    bought = [o for o in orders if o.counts]
+    if not bought:
+        return ContactStats()
+    latest = max(bought, key=lambda o: o.ordered_at)
+    with_pickup = [o for o in bought if o.pickup_point]
+    return ContactStats(
+        orders_count=len(bought),
+        lifetime_value=sum((o.net_total for o in bought), Decimal("0")),
+        first_order_at=min(o.ordered_at for o in bought),
+        last_order_at=latest.ordered_at,
+        last_pickup_point=max(with_pickup, key=lambda o: o.ordered_at).pickup_point if with_pickup else None,
+        skus=_newest_first((o.ordered_at, o.skus) for o in bought),
+        categories=_newest_first((o.ordered_at, o.categories) for o in bought),
+        brands=_newest_first((o.ordered_at, o.brands) for o in bought),
+    )
+
+
+def _joined(values: tuple[str, ...]) -> str | None:
+    text = ";".join(values)
+    return text[:MAX_LIST_CHARS].rsplit(";", 1)[0] if len(text) > MAX_LIST_CHARS else (text or None)
+
+
+def contact_properties(customer: Customer, stats: ContactStats) -> dict[str, str]:
+    address = customer.addresses[0] if customer.addresses else None
+    return _clean({
+        "email": customer.email,
+        "firstname": customer.first_name,
+        "lastname": customer.last_name,
+        "phone": customer.phone,
+        "address": address and address.street,
+        "city": address and address.city,
+        "zip": address and address.postcode,
+        "country": address and address.country,
+        "moulin_customer_id": customer.id,
+        "moulin_accepts_marketing": "true" if customer.accepts_marketing else "false",
+        **stats_properties(stats),
+    })
+
+
+def stats_properties(stats: ContactStats) -> dict[str, str]:
+    """The aggregates alone: what changes on a contact when one of its orders is deleted."""
+    return _clean({
+        "moulin_orders_count": stats.orders_count,
+        "moulin_lifetime_value": money(stats.lifetime_value),
+        "moulin_average_order_value": money(stats.average_order_value),
+        "moulin_first_order_date": ms(stats.first_order_at),
+        "moulin_last_order_date": ms(stats.last_order_at),
+        "moulin_last_pickup_point": stats.last_pickup_point,
+        "moulin_skus_bought": _joined(stats.skus),
+        "moulin_categories_bought": _joined(stats.categories),
+        "moulin_brands_bought": _joined(stats.brands),
+    })
+
+
+def company_key(store: str, company: Company) -> str:
+    return f"{store}:{company.id}"
+
+
+def company_properties(store: str, company: Company) -> dict[str, str]:
+    address = company.address
+    return _clean({
+        COMPANY_KEY: company_key(store, company),
+        "name": company.name,
+        "domain": company.domain,
+        "address": address and address.street,
+        "city": address and address.city,
+        "zip": address and address.postcode,
+        "country": address and address.country,
+        "moulin_siret": company.siret,
+        "moulin_vat_number": company.vat_number,
+    })
+
+
+def product_properties(product: Product) -> list[tuple[str, dict[str, str]]]:
+    """The product and each variant, as products of their own keyed by SKU (HubSpot has no variants)."""
+    base = {"description": product.description_html, "moulin_product_id": product.id,
+            "hs_images": product.image_url}
+    rows = [(product.sku, _clean({**base, PRODUCT_KEY: product.sku, "name": product.title,
+                                  "price": money(product.price)}))]
+    for variant in product.variants:
+        if variant.sku != product.sku:
+            rows.append((variant.sku, _clean({**base, PRODUCT_KEY: variant.sku,
+                                              "name": f"{product.title} — {variant.title}",
+                                              "price": money(variant.price), "moulin_variant_id": variant.id})))
+    return rows
+
+
+def product_from_line(line: OrderLine) -> dict[str, str]:
+    """When the catalogue does not know a SKU, the line still gets a product to point at."""
+    return _clean({PRODUCT_KEY: line.sku, "name": line.title, "price": money(line.unit_price),
+                   "moulin_product_id": line.product_id, "moulin_variant_id": line.variant_id})

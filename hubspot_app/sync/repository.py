@@ -1,0 +1,148 @@
+"""Database side of the sync: links, dead letters, read models, checkpoints. Takes a Session; never commits.
+
+Writes are "insert ... on conflict do update" on the tables' unique keys, so two
+workers syncing the same record at once converge on one row instead of failing
+or doubling (the same guarantee HubSpot's unique properties give on its side).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..db.base import utcnow
+from ..db.models import CardOrder, ObjectLink
+from ..db.models.sync import SyncCheckpoint, SyncedOrder, SyncError
+from .mapping import OrderFacts
+
+
+def _upsert(session: Session, model, rows: list[dict], keys: tuple[str, ...]) -> None:
+    if not rows:
+        return
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model)
+    updates = {c: statement.excluded[c] for c in rows[0] if c not in keys}
+    session.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
+
+
+# -- object links -------------------------------------------------------------------
+def load_links(session: Session, portal_id: int, kind: str, keys: Iterable[str]) -> dict[str, ObjectLink]:
+    keys = list(set(keys))
+    found: dict[str, ObjectLink] = {}
+    for start in range(0, len(keys), 500):
+        rows = session.scalars(select(ObjectLink).where(
+            ObjectLink.portal_id == portal_id, ObjectLink.kind == kind,
+            ObjectLink.source_key.in_(keys[start:start + 500])))
+        found.update({row.source_key: row for row in rows})
+    return found
+
+
+def links_with_prefix(session: Session, portal_id: int, kind: str, prefix: str) -> list[ObjectLink]:
+    return list(session.scalars(select(ObjectLink).where(
+        ObjectLink.portal_id == portal_id, ObjectLink.kind == kind,
+        ObjectLink.source_key.startswith(prefix, autoescape=True))))
+
+
+def save_links(session: Session, portal_id: int, kind: str, rows: dict[str, tuple[str | None, str | None, str]]) -> None:
+    """rows: source key -> (HubSpot id, content hash, state)."""
+    now = utcnow()
+    _upsert(session, ObjectLink, [
+        {"portal_id": portal_id, "kind": kind, "source_key": key, "hubspot_id": hs_id, "content_hash": digest,
+         "state": state, "synced_at": now}
+        for key, (hs_id, digest, state) in sorted(rows.items())], ("portal_id", "kind", "source_key"))
+
+
+def delete_links(session: Session, portal_id: int, kind: str, keys: Iterable[str]) -> None:
+    keys = list(keys)
+    if keys:
+        session.execute(delete(ObjectLink).where(ObjectLink.portal_id == portal_id, ObjectLink.kind == kind,
+                                                 ObjectLink.source_key.in_(keys)))
+
+
+# -- dead letters ---------------------------------------------------------------------
+def record_errors(session: Session, portal_id: int, kind: str, errors: dict[str, str]) -> None:
+    now = utcnow()
+    for key, message in sorted(errors.items()):
+        row = session.scalar(select(SyncError).where(SyncError.portal_id == portal_id, SyncError.kind == kind,
+                                                     SyncError.source_key == key).with_for_update())
+        if row is None:
+            _upsert(session, SyncError, [{"portal_id": portal_id, "kind": kind, "source_key": key, "message": message,
+                                          "attempts": 1, "first_seen_at": now, "last_seen_at": now,
+                                          "resolved_at": None}], ("portal_id", "kind", "source_key"))
+        else:
+            row.message, row.last_seen_at, row.resolved_at = message[:4000], now, None
+            row.attempts += 1
+
+
+def resolve_errors(session: Session, portal_id: int, kind: str, keys: Iterable[str]) -> None:
+    keys = list(keys)
+    for start in range(0, len(keys), 500):
+        for row in session.scalars(select(SyncError).where(
+                SyncError.portal_id == portal_id, SyncError.kind == kind, SyncError.resolved_at.is_(None),
+                SyncError.source_key.in_(keys[start:start + 500]))):
+            row.resolved_at = utcnow()
+
+
+def open_errors(session: Session, portal_id: int) -> list[SyncError]:
+    return list(session.scalars(select(SyncError).where(SyncError.portal_id == portal_id,
+                                                        SyncError.resolved_at.is_(None)).order_by(SyncError.id)))
+
+
+# -- read models ----------------------------------------------------------------------
+def save_card_orders(session: Session, rows: list[dict]) -> None:
+    now = utcnow()
+    _upsert(session, CardOrder, [{**row, "updated_at": now} for row in rows], ("portal_id", "store_code", "order_id"))
+
+
+def save_order_facts(session: Session, portal_id: int, facts: dict[str, tuple[str | None, OrderFacts]]) -> None:
+    _upsert(session, SyncedOrder, [
+        {"portal_id": portal_id, "order_key": key, "contact_email": email, "ordered_at": f.ordered_at,
+         "net_total": f.net_total, "counts": f.counts, "pickup_point": f.pickup_point, "skus": list(f.skus),
+         "categories": list(f.categories), "brands": list(f.brands)}
+        for key, (email, f) in sorted(facts.items())], ("portal_id", "order_key"))
+
+
+def forget_order(session: Session, portal_id: int, store: str, order_id: str) -> str | None:
+    """Drop an order from both read models; returns its contact email (its aggregates must be recomputed)."""
+    key = f"{store}:{order_id}"
+    email = session.scalar(select(SyncedOrder.contact_email).where(SyncedOrder.portal_id == portal_id,
+                                                                   SyncedOrder.order_key == key))
+    session.execute(delete(SyncedOrder).where(SyncedOrder.portal_id == portal_id, SyncedOrder.order_key == key))
+    session.execute(delete(CardOrder).where(CardOrder.portal_id == portal_id, CardOrder.store_code == store,
+                                            CardOrder.order_id == order_id))
+    return email
+
+
+def order_facts_by_email(session: Session, portal_id: int, emails: Iterable[str]) -> dict[str, list[OrderFacts]]:
+    emails = list(set(emails))
+    out: dict[str, list[OrderFacts]] = {e: [] for e in emails}
+    for start in range(0, len(emails), 500):
+        for row in session.scalars(select(SyncedOrder).where(SyncedOrder.portal_id == portal_id,
+                                                             SyncedOrder.contact_email.in_(emails[start:start + 500]))):
+            out[row.contact_email].append(OrderFacts(
+                ordered_at=row.ordered_at, net_total=row.net_total, counts=row.counts, pickup_point=row.pickup_point,
+                skus=tuple(row.skus), categories=tuple(row.categories), brands=tuple(row.brands)))
+    return out
+
+
+# -- checkpoints ----------------------------------------------------------------------
+def checkpoint(session: Session, portal_id: int, store_code: str, mode: str) -> SyncCheckpoint:
+    row = session.scalar(select(SyncCheckpoint).where(SyncCheckpoint.portal_id == portal_id,
+                                                      SyncCheckpoint.store_code == store_code,
+                                                      SyncCheckpoint.mode == mode))
+    if row is None:
+        _upsert(session, SyncCheckpoint, [{"portal_id": portal_id, "store_code": store_code, "mode": mode,
+                                           "position": 0, "done": False, "updated_at": utcnow()}],
+                ("portal_id", "store_code", "mode"))
+        return checkpoint(session, portal_id, store_code, mode)
+    return row
+
+
+def advance(row: SyncCheckpoint, position: int, high_water: datetime | None, done: bool = False) -> None:
+    row.position = position
+    if high_water and (row.high_water is None or high_water > row.high_water):
+        row.high_water = high_water
+    row.done = done

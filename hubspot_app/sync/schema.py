@@ -1,0 +1,89 @@
+"""What setup creates in each portal: the "Moulin" property group, our custom properties, the pipeline.
+
+Pure data. Bump `SETUP_VERSION` whenever this changes so every portal's setup
+re-runs (it is idempotent: existing groups/properties are left alone).
+"""
+from __future__ import annotations
+
+SETUP_VERSION = 1
+GROUP = {"name": "moulin", "label": "Moulin"}
+PIPELINE_LABEL = "Moulin e-commerce"
+OBJECT_TYPES = ("contacts", "companies", "deals", "products", "line_items")
+
+# Unique properties we upsert by (line items have no native unique key, so they get one).
+DEAL_KEY = "moulin_order_key"
+COMPANY_KEY = "moulin_account_id"
+LINE_KEY = "moulin_line_key"
+PRODUCT_KEY = "hs_sku"  # HubSpot's own, already unique
+
+
+# HubSpot requires options on bool properties.
+BOOL_OPTIONS = [{"label": "Yes", "value": "true", "display_order": 0, "hidden": False},
+                {"label": "No", "value": "false", "display_order": 1, "hidden": False}]
+
+
+def _p(name, label, type_="string", field="text", unique=False, options=None):
+    spec = {"name": name, "label": label, "type": type_, "field_type": field, "group_name": GROUP["name"]}
+    if unique:
+        spec["has_unique_value"] = True
+    if options:
+        spec["options"] = options
+    return spec
+
+
+def _money(name, label):
+    return _p(name, label, "number", "number")
+
+
+def _date(name, label):
+    return _p(name, label, "datetime", "date")
+
+
+PROPERTIES: dict[str, list[dict]] = {
+    "deals": [
+        _p(DEAL_KEY, "Moulin order key", unique=True),
+        _p("moulin_order_number", "Moulin order number"),
+        _p("moulin_store", "Moulin store"),
+        _p("moulin_status", "Moulin status"),
+        _p("moulin_financial_status", "Financial status"),
+        _p("moulin_fulfillment_status", "Fulfilment status"),
+        _p("moulin_currency", "Order currency"),
+        _money("moulin_subtotal", "Subtotal"),
+        _money("moulin_discounts", "Discounts"),
+        _money("moulin_taxes", "Taxes"),
+        _money("moulin_shipping", "Shipping"),
+        _money("moulin_total", "Order total"),
+        _money("moulin_refunded_amount", "Refunded amount"),
+        _p("moulin_pickup_point", "Pickup point"),
+        _p("moulin_source", "Order source"),
+        _p("moulin_landing_site", "Landing site"),
+        _p("moulin_referring_site", "Referring site"),
+        _p("moulin_cancel_reason", "Cancel reason"),
+        _date("moulin_cancelled_at", "Cancelled at"),
+    ],
+    "contacts": [
+        _p("moulin_customer_id", "Moulin customer id"),
+        _p("moulin_accepts_marketing", "Accepts marketing", "bool", "booleancheckbox", options=BOOL_OPTIONS),
+        _p("moulin_orders_count", "Moulin orders", "number", "number"),
+        _money("moulin_lifetime_value", "Lifetime value"),
+        _money("moulin_average_order_value", "Average order value"),
+        _date("moulin_first_order_date", "First order date"),
+        _date("moulin_last_order_date", "Last order date"),
+        _p("moulin_last_pickup_point", "Last pickup point"),
+        _p("moulin_skus_bought", "SKUs bought", "string", "textarea"),
+        _p("moulin_categories_bought", "Categories bought", "string", "textarea"),
+        _p("moulin_brands_bought", "Brands bought", "string", "textarea"),
+    ],
+    "companies": [
+        _p(COMPANY_KEY, "Moulin account id", unique=True),
+        _p("moulin_siret", "SIRET"),
+        _p("moulin_vat_number", "VAT number"),
+    ],
+    "products": [
+        _p("moulin_product_id", "Moulin product id"),
+        _p("moulin_variant_id", "Moulin variant id"),
+    ],
+    "line_items": [
+        _p(LINE_KEY, "Moulin line key", unique=True),
+    ],
+}
