@@ -7,3 +7,4 @@ from . import JobQueue
 def register_tasks(queue: JobQueue) -> None:
     # Each area adds one line here: `from ..area import tasks as area_tasks; area_tasks.register(queue)`.
     pass
+    from ..webhooks import tasks as webhooks_tasks; webhooks_tasks.register(queue)  # noqa: E702

@@ -14,3 +14,7 @@ def register_blueprints(app: Flask) -> None:
     from .moulin_push import bp as moulin_push_bp
 
     app.register_blueprint(moulin_push_bp)
+
+    from .hubspot_webhooks import bp as hubspot_webhooks_bp
+
+    app.register_blueprint(hubspot_webhooks_bp)

@@ -5,5 +5,6 @@ from .links import ObjectLink
 from .card import CardOrder
 from .moulin_events import MoulinEvent
 from .sync import PortalSetup, SyncError, SyncCheckpoint, SyncedOrder
+from .webhooks import DealStageChange, HubSpotObjectState, PendingAssociation, SyncConflict, WebhookEvent  # noqa: F401
 
 __all__ = ["Installation", "MoulinStore", "ObjectLink", "CardOrder", "MoulinEvent"]

@@ -1,0 +1,43 @@
+"""POST /webhooks/hubspot: verify the signature, store the events, enqueue, answer 2xx fast.
+
+HubSpot retries every non-2xx for 24 hours, so only a bad signature (401) or a
+body that can never be read (400) is refused; events we skip are acknowledged.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify, request
+
+from .. import extensions
+from ..hubspot.signature import verify_request
+from ..logs import log_event
+from ..webhooks.events import MalformedDelivery, parse_delivery
+from ..webhooks.intake import receive
+
+bp = Blueprint("hubspot_webhooks", __name__)
+logger = logging.getLogger(__name__)
+
+
+def external_url() -> str:
+    """The URL HubSpot signed: our public base URL, never the Host header a proxy forwarded."""
+    url = extensions.config().app_base_url + request.path
+    query = request.query_string.decode("latin-1")
+    return f"{url}?{query}" if query else url
+
+
+@bp.post("/webhooks/hubspot")
+def hubspot_webhook():
+    body = request.get_data(cache=False)
+    check = verify_request(extensions.config().hubspot_client_secret, request.method, external_url(), body,
+                           request.headers)
+    if not check.ok:
+        log_event(logger, "webhook.rejected", logging.WARNING, reason=check.reason)
+        return jsonify(error="invalid signature"), 401
+    try:
+        events = parse_delivery(body)
+    except MalformedDelivery as error:
+        log_event(logger, "webhook.malformed", logging.WARNING, reason=str(error))
+        return jsonify(error="malformed delivery"), 400
+    accepted = receive(extensions.db(), extensions.jobs(), events)
+    return jsonify(stored=accepted.stored, duplicates=accepted.duplicates, ignored=accepted.ignored), 200

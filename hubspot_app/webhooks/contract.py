@@ -1,0 +1,47 @@
+"""What the sync engine must respect about links the webhooks changed (see docs/webhooks.md).
+
+- "deleted_in_hubspot" contact: re-create only when Moulin really changed that
+  customer (its content hash differs from the link's), never on a plain resync.
+- "deleted_in_hubspot" deal: re-create on the next Moulin change only when the
+  store setting `recreate_deleted_deals` is true (default false: leave deleted).
+- "deleted_in_hubspot" company, product, line item: re-create on the next pass.
+- "privacy_deleted": never re-create. The link's source_key is replaced by
+  `privacy_tombstone(email)`, so the email itself is gone; check
+  `is_privacy_deleted` before creating any contact.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db.models import ObjectLink
+from ..moulin.records import normalise_email
+
+SYNCED = "synced"
+DELETED_IN_HUBSPOT = "deleted_in_hubspot"
+PRIVACY_DELETED = "privacy_deleted"
+
+
+def privacy_tombstone(email: str) -> str:
+    return "privacy:" + hashlib.sha256((normalise_email(email) or "").encode()).hexdigest()
+
+
+def is_privacy_deleted(session: Session, portal_id: int, email: str) -> bool:
+    return session.scalar(select(ObjectLink.id).where(
+        ObjectLink.portal_id == portal_id, ObjectLink.kind == "contact",
+        ObjectLink.source_key == privacy_tombstone(email))) is not None
+
+
+def may_recreate(link_state: str, kind: str, store_settings: dict | None, moulin_changed: bool) -> bool:
+    """Whether the sync may create a new HubSpot object for a link in `link_state`."""
+    if link_state == PRIVACY_DELETED:
+        return False
+    if link_state != DELETED_IN_HUBSPOT:
+        return True
+    if kind == "contact":
+        return moulin_changed
+    if kind == "deal":
+        return moulin_changed and bool((store_settings or {}).get("recreate_deleted_deals", False))
+    return True

@@ -1,0 +1,95 @@
+"""Pure parsing of HubSpot webhook deliveries: which events we handle, and their identity.
+
+HubSpot documents `eventId` as *not* guaranteed unique, and retries resend an
+event unchanged except for `attemptNumber`. An event is therefore identified by
+what HubSpot says happened: account, subscription, event id, time, type, object
+and (for property changes) the property and value. Two events equal on all of
+those describe the same fact, so deduplicating on them can never drop a real
+change; `attemptNumber` is left out so a retry dedupes against the original.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+# Legacy subscription type prefix -> our object type (the `kind` in object_links).
+OBJECT_TYPES = {"contact": "contact", "company": "company", "deal": "deal", "product": "product",
+                "line_item": "line_item"}
+# Generic `object.*` events carry objectTypeId instead; accepted too, for the same objects.
+OBJECT_TYPE_IDS = {"0-1": "contact", "0-2": "company", "0-3": "deal", "0-7": "product", "0-8": "line_item"}
+
+# (object type, action, property or None) we act on; anything else is acknowledged and logged.
+HANDLED = {
+    ("contact", "deletion", None), ("contact", "privacyDeletion", None), ("contact", "merge", None),
+    ("contact", "restore", None), ("contact", "propertyChange", "email"),
+    ("company", "deletion", None), ("company", "merge", None), ("company", "restore", None),
+    ("deal", "deletion", None), ("deal", "merge", None), ("deal", "restore", None),
+    ("deal", "propertyChange", "dealstage"),
+    ("product", "deletion", None), ("line_item", "deletion", None),
+}
+
+_IDENTITY_FIELDS = ("portalId", "appId", "subscriptionId", "eventId", "occurredAt", "subscriptionType",
+                    "objectTypeId", "objectId", "propertyName", "propertyValue")
+
+
+class MalformedDelivery(ValueError):
+    """The body is not a JSON array of event objects."""
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    portal_id: int
+    object_type: str | None
+    action: str
+    object_id: str
+    occurred_at_ms: int
+    property_name: str | None
+    raw: dict
+
+    @property
+    def handled(self) -> bool:
+        prop = self.property_name if self.action == "propertyChange" else None
+        return (self.object_type, self.action, prop) in HANDLED
+
+    @property
+    def subscription_type(self) -> str:
+        return f"{self.object_type or 'object'}.{self.action}"
+
+    def dedupe_key(self) -> str:
+        identity = [self.raw.get(name) for name in _IDENTITY_FIELDS]
+        return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _object_type(event: dict, prefix: str) -> str | None:
+    if prefix == "object":
+        return OBJECT_TYPE_IDS.get(str(event.get("objectTypeId", "")))
+    return OBJECT_TYPES.get(prefix)
+
+
+def parse_event(event: dict) -> ParsedEvent:
+    # Some HubSpot docs call the field eventType; deliveries use subscriptionType.
+    kind = str(event.get("subscriptionType") or event.get("eventType") or "")
+    prefix, _, action = kind.partition(".")
+    try:
+        return ParsedEvent(
+            portal_id=int(event["portalId"]),
+            object_type=_object_type(event, prefix),
+            action=action,
+            object_id=str(event.get("objectId", "")),
+            occurred_at_ms=int(event["occurredAt"]),
+            property_name=event.get("propertyName"),
+            raw=event,
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise MalformedDelivery(f"event lacks a valid portalId/occurredAt: {error}") from None
+
+
+def parse_delivery(body: bytes) -> list[ParsedEvent]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise MalformedDelivery(f"body is not JSON: {error}") from None
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise MalformedDelivery("body must be a JSON array of event objects")
+    return [parse_event(item) for item in data]

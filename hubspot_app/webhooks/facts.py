@@ -1,0 +1,67 @@
+"""HubSpot object lifecycle facts, last-writer-wins by `occurredAt`.
+
+`lifecycle_wins` is the pure rule; the rest loads and stores
+`HubSpotObjectState` rows. Because a fact only replaces an older one (and
+"merged"/"privacy_deleted" are final), events applied in any order, any number
+of times, converge on the same state.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db.models.webhooks import HubSpotObjectState
+
+LIVE, DELETED, MERGED, PRIVACY_DELETED = "live", "deleted", "merged", "privacy_deleted"
+# Tie-break for facts with the same timestamp, and finality: a higher rank is never undone by a lower one
+# when it is final (merged, privacy_deleted).
+_RANK = {LIVE: 0, DELETED: 1, MERGED: 2, PRIVACY_DELETED: 3}
+_FINAL = {MERGED, PRIVACY_DELETED}
+_MAX_MERGE_HOPS = 20
+
+
+def lifecycle_wins(current: str, current_at: int, new: str, new_at: int) -> bool:
+    if current in _FINAL and _RANK[new] <= _RANK[current]:
+        return False
+    if new in _FINAL and _RANK[new] > _RANK[current]:
+        return True
+    if new_at != current_at:
+        return new_at > current_at
+    return _RANK[new] > _RANK[current]
+
+
+def state_of(session: Session, portal_id: int, object_type: str, object_id: str) -> HubSpotObjectState:
+    row = session.scalar(select(HubSpotObjectState).where(
+        HubSpotObjectState.portal_id == portal_id, HubSpotObjectState.object_type == object_type,
+        HubSpotObjectState.object_id == object_id).with_for_update())
+    if row is None:
+        row = HubSpotObjectState(portal_id=portal_id, object_type=object_type, object_id=object_id,
+                                 lifecycle=LIVE, lifecycle_at_ms=0, email_at_ms=0)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def record_lifecycle(session: Session, portal_id: int, object_type: str, object_id: str, lifecycle: str,
+                     at_ms: int, merged_into: str | None = None) -> bool:
+    """Apply one fact; True when it changed what we know."""
+    row = state_of(session, portal_id, object_type, object_id)
+    if not lifecycle_wins(row.lifecycle, row.lifecycle_at_ms, lifecycle, at_ms):
+        return False
+    row.lifecycle, row.lifecycle_at_ms, row.merged_into = lifecycle, at_ms, merged_into
+    return True
+
+
+def resolve(session: Session, portal_id: int, object_type: str, object_id: str) -> tuple[str, str]:
+    """Follow merges to the surviving id; returns (survivor id, its lifecycle)."""
+    current = object_id
+    for _ in range(_MAX_MERGE_HOPS):
+        row = session.scalar(select(HubSpotObjectState).where(
+            HubSpotObjectState.portal_id == portal_id, HubSpotObjectState.object_type == object_type,
+            HubSpotObjectState.object_id == current))
+        if row is None:
+            return current, LIVE
+        if row.lifecycle != MERGED or not row.merged_into or row.merged_into == current:
+            return current, row.lifecycle
+        current = row.merged_into
+    return current, LIVE

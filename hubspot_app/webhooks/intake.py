@@ -1,0 +1,88 @@
+"""Accept a verified delivery: keep the events we handle, in one INSERT, and enqueue one job.
+
+This runs inside HubSpot's 5-second budget, so it does no processing: one
+SELECT (which portals are installed), one multi-row INSERT that skips events
+already stored (the dedupe key is unique), one enqueue.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ..db.models import Installation
+from ..db.models.webhooks import WebhookEvent
+from ..logs import log_event
+from .events import ParsedEvent
+
+logger = logging.getLogger(__name__)
+
+PROCESS_TASK = "webhooks.process_delivery"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    delivery_id: str | None
+    stored: int
+    duplicates: int
+    ignored: int
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> int:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt = pg_insert(WebhookEvent).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(WebhookEvent).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    else:  # pragma: no cover - the app supports SQLite and PostgreSQL only
+        stmt = insert(WebhookEvent).values(rows)
+    # RETURNING counts the rows really inserted (rowcount is -1 for this statement on psycopg).
+    return len(session.execute(stmt.returning(WebhookEvent.id)).all())
+
+
+def _installed_portals(session: Session, portal_ids: set[int]) -> set[int]:
+    rows = session.execute(
+        select(Installation.portal_id).where(Installation.portal_id.in_(portal_ids), Installation.status == "active")
+    )
+    return {row[0] for row in rows}
+
+
+def accept_delivery(session: Session, events: list[ParsedEvent]) -> Accepted:
+    """Store what we handle; the caller commits and then enqueues `PROCESS_TASK` with the delivery id."""
+    installed = _installed_portals(session, {e.portal_id for e in events}) if events else set()
+    delivery_id = uuid.uuid4().hex
+    rows, ignored = [], 0
+    seen: set[str] = set()
+    for event in events:
+        if event.portal_id not in installed or not event.handled:
+            ignored += 1
+            log_event(logger, "webhook.event_ignored", portal_id=event.portal_id,
+                      subscription_type=event.subscription_type, property_name=event.property_name,
+                      object_id=event.object_id,
+                      reason="portal not installed" if event.portal_id not in installed else "type not handled")
+            continue
+        key = event.dedupe_key()
+        if key in seen:  # the same event twice in one batch
+            continue
+        seen.add(key)
+        rows.append(dict(dedupe_key=key, delivery_id=delivery_id, portal_id=event.portal_id,
+                         subscription_type=event.subscription_type, object_type=event.object_type,
+                         object_id=event.object_id, occurred_at_ms=event.occurred_at_ms, payload=event.raw,
+                         status="pending"))
+    stored = _insert_ignoring_duplicates(session, rows) if rows else 0
+    duplicates = len(events) - ignored - stored
+    return Accepted(delivery_id if stored else None, stored, duplicates, ignored)
+
+
+def receive(database, queue, events: list[ParsedEvent]) -> Accepted:
+    """Store in one unit of work, then one enqueue for the whole delivery (after commit, so the job sees the rows)."""
+    with database.session() as session:
+        accepted = accept_delivery(session, events)
+    if accepted.delivery_id:
+        queue.enqueue(PROCESS_TASK, accepted.delivery_id)
+    return accepted

@@ -1,0 +1,67 @@
+"""Derive object links and the card read model from the lifecycle facts.
+
+`link_state_for` is the pure rule; `project` applies it to every link (and
+card row) that points at the given HubSpot ids: each is moved to the id that
+survived any merge and given the state that id's lifecycle implies.
+"""
+from __future__ import annotations
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from ..db.models import CardOrder, ObjectLink
+from . import facts
+from .contract import DELETED_IN_HUBSPOT, PRIVACY_DELETED, SYNCED, privacy_tombstone
+
+
+def link_state_for(current: str, lifecycle: str) -> str:
+    if current == PRIVACY_DELETED or lifecycle == facts.PRIVACY_DELETED:
+        return PRIVACY_DELETED
+    # Only the two states webhooks own move; others ("archived" by Moulin, sync-owned states) stay.
+    if current not in (SYNCED, DELETED_IN_HUBSPOT):
+        return current
+    return DELETED_IN_HUBSPOT if lifecycle == facts.DELETED else SYNCED
+
+
+def links_to(session: Session, portal_id: int, kind: str, hubspot_ids: set[str]) -> list[ObjectLink]:
+    return list(session.scalars(select(ObjectLink).where(
+        ObjectLink.portal_id == portal_id, ObjectLink.kind == kind, ObjectLink.hubspot_id.in_(hubspot_ids))))
+
+
+def project(session: Session, portal_id: int, kind: str, hubspot_ids: set[str]) -> list[ObjectLink]:
+    changed = []
+    for link in links_to(session, portal_id, kind, hubspot_ids):
+        survivor, lifecycle = facts.resolve(session, portal_id, kind, link.hubspot_id)
+        state = link_state_for(link.state, lifecycle)
+        if state == PRIVACY_DELETED and not link.source_key.startswith("privacy:"):
+            link.source_key = privacy_tombstone(link.source_key)
+            link.content_hash = None
+        if (link.hubspot_id, link.state) != (survivor, state):
+            link.hubspot_id, link.state = survivor, state
+            changed.append(link)
+    if kind in ("contact", "deal"):
+        _project_cards(session, portal_id, kind, hubspot_ids)
+    return changed
+
+
+def _project_cards(session: Session, portal_id: int, kind: str, hubspot_ids: set[str]) -> None:
+    column = CardOrder.hubspot_contact_id if kind == "contact" else CardOrder.hubspot_deal_id
+    for hubspot_id in hubspot_ids:
+        survivor, lifecycle = facts.resolve(session, portal_id, kind, hubspot_id)
+        values: dict = {column.key: survivor if lifecycle == facts.LIVE else None}
+        if kind == "contact" and lifecycle == facts.PRIVACY_DELETED:
+            values["contact_email"] = None
+        session.execute(update(CardOrder).where(CardOrder.portal_id == portal_id, column == hubspot_id)
+                        .values(**values).execution_options(synchronize_session=False))
+
+
+def reattach_cards(session: Session, portal_id: int, contact_id: str) -> None:
+    """A restored contact gets back the card rows of the customers linked to it (matched by email)."""
+    emails = [key for key in session.scalars(select(ObjectLink.source_key).where(
+        ObjectLink.portal_id == portal_id, ObjectLink.kind == "contact", ObjectLink.hubspot_id == contact_id,
+        ObjectLink.state == SYNCED))]
+    if emails:
+        session.execute(update(CardOrder).where(
+            CardOrder.portal_id == portal_id, CardOrder.contact_email.in_(emails),
+            or_(CardOrder.hubspot_contact_id.is_(None), CardOrder.hubspot_contact_id == contact_id))
+            .values(hubspot_contact_id=contact_id).execution_options(synchronize_session=False))

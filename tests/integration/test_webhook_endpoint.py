@@ -1,0 +1,145 @@
+"""POST /webhooks/hubspot: signatures (through the endpoint), deduplication, acknowledgement of what we skip."""
+import json
+import time
+
+import pytest
+from hubspot.utils.signature import Signature
+from sqlalchemy import func, select
+
+from hubspot_app.db.models.webhooks import WebhookEvent
+from tests.webhook_support import BASE, PORTAL, SECRET, event, install, post_events, signed_headers
+
+pytestmark = pytest.mark.db
+URL = BASE + "/webhooks/hubspot"
+
+
+@pytest.fixture
+def installed(app):
+    with app.extensions["moulin.db"].session() as session:
+        install(session)
+    return app
+
+
+def stored(app) -> int:
+    with app.extensions["moulin.db"].session() as session:
+        return session.scalar(select(func.count()).select_from(WebhookEvent))
+
+
+def deletion(object_id=1, at=1_000):
+    return [event("contact.deletion", object_id, at)]
+
+
+def test_valid_v3_is_stored_and_processed(installed, client):
+    response = post_events(client, deletion())
+    assert response.status_code == 200
+    assert response.get_json() == {"stored": 1, "duplicates": 0, "ignored": 0}
+    with installed.extensions["moulin.db"].session() as session:
+        assert session.scalar(select(WebhookEvent.status)) == "processed"
+
+
+@pytest.mark.parametrize("change", [
+    dict(secret="wrong-secret"),
+    dict(ts=int(time.time() * 1000) - 6 * 60 * 1000),
+    dict(ts=int(time.time() * 1000) + 6 * 60 * 1000),
+])
+def test_wrong_secret_and_stale_or_future_timestamps_are_401(installed, client, change):
+    body = json.dumps(deletion())
+    response = client.post("/webhooks/hubspot", data=body, headers=signed_headers(body, URL, **change))
+    assert response.status_code == 401
+    assert stored(installed) == 0
+
+
+def test_tampered_body_is_401(installed, client):
+    body = json.dumps(deletion())
+    headers = signed_headers(body, URL)
+    response = client.post("/webhooks/hubspot", data=body.replace("1000", "1001"), headers=headers)
+    assert response.status_code == 401
+
+
+def test_missing_signature_is_401(installed, client):
+    assert client.post("/webhooks/hubspot", data="[]", headers={"Content-Type": "application/json"}).status_code == 401
+
+
+def test_replayed_delivery_is_deduplicated(installed, client):
+    events = deletion()
+    first, second = post_events(client, events), post_events(client, events)
+    assert first.get_json()["stored"] == 1
+    assert second.status_code == 200 and second.get_json() == {"stored": 0, "duplicates": 1, "ignored": 0}
+    assert stored(installed) == 1
+
+
+def test_retry_with_a_new_attempt_number_is_a_duplicate(installed, client):
+    events = deletion()
+    post_events(client, events)
+    retry = [dict(events[0], attemptNumber=3)]
+    assert post_events(client, retry).get_json()["duplicates"] == 1
+
+
+def test_same_event_id_for_different_objects_is_not_a_duplicate(installed, client):
+    first, second = event("contact.deletion", 1, 1_000), event("contact.deletion", 2, 1_000)
+    second["eventId"] = first["eventId"]
+    assert post_events(client, [first, second]).get_json()["stored"] == 2
+
+
+def test_query_string_with_encoded_characters(installed, client):
+    body = json.dumps(deletion())
+    path = "/webhooks/hubspot?source=ops%40moulin.fr&note=caf%C3%A9%20cr%C3%A8me&x=a%3Ab"
+    # HubSpot signs the URL with only its listed escapes decoded (%40, %3A), the others kept.
+    signed_uri = BASE + "/webhooks/hubspot?source=ops@moulin.fr&note=caf%C3%A9%20cr%C3%A8me&x=a:b"
+    assert client.post(path, data=body, headers=signed_headers(body, signed_uri)).status_code == 200
+
+
+def test_unicode_body(installed, client):
+    events = [event("contact.propertyChange", 5, 1_000, propertyName="email", propertyValue="léa.crémieux@moulin.fr",
+                    note="☕ ünïcödé")]
+    body = json.dumps(events, ensure_ascii=False)
+    response = client.post("/webhooks/hubspot", data=body.encode(), headers=signed_headers(body, URL))
+    assert response.status_code == 200 and response.get_json()["stored"] == 1
+
+
+def test_url_behind_a_proxy_uses_app_base_url_not_host(installed, client):
+    body = json.dumps(deletion())
+    # The proxy forwards to an internal host over http; HubSpot signed the public https URL.
+    headers = signed_headers(body, URL)
+    response = client.post("/webhooks/hubspot", data=body, headers=headers, base_url="http://10.0.0.7:8000",
+                           environ_overrides={"HTTP_X_FORWARDED_HOST": "evil.example"})
+    assert response.status_code == 200
+    internal = signed_headers(body, "http://10.0.0.7:8000/webhooks/hubspot")
+    assert client.post("/webhooks/hubspot", data=body, headers=internal,
+                       base_url="http://10.0.0.7:8000").status_code == 401
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_v1_and_v2_signatures(installed, client, version):
+    body = json.dumps(deletion(object_id=9))
+    signature = Signature.get_signature(SECRET, body, version, URL, "POST")
+    headers = {"Content-Type": "application/json", "X-HubSpot-Signature": signature,
+               "X-HubSpot-Signature-Version": version}
+    assert client.post("/webhooks/hubspot", data=body, headers=headers).status_code == 200
+    headers["X-HubSpot-Signature"] = Signature.get_signature("other", body, version, URL, "POST")
+    assert client.post("/webhooks/hubspot", data=body, headers=headers).status_code == 401
+
+
+def test_unknown_portal_uninstalled_portal_and_ignored_types_get_2xx(app, client):
+    with app.extensions["moulin.db"].session() as session:
+        install(session, portal_id=PORTAL)
+        install(session, portal_id=777, status="uninstalled")
+    events = [dict(event("contact.deletion", 1, 1_000), portalId=999),
+              dict(event("contact.deletion", 2, 1_000), portalId=777),
+              event("contact.creation", 3, 1_000),
+              event("contact.propertyChange", 4, 1_000, propertyName="firstname", propertyValue="Léa"),
+              event("contact.deletion", 5, 1_000)]
+    response = post_events(client, events)
+    assert response.status_code == 200
+    assert response.get_json() == {"stored": 1, "duplicates": 0, "ignored": 4}
+
+
+def test_malformed_body_is_400(installed, client):
+    body = '{"not": "an array"}'
+    response = client.post("/webhooks/hubspot", data=body, headers=signed_headers(body, URL))
+    assert response.status_code == 400
+
+
+def test_generic_object_events_are_accepted(installed, client):
+    generic = event("object.deletion", 11, 1_000, objectTypeId="0-3")
+    assert post_events(client, [generic]).get_json()["stored"] == 1

@@ -1,0 +1,73 @@
+"""Pure webhook rules: event identity, lifecycle precedence, link states, the re-creation contract."""
+import pytest
+
+from hubspot_app.webhooks.contract import may_recreate
+from hubspot_app.webhooks.events import MalformedDelivery, parse_delivery, parse_event
+from hubspot_app.webhooks.facts import lifecycle_wins
+from hubspot_app.webhooks.links import link_state_for
+
+BASE = {"eventId": 1, "subscriptionId": 7, "portalId": 1, "appId": 9, "occurredAt": 100,
+        "subscriptionType": "contact.deletion", "attemptNumber": 0, "objectId": 5}
+
+
+def test_retry_has_the_same_key_and_other_facts_do_not():
+    key = parse_event(BASE).dedupe_key()
+    assert parse_event(dict(BASE, attemptNumber=4)).dedupe_key() == key
+    for change in ({"objectId": 6}, {"occurredAt": 101}, {"subscriptionId": 8}, {"portalId": 2},
+                   {"subscriptionType": "contact.restore"}):
+        assert parse_event(dict(BASE, **change)).dedupe_key() != key
+
+
+def test_property_changes_with_other_values_are_distinct():
+    change = dict(BASE, subscriptionType="contact.propertyChange", propertyName="email", propertyValue="a@x.fr")
+    assert parse_event(change).dedupe_key() != parse_event(dict(change, propertyValue="b@x.fr")).dedupe_key()
+
+
+def test_handled_types_legacy_generic_and_event_type_alias():
+    assert parse_event(BASE).handled
+    assert parse_event(dict(BASE, subscriptionType="object.merge", objectTypeId="0-1")).handled
+    assert parse_event({k: v for k, v in BASE.items() if k != "subscriptionType"} | {"eventType": "deal.deletion"}).handled
+    assert not parse_event(dict(BASE, subscriptionType="contact.creation")).handled
+    assert not parse_event(dict(BASE, subscriptionType="contact.propertyChange", propertyName="firstname")).handled
+    assert not parse_event(dict(BASE, subscriptionType="ticket.deletion")).handled
+
+
+@pytest.mark.parametrize("body", [b"not json", b'{"a": 1}', b"[1, 2]", b'[{"portalId": "x", "occurredAt": 1}]'])
+def test_malformed_deliveries(body):
+    with pytest.raises(MalformedDelivery):
+        parse_delivery(body)
+
+
+@pytest.mark.parametrize("current,current_at,new,new_at,wins", [
+    ("live", 100, "deleted", 200, True),
+    ("deleted", 200, "live", 100, False),
+    ("live", 100, "deleted", 100, True),       # same instant: the stronger fact wins, whatever the order
+    ("deleted", 100, "live", 100, False),
+    ("privacy_deleted", 100, "live", 500, False),
+    ("merged", 100, "deleted", 500, False),
+    ("merged", 100, "privacy_deleted", 50, True),
+    ("live", 500, "merged", 100, True),
+])
+def test_lifecycle_precedence(current, current_at, new, new_at, wins):
+    assert lifecycle_wins(current, current_at, new, new_at) is wins
+
+
+@pytest.mark.parametrize("current,lifecycle,expected", [
+    ("synced", "deleted", "deleted_in_hubspot"),
+    ("deleted_in_hubspot", "live", "synced"),
+    ("synced", "privacy_deleted", "privacy_deleted"),
+    ("privacy_deleted", "live", "privacy_deleted"),
+    ("archived", "deleted", "archived"),
+])
+def test_link_states(current, lifecycle, expected):
+    assert link_state_for(current, lifecycle) == expected
+
+
+def test_recreation_contract():
+    assert not may_recreate("privacy_deleted", "contact", {}, moulin_changed=True)
+    assert not may_recreate("deleted_in_hubspot", "contact", {}, moulin_changed=False)
+    assert may_recreate("deleted_in_hubspot", "contact", {}, moulin_changed=True)
+    assert not may_recreate("deleted_in_hubspot", "deal", {}, moulin_changed=True)
+    assert may_recreate("deleted_in_hubspot", "deal", {"recreate_deleted_deals": True}, moulin_changed=True)
+    assert may_recreate("deleted_in_hubspot", "product", {}, moulin_changed=False)
+    assert may_recreate("synced", "deal", {}, moulin_changed=False)
