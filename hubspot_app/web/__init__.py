@@ -18,3 +18,9 @@ def register_blueprints(app: Flask) -> None:
     from .hubspot_webhooks import bp as hubspot_webhooks_bp
 
     app.register_blueprint(hubspot_webhooks_bp)
+
+    from .metrics import bp as metrics_bp
+    from .operator import register as register_operator
+
+    app.register_blueprint(metrics_bp)
+    register_operator(app)
