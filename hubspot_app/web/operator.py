@@ -174,7 +174,7 @@ def settings(portal_id: int):
 @auth.operator_required
 def uninstall_app(portal_id: int):
     if request.form.get("confirm") != "uninstall":
-        flash('Type "uninstall" to confirm.', "error")
+        flash("To uninstall, type the word uninstall in the confirmation box.", "error")
         return redirect(url_for("operator.settings", portal_id=portal_id))
     purge = request.form.get("data") == "purge"
     try:
