@@ -29,3 +29,4 @@ def load_app():
 from . import worker as _worker  # noqa: E402,F401  (registers its commands on `main`)
 from . import db as _db  # noqa: E402,F401
 from . import install as _install  # noqa: E402,F401
+from . import keys as _keys  # noqa: E402,F401
