@@ -7,6 +7,7 @@ another portal's store.
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -84,6 +85,15 @@ def check_connection(session: Session, cipher: SecretCipher, portal_id: int, sto
     check = ping_store(client_for(store, cipher, **CHECK_OPTIONS))
     log_event(log, "operator.store_checked", portal_id=portal_id, store=store.code, ok=check.ok)
     return check
+
+
+def new_push_secret(session: Session, cipher: SecretCipher, portal_id: int, store_id: int) -> tuple[MoulinStore, str]:
+    """Replace a lost or leaked push secret; the old one stops working at once. Returned here only, once."""
+    store = get_store(session, portal_id, store_id)
+    push_secret = secrets.token_urlsafe(32)
+    store.push_secret_enc = cipher.encrypt(push_secret)
+    log_event(log, "operator.push_secret_replaced", portal_id=portal_id, store=store.code)
+    return store, push_secret
 
 
 @dataclass(frozen=True)

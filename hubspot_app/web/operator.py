@@ -106,9 +106,22 @@ def connect(portal_id: int):
         # The form comes back filled in, except the API key, which is never echoed into a page.
         form = {k: v for k, v in request.form.items() if k not in ("api_key", "csrf_token")}
         return _onboarding_page(portal_id, form, str(error), 422)
+    return _push_secret_page(portal_id, store, push_secret, push_url, replaced=False)
+
+
+@bp.post("/<int:portal_id>/stores/<int:store_id>/push-secret")
+@auth.operator_required
+def replace_push_secret(portal_id: int, store_id: int):
+    with extensions.db().session() as db_session:
+        store, push_secret = store_service.new_push_secret(db_session, extensions.cipher(), portal_id, store_id)
+        push_url = f"{extensions.config().app_base_url}{url_for('moulin_push.push', store_id=store.id)}"
+    return _push_secret_page(portal_id, store, push_secret, push_url, replaced=True)
+
+
+def _push_secret_page(portal_id: int, store, push_secret: str, push_url: str, replaced: bool):
     # Shown in this response only, never stored readable: no redirect, and no caching anywhere.
     response = make_response(render_template("operator/connected.html", portal_id=portal_id, store=store,
-                                             push_secret=push_secret, push_url=push_url))
+                                             push_secret=push_secret, push_url=push_url, replaced=replaced))
     response.headers["Cache-Control"] = "no-store"
     return response
 

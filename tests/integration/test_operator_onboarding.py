@@ -1,12 +1,14 @@
 """Onboarding and settings through the app, against the sample Moulin store over loopback HTTP."""
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests_mock
 from sqlalchemy import select
 
 from hubspot_app.db.models import Installation, MoulinStore, SyncCheckpoint
-from sandbox.moulin import start_sample_store
+from sandbox.moulin import sign, start_sample_store
 from tests.operator_support import PORTAL_A, PORTAL_B, csrf_token, install_portals, operator_link
 
 pytestmark = pytest.mark.db
@@ -181,3 +183,27 @@ def test_uninstall_needs_confirmation_then_keeps_or_purges(app, operator, moulin
             assert installation.status != "active"
     assert (len(stores(app)) == 1) == kept
     assert operator.get(f"/operator/{PORTAL_A}/").status_code == 401  # signed out
+
+
+def test_a_new_push_secret_replaces_the_old_one(app, operator, moulin):
+    first = connect(operator, moulin).get_data(as_text=True)
+    [store] = stores(app)
+    cipher = app.extensions["moulin.cipher"]
+    old = cipher.decrypt(store.push_secret_enc)
+    assert old in first
+    path = f"/operator/{PORTAL_A}/stores/{store.id}/settings"
+    response = operator.post(f"/operator/{PORTAL_A}/stores/{store.id}/push-secret",
+                             data={"csrf_token": token(operator, path)})
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    new = cipher.decrypt(stores(app)[0].push_secret_enc)
+    assert new != old
+    assert new in response.get_data(as_text=True) and old not in response.get_data(as_text=True)
+    assert "The previous secret no longer works" in response.get_data(as_text=True)
+    body = b'{"id": "evt_1", "type": "order.updated", "occurred_at": "2026-01-01T00:00:00+00:00", "data": {"id": "o1"}}'
+
+    def push(secret):
+        return operator.post(f"/moulin/push/{store.id}", data=body, content_type="application/json",
+                             headers={"X-Moulin-Signature": sign(secret, body, int(time.time()))})
+
+    assert push(old).status_code == 401
+    assert push(new).status_code == 202
