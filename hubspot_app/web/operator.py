@@ -76,7 +76,7 @@ def enter():
 @bp.post("/sign-out")
 def sign_out():
     session.clear()
-    return render_template("operator/refused.html", message="You are signed out.")
+    return render_template("operator/refused.html", message="You are signed out.", ok=True)
 
 
 def _onboarding_page(portal_id: int, form: dict | None = None, error: str | None = None, status: int = 200):

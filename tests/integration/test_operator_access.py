@@ -107,3 +107,10 @@ def test_uninstalled_portal_closes_its_pages(app, client, portals):
     response = client.get(f"/operator/{PORTAL_A}/")
     assert response.status_code == 404
     assert b"not installed" in response.data
+
+
+def test_sign_out_closes_the_pages(app, client, portals):
+    enter(client, app, PORTAL_A)
+    token = csrf_token(client.get(f"/operator/{PORTAL_A}/").get_data(as_text=True))
+    assert b"You are signed out." in client.post("/operator/sign-out", data={"csrf_token": token}).data
+    assert client.get(f"/operator/{PORTAL_A}/").status_code == 401
