@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..db.models import MoulinEvent, ObjectLink, SyncCheckpoint, SyncConflict, SyncError, WebhookEvent
+from ..db.models import MoulinEvent, MoulinStore, ObjectLink, SyncCheckpoint, SyncConflict, SyncError, WebhookEvent
 from ..jobs import JobQueue
 from ..logs import log_event
 from ..metrics import hubspot_usage
@@ -39,6 +39,8 @@ class SyncHealth:
     webhook_events: list[WebhookEvent]
     moulin_pending: int
     oldest_pending_at: datetime | None
+    last_push_at: dict[str, datetime]
+    failed_pushes: list[MoulinEvent]
     usage: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -63,9 +65,17 @@ def sync_health(session: Session, portal_id: int) -> SyncHealth:
                                   .limit(RECENT_EVENTS)))
     pending, oldest = session.execute(select(func.count(), func.min(MoulinEvent.received_at)).where(
         MoulinEvent.portal_id == portal_id, MoulinEvent.processed_at.is_(None))).one()
+    last_push_at = dict(session.execute(
+        select(MoulinStore.code, func.max(MoulinEvent.received_at))
+        .join(MoulinStore, MoulinStore.id == MoulinEvent.store_id)
+        .where(MoulinEvent.portal_id == portal_id).group_by(MoulinStore.code)).all())
+    failed_pushes = list(session.scalars(select(MoulinEvent).where(
+        MoulinEvent.portal_id == portal_id, MoulinEvent.error.is_not(None))
+        .order_by(MoulinEvent.received_at.desc(), MoulinEvent.id.desc()).limit(RECENT_EVENTS)))
     return SyncHealth(runs=runs, in_sync=in_sync, failing_total=failing_total, failing=failing,
                       conflicts=conflicts, webhook_events=events, moulin_pending=pending or 0,
-                      oldest_pending_at=oldest, usage=hubspot_usage(portal_id))
+                      oldest_pending_at=oldest, last_push_at=last_push_at, failed_pushes=failed_pushes,
+                      usage=hubspot_usage(portal_id))
 
 
 def retry_available(queue: JobQueue) -> bool:

@@ -1,11 +1,12 @@
 """The sync health page and its retries, over rows as the sync engine and the webhook receiver write them."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from hubspot_app.db.models import (MoulinStore, ObjectLink, SyncCheckpoint, SyncConflict, SyncError,
+from hubspot_app.db.models import (MoulinEvent, MoulinStore, ObjectLink, SyncCheckpoint, SyncConflict, SyncError,
                                    WebhookEvent)
 from hubspot_app.metrics import record_hubspot_call
 from tests.operator_support import PORTAL_A, PORTAL_B, csrf_token, install_portals, operator_link
@@ -24,8 +25,13 @@ def operator(app, client):
 def seed(app, portal_id=PORTAL_A, errors=2):
     cipher = app.extensions["moulin.cipher"]
     with app.extensions["moulin.db"].session() as session:
-        session.add(MoulinStore(portal_id=portal_id, code="b2c", name="Boutique", api_url="http://m",
-                                api_key_enc=cipher.encrypt("k"), push_secret_enc=cipher.encrypt("s")))
+        store = MoulinStore(portal_id=portal_id, code="b2c", name="Boutique", api_url="http://m",
+                            api_key_enc=cipher.encrypt("k"), push_secret_enc=cipher.encrypt("s"))
+        session.add(store)
+        session.flush()
+        session.add(MoulinEvent(store_id=store.id, portal_id=portal_id, event_id="e1", type="order.updated",
+                                record_id=f"ord_{portal_id}", payload={}, received_at=NOW - timedelta(minutes=2),
+                                processed_at=NOW, error="order has no lines"))
         session.add(SyncCheckpoint(portal_id=portal_id, store_code="b2c", mode="backfill", position=120, done=True,
                                    updated_at=NOW - timedelta(minutes=5)))
         session.add_all([ObjectLink(portal_id=portal_id, kind="deal", source_key=f"b2c:{i}", hubspot_id=str(i))
@@ -48,6 +54,7 @@ def test_empty_portal_has_clear_empty_states(operator):
     assert "No sync has run yet." in page
     assert "No record is failing." in page
     assert "No webhook event received yet." in page
+    assert "No change pushed by Moulin yet." in page
 
 
 def test_failures_show_their_reason_and_only_this_portals_rows(app, operator):
@@ -65,6 +72,8 @@ def test_failures_show_their_reason_and_only_this_portals_rows(app, operator):
     assert "deal.deletion" in page and "link forgotten" in page
     assert "contact 9 merged into 10" in page
     assert "answered “429 too many requests”" in page
+    assert "last change received 2 min ago" in re.sub(r"<[^>]+>", "", page)
+    assert "order has no lines" in page and f"ord_{PORTAL_A}" in page and f"ord_{PORTAL_B}" not in page
     assert "Retrying needs the sync worker" in page
 
 
