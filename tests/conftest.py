@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
 from hubspot_app import create_app
+from hubspot_app.clock import MovableClock
 from hubspot_app.config import Config
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "").strip()
@@ -67,8 +68,14 @@ def make_config(database_url, tmp_path):
 
 
 @pytest.fixture
-def app(make_config):
-    app = create_app(make_config())
+def clock():
+    """The app's clock; tests move it with `clock.advance(seconds)`."""
+    return MovableClock()
+
+
+@pytest.fixture
+def app(make_config, clock):
+    app = create_app(make_config(), clock=clock)
     database = app.extensions["moulin.db"]
     from hubspot_app.db.base import Base
 

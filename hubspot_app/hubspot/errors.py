@@ -35,11 +35,19 @@ class TransientError(HubSpotError):
 
 
 class RateLimited(TransientError):
+    """`retry_after`: HubSpot's Retry-After when it sent one; `interval`: its rolling window, the longest wait."""
+
     action = Action.RATE_LIMITED
 
-    def __init__(self, message: str, *, retry_after: float, **kw):
+    def __init__(self, message: str, *, retry_after: float | None = None, interval: float = 10.0, **kw):
         super().__init__(message, **kw)
-        self.retry_after = retry_after
+        self.retry_after, self.interval = retry_after, interval
+
+    def wait_s(self, consecutive: int) -> float:
+        # No Retry-After: the window frees up gradually, so back off exponentially, capped by the window.
+        if self.retry_after is not None:
+            return self.retry_after
+        return min(self.interval, 0.5 * 2 ** max(consecutive - 1, 0))
 
 
 class PermanentError(HubSpotError):
@@ -69,7 +77,7 @@ ACTIONS: dict[int, tuple[Action, type[HubSpotError]]] = {
     504: (Action.RETRY, TransientError),
 }
 
-DEFAULT_BACKOFF_S = 10.0  # HubSpot's rolling window; used when a 429 carries no usable header
+DEFAULT_BACKOFF_S = 10.0  # HubSpot's rolling window, when a 429 does not name it
 
 
 def action_for(status: int | None) -> tuple[Action, type[HubSpotError]]:
@@ -82,17 +90,18 @@ def action_for(status: int | None) -> tuple[Action, type[HubSpotError]]:
     return Action.FAIL, PermanentError
 
 
-def retry_after_from(headers) -> float:
-    """Seconds to wait after a 429, from `Retry-After` or HubSpot's rate-limit interval header."""
-    headers = {k.lower(): v for k, v in dict(headers or {}).items()}
-    for name, scale in (("retry-after", 1.0), ("x-hubspot-ratelimit-interval-milliseconds", 0.001)):
-        try:
-            value = float(headers[name]) * scale
-        except (KeyError, TypeError, ValueError):
-            continue
-        if value > 0:
-            return value
-    return DEFAULT_BACKOFF_S
+def _float_header(headers, name: str) -> float | None:
+    try:
+        value = float({k.lower(): v for k, v in dict(headers or {}).items()}[name])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return value if value > 0 else None
+
+
+def rate_limited(message: str, headers, **kw) -> RateLimited:
+    interval_ms = _float_header(headers, "x-hubspot-ratelimit-interval-milliseconds")
+    return RateLimited(message, retry_after=_float_header(headers, "retry-after"),
+                       interval=interval_ms / 1000 if interval_ms else DEFAULT_BACKOFF_S, **kw)
 
 
 def _message(body) -> tuple[str, str | None]:
@@ -118,6 +127,5 @@ def from_exception(error: BaseException) -> HubSpotError:
     message, correlation_id = _message(getattr(error, "body", None))
     _, cls = action_for(status)
     if cls is RateLimited:
-        return RateLimited(message, retry_after=retry_after_from(getattr(error, "headers", None)),
-                           status=status, correlation_id=correlation_id)
+        return rate_limited(message, getattr(error, "headers", None), status=status, correlation_id=correlation_id)
     return cls(message, status=status, correlation_id=correlation_id)

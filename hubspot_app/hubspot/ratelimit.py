@@ -114,18 +114,13 @@ class RedisLimiter:
         self._pause(keys=self._keys(portal_id)[1:], args=[max(1, int(seconds * 1000))])
 
 
-_process_limiter: InProcessLimiter | None = None
-_process_lock = threading.Lock()
+def make_limiter(redis_url: str | None) -> RateLimiter:
+    """Redis-backed (shared by every worker process) when REDIS_URL is set, else in-process.
 
-
-def limiter_for(redis_url: str | None) -> RateLimiter:
-    """The limiter every gateway of this process shares."""
-    global _process_limiter
+    Build it once per process (the app keeps it) so all threads share one window.
+    """
     if redis_url:
         import redis
 
         return RedisLimiter(redis.Redis.from_url(redis_url))
-    with _process_lock:
-        if _process_limiter is None:
-            _process_limiter = InProcessLimiter()
-        return _process_limiter
+    return InProcessLimiter()

@@ -99,7 +99,10 @@ class TokenService:
             result = session.execute(
                 update(Installation)
                 .where(Installation.portal_id == portal_id, Installation.status == "active",
-                       or_(Installation.refresh_lease_until.is_(None), Installation.refresh_lease_until < now))
+                       or_(Installation.refresh_lease_until.is_(None), Installation.refresh_lease_until < now),
+                       # Still stale: another process may have refreshed since we looked.
+                       or_(Installation.access_expires_at.is_(None),
+                           Installation.access_expires_at <= now + REFRESH_MARGIN))
                 .values(refresh_lease_until=now + LEASE)
             )
             return result.rowcount == 1

@@ -139,6 +139,8 @@ class MoulinClient:
             cursor = body.get("next_cursor")
             if not cursor:
                 return
+            if cursor == params.get("cursor"):
+                raise MoulinError(f"{path}: the same next_cursor twice; stopping rather than looping")
             params = {**params, "cursor": cursor}
 
     @staticmethod

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterator, Protocol
+from typing import Iterator, Protocol, runtime_checkable
 
 from .records import Company, Customer, Deletion, Order, PickupPoint, Product, RecordError
 
@@ -22,6 +22,7 @@ class CustomerLookup:
     errors: list[RecordError] = field(default_factory=list)
 
 
+@runtime_checkable
 class OrderSource(Protocol):
     def iter_customers(self, updated_since: datetime | None = None) -> Iterator[Customer | RecordError]: ...
 

@@ -110,4 +110,10 @@ def _enqueue(event_row_id: int, portal_id: int) -> None:
         log_event(logger, "moulin.push.no_task", level=logging.WARNING, portal_id=portal_id,
                   event_row_id=event_row_id)
         return
-    queue.enqueue(TASK, event_row_id)
+    try:
+        queue.enqueue(TASK, event_row_id)
+    except Exception as error:  # noqa: BLE001
+        # The event is safe in the inbox; Moulin must not re-send (and we must not answer 500) because the
+        # queue hiccuped. Unprocessed rows stay visible with processed_at NULL.
+        log_event(logger, "moulin.push.enqueue_failed", level=logging.ERROR, portal_id=portal_id,
+                  event_row_id=event_row_id, error=type(error).__name__)

@@ -24,7 +24,14 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+def _known_currency(value: str) -> str:
+    if value not in CURRENCIES:
+        raise ValueError(f"unknown currency {value!r}")
+    return value
+
+
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+Currency = Annotated[str, AfterValidator(_known_currency)]
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
 
 
@@ -103,18 +110,11 @@ class Product(_Record):
     tags: list[str] = []
     image_url: str | None = None
     price: Money = Field(ge=0)
-    currency: str
+    currency: Currency
     published_at: AwareDatetime | None = None
     variants: list[Variant] = []
     created_at: AwareDatetime
     updated_at: AwareDatetime
-
-    @field_validator("currency")
-    @classmethod
-    def _known_currency(cls, value: str) -> str:
-        if value not in CURRENCIES:
-            raise ValueError(f"unknown currency {value!r}")
-        return value
 
 
 class PickupPoint(_Record):
@@ -156,7 +156,7 @@ class Order(_Record):
     status: OrderStatus
     financial_status: str | None = None
     fulfillment_status: str | None = None
-    currency: str
+    currency: Currency
     subtotal: Money
     discounts: Money = Decimal("0")
     taxes: Money = Decimal("0")
@@ -179,13 +179,6 @@ class Order(_Record):
     company_id: str | None = None
     lines: list[OrderLine] = []
     note: str | None = None
-
-    @field_validator("currency")
-    @classmethod
-    def _known_currency(cls, value: str) -> str:
-        if value not in CURRENCIES:
-            raise ValueError(f"unknown currency {value!r}")
-        return value
 
     @property
     def key(self) -> str:

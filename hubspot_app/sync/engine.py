@@ -1,154 +1,125 @@
-"""Sync services: a batch of Moulin orders -> HubSpot, deletions, and the card's per-customer refresh.
+"""The sync's entry points inside the app: portal setup, the card's Refresh, push events.
 
-One call = one unit of work: HubSpot writes first (all idempotent upserts keyed
-by our unique properties, so a crash or a retry re-sends without doubling),
-then links, dead letters and both read models in the caller's transaction.
+Each opens its own units of work and builds its adapters through `bootstrap`;
+jobs and views call these and nothing deeper.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy.orm import Session
-
+from .. import extensions
+from ..db.models import MoulinEvent, MoulinStore
 from ..logs import log_event
-from ..moulin.records import Deletion, Order, RecordError
-from . import repository as repo
-from .batch import KIND, PortalShape, SourceBatch, build, order_facts
-from .executor import execute
-from .mapping import contact_stats, stats_properties
-from .planner import ID_PROPERTY, work_size
+from ..moulin.errors import MoulinError, MoulinNotFound
+from ..moulin.records import Deletion, RecordError, normalise_email
+from ..moulin.stores import list_stores
+from . import bootstrap
+from .orders import StoreInfo, apply_deletions, sync_orders
+from .setup import ensure_setup
+from .sources import cached_catalogue
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class StoreInfo:
-    """What the sync needs from a `MoulinStore` row."""
-
-    code: str
-    stage_mapping: dict
-    order_url_template: str | None = None
-
-    @classmethod
-    def of(cls, store) -> "StoreInfo":
-        return cls(store.code, dict(store.stage_mapping or {}), store.order_url_template)
+class MoulinDown(RuntimeError):
+    """A store could not be read; nothing was changed. The message names the store."""
 
 
-def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch, contact_id, deal_id) -> dict:
-    customer = batch.customer_of(order)
-    return {"portal_id": portal_id, "store_code": order.store, "order_id": order.id, "order_number": order.number,
-            "contact_email": customer.email if customer else None, "hubspot_contact_id": contact_id,
-            "hubspot_deal_id": deal_id, "status": order.status.value, "currency": order.currency,
-            "total": order.total, "refunded": order.refunded_amount,
-            "item_count": sum(line.quantity for line in order.lines),
-            "pickup_point": batch.pickup_points.get(order.pickup_point_id or ""),
-            "order_url": store.order_url_template.format(order_id=order.id) if store.order_url_template else None,
-            "ordered_at": order.created_at}
+def setup_portal(portal_id: int, force: bool = False) -> dict:
+    crm = bootstrap.crm_for(portal_id)
+    with extensions.db().session() as session:
+        row = ensure_setup(session, crm, portal_id, force=force)
+        return {"portal_id": portal_id, "version": row.version, "pipeline_id": row.pipeline_id,
+                "hubspot_calls": crm.calls}
 
 
-def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, batch: SourceBatch,
-                now: datetime | None = None, errors: list[RecordError] = ()) -> dict:
-    """Sync `batch.orders` (and their contacts, companies, products, line items). Returns a small report."""
-    now = now or datetime.now(timezone.utc)
-    orders = list({o.key: o for o in batch.orders}.values())  # the same order twice in a batch: newest read wins
-    batch.orders = orders
-    facts = {o.key: ((c.email if (c := batch.customer_of(o)) else None), order_facts(o, batch)) for o in orders}
-    repo.save_order_facts(session, portal_id, facts)
-    session.flush()
-    emails = {email for email, _ in facts.values() if email}
-    stats = {e: contact_stats(f) for e, f in repo.order_facts_by_email(session, portal_id, emails).items()}
+def sync_customer_orders(portal_id: int, email: str) -> dict:
+    """Pull one customer's orders from every store of the portal and sync them now (the card's Refresh).
 
-    keys = {"contact": emails, "deal": {o.key for o in orders},
-            "company": {f"{o.store}:{c.id}" for o in orders if (c := batch.company_of(o))},
-            "product": {line.sku for o in orders for line in o.lines if line.sku},
-            "line_item": {f"{o.key}:{line.id}" for o in orders for line in o.lines}}
-    links = {kind: repo.load_links(session, portal_id, kind, ks) for kind, ks in keys.items()}
-    linked_lines: dict[str, set[str]] = {}
-    for order in orders:
-        if order.key in links["deal"]:  # a new order has no line items in HubSpot yet: no query needed
-            for link in repo.links_with_prefix(session, portal_id, "line_item", order.key + ":"):
-                if link.state == "synced":
-                    links["line_item"][link.source_key] = link
-                    linked_lines.setdefault(order.key, set()).add(link.source_key)
+    Every store is read before anything is written, so when Moulin is down the
+    existing HubSpot data and read model stay exactly as they were.
+    """
+    email = normalise_email(email)
+    if not email:
+        raise ValueError("email is required")
+    with extensions.db().session() as session:
+        stores = list_stores(session, portal_id)
+    pulled = []
+    for store in stores:
+        source = bootstrap.source_for(store)
+        try:
+            lookup = source.lookup_customer(email)
+            catalogue = cached_catalogue(store.id, source)
+        except MoulinError as error:
+            log_event(logger, "sync.refresh.moulin_down", logging.WARNING, portal_id=portal_id, store=store.code,
+                      error=str(error))
+            raise MoulinDown(f"Moulin store {store.code!r} is unavailable: {error}") from error
+        pulled.append((store, lookup, catalogue))
 
-    object_type_of = {kind: object_type for object_type, kind in KIND.items()}
-    hashes = {(kind, key): link.content_hash for kind, found in links.items() for key, link in found.items()
-              if link.state == "synced"}
-    known = {(object_type_of[kind], key): link.hubspot_id for kind, found in links.items()
-             for key, link in found.items() if link.hubspot_id and link.state == "synced"}
-    shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now)
-    built = build(batch, shape, hashes, linked_lines, stats)
-    stale = [key for keys_ in built.stale_lines.values() for key in keys_]
-    outcome = execute(crm, built, known, {"line_items": [links["line_item"][k].hubspot_id for k in stale]})
-
-    for object_type, inputs in built.work.upserts.items():
-        kind = KIND[object_type]
-        written = {}
-        for key in inputs:
-            ref = (object_type, key)
-            if ref in outcome.ids:
-                digest = None if ref in outcome.incomplete else built.hashes[ref]
-                written[key] = (outcome.ids[ref], digest, "synced")
-        repo.save_links(session, portal_id, kind, written)
-        repo.resolve_errors(session, portal_id, kind, [k for k in written if (object_type, k) not in outcome.incomplete])
-        repo.record_errors(session, portal_id, kind, {k: m for (t, k), m in outcome.errors.items() if t == object_type})
-        repo.record_errors(session, portal_id, kind, {k: f"association: {m}" for (t, k), m in outcome.incomplete.items()
-                                                      if t == object_type})
-    repo.delete_links(session, portal_id, "line_item", stale)
-    repo.record_errors(session, portal_id, "moulin_record", {f"{e.kind}:{e.record_id}": "; ".join(e.errors)
-                                                             for e in errors})
-
-    def id_of(object_type: str, key: str | None) -> str | None:
-        return (outcome.ids.get((object_type, key)) or known.get((object_type, key))) if key else None
-
-    repo.save_card_orders(session, [
-        _card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key))
-        for o in orders])
-    objects, associations, archives = work_size(built.work)
-    report = {"orders": len(orders), "written": objects, "associations": {f"{k[0]}->{k[1]}": n for k, n in
-                                                                           associations.items()},
-              "archived": archives, "errors": len(outcome.errors), "incomplete": len(outcome.incomplete),
-              "bad_records": len(errors)}
-    log_event(logger, "sync.orders.done", portal_id=portal_id, store=store.code, **{k: report[k] for k in (
-        "orders", "errors", "incomplete", "bad_records")})
+    crm = bootstrap.crm_for(portal_id)
+    report = {"email": email, "stores": len(stores), "orders": 0, "errors": 0}
+    for store, lookup, catalogue in pulled:
+        orders = [o for o in lookup.orders if o.store == store.code]
+        batch, missing = catalogue.batch(store.code, orders, customers=lookup.customers)
+        with extensions.db().session() as session:
+            setup = ensure_setup(session, crm, portal_id)
+            result = sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch,
+                                 errors=[*lookup.errors, *missing])
+        report["orders"] += result["orders"]
+        report["errors"] += result["errors"] + result["bad_records"]
+    report["hubspot_calls"] = crm.calls
     return report
 
 
-def apply_deletions(session: Session, crm, portal_id: int, deletions: list[Deletion]) -> dict:
-    """Order deleted -> its deal and line items archived. Customer deleted -> contact kept (HubSpot convention)."""
-    archived = 0
-    emails = set()
-    for deletion in deletions:
-        if deletion.kind != "order" or not deletion.store:
-            continue
-        key = f"{deletion.store}:{deletion.id}"
-        deal = repo.load_links(session, portal_id, "deal", [key]).get(key)
-        lines = [l for l in repo.links_with_prefix(session, portal_id, "line_item", key + ":") if l.hubspot_id]
-        if lines:
-            crm.archive("line_items", [l.hubspot_id for l in lines])
-        if deal is not None and deal.hubspot_id and deal.state == "synced":
-            crm.archive("deals", [deal.hubspot_id])
-            archived += 1
-        repo.delete_links(session, portal_id, "line_item", [l.source_key for l in lines])
-        if deal is not None:
-            repo.save_links(session, portal_id, "deal", {key: (deal.hubspot_id, None, "archived")})
-        if email := repo.forget_order(session, portal_id, deletion.store, deletion.id):
-            emails.add(email)
-    session.flush()
-    _refresh_contact_stats(session, crm, portal_id, emails)
-    return {"deals_archived": archived, "contacts_updated": len(emails)}
+def handle_moulin_event(event_row_id: int) -> dict:
+    """Apply one pushed Moulin event. Idempotent: an event already processed is skipped.
+
+    The event only says *what* changed; the record is read again from Moulin, so
+    events arriving out of order or twice still leave HubSpot with the latest state.
+    """
+    db = extensions.db()
+    with db.session() as session:
+        event = session.get(MoulinEvent, event_row_id)
+        if event is None or event.processed_at is not None:
+            return {"skipped": True}
+        store = session.get(MoulinStore, event.store_id)
+        event_type, record_id, portal_id = event.type, event.record_id, event.portal_id
+    try:
+        result = _apply_event(event_type, record_id, store, portal_id)
+    except Exception as error:
+        with db.session() as session:
+            session.get(MoulinEvent, event_row_id).error = f"{type(error).__name__}: {error}"[:2000]
+        raise
+    with db.session() as session:
+        row = session.get(MoulinEvent, event_row_id)
+        row.processed_at, row.error = datetime.now(timezone.utc), None
+    log_event(logger, "sync.event.done", portal_id=portal_id, event_row_id=event_row_id, type=event_type)
+    return result
 
 
-def _refresh_contact_stats(session: Session, crm, portal_id: int, emails: set[str]) -> None:
-    """After deletions: send the recomputed aggregates alone (nothing else of the contact changed)."""
-    known = repo.load_links(session, portal_id, "contact", emails)
-    facts = repo.order_facts_by_email(session, portal_id, known)
-    inputs = [(email, {"email": email, **stats_properties(contact_stats(facts[email]))}) for email in sorted(known)]
-    for start in range(0, len(inputs), 100):
-        result = crm.upsert("contacts", ID_PROPERTY["contacts"], inputs[start:start + 100])
-        repo.record_errors(session, portal_id, "contact", result.errors)
-        # The stored hash covered the full contact: clear it so the next order sync re-sends everything.
-        repo.save_links(session, portal_id, "contact", {e: (hs_id, None, "synced") for e, hs_id in result.ids.items()})
-
+def _apply_event(event_type: str, record_id: str, store: MoulinStore, portal_id: int) -> dict:
+    kind, _, action = event_type.partition(".")
+    source, crm = bootstrap.source_for(store), bootstrap.crm_for(portal_id)
+    result: dict = {"type": event_type}
+    if kind == "order" and action == "deleted":
+        with extensions.db().session() as session:
+            result.update(apply_deletions(session, crm, portal_id, [
+                Deletion(kind="order", id=record_id, store=store.code, deleted_at=datetime.now(timezone.utc))]))
+    elif kind == "order":
+        try:
+            order = source.get_order(record_id)
+        except MoulinNotFound:  # deleted since: its own deletion event follows
+            return {**result, "skipped": "order no longer exists"}
+        errors = [order] if isinstance(order, RecordError) else []
+        batch, missing = cached_catalogue(store.id, source).batch(store.code, [] if errors else [order], source)
+        with extensions.db().session() as session:
+            setup = ensure_setup(session, crm, portal_id)
+            result.update(sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch,
+                                      errors=[*errors, *missing]))
+    elif kind == "customer" and action != "deleted":  # a deleted customer keeps its contact
+        customer = source.get_customer(record_id)
+        if getattr(customer, "email", None):
+            result.update(sync_customer_orders(portal_id, customer.email))
+    # company.* and product.* changes reach HubSpot with the next order that uses them (content hashes).
+    return result

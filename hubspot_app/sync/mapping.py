@@ -82,7 +82,8 @@ def line_item_properties(order: Order, line: OrderLine, hs_product_id: str | Non
         "quantity": line.quantity,
         "price": money(line.unit_price),
         "hs_line_item_currency_code": order.currency,
-        "hs_total_discount": money(line.discount) if line.discount else None,
+        # HubSpot's discount is per unit (its line total is price x quantity - discount x quantity).
+        "discount": money((line.discount / line.quantity).quantize(Decimal("0.01"))) if line.discount else None,
         "hs_sku": line.sku,
         "hs_product_id": hs_product_id,
     })
@@ -204,8 +205,7 @@ def company_properties(store: str, company: Company) -> dict[str, str]:
 
 def product_properties(product: Product) -> list[tuple[str, dict[str, str]]]:
     """The product and each variant, as products of their own keyed by SKU (HubSpot has no variants)."""
-    base = {"description": product.description_html, "moulin_product_id": product.id,
-            "hs_images": product.image_url}
+    base = {"description": product.description_html, "moulin_product_id": product.id}
     rows = [(product.sku, _clean({**base, PRODUCT_KEY: product.sku, "name": product.title,
                                   "price": money(product.price)}))]
     for variant in product.variants:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db.models.sync import PortalSetup
+from ..hubspot.errors import Conflict
 from ..logs import log_event
 from .schema import GROUP, OBJECT_TYPES, PIPELINE_LABEL, PROPERTIES, SETUP_VERSION
 from .stages import STAGES
@@ -40,16 +41,27 @@ def _ensure_pipeline(crm) -> tuple[str, dict[str, str]]:
     return pipeline["id"], {key: by_label[label] for key, label, _ in STAGES}
 
 
+def _ensure_properties(crm, object_type: str, attempts: int = 3) -> None:
+    for _ in range(attempts):
+        existing = crm.property_names(object_type)
+        missing = [spec for spec in PROPERTIES[object_type] if spec["name"] not in existing]
+        if not missing:
+            return
+        try:
+            crm.create_properties(object_type, missing)
+            return
+        except Conflict:  # an earlier attempt (or a concurrent setup) created some: read again
+            continue
+    raise SetupError(f"could not create the {object_type} properties")
+
+
 def ensure_setup(session: Session, crm, portal_id: int, force: bool = False) -> PortalSetup:
     if not force and (row := current_setup(session, portal_id)) is not None:
         return row
     for object_type in OBJECT_TYPES:
         if GROUP["name"] not in crm.group_names(object_type):
             crm.create_group(object_type, GROUP["name"], GROUP["label"])
-        existing = crm.property_names(object_type)
-        for spec in PROPERTIES[object_type]:
-            if spec["name"] not in existing:
-                crm.create_property(object_type, spec)
+        _ensure_properties(crm, object_type)
     pipeline_id, stage_ids = _ensure_pipeline(crm)
     row = session.scalar(select(PortalSetup).where(PortalSetup.portal_id == portal_id).with_for_update())
     if row is None:

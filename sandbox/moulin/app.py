@@ -1,7 +1,7 @@
 """The sample store's HTTP face: docs/moulin-api.yaml, plus `/_admin` endpoints to change data."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask import Flask, jsonify, request
 
@@ -36,7 +36,10 @@ def _datetime_arg(name: str) -> datetime | None:
         raise BadParameter(name, f"{name} must be an ISO 8601 date-time") from None
     if parsed.tzinfo is None:
         raise BadParameter(name, f"{name} must carry a timezone offset")
-    return parsed
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 falls before year 1 in UTC
+        raise BadParameter(name, f"{name} is out of range") from None
 
 
 def _limit() -> int:
@@ -44,6 +47,13 @@ def _limit() -> int:
     if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
         raise BadParameter("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}")
     return int(value)
+
+
+def _only(*allowed: str) -> None:
+    # Strict on purpose: a misspelt parameter in the client must fail here, not be silently ignored.
+    unknown = sorted(set(request.args) - set(allowed))
+    if unknown:
+        raise BadParameter(unknown[0], f"unknown query parameter {unknown[0]!r}")
 
 
 def create_moulin_app(store: SampleStore) -> Flask:
@@ -72,21 +82,25 @@ def create_moulin_app(store: SampleStore) -> Flask:
         return error(404, "not_found", "no such resource")
 
     @app.errorhandler(405)
-    def not_allowed(_exc):
-        return error(405, "method_not_allowed", "method not allowed on this resource")
+    def not_allowed(exc):
+        body, status = error(405, "method_not_allowed", "method not allowed on this resource")
+        return body, status, {"Allow": ", ".join(exc.valid_methods or ())}
 
     @app.get("/ping")
     def ping():
+        _only()
         return jsonify(store=store.store_code, name=store.name, time=store.now.isoformat())
 
     @app.get("/<any(customers, companies, products, 'pickup-points', orders):collection>")
     def list_records(collection: str):
+        _only("cursor", "limit", *(() if collection == "pickup-points" else ("updated_since",)))
         page = store.page(COLLECTIONS[collection], updated_since=_datetime_arg("updated_since"),
                           cursor=request.args.get("cursor"), limit=_limit())
         return jsonify(data=page.data, next_cursor=page.next_cursor)
 
     @app.get("/customers/lookup")
     def lookup():
+        _only("email")
         email = (request.args.get("email") or "").strip()
         if not email:
             raise BadParameter("email", "email is required")
@@ -95,6 +109,7 @@ def create_moulin_app(store: SampleStore) -> Flask:
 
     @app.get("/<any(customers, companies, products, orders):collection>/<record_id>")
     def get_record(collection: str, record_id: str):
+        _only()
         record = store.get(COLLECTIONS[collection], record_id)
         if record is None:
             return error(404, "not_found", f"no {collection[:-1]} {record_id}")
@@ -102,6 +117,7 @@ def create_moulin_app(store: SampleStore) -> Flask:
 
     @app.get("/deletions")
     def deletions():
+        _only("since", "cursor", "limit")
         page = store.deletions_page(since=_datetime_arg("since"), cursor=request.args.get("cursor"),
                                     limit=_limit())
         return jsonify(data=page.data, next_cursor=page.next_cursor)

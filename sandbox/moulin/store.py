@@ -16,6 +16,7 @@ from typing import Iterator
 
 from hubspot_app.moulin.records import Order, normalise_email, parse_record
 
+from .edits import new_order
 from .generator import Generator, from_us, iso, to_us
 from .pusher import PushSender
 
@@ -250,5 +251,4 @@ class SampleStore:
 
     def create_order(self, customer_id: str | None, lines: int = 1) -> dict:
         """A brand-new order (order.created), numbered after the generated ones."""
-        from .edits import new_order
         return self.save("orders", new_order(self, customer_id, lines), event="created")

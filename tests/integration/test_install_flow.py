@@ -9,10 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from hubspot_app import create_app
-from hubspot_app.clock import MovableClock
 from hubspot_app.config import REQUIRED_SCOPES
-from hubspot_app.db.base import Base
 from hubspot_app.db.models import Installation, MoulinStore
 from hubspot_app.install.service import uninstall
 from hubspot_app.install.tokens import InstallationInactive, TokenService
@@ -24,22 +21,6 @@ INTROSPECT_URL = f"{API}/oauth/2026-03/token/introspect"
 REVOKE_URL = f"{API}/oauth/2026-03/token/revoke"
 UNINSTALL_URL = f"{API}/appinstalls/2026-03/external-install"
 ACCESS, REFRESH = "CJSP5qf1KhICAQEYs-gDIIGOBii1", "6f18f21e-a743-4509-b7fd-1a5e632fffa1"
-
-
-@pytest.fixture
-def clock():
-    return MovableClock()
-
-
-@pytest.fixture
-def app(make_config, clock):
-    app = create_app(make_config(), clock=clock)
-    database = app.extensions["moulin.db"]
-    Base.metadata.drop_all(database.engine)
-    database.create_all()
-    yield app
-    Base.metadata.drop_all(database.engine)
-    database.dispose()
 
 
 def token_body(access=ACCESS, refresh=REFRESH, expires_in=1800):

@@ -132,3 +132,28 @@ def test_sample_store_pushes_signed_events_after_each_change(app, store, receive
     rows = events(app)
     assert [(r.type, r.record_id) for r in rows] == [("customer.updated", "cus_1"), ("order.deleted", order_id)]
     assert received == [r.id for r in rows]
+
+
+@pytest.mark.db
+def test_an_oversized_body_is_refused_before_it_is_read(client, store):
+    store_id, secret = store
+    body = b'{"pad": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    response = post(client, store_id, body, secret)
+    assert response.status_code == 413
+
+
+@pytest.mark.db
+def test_a_queue_outage_does_not_turn_a_stored_event_into_an_error(app, make_config, store, caplog):
+    from hubspot_app import create_app
+
+    # Same database, but a queue that cannot be reached (nothing listens on port 1).
+    outage = create_app(make_config(queue_immediate=False, redis_url="redis://127.0.0.1:1/0",
+                                    token_encryption_keys=app.extensions["moulin.config"].token_encryption_keys))
+    outage.extensions["moulin.jobs"].register(lambda event_row_id: None, name="sync.moulin_event")
+    store_id, secret = store
+    response = post(outage.test_client(), store_id, json.dumps(event()).encode(), secret)
+    outage.extensions["moulin.db"].dispose()
+    assert response.status_code == 202
+    [row] = events(app)
+    assert row.processed_at is None  # still in the inbox for a later run
+    assert "moulin.push.enqueue_failed" in caplog.messages

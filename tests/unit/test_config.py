@@ -1,9 +1,9 @@
 import pytest
-from cryptography.fernet import Fernet
 
 from hubspot_app.config import Config, ConfigError
 
-KEY = Fernet.generate_key().decode()
+# A fixed key: parametrised test ids must be the same in every xdist worker.
+KEY = "pNwH0ZgXkXfVjJ4Q3y0ub0SgS1z4xV8FjM2QdN8wY6U="
 GOOD = {
     "SECRET_KEY": "s",
     "HUBSPOT_CLIENT_ID": "cid",
@@ -42,7 +42,7 @@ def test_heroku_postgres_url_is_accepted():
         ("DATABASE_URL", "mysql://x/y", "DATABASE_URL"),
         ("APP_BASE_URL", "moulin.example.com", "APP_BASE_URL must be an http"),
         ("HUBSPOT_APP_ID", "abc", "HUBSPOT_APP_ID must be a whole number"),
-        ("TOKEN_ENCRYPTION_KEYS", f"{KEY},not-a-key", "key #2"),
+        pytest.param("TOKEN_ENCRYPTION_KEYS", f"{KEY},not-a-key", "key #2", id="second-key-malformed"),
     ],
 )
 def test_malformed_setting_is_named(name, value, message):

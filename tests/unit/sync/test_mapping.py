@@ -73,10 +73,10 @@ def test_product_and_variants_are_products_keyed_by_sku():
 
 def test_line_item_properties():
     o = order()
-    props = mapping.line_item_properties(o, line("l9", "SKU-9", 3, "4.20", discount=Decimal("1.00")), "777")
+    props = mapping.line_item_properties(o, line("l9", "SKU-9", 3, "4.20", discount=Decimal("1.50")), "777")
     assert props["moulin_line_key"] == "b2c:o1:l9"
     assert props["quantity"] == "3" and props["price"] == "4.20" and props["hs_product_id"] == "777"
-    assert props["hs_total_discount"] == "1.00"
+    assert props["discount"] == "0.50"  # per unit
     assert "hs_product_id" not in mapping.line_item_properties(o, line(), None)
 
 

@@ -1,0 +1,50 @@
+"""Wiring for the sync inside the app: the CRM gateway and the Moulin source of a portal or store.
+
+Both factories can be replaced through `app.extensions` (tests point them at the
+sandboxes); by default tokens come from the install area and sources from the
+stores' saved connections.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from flask import current_app
+
+from .. import extensions
+from ..hubspot.crm import CrmGateway
+from ..hubspot.ratelimit import make_limiter
+from ..moulin.ports import OrderSource
+
+TOKEN_PROVIDER = "moulin.sync.token_provider"  # Callable[[int], str]
+SOURCE_FACTORY = "moulin.sync.source_factory"  # Callable[[MoulinStore], OrderSource]
+SDK_OPTIONS = "moulin.sync.sdk_options"  # e.g. {"client_side_validation": True}: tests check HubSpot's contract
+LIMITER = "moulin.sync.limiter"  # one per app (= per process): every thread shares the portal's window
+
+
+def _installed_token(portal_id: int) -> str:
+    from ..install.tokens import access_token_for  # the install area's token store (refreshes before expiry)
+
+    with extensions.db().session() as session:
+        return access_token_for(session, extensions.cipher(), extensions.config(), portal_id)
+
+
+def token_provider() -> Callable[[int], str]:
+    return current_app.extensions.get(TOKEN_PROVIDER) or _installed_token
+
+
+def crm_for(portal_id: int) -> CrmGateway:
+    config = extensions.config()
+    limiter = current_app.extensions.get(LIMITER)
+    if limiter is None:
+        limiter = current_app.extensions.setdefault(LIMITER, make_limiter(config.redis_url))
+    return CrmGateway(portal_id, token_provider(), host=config.hubspot_api_base, limiter=limiter,
+                      **current_app.extensions.get(SDK_OPTIONS, {}))
+
+
+def source_for(store) -> OrderSource:
+    factory = current_app.extensions.get(SOURCE_FACTORY)
+    if factory is not None:
+        return factory(store)
+    from ..moulin.stores import client_for
+
+    return client_for(store, extensions.cipher())

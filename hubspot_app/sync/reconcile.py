@@ -1,0 +1,86 @@
+"""Nightly reconciliation: compare HubSpot with Moulin and heal the differences.
+
+For every Moulin order, the deal HubSpot holds is read back (100 per call, by
+`moulin_order_key`). A deal that is missing, or whose stage, amount or line
+count differ from what Moulin says, has its stored hash cleared, so the same
+pass re-sends it (and its line items). Deals whose order Moulin no longer has
+are archived. Open checkouts also age into "checkout abandoned" here.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from .. import extensions
+from ..db.models import ObjectLink
+from ..logs import log_event
+from ..moulin.records import Deletion
+from ..moulin.stores import list_stores
+from . import bootstrap
+from . import repository as repo
+from .backfill import CHUNK, _chunks
+from .batch import PortalShape, build
+from .orders import StoreInfo, apply_deletions, sync_orders
+from .schema import DEAL_KEY
+from .setup import ensure_setup
+from .sources import Catalogue
+
+logger = logging.getLogger(__name__)
+COMPARED = ("dealstage", "amount", "pipeline")
+
+
+def _drifted(crm, batch, setup, info) -> list[str]:
+    """Order keys whose deal in HubSpot differs from what Moulin says now (or is gone)."""
+    expected = build(batch, PortalShape(setup.pipeline_id, setup.stage_ids, info.stage_mapping,
+                                        datetime.now(timezone.utc)), {}, {}, {}).work.upserts.get("deals", {})
+    keys = sorted(expected)
+    drifted = []
+    for start in range(0, len(keys), 100):
+        found = crm.read("deals", keys[start:start + 100], list(COMPARED) + [DEAL_KEY], id_property=DEAL_KEY)
+        for key in keys[start:start + 100]:
+            actual = found.get(key)
+            if actual is None or any(str(actual.get(p) or "") != expected[key].get(p, "") for p in COMPARED):
+                drifted.append(key)
+    return drifted
+
+
+def reconcile(portal_id: int, *, chunk: int = CHUNK) -> dict:
+    crm = bootstrap.crm_for(portal_id)
+    db = extensions.db()
+    with db.session() as session:
+        stores = list_stores(session, portal_id)
+    report = {"portal_id": portal_id, "orders": 0, "healed": 0, "archived": 0}
+    for store in stores:
+        info, source = StoreInfo.of(store), bootstrap.source_for(store)
+        catalogue = Catalogue.load(source)
+        seen: set[str] = set()
+        for orders, errors in _chunks(source.iter_orders(), chunk):
+            batch, missing = catalogue.batch(store.code, orders, source)
+            seen.update(o.key for o in orders)
+            with db.session() as session:
+                setup = ensure_setup(session, crm, portal_id)
+                drifted = set(_drifted(crm, batch, setup, info))
+                # A drifted deal is re-sent with all its line items: forget what we believed HubSpot had.
+                stale_keys = drifted | {f"{o.key}:{line.id}" for o in orders if o.key in drifted for line in o.lines}
+                for link in session.scalars(select(ObjectLink).where(
+                        ObjectLink.portal_id == portal_id, ObjectLink.kind.in_(("deal", "line_item")),
+                        ObjectLink.source_key.in_(sorted(stale_keys)))):
+                    link.content_hash = None
+                session.flush()
+                sync_orders(session, crm, portal_id, setup, info, batch, errors=[*errors, *missing])
+            report["orders"] += len(orders)
+            report["healed"] += len(drifted)
+        with db.session() as session:
+            gone = [key for key in session.scalars(select(ObjectLink.source_key).where(
+                ObjectLink.portal_id == portal_id, ObjectLink.kind == "deal", ObjectLink.state == "synced",
+                ObjectLink.source_key.startswith(f"{store.code}:", autoescape=True))) if key not in seen]
+            if gone:
+                result = apply_deletions(session, crm, portal_id, [
+                    Deletion(kind="order", id=key.split(":", 1)[1], store=store.code, deleted_at=datetime.now(timezone.utc))
+                    for key in gone])
+                report["archived"] += result["deals_archived"]
+    report["hubspot_calls"] = crm.calls
+    log_event(logger, "sync.reconcile.done", **report)
+    return report

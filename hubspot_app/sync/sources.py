@@ -1,0 +1,87 @@
+"""Reading Moulin for the sync: catalogues (customers, companies, products, pickup points) and batches.
+
+Catalogues are read once per job and kept a few minutes per store, so a stream
+of push events does not re-read the whole catalogue for each order.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from ..moulin.ports import OrderSource
+from ..moulin.records import Company, Customer, Order, Product, RecordError
+from .batch import SourceBatch
+
+CATALOGUE_TTL_S = 300
+
+
+@dataclass
+class Catalogue:
+    customers: dict[str, Customer] = field(default_factory=dict)
+    companies: dict[str, Company] = field(default_factory=dict)
+    products: dict[str, Product] = field(default_factory=dict)  # by SKU, variants' SKUs too
+    pickup_points: dict[str, str] = field(default_factory=dict)
+    errors: list[RecordError] = field(default_factory=list)
+    loaded_at: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def load(cls, source: OrderSource, with_customers: bool = True) -> "Catalogue":
+        cat = cls()
+        for record in source.iter_companies():
+            cat._keep(record, cat.companies)
+        for record in source.iter_products():
+            if isinstance(record, Product):
+                cat.products[record.sku] = record
+                for variant in record.variants:
+                    cat.products.setdefault(variant.sku, record)
+            else:
+                cat.errors.append(record)
+        for record in source.iter_pickup_points():
+            if isinstance(record, RecordError):
+                cat.errors.append(record)
+            else:
+                cat.pickup_points[record.id] = record.name
+        if with_customers:
+            for record in source.iter_customers():
+                cat._keep(record, cat.customers)
+        return cat
+
+    def _keep(self, record, into: dict) -> None:
+        if isinstance(record, RecordError):
+            self.errors.append(record)
+        else:
+            into[record.id] = record
+
+    def batch(self, store: str, orders: list[Order], source: OrderSource | None = None,
+              customers: list[Customer] = ()) -> tuple[SourceBatch, list[RecordError]]:
+        """The batch for these orders; customers the catalogue lacks are fetched one by one."""
+        known = {**self.customers, **{c.id: c for c in customers}}
+        errors = []
+        for order in orders:
+            if order.customer_id and order.customer_id not in known and source is not None:
+                record = source.get_customer(order.customer_id)
+                if isinstance(record, RecordError):
+                    errors.append(record)
+                else:
+                    known[record.id] = record
+        needed = {o.customer_id for o in orders}
+        return SourceBatch(store=store, orders=orders, customers={k: v for k, v in known.items() if k in needed},
+                           companies=self.companies, products=self.products,
+                           pickup_points=self.pickup_points), errors
+
+
+_cache: dict[object, Catalogue] = {}
+_cache_lock = threading.Lock()
+
+
+def cached_catalogue(key: object, source: OrderSource) -> Catalogue:
+    """Companies, products and pickup points of one store (no customers: fetched per order)."""
+    with _cache_lock:
+        cat = _cache.get(key)
+        if cat is not None and time.monotonic() - cat.loaded_at < CATALOGUE_TTL_S:
+            return cat
+    cat = Catalogue.load(source, with_customers=False)
+    with _cache_lock:
+        _cache[key] = cat
+    return cat

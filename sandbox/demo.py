@@ -1,0 +1,179 @@
+"""The one-command demo: HubSpot sandbox + sample Moulin store + the app + a worker, on loopback.
+
+It installs the app through the real OAuth redirects, connects the sample store,
+runs the backfill with a progress bar, and prints where to look. The worker is
+a real `moulin-hubspot worker` process configured through the environment,
+exactly as deployed; the rest runs on loopback threads of this process.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from alembic import command
+from sqlalchemy import func, select
+from tqdm import tqdm
+
+from hubspot_app import create_app, extensions
+from hubspot_app.cli.db import alembic_config
+from hubspot_app.db.models import Installation
+from hubspot_app.logs import configure_logging
+from sandbox.hubspot import start_sandbox
+from sandbox.moulin import start_sample_store
+from sandbox.serving import serve_in_thread
+
+
+@dataclass
+class DemoOptions:
+    orders: int = 2000
+    seed: int = 7
+    port: int = 0
+    exit_after_sync: bool = False
+    as_json: bool = False
+    workdir: str | None = None
+
+
+def _say(options: DemoOptions, text: str) -> None:
+    # With --json, stdout carries only the JSON object; people read stderr.
+    print(text, file=sys.stderr if options.as_json else sys.stdout, flush=True)
+
+
+def run(options: DemoOptions) -> dict:
+    workdir = Path(options.workdir or tempfile.mkdtemp(prefix="moulin-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    hubspot_state, hubspot_server = start_sandbox(auto_approve=True)
+    store, moulin_server = start_sample_store(orders=options.orders, seed=options.seed)
+    holder: dict = {}
+    app_server = serve_in_thread(lambda environ, start: holder["app"](environ, start), port=options.port)
+    env = {
+        "SECRET_KEY": secrets.token_hex(32),
+        "TOKEN_ENCRYPTION_KEYS": secrets.token_hex(32),
+        "HUBSPOT_CLIENT_ID": hubspot_state.oauth.client_id,
+        "HUBSPOT_CLIENT_SECRET": hubspot_state.oauth.client_secret,
+        "HUBSPOT_APP_ID": str(hubspot_state.app_id),
+        "APP_BASE_URL": app_server.url,
+        "HUBSPOT_API_BASE": hubspot_server.url,
+        "HUBSPOT_AUTH_BASE": hubspot_server.url,
+        "DATABASE_URL": f"sqlite:///{workdir / 'demo.sqlite3'}",
+        "QUEUE_PATH": str(workdir / "queue.sqlite3"),
+    }
+    command.upgrade(alembic_config(env["DATABASE_URL"]), "head")
+    app = create_app(env)
+    configure_logging(stream=open(workdir / "app.log", "a"))  # keep the terminal for people
+    holder["app"] = app
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "from hubspot_app.cli import main; main()", "worker", "--workers", "2"],
+        env={**os.environ, **env, "REDIS_URL": ""}, stdout=open(workdir / "worker.log", "a"), stderr=subprocess.STDOUT)
+    servers = (app_server, moulin_server, hubspot_server)
+    try:
+        summary = _install_and_sync(options, app, store, hubspot_state, hubspot_server, moulin_server, app_server,
+                                    workdir)
+    except BaseException:
+        _stop(worker, *servers)
+        raise
+    _print_summary(options, summary)
+    if options.exit_after_sync:
+        _stop(worker, *servers)
+    else:
+        _wait_for_ctrl_c(options, worker, *servers)
+    return summary
+
+
+def _install_and_sync(options, app, store, hubspot_state, hubspot_server, moulin_server, app_server, workdir) -> dict:
+    from hubspot_app.moulin.stores import connect_store
+    from hubspot_app.operator.auth import make_operator_link
+    from hubspot_app.sync.backfill import backfill
+    from hubspot_app.sync.engine import setup_portal
+
+    _say(options, f"HubSpot sandbox   {hubspot_server.url}\nMoulin store      {moulin_server.url}\n"
+                  f"App               {app_server.url}\nWork folder       {workdir}")
+    browser = requests.Session()
+    page = browser.get(f"{app_server.url}/oauth/install", timeout=30)
+    if page.status_code != 200:
+        raise RuntimeError(f"install failed: HTTP {page.status_code}")
+    with app.app_context():
+        with extensions.db().session() as session:
+            portal_id = session.scalar(select(Installation.portal_id).order_by(Installation.id.desc()))
+            row, push_secret = connect_store(session, extensions.cipher(), portal_id, store.store_code,
+                                             "Boutique du Moulin", moulin_server.url, store.api_key,
+                                             order_url_template=f"{moulin_server.url}/orders/{{order_id}}")
+            store_id = row.id
+        _say(options, f"Installed into portal {portal_id} through the OAuth redirects; store "
+                      f"{store.store_code!r} connected.")
+        store.push_to(f"{app_server.url}/moulin/push/{store_id}", push_secret)
+        setup_portal(portal_id)
+        expected = store.count()["valid_orders"]
+        started = time.monotonic()
+        with tqdm(total=expected, unit="order", desc="Backfill", file=sys.stderr) as bar:
+            report = backfill(portal_id, progress=bar.update)
+        wall = time.monotonic() - started
+        summary = _summary(hubspot_state, portal_id, expected, report, wall)
+        summary["operator_url"] = make_operator_link(portal_id, None)
+    return summary
+
+
+def _summary(hubspot_state, portal_id: int, orders: int, report: dict, wall_s: float) -> dict:
+    from hubspot_app.db.models.sync import SyncError
+
+    def live(kind):
+        return [r for r in hubspot_state.objects(portal_id, kind).values() if not r.archived]
+
+    deals = live("deals")
+    keys = Counter(d.properties.get("moulin_order_key") for d in deals)
+    with extensions.db().session() as session:
+        failed = session.scalar(select(func.count()).select_from(SyncError).where(
+            SyncError.portal_id == portal_id, SyncError.resolved_at.is_(None)))
+    return {
+        "portal_id": portal_id,
+        "orders": orders,
+        "deals": len(deals),
+        "line_items": len(live("line_items")),
+        "contacts": len(live("contacts")),
+        "companies": len(live("companies")),
+        "products": len(live("products")),
+        "duplicate_deals": sum(n - 1 for n in keys.values() if n > 1),
+        "failed_records": failed,
+        "hubspot_calls": hubspot_state.request_log.total(),
+        "wall_s": round(wall_s, 2),
+    }
+
+
+def _stop(worker, *servers) -> None:
+    worker.send_signal(signal.SIGINT)
+    try:
+        worker.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+    for server in servers:
+        server.stop()
+
+
+def _wait_for_ctrl_c(options, worker, *servers) -> None:
+    _say(options, "Press Ctrl-C to stop.")
+    try:
+        while worker.poll() is None:
+            time.sleep(0.5)
+        _say(options, f"The worker stopped (exit {worker.returncode}); stopping.")
+    except KeyboardInterrupt:
+        _say(options, "\nStopping…")
+    _stop(worker, *servers)
+
+
+def _print_summary(options: DemoOptions, summary: dict) -> None:
+    if options.as_json:
+        print(json.dumps(summary), flush=True)
+        return
+    print("\nSynced:", ", ".join(f"{k} {summary[k]}" for k in
+                                 ("orders", "deals", "line_items", "contacts", "companies", "products",
+                                  "duplicate_deals", "failed_records", "hubspot_calls")))
+    print(f"Operator pages    {summary['operator_url']}", flush=True)

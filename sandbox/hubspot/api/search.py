@@ -1,0 +1,28 @@
+"""CRM search endpoint: `POST /crm/v3/objects/{type}/search` (its own rate limit, applied in the gate)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from .. import search
+from ..schema import object_type
+from . import body, crm
+
+blueprint = Blueprint("hubspot_search", __name__)
+
+
+def search_objects(object_type_name):
+    t, service, data = object_type(object_type_name), crm(), body()
+    records = [r for r in service.table(t).values() if not r.archived]
+    page, total, next_after = search.run(records, data)
+    registry = service.portal.properties
+    asked = data.get("properties")
+    names = [n for n in asked if registry.find(t.name, n)] if asked else list(t.defaults)
+    response = {"total": total, "results": [r.to_api(t, names) for r in page]}
+    if next_after:
+        response["paging"] = {"next": {"after": next_after}}
+    return response
+
+
+for _prefix in ("/crm/v3/objects", "/crm/objects/2026-03"):
+    blueprint.add_url_rule(f"{_prefix}/<object_type_name>/search", view_func=search_objects, methods=["POST"],
+                           endpoint=f"search_{_prefix.replace('/', '_')}")

@@ -1,0 +1,126 @@
+"""HubSpot's standard object types and the default properties every portal starts with."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import HubSpotError
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    name: str            # path segment: contacts, companies, deals, products, line_items, orders
+    type_id: str         # 0-1, 0-2, ...
+    singular: str        # legacy webhook prefix: contact, company, deal, product, line_item, order
+    label: str           # upper-case name HubSpot uses in messages: CONTACT, DEAL, ...
+    group: str           # default property group
+    defaults: tuple[str, ...]  # properties returned when the caller asks for none
+    modified_property: str = "hs_lastmodifieddate"
+
+
+OBJECT_TYPES: tuple[ObjectType, ...] = (
+    ObjectType("contacts", "0-1", "contact", "CONTACT", "contactinformation",
+               ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
+               modified_property="lastmodifieddate"),
+    ObjectType("companies", "0-2", "company", "COMPANY", "companyinformation",
+               ("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name")),
+    ObjectType("deals", "0-3", "deal", "DEAL", "dealinformation",
+               ("amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate",
+                "hs_object_id", "pipeline")),
+    ObjectType("products", "0-7", "product", "PRODUCT", "productinformation",
+               ("createdate", "description", "hs_lastmodifieddate", "hs_object_id", "name", "price")),
+    ObjectType("line_items", "0-8", "line_item", "LINE_ITEM", "lineiteminformation",
+               ("createdate", "hs_lastmodifieddate", "hs_object_id", "hs_product_id", "name", "price",
+                "quantity")),
+    ObjectType("orders", "0-123", "order", "ORDER", "orderinformation",
+               ("createdate", "hs_lastmodifieddate", "hs_object_id")),
+)
+
+_ALIASES: dict[str, ObjectType] = {}
+for _t in OBJECT_TYPES:
+    for _alias in (_t.name, _t.type_id, _t.singular, _t.singular + "s"):
+        _ALIASES[_alias] = _t
+_ALIASES["order"] = _ALIASES["orders"]
+_ALIASES["line_item"] = _ALIASES["line_items"]
+
+
+def object_type(name: str) -> ObjectType:
+    try:
+        return _ALIASES[name.lower()]
+    except KeyError:
+        raise HubSpotError(400, f"Unable to infer object type from: {name}", "VALIDATION_ERROR") from None
+
+
+# (name, label, type, fieldType); system properties are maintained by the sandbox itself.
+SYSTEM_PROPERTIES = ("hs_object_id", "createdate", "lastmodifieddate", "hs_lastmodifieddate", "hs_merged_object_ids",
+                     "hs_additional_emails")
+_COMMON = (
+    ("hs_object_id", "Record ID", "number", "number"),
+    ("createdate", "Create Date", "datetime", "date"),
+    ("hs_lastmodifieddate", "Last Modified Date", "datetime", "date"),
+    ("hs_merged_object_ids", "Merged Record IDs", "enumeration", "checkbox"),
+)
+_DEFAULTS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
+    "contacts": (
+        ("email", "Email", "string", "text"), ("firstname", "First Name", "string", "text"),
+        ("hs_additional_emails", "Additional email addresses", "enumeration", "checkbox"),
+        ("lastname", "Last Name", "string", "text"), ("phone", "Phone Number", "string", "text"),
+        ("mobilephone", "Mobile Phone Number", "string", "text"), ("company", "Company Name", "string", "text"),
+        ("address", "Street Address", "string", "text"), ("city", "City", "string", "text"),
+        ("zip", "Postal Code", "string", "text"), ("country", "Country/Region", "string", "text"),
+        ("lifecyclestage", "Lifecycle Stage", "enumeration", "radio"),
+        ("lastmodifieddate", "Last Modified Date", "datetime", "date"),
+    ),
+    "companies": (
+        ("name", "Company name", "string", "text"), ("domain", "Company Domain Name", "string", "text"),
+        ("phone", "Phone Number", "string", "text"), ("address", "Street Address", "string", "text"),
+        ("city", "City", "string", "text"), ("zip", "Postal Code", "string", "text"),
+        ("country", "Country/Region", "string", "text"), ("website", "Website URL", "string", "text"),
+        ("description", "Description", "string", "textarea"),
+    ),
+    "deals": (
+        ("dealname", "Deal Name", "string", "text"), ("amount", "Amount", "number", "number"),
+        ("pipeline", "Pipeline", "enumeration", "select"), ("dealstage", "Deal Stage", "enumeration", "radio"),
+        ("closedate", "Close Date", "datetime", "date"),
+        ("deal_currency_code", "Currency", "enumeration", "select"),
+        ("description", "Deal Description", "string", "textarea"),
+    ),
+    "products": (
+        ("name", "Name", "string", "text"), ("description", "Description", "string", "textarea"),
+        ("price", "Unit price", "number", "number"), ("hs_sku", "SKU", "string", "text"),
+        ("hs_cost_of_goods_sold", "Unit cost", "number", "number"), ("hs_url", "URL", "string", "text"),
+    ),
+    "line_items": (
+        ("name", "Name", "string", "text"), ("description", "Description", "string", "textarea"),
+        ("hs_product_id", "Product ID", "number", "number"), ("price", "Unit price", "number", "number"),
+        ("quantity", "Quantity", "number", "number"), ("amount", "Net price", "number", "number"),
+        ("hs_sku", "SKU", "string", "text"), ("discount", "Unit discount", "number", "number"),
+        ("hs_line_item_currency_code", "Currency", "enumeration", "select"),
+    ),
+    "orders": (
+        ("hs_order_name", "Name", "string", "text"), ("hs_currency_code", "Currency Code", "string", "text"),
+        ("hs_source_store", "Source Store", "string", "text"),
+        ("hs_external_order_id", "External Order ID", "string", "text"),
+        ("hs_fulfillment_status", "Fulfillment Status", "string", "text"),
+        ("hs_pipeline", "Pipeline", "enumeration", "select"),
+        ("hs_pipeline_stage", "Pipeline Stage", "enumeration", "radio"),
+        ("hs_total_price", "Total", "number", "number"), ("hs_subtotal_price", "Subtotal", "number", "number"),
+    ),
+}
+# Unique by HubSpot's definition (the brief's HUBSPOT-FACTS lists products' hs_sku too).
+UNIQUE_DEFAULTS = {("products", "hs_sku")}
+LIFECYCLE_STAGES = ("subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity",
+                    "customer", "evangelist", "other")
+
+# Which fieldTypes HubSpot accepts for each property type.
+FIELD_TYPES = {
+    "string": {"text", "textarea", "file", "html", "phonenumber", "calculation_equation"},
+    "number": {"number", "calculation_equation"},
+    "date": {"date"},
+    "datetime": {"date"},
+    "enumeration": {"select", "radio", "checkbox", "booleancheckbox", "calculation_equation"},
+    "bool": {"booleancheckbox", "calculation_equation"},
+}
+
+
+def default_property_specs(type_name: str) -> list[tuple[str, str, str, str]]:
+    return list(_COMMON) + list(_DEFAULTS[type_name])

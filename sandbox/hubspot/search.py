@@ -1,0 +1,121 @@
+"""CRM search: HubSpot's filterGroups (OR of ANDs), sorts, query, paging and limits."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from .errors import HubSpotError
+from .portal import Record
+
+MAX_GROUPS, MAX_FILTERS_PER_GROUP, MAX_FILTERS = 5, 10, 25
+MAX_LIMIT, MAX_RESULTS = 200, 10_000
+OPERATORS = {"EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY",
+             "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"}
+QUERY_PROPERTIES = ("firstname", "lastname", "email", "phone", "company", "name", "domain", "dealname",
+                    "hs_sku", "description", "hs_order_name")
+
+
+def check_request(body: dict) -> None:
+    groups = body.get("filterGroups") or []
+    if len(groups) > MAX_GROUPS:
+        raise HubSpotError(400, f"Too many filter groups: {len(groups)} provided, the maximum is {MAX_GROUPS}",
+                           "VALIDATION_ERROR")
+    total = 0
+    for group in groups:
+        filters = group.get("filters") or []
+        total += len(filters)
+        if len(filters) > MAX_FILTERS_PER_GROUP:
+            raise HubSpotError(400, f"Too many filters in a filter group: {len(filters)} provided, the maximum "
+                                    f"is {MAX_FILTERS_PER_GROUP}", "VALIDATION_ERROR")
+        for item in filters:
+            if item.get("operator") not in OPERATORS:
+                raise HubSpotError(400, f"Unknown operator {item.get('operator')}", "VALIDATION_ERROR")
+            if not item.get("propertyName"):
+                raise HubSpotError(400, "propertyName is required in every filter", "VALIDATION_ERROR")
+    if total > MAX_FILTERS:
+        raise HubSpotError(400, f"Too many filters: {total} provided, the maximum is {MAX_FILTERS}",
+                           "VALIDATION_ERROR")
+    limit = int(body.get("limit") or 10)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise HubSpotError(400, f"limit must be between 1 and {MAX_LIMIT}", "VALIDATION_ERROR")
+    after = int(body.get("after") or 0)
+    if after + limit > MAX_RESULTS:
+        raise HubSpotError(400, f"Search results are limited to {MAX_RESULTS} records per query",
+                           "VALIDATION_ERROR")
+
+
+def _value(record: Record, name: str) -> str | None:
+    if name == "hs_object_id":
+        return record.id
+    value = record.properties.get(name)
+    return value if value not in (None, "") else None
+
+
+def _comparable(text: str):
+    """Numbers and dates compare as numbers (dates as epoch ms); everything else case-insensitively."""
+    try:
+        return 0, float(text)
+    except (TypeError, ValueError):
+        pass
+    try:
+        return 0, datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000
+    except (TypeError, ValueError):
+        return 1, str(text).lower()
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in re.split(r"[^\w@.\-]+|[\s]", text.lower()) if t]
+
+
+def _token_match(value: str, pattern: str) -> bool:
+    regex = re.compile("^" + re.escape(pattern.lower()).replace(r"\*", ".*") + "$")
+    return any(regex.match(token) for token in _tokens(value) + [value.lower()])
+
+
+def matches(record: Record, item: dict) -> bool:
+    op, value = item["operator"], _value(record, item["propertyName"])
+    if op == "HAS_PROPERTY":
+        return value is not None
+    if op == "NOT_HAS_PROPERTY":
+        return value is None
+    if op in ("IN", "NOT_IN"):
+        values = {_comparable(v) for v in item.get("values") or []}
+        inside = value is not None and _comparable(value) in values
+        return inside if op == "IN" else not inside
+    if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
+        found = value is not None and _token_match(value, str(item.get("value", "")))
+        return found if op == "CONTAINS_TOKEN" else not found
+    if op == "NEQ":
+        return value is None or _comparable(value) != _comparable(str(item.get("value")))
+    if value is None:
+        return False
+    mine = _comparable(value)
+    if op == "BETWEEN":
+        return _comparable(str(item.get("value"))) <= mine <= _comparable(str(item.get("highValue")))
+    other = _comparable(str(item.get("value")))
+    return {"EQ": mine == other, "LT": mine < other, "LTE": mine <= other, "GT": mine > other,
+            "GTE": mine >= other}[op]
+
+
+def _sort_key(sort) -> tuple[str, bool]:
+    if isinstance(sort, str):
+        return sort.lstrip("-"), sort.startswith("-")
+    return sort.get("propertyName", "hs_object_id"), str(sort.get("direction", "ASCENDING")).upper() == "DESCENDING"
+
+
+def run(records: list[Record], body: dict) -> tuple[list[Record], int, str | None]:
+    """Matching records for one page, the total, and the next `after` cursor."""
+    check_request(body)
+    groups = body.get("filterGroups") or []
+    query = (body.get("query") or "").strip().lower()
+    hits = [r for r in records
+            if (not groups or any(all(matches(r, f) for f in g.get("filters") or []) for g in groups))
+            and (not query or any(query in (r.properties.get(p) or "").lower() for p in QUERY_PROPERTIES))]
+    hits.sort(key=lambda r: int(r.id))
+    for sort in reversed(body.get("sorts") or []):
+        name, descending = _sort_key(sort)
+        hits.sort(key=lambda r: (_value(r, name) is None, _comparable(_value(r, name) or "")), reverse=descending)
+    limit, after = int(body.get("limit") or 10), int(body.get("after") or 0)
+    page = hits[after:after + limit]
+    next_after = str(after + limit) if after + limit < len(hits) else None
+    return page, len(hits), next_after

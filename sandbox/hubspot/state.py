@@ -1,0 +1,119 @@
+"""Everything the HubSpot sandbox knows: portals and their data, tokens, limits, faults, the request log."""
+from __future__ import annotations
+
+import threading
+
+from .clock import Clock
+from .errors import not_found
+from .events import EventBus
+from .faults import Faults
+from .oauth import KNOWN_SCOPES, OAuthServer
+from .objects import CrmService
+from .portal import Portal, Record
+from .ratelimit import RollingWindowLimiter
+from .requestlog import RequestLog
+from .schema import object_type
+
+
+SANDBOX_USER_ID = 1
+
+
+class SandboxState:
+    def __init__(self, client_id: str = "sandbox-client-id", client_secret: str = "sandbox-client-secret",
+                 app_id: int = 1000, auto_approve: bool = False, rate_limit: tuple[int, float] = (110, 10.0),
+                 fault_rate: float = 0.0, seed: int = 0, search_rate_limit: tuple[int, float] = (5, 1.0),
+                 redirect_uris: list[str] | None = None) -> None:
+        self.clock = Clock()
+        self.events = EventBus()
+        self.request_log = RequestLog()
+        self.faults = Faults(fault_rate, seed)
+        self.rate_limiter = RollingWindowLimiter(*rate_limit, now=self.clock.now)
+        self.search_rate_limiter = RollingWindowLimiter(*search_rate_limit, now=self.clock.now)
+        self.oauth = OAuthServer(client_id, client_secret, app_id, self.clock.now)
+        self.app_id = app_id
+        self.auto_approve = auto_approve
+        self.redirect_uris = list(redirect_uris) if redirect_uris else None
+        self.portals: dict[int, Portal] = {}
+        self.installed: set[int] = set()
+        # One lock serialises every change, like a single database transaction per request.
+        self.lock = threading.RLock()
+        self._next_portal = 10_000_001
+
+    # -- portals and tokens ------------------------------------------------------------------
+    def create_portal(self, hub_domain: str | None = None) -> int:
+        with self.lock:
+            portal_id = self._next_portal
+            self._next_portal += 1
+            self.portals[portal_id] = Portal(portal_id, hub_domain or f"portal-{portal_id}.sandbox.hubspot.test",
+                                             self.clock.now)
+            return portal_id
+
+    def portal(self, portal_id: int) -> Portal:
+        portal = self.portals.get(int(portal_id))
+        if portal is None or portal.deleted:
+            raise not_found(f"portal {portal_id} not found")
+        return portal
+
+    def portal_alive(self, portal_id: int) -> bool:
+        portal = self.portals.get(int(portal_id))
+        return portal is not None and not portal.deleted
+
+    def delete_portal(self, portal_id: int) -> None:
+        """The account itself is deleted: its tokens stop working and refresh answers BAD_HUB."""
+        with self.lock:
+            self.portal(portal_id).deleted = True
+
+    def issue_tokens(self, portal_id: int, scopes: list[str] | None = None) -> dict:
+        """Tokens for an installed app, as the token endpoint would answer, skipping the browser flow."""
+        with self.lock:
+            self.portal(portal_id)
+            self.installed.add(int(portal_id))
+            return self.oauth.token_response(int(portal_id), sorted(scopes or KNOWN_SCOPES))
+
+    def uninstall(self, portal_id: int) -> None:
+        with self.lock:
+            self.installed.discard(int(portal_id))
+            self.oauth.uninstall(int(portal_id))
+
+    # -- data access -------------------------------------------------------------------------
+    def crm(self, portal_id: int, change_source: str = "INTEGRATION") -> CrmService:
+        # HubSpot names the writer: the app id for API calls, the user for UI actions.
+        source_id = str(self.app_id) if change_source == "INTEGRATION" else f"userId:{SANDBOX_USER_ID}"
+        return CrmService(self.portal(portal_id), self.clock, self.events, change_source, source_id)
+
+    def objects(self, portal_id: int, object_type_name: str) -> dict[str, Record]:
+        """Read access for assertions: id -> Record (archived ones included, flagged)."""
+        return dict(self.portal(portal_id).records[object_type(object_type_name).name])
+
+    # -- what a person does in HubSpot's UI (changeSource CRM_UI) ------------------------------
+    def _user(self, portal_id: int) -> CrmService:
+        return self.crm(portal_id, change_source="CRM_UI")
+
+    def user_create(self, portal_id: int, object_type_name: str, properties: dict) -> Record:
+        with self.lock:
+            return self._user(portal_id).create(object_type(object_type_name), {"properties": properties})
+
+    def user_update(self, portal_id: int, object_type_name: str, object_id, properties: dict) -> Record:
+        with self.lock:
+            return self._user(portal_id).update(object_type(object_type_name), str(object_id),
+                                                {"properties": properties})
+
+    def user_delete(self, portal_id: int, object_type_name: str, object_id) -> bool:
+        with self.lock:
+            return self._user(portal_id).archive(object_type(object_type_name), str(object_id))
+
+    def user_restore(self, portal_id: int, object_type_name: str, object_id) -> Record:
+        with self.lock:
+            return self._user(portal_id).restore(object_type(object_type_name), str(object_id))
+
+    def user_merge_contacts(self, portal_id: int, primary_id, merged_id) -> Record:
+        with self.lock:
+            return self._user(portal_id).merge(object_type("contacts"), str(primary_id), str(merged_id))
+
+    def user_merge(self, portal_id: int, object_type_name: str, primary_id, merged_id) -> Record:
+        with self.lock:
+            return self._user(portal_id).merge(object_type(object_type_name), str(primary_id), str(merged_id))
+
+    def user_privacy_delete_contact(self, portal_id: int, object_id) -> None:
+        with self.lock:
+            self._user(portal_id).privacy_delete(object_type("contacts"), str(object_id))

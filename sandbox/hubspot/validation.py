@@ -1,0 +1,91 @@
+"""Checks on property values written through the API, with HubSpot's error bodies."""
+from __future__ import annotations
+
+import re
+
+from .errors import HubSpotError, invalid_properties, property_problem
+from .portal import Portal, Record
+from .schema import SYSTEM_PROPERTIES, ObjectType
+
+
+EMAIL = re.compile(r"^[^@\s;]+@[^@\s;]+\.[^@\s;]+$")
+
+
+def normalise(portal: Portal, t: ObjectType, properties: dict | None) -> dict[str, str]:
+    """Values as HubSpot stores them (strings); unknown properties are a 400 PROPERTY_DOESNT_EXIST."""
+    problems, values = [], {}
+    for name, value in (properties or {}).items():
+        prop = portal.properties.find(t.name, name)
+        if prop is None:
+            problems.append(property_problem(name, f'Property "{name}" does not exist', "PROPERTY_DOESNT_EXIST"))
+            continue
+        if name in SYSTEM_PROPERTIES:
+            continue  # maintained by HubSpot; ignored on write
+        text = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
+        if name == "email":
+            text = text.strip().lower()
+        problem = _check_value(prop, text)
+        if problem:
+            problems.append(problem)
+        values[name] = text
+    if problems:
+        raise invalid_properties(problems)
+    return values
+
+
+def _check_value(prop: dict, text: str) -> dict | None:
+    if text == "":
+        return None
+    name = prop["name"]
+    if name == "email" and not EMAIL.match(text):
+        return property_problem(name, f"Email address {text} is invalid", "INVALID_EMAIL")
+    if prop["type"] == "number":
+        try:
+            float(text)
+        except ValueError:
+            return property_problem(name, f"{text} was not a valid number.", "INVALID_NUMBER")
+    if prop["type"] in ("enumeration", "bool") and prop["options"]:
+        allowed = {o["value"] for o in prop["options"]}
+        chosen = text.split(";") if prop["fieldType"] == "checkbox" else [text]
+        bad = [c for c in chosen if c not in allowed]
+        if bad:
+            return property_problem(name, f"{bad[0]} was not one of the allowed options: "
+                                          f"[{', '.join(sorted(allowed))}]", "INVALID_OPTION")
+    return None
+
+
+def check_rules(portal: Portal, t: ObjectType, values: dict[str, str], current: Record | None) -> None:
+    """Object-specific rules: deal pipeline/stage, line item product and price."""
+    merged = {**(current.properties if current else {}), **values}
+    if t.name == "deals" and ("pipeline" in values or "dealstage" in values):
+        pipeline = merged.get("pipeline") or "default"
+        stages = portal.pipelines.stage_ids("deals", pipeline)
+        if stages is None:
+            raise invalid_properties([property_problem(
+                "pipeline", f"{pipeline} was not one of the allowed options", "INVALID_OPTION")])
+        stage = merged.get("dealstage")
+        if stage and stage not in stages:
+            raise invalid_properties([property_problem(
+                "dealstage", f"{stage} was not one of the allowed options for pipeline {pipeline}: "
+                             f"[{', '.join(stages)}]", "INVALID_OPTION")])
+        if "pipeline" not in merged or not merged.get("pipeline"):
+            values["pipeline"] = pipeline
+    if t.name == "line_items":
+        _check_line_item(portal, values, current)
+
+
+def _check_line_item(portal: Portal, values: dict[str, str], current: Record | None) -> None:
+    price = values.get("price")
+    if price not in (None, "") and float(price) < 0:
+        raise invalid_properties([property_problem("price", f"{price} is negative: a line item price cannot be "
+                                                            "negative", "INVALID_NUMBER")])
+    product_id = values.get("hs_product_id")
+    if product_id:
+        product = portal.records["products"].get(product_id)
+        if product is None or product.archived:
+            raise HubSpotError(400, f"Product with id {product_id} does not exist", "VALIDATION_ERROR")
+        if current is None:
+            # A new line item copies the product's details it was not given.
+            for name in ("name", "price", "hs_sku", "description"):
+                if not values.get(name) and product.properties.get(name):
+                    values[name] = product.properties[name]

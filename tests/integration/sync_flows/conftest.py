@@ -1,0 +1,91 @@
+"""Sync against both sandboxes over loopback HTTP: the HubSpot sandbox and sample Moulin stores."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from hubspot_app import create_app
+from hubspot_app.db.base import Base
+from hubspot_app.db.models import Installation
+from hubspot_app.moulin.stores import connect_store
+from hubspot_app.sync import bootstrap
+from hubspot_app.sync.repository import open_errors
+from sandbox.hubspot import start_sandbox
+from sandbox.moulin import start_sample_store
+
+
+@pytest.fixture
+def hubspot():
+    state, server = start_sandbox()
+    yield state, server
+    server.stop()
+
+
+@pytest.fixture
+def stores():
+    running = []
+
+    def start(**kw):
+        store, server = start_sample_store(**kw)
+        running.append(server)
+        return store, server
+
+    yield start
+    for server in running:
+        server.stop()
+
+
+class World:
+    """One portal installed against the sandbox, with helpers to read HubSpot's side back."""
+
+    def __init__(self, app, state, portal_id):
+        self.app, self.state, self.portal_id = app, state, portal_id
+
+    def connect(self, store, server) -> tuple[int, str]:
+        """Connect a sample store to the portal; returns (store row id, push secret)."""
+        with self.app.app_context(), self.app.extensions["moulin.db"].session() as session:
+            row, secret = connect_store(session, self.app.extensions["moulin.cipher"], self.portal_id,
+                                        store.store_code, store.name, server.url, store.api_key)
+            return row.id, secret
+
+    def objects(self, object_type):
+        """Live (not archived) records of a type, as {"id", "properties"}."""
+        return [{"id": r.id, "properties": dict(r.properties)}
+                for r in self.state.objects(self.portal_id, object_type).values() if not r.archived]
+
+    def associations(self, from_type, from_id, to_type):
+        return sorted(self.state.portal(self.portal_id).associations.targets(from_type, from_id, to_type))
+
+    def deals_by_key(self):
+        deals = self.objects("deals")
+        keys = Counter(d["properties"].get("moulin_order_key") for d in deals)
+        duplicates = {k: n for k, n in keys.items() if n > 1}
+        assert not duplicates, f"duplicate deals: {duplicates}"
+        return {d["properties"]["moulin_order_key"]: d for d in deals}
+
+    def open_errors(self) -> list[str]:
+        with self.app.app_context(), self.app.extensions["moulin.db"].session() as session:
+            return [f"{e.kind} {e.source_key}: {e.message}" for e in open_errors(session, self.portal_id)]
+
+    def run(self, fn, *args, **kw):
+        with self.app.app_context():
+            return fn(*args, **kw)
+
+
+@pytest.fixture
+def world(make_config, hubspot):
+    state, server = hubspot
+    app = create_app(make_config(hubspot_api_base=server.url))
+    database = app.extensions["moulin.db"]
+    Base.metadata.drop_all(database.engine)
+    database.create_all()
+    portal_id = state.create_portal()
+    token = state.issue_tokens(portal_id)["access_token"]
+    app.extensions[bootstrap.TOKEN_PROVIDER] = lambda _portal: token
+    app.extensions[bootstrap.SDK_OPTIONS] = {"client_side_validation": True}  # the SDK checks every response
+    with database.session() as session:
+        session.add(Installation(portal_id=portal_id, scopes="", status="active"))
+    yield World(app, state, portal_id)
+    Base.metadata.drop_all(database.engine)
+    database.dispose()

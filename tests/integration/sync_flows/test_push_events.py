@@ -1,0 +1,40 @@
+"""Moulin pushes a change -> `sync.moulin_event` job (inline in tests) -> HubSpot, over real HTTP end to end."""
+from __future__ import annotations
+
+import pytest
+
+from hubspot_app.db.models import MoulinEvent
+from hubspot_app.sync.engine import setup_portal
+from sandbox.serving import serve_in_thread
+from sandbox.moulin.edits import apply_order_action
+
+from .test_sync_flows import live_line_items
+
+pytestmark = pytest.mark.db
+
+
+def test_pushed_order_events_create_update_and_archive_the_deal(world, stores):
+    store, server = stores(orders=8, seed=29, store_code="b2c")
+    store_id, secret = world.connect(store, server)
+    world.run(setup_portal, world.portal_id)
+    app_server = serve_in_thread(world.app)
+    try:
+        store.push_to(f"{app_server.url}/moulin/push/{store_id}", secret)
+        created = store.create_order(next(c["id"] for c in store.iter_raw("customers") if c.get("email")), lines=2)
+        key = f"b2c:{created['id']}"
+        deals = world.deals_by_key()
+        assert set(deals) == {key}  # only the pushed order, nothing else was synced
+        assert len([k for k in live_line_items(world) if k.startswith(key + ":")]) == 2
+
+        apply_order_action(store, created["id"], {"action": "add_line", "product": 2})
+        assert len([k for k in live_line_items(world) if k.startswith(key + ":")]) == 3
+        assert world.deals_by_key()[key]["id"] == deals[key]["id"]
+
+        store.delete("orders", created["id"])
+        assert world.deals_by_key() == {}
+        assert [k for k in live_line_items(world) if k.startswith(key + ":")] == []
+    finally:
+        app_server.stop()
+    with world.app.extensions["moulin.db"].session() as session:
+        rows = session.query(MoulinEvent).all()
+        assert len(rows) == 3 and all(r.processed_at is not None and r.error is None for r in rows)

@@ -1,0 +1,117 @@
+"""Properties, property groups, pipelines and stages through the official SDK (strict mode)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hubspot.crm.deals import ApiException as DealsApiException
+from hubspot.crm.deals import SimplePublicObjectInputForCreate as DealCreate
+from hubspot.crm.pipelines import ApiException as PipelinesApiException
+from hubspot.crm.pipelines import PipelineInput, PipelineStageInput
+from hubspot.crm.products import SimplePublicObjectInputForCreate as ProductCreate
+from hubspot.crm.products import ApiException as ProductsApiException
+from hubspot.crm.properties import ApiException as PropertiesApiException
+from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate, PropertyUpdate
+
+from sandbox.hubspot.testing import install_portal, running_sandbox
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with running_sandbox() as running:
+        yield running
+
+
+@pytest.fixture
+def hs(sandbox):
+    return install_portal(*sandbox)
+
+
+def test_groups_and_properties_crud(hs):
+    props = hs.sdk().crm.properties
+    group = props.groups_api.create("contacts", PropertyGroupCreate(name="moulin", label="Moulin", display_order=1))
+    assert group.name == "moulin"
+    assert "moulin" in [g.name for g in props.groups_api.get_all("contacts").results]
+
+    created = props.core_api.create("contacts", PropertyCreate(
+        name="moulin_customer_id", label="Moulin customer id", type="string", field_type="text",
+        group_name="moulin", has_unique_value=True))
+    assert created.has_unique_value is True and created.created_at is not None
+    assert props.core_api.get_by_name("contacts", "moulin_customer_id").label == "Moulin customer id"
+    updated = props.core_api.update("contacts", "moulin_customer_id", PropertyUpdate(label="Customer id"))
+    assert updated.label == "Customer id"
+    names = {p.name for p in props.core_api.get_all("contacts").results}
+    assert {"email", "firstname", "lastname", "phone", "moulin_customer_id"} <= names
+
+    with pytest.raises(PropertiesApiException) as duplicate:
+        props.core_api.create("contacts", PropertyCreate(name="moulin_customer_id", label="x", type="string",
+                                                         field_type="text", group_name="moulin"))
+    assert duplicate.value.status == 409
+    assert json.loads(duplicate.value.body)["category"] == "OBJECT_ALREADY_EXISTS"
+    with pytest.raises(PropertiesApiException) as bad_combo:
+        props.core_api.create("contacts", PropertyCreate(name="n", label="n", type="number", field_type="text",
+                                                         group_name="moulin"))
+    assert bad_combo.value.status == 400
+
+    props.core_api.archive("contacts", "moulin_customer_id")
+    assert "moulin_customer_id" not in {p.name for p in props.core_api.get_all("contacts").results}
+
+
+def test_unique_property_conflict_and_upsert_by_it(hs):
+    props = hs.sdk().crm.properties.core_api
+    props.create("products", PropertyCreate(name="moulin_ref", label="Ref", type="string", field_type="text",
+                                            group_name="productinformation", has_unique_value=True))
+    products = hs.sdk().crm.products
+    products.basic_api.create(ProductCreate(properties={"name": "Flour", "moulin_ref": "P-1", "hs_sku": "S1"}))
+    with pytest.raises(ProductsApiException) as clash:
+        products.basic_api.create(ProductCreate(properties={"name": "Other", "moulin_ref": "P-1"}))
+    assert clash.value.status == 400 and "already has that value" in json.loads(clash.value.body)["message"]
+    from hubspot.crm.products import BatchInputSimplePublicObjectBatchInputUpsert
+    upserted = products.batch_api.upsert(BatchInputSimplePublicObjectBatchInputUpsert(inputs=[
+        {"idProperty": "moulin_ref", "id": "P-1", "properties": {"price": "2"}},
+        {"idProperty": "moulin_ref", "id": "P-2", "properties": {"name": "Rye"}}]))
+    assert sorted((r.properties["moulin_ref"], r.new) for r in upserted.results) == [("P-1", False), ("P-2", True)]
+
+
+def test_at_most_ten_unique_properties(hs):
+    core = hs.sdk().crm.properties.core_api
+    for i in range(9):  # products' hs_sku is already unique
+        core.create("products", PropertyCreate(name=f"u{i}", label=f"u{i}", type="string", field_type="text",
+                                               group_name="productinformation", has_unique_value=True))
+    with pytest.raises(PropertiesApiException) as eleventh:
+        core.create("products", PropertyCreate(name="u9", label="u9", type="string", field_type="text",
+                                               group_name="productinformation", has_unique_value=True))
+    assert eleventh.value.status == 400
+
+
+def test_pipelines_and_stages(hs):
+    api = hs.sdk().crm.pipelines
+    default = api.pipelines_api.get_by_id("deals", "default")
+    assert "closedwon" in [s.id for s in default.stages]
+    created = api.pipelines_api.create("deals", PipelineInput(label="E-commerce", display_order=1, stages=[
+        PipelineStageInput(label="Checkout Pending", display_order=0, metadata={"probability": "0.2"}),
+        PipelineStageInput(label="Processed", display_order=1, metadata={"probability": "1.0"})]))
+    assert created.id != "default" and all(s.id for s in created.stages)
+    stage = api.pipeline_stages_api.create("deals", created.id, PipelineStageInput(
+        label="Shipped", display_order=2, metadata={"probability": "1.0"}))
+    assert stage.id in [s.id for s in api.pipeline_stages_api.get_all("deals", created.id).results]
+    assert created.id in [p.id for p in api.pipelines_api.get_all("deals").results]
+    with pytest.raises(PipelinesApiException) as missing_probability:
+        api.pipeline_stages_api.create("deals", created.id, PipelineStageInput(label="X", display_order=3,
+                                                                               metadata={}))
+    assert missing_probability.value.status == 400
+
+    deals = hs.sdk().crm.deals.basic_api
+    deal = deals.create(DealCreate(properties={"dealname": "A", "pipeline": created.id, "dealstage": stage.id}))
+    assert deal.properties["dealstage"] == stage.id
+    with pytest.raises(DealsApiException) as wrong_stage:
+        deals.create(DealCreate(properties={"dealname": "B", "pipeline": created.id, "dealstage": "closedwon"}))
+    assert wrong_stage.value.status == 400 and "INVALID_OPTION" in json.loads(wrong_stage.value.body)["message"]
+
+
+def test_line_item_price_cannot_be_negative(hs):
+    from hubspot.crm.line_items import ApiException, SimplePublicObjectInputForCreate
+    with pytest.raises(ApiException) as negative:
+        hs.sdk().crm.line_items.basic_api.create(SimplePublicObjectInputForCreate(
+            properties={"name": "Refund", "price": "-1", "quantity": "1"}))
+    assert negative.value.status == 400

@@ -1,0 +1,92 @@
+from dataclasses import dataclass, field
+
+import pytest
+
+from hubspot_app.hubspot.errors import PermanentError, Unauthorized
+from hubspot_app.sync.batch import Built
+from hubspot_app.sync.executor import execute
+from hubspot_app.sync.planner import DEAL_CONTACT, LINE_ITEM_DEAL, Work
+
+
+@dataclass
+class Result:
+    ids: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+
+
+class FakeCrm:
+    """Upserts hand out ids; an input whose key is in `poison` makes the whole batch fail, like HubSpot's
+    upsert-by-email does for one invalid contact."""
+
+    def __init__(self, poison=(), partial=()):
+        self.poison, self.partial = set(poison), set(partial)
+        self.calls, self.associated, self.archived = [], [], []
+
+    def upsert(self, object_type, id_property, inputs):
+        self.calls.append((object_type, list(inputs)))
+        if self.poison & {k for k, _ in inputs}:
+            raise PermanentError("Property values were not valid")
+        return Result(ids={k: f"{object_type}-{k}" for k, _ in inputs if k not in self.partial},
+                      errors={k: "INVALID: bad" for k, _ in inputs if k in self.partial})
+
+    def associate(self, from_type, to_type, type_id, pairs):
+        self.associated += [(from_type, to_type, a, b) for a, b in pairs]
+        return []
+
+    def archive(self, object_type, ids):
+        self.archived += [(object_type, i) for i in ids]
+
+
+def built(work):
+    return Built(work)
+
+
+def test_whole_batch_refusal_is_bisected_down_to_the_bad_input():
+    work = Work()
+    for i in range(8):
+        work.upsert("contacts", f"c{i}@x", {})
+    crm = FakeCrm(poison={"c5@x"})
+    outcome = execute(crm, built(work), {})
+    assert set(outcome.errors) == {("contacts", "c5@x")}
+    assert len(outcome.ids) == 7
+    assert len(crm.calls) == 7  # 8 -> 4+4 -> (2+2) -> (1+1): 1 + 2 + 2 + 2
+
+
+def test_207_errors_are_per_record_and_dependants_are_incomplete():
+    work = Work()
+    work.upsert("contacts", "bad@x", {})
+    work.upsert("deals", "b2c:1", {})
+    work.associate(DEAL_CONTACT, "b2c:1", "bad@x")
+    outcome = execute(FakeCrm(partial={"bad@x"}), built(work), {})
+    assert outcome.errors == {("contacts", "bad@x"): "INVALID: bad"}
+    assert ("deals", "b2c:1") in outcome.ids
+    assert ("deals", "b2c:1") in outcome.incomplete  # its hash is not stored, so it is retried
+
+
+def test_line_items_get_product_ids_and_associations_use_known_ids():
+    work = Work()
+    work.upsert("line_items", "b2c:1:l1", {"name": "x"})
+    work.associate(LINE_ITEM_DEAL, "b2c:1:l1", "b2c:1")
+    b = built(work)
+    b.line_products["b2c:1:l1"] = "SKU-1"
+    crm = FakeCrm()
+    outcome = execute(crm, b, {("products", "SKU-1"): "p-9", ("deals", "b2c:1"): "d-7"},
+                      archive_ids={"line_items": ["old-1"]})
+    assert crm.calls == [("line_items", [("b2c:1:l1", {"name": "x", "hs_product_id": "p-9"})])]
+    assert crm.associated == [("line_items", "deals", "line_items-b2c:1:l1", "d-7")]
+    assert crm.archived == [("line_items", "old-1")] and outcome.archived == {("line_items", "old-1")}
+
+
+def test_unauthorized_is_not_bisected():
+    class Revoked(FakeCrm):
+        def upsert(self, *a):
+            self.calls.append(a)
+            raise Unauthorized("revoked", status=401)
+
+    work = Work()
+    work.upsert("contacts", "a@x", {})
+    work.upsert("contacts", "b@x", {})
+    crm = Revoked()
+    with pytest.raises(Unauthorized):
+        execute(crm, built(work), {})
+    assert len(crm.calls) == 1

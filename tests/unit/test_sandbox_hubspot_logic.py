@@ -1,0 +1,109 @@
+"""Pure parts of the HubSpot sandbox: search matching, rate windows, faults, OAuth grants, association graph."""
+from __future__ import annotations
+
+import pytest
+
+from sandbox.hubspot import search
+from sandbox.hubspot.associations import AssociationGraph
+from sandbox.hubspot.errors import HubSpotError
+from sandbox.hubspot.faults import Faults
+from sandbox.hubspot.oauth import OAuthError, OAuthServer
+from sandbox.hubspot.portal import Record
+from sandbox.hubspot.ratelimit import RollingWindowLimiter, parse_rate
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def record(object_id: str, **properties) -> Record:
+    return Record(object_id, {k: str(v) for k, v in properties.items()}, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("operator,value,expected", [
+    ("EQ", "LEE", True), ("NEQ", "lee", False), ("CONTAINS_TOKEN", "le*", True), ("HAS_PROPERTY", None, True),
+    ("NOT_HAS_PROPERTY", None, False), ("LT", "m", True), ("GT", "m", False),
+])
+def test_filter_operators_on_strings(operator, value, expected):
+    assert search.matches(record("1", lastname="Lee"), {"propertyName": "lastname", "operator": operator,
+                                                        "value": value}) is expected
+
+
+def test_numbers_and_dates_compare_as_numbers():
+    rec = record("1", amount="9", closedate="2026-01-02T00:00:00Z")
+    assert search.matches(rec, {"propertyName": "amount", "operator": "LT", "value": "10"})
+    assert search.matches(rec, {"propertyName": "closedate", "operator": "GT", "value": "1767225600000"})
+    assert search.matches(rec, {"propertyName": "amount", "operator": "BETWEEN", "value": "1", "highValue": "9"})
+    assert search.matches(rec, {"propertyName": "amount", "operator": "NOT_IN", "values": ["1", "2"]})
+
+
+def test_search_limits_follow_hubspot():
+    group = {"filters": [{"propertyName": "a", "operator": "HAS_PROPERTY"}] * 10}
+    search.check_request({"filterGroups": [group, {"filters": group["filters"][:5]}]})
+    with pytest.raises(HubSpotError):
+        search.check_request({"filterGroups": [group] * 3})  # 30 filters > 25
+    with pytest.raises(HubSpotError):
+        search.check_request({"filterGroups": [{"filters": group["filters"] + group["filters"][:1]}]})
+    with pytest.raises(HubSpotError):
+        search.check_request({"after": "9950", "limit": 100})
+
+
+def test_search_sorts_and_pages():
+    records = [record(str(i), n=str(10 - i)) for i in range(1, 6)]
+    page, total, after = search.run(records, {"sorts": ["n"], "limit": 2})
+    assert [r.id for r in page] == ["5", "4"] and total == 5 and after == "2"
+
+
+def test_rolling_window():
+    clock = FakeClock()
+    limiter = RollingWindowLimiter(2, 10.0, clock)
+    assert limiter.hit("p").allowed and limiter.hit("p").remaining == 0
+    assert not limiter.hit("p").allowed and limiter.hit("q").allowed
+    clock.t += 10.0
+    assert limiter.hit("p").allowed
+    assert parse_rate("110/10s") == (110, 10.0) and parse_rate("5/1s") == (5, 1.0)
+
+
+def test_faults_are_seeded_and_queued_first():
+    def sequence(seed):
+        faults = Faults(0.3, seed)
+        return [getattr(faults.next_fault(), "status", None) for _ in range(50)]
+    assert sequence(1) == sequence(1) != sequence(2)
+    faults = Faults()
+    faults.fail_next(1, 500)
+    faults.drop_next(1)
+    assert [faults.next_fault().kind, faults.next_fault().kind, faults.next_fault()] == ["status", "drop", None]
+
+
+def test_oauth_codes_are_single_use_and_refresh_token_is_kept():
+    clock = FakeClock()
+    server = OAuthServer("id", "secret", 1, clock)
+    form = {"client_id": "id", "client_secret": "secret", "redirect_uri": "https://a/cb"}
+    code = server.issue_code(7, "https://a/cb", ["oauth"])
+    tokens = server.exchange_code({**form, "code": code}, lambda _: True)
+    with pytest.raises(OAuthError) as reused:
+        server.exchange_code({**form, "code": code}, lambda _: True)
+    assert reused.value.status == "BAD_AUTH_CODE"
+    again = server.refresh({**form, "refresh_token": tokens["refresh_token"]}, lambda _: True)
+    assert again["refresh_token"] == tokens["refresh_token"]
+    server.uninstall(7)
+    with pytest.raises(OAuthError) as dead:
+        server.refresh({**form, "refresh_token": tokens["refresh_token"]}, lambda _: True)
+    assert dead.value.error == "invalid_grant"
+
+
+def test_association_graph_is_two_way_with_inverse_type_ids():
+    graph = AssociationGraph()
+    assert graph.add("contacts", "1", "companies", "2", 1)  # primary also adds the unlabeled 279
+    assert graph.targets("contacts", "1", "companies") == {"2": {("HUBSPOT_DEFINED", 1),
+                                                                ("HUBSPOT_DEFINED", 279)}}
+    assert graph.targets("companies", "2", "contacts") == {"1": {("HUBSPOT_DEFINED", 2),
+                                                                ("HUBSPOT_DEFINED", 280)}}
+    assert graph.remove("companies", "2", "contacts", "1", {2})
+    assert graph.targets("contacts", "1", "companies") == {"2": {("HUBSPOT_DEFINED", 279)}}
+    with pytest.raises(HubSpotError):
+        graph.add("deals", "1", "contacts", "2", 279)
