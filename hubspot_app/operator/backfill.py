@@ -18,10 +18,6 @@ log = logging.getLogger(__name__)
 BACKFILL_TASK = "sync.backfill"
 
 
-class BackfillUnavailable(RuntimeError):
-    """No worker task is registered for the import (the sync engine is not part of this build)."""
-
-
 @dataclass(frozen=True)
 class Progress:
     store_id: int
@@ -37,16 +33,10 @@ class Progress:
         return data
 
 
-def backfill_available(queue: JobQueue) -> bool:
-    return BACKFILL_TASK in queue
-
-
 def start_backfill(session: Session, queue: JobQueue, portal_id: int, store_id: int) -> None:
     store = get_store(session, portal_id, store_id)
-    if not backfill_available(queue):
-        raise BackfillUnavailable("The import worker is not available in this installation.")
-    # Jobs take ids; the engine reloads the store itself and records progress in its checkpoint.
-    queue.enqueue(BACKFILL_TASK, portal_id, store.id)
+    # The engine's job takes the portal and the store's code; it records progress in its checkpoint.
+    queue.enqueue(BACKFILL_TASK, portal_id, store.code)
     log_event(log, "operator.backfill_started", portal_id=portal_id, store=store.code)
 
 

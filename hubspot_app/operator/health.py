@@ -1,8 +1,9 @@
 """Sync health of one portal, read from the sync and webhook tables: what is in sync, what fails and why.
 
-A query service (read model): it only reads, and shapes rows for the page.
+`sync_health` is a query service: it only reads, and shapes rows for the page.
 "Runs" are the sync engine's checkpoints, one per store and mode (backfill,
-poll): how far each has gone and when it last moved.
+poll): how far each has gone and when it last moved. `retry_errors` is the
+page's one action: it re-runs the engine's jobs for failed records.
 """
 from __future__ import annotations
 
@@ -13,20 +14,18 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..db.models import MoulinEvent, MoulinStore, ObjectLink, SyncCheckpoint, SyncConflict, SyncError, WebhookEvent
+from ..db.base import utcnow
+from ..db.models import (MoulinEvent, MoulinStore, ObjectLink, SyncCheckpoint, SyncConflict, SyncedOrder, SyncError,
+                         WebhookEvent)
 from ..jobs import JobQueue
 from ..logs import log_event
 from ..metrics import hubspot_usage
+from .retry import FailedRecord, order_key_of, plan_retries
 
 log = logging.getLogger(__name__)
 
-RETRY_TASK = "sync.retry_errors"
 MAX_ERRORS_SHOWN = 200
 RECENT_EVENTS = 20
-
-
-class RetryUnavailable(RuntimeError):
-    """No worker task is registered to retry failed records."""
 
 
 @dataclass(frozen=True)
@@ -78,20 +77,32 @@ def sync_health(session: Session, portal_id: int) -> SyncHealth:
                       usage=hubspot_usage(portal_id))
 
 
-def retry_available(queue: JobQueue) -> bool:
-    return RETRY_TASK in queue
+@dataclass(frozen=True)
+class RetryOutcome:
+    requested: int  # failed records a job was enqueued for
+    jobs: int
+    not_retryable: int  # records that sync again only at their next change
 
 
-def retry_errors(session: Session, queue: JobQueue, portal_id: int, error_id: int | None = None) -> int:
-    """Ask the sync engine to try failed records again: one (`error_id`) or every open one. Returns how many."""
-    if not retry_available(queue):
-        raise RetryUnavailable("Retrying needs the sync worker, which is not available in this installation.")
-    query = select(SyncError.id).where(SyncError.portal_id == portal_id, SyncError.resolved_at.is_(None))
+def retry_errors(session: Session, queue: JobQueue, portal_id: int, error_id: int | None = None) -> RetryOutcome:
+    """Re-run the engine's jobs for failed records: one (`error_id`) or every open one of the portal."""
+    query = select(SyncError).where(SyncError.portal_id == portal_id, SyncError.resolved_at.is_(None))
     if error_id is not None:
         query = query.where(SyncError.id == error_id)
-    ids = list(session.scalars(query.order_by(SyncError.id)))
-    if ids:
-        # Ids only: the engine reloads each record from Moulin, so a fix made there since is picked up.
-        queue.enqueue(RETRY_TASK, portal_id, ids)
-    log_event(log, "operator.retry_requested", portal_id=portal_id, records=len(ids), one=error_id is not None)
-    return len(ids)
+    rows = list(session.scalars(query.order_by(SyncError.id)))
+    records = [FailedRecord(r.id, r.kind, r.source_key) for r in rows]
+    order_keys = {key for key in map(order_key_of, records) if key}
+    emails = dict(session.execute(select(SyncedOrder.order_key, SyncedOrder.contact_email).where(
+        SyncedOrder.portal_id == portal_id, SyncedOrder.order_key.in_(order_keys))).all()) if order_keys else {}
+    plan = plan_retries(portal_id, records, emails)
+    retried_jobs = {i for (name, _), ids in plan.jobs.items() for i in ids if name != "sync.customer"}
+    for row in rows:
+        # A failed job leaves no record to re-sync: its row closes now and reopens if the job fails again.
+        if row.id in retried_jobs:
+            row.resolved_at = utcnow()
+    session.flush()
+    for (name, args) in plan.jobs:
+        queue.enqueue(name, *args)
+    log_event(log, "operator.retry_requested", portal_id=portal_id, records=plan.covered, jobs=len(plan.jobs),
+              not_retryable=len(plan.not_retryable), one=error_id is not None)
+    return RetryOutcome(plan.covered, len(plan.jobs), len(plan.not_retryable))

@@ -84,8 +84,7 @@ def _onboarding_page(portal_id: int, form: dict | None = None, error: str | None
         stores = list_stores(db_session, portal_id)
         progress = {s.id: backfill.progress(db_session, portal_id, s.id) for s in stores}
         page = render_template("operator/onboarding.html", portal_id=portal_id, stores=stores, progress=progress,
-                               can_backfill=backfill.backfill_available(extensions.jobs()), form=form or {},
-                               error=error)
+                               form=form or {}, error=error)
     return page, status
 
 
@@ -158,13 +157,9 @@ def store_settings(portal_id: int, store_id: int):
 @bp.post("/<int:portal_id>/stores/<int:store_id>/backfill")
 @auth.operator_required
 def start_backfill(portal_id: int, store_id: int):
-    try:
-        with extensions.db().session() as db_session:
-            backfill.start_backfill(db_session, extensions.jobs(), portal_id, store_id)
-    except backfill.BackfillUnavailable as error:
-        flash(str(error), "error")
-    else:
-        flash("Import started. Progress below updates by itself.", "ok")
+    with extensions.db().session() as db_session:
+        backfill.start_backfill(db_session, extensions.jobs(), portal_id, store_id)
+    flash("Import started. Progress below updates by itself.", "ok")
     return redirect(url_for("operator.onboarding", portal_id=portal_id) + f"#store-{store_id}")
 
 

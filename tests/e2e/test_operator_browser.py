@@ -48,10 +48,10 @@ def moulin():
 
 
 def open_checkpoint(app):
-    def backfill(portal_id: int, store_id: int) -> None:
+    def backfill(portal_id: int, store_code: str) -> None:
         with app.extensions["moulin.db"].session() as session:
-            code = session.get(MoulinStore, store_id).code
-            session.add(SyncCheckpoint(portal_id=portal_id, store_code=code, mode="backfill", position=0, done=False))
+            session.add(SyncCheckpoint(portal_id=portal_id, store_code=store_code, mode="backfill", position=0,
+                                       done=False))
 
     app.extensions["moulin.jobs"].register(backfill, name="sync.backfill")
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 
-from hubspot_app.db.models import (MoulinEvent, MoulinStore, ObjectLink, SyncCheckpoint, SyncConflict, SyncError,
-                                   WebhookEvent)
+from hubspot_app.db.models import (MoulinEvent, MoulinStore, ObjectLink, SyncCheckpoint, SyncConflict, SyncedOrder,
+                                   SyncError, WebhookEvent)
 from hubspot_app.metrics import record_hubspot_call
 from tests.operator_support import PORTAL_A, PORTAL_B, csrf_token, install_portals, operator_link
 
@@ -74,27 +75,44 @@ def test_failures_show_their_reason_and_only_this_portals_rows(app, operator):
     assert "answered “429 too many requests”" in page
     assert "last change received 2 min ago" in re.sub(r"<[^>]+>", "", page)
     assert "order has no lines" in page and f"ord_{PORTAL_A}" in page and f"ord_{PORTAL_B}" not in page
-    assert "Retrying needs the sync worker" in page
 
 
-def test_retry_one_and_all_enqueue_ids_for_the_engine(app, operator):
-    seed(app, PORTAL_A, errors=3)
-    seed(app, PORTAL_B, errors=1)
+def test_retry_reruns_the_engines_jobs_once_per_customer(app, operator):
     asked = []
-    app.extensions["moulin.jobs"].register(lambda portal_id, ids: asked.append((portal_id, ids)),
-                                           name="sync.retry_errors")
-    page = operator.get(f"/operator/{PORTAL_A}/health").get_data(as_text=True)
+    jobs = app.extensions["moulin.jobs"]
+    # Stand-ins for the engine's jobs (tested in the sync area): they record what the page asked for.
+    jobs.register(lambda portal_id, email: asked.append(("customer", portal_id, email)), name="sync.customer")
+    jobs.register(lambda portal_id, code: asked.append(("backfill", portal_id, code)), name="sync.backfill")
     with app.extensions["moulin.db"].session() as session:
-        ids = sorted(e.id for e in session.query(SyncError).filter_by(portal_id=PORTAL_A, resolved_at=None))
-        other = session.query(SyncError).filter_by(portal_id=PORTAL_B, resolved_at=None).one().id
-    token = csrf_token(page)
-    one = operator.post(f"/operator/{PORTAL_A}/health/errors/{ids[1]}/retry", data={"csrf_token": token},
-                        follow_redirects=True)
-    assert "Retry requested for 1 record." in one.get_data(as_text=True)
+        session.add(SyncedOrder(portal_id=PORTAL_A, order_key="b2c:o1", contact_email="ann@x.example",
+                                ordered_at=NOW, net_total=Decimal("10"), counts=True))
+        rows = [SyncError(portal_id=PORTAL_A, kind=kind, source_key=key, message="HubSpot said no")
+                for kind, key in (("deal", "b2c:o1"), ("line_item", "b2c:o1:l1"), ("contact", "bob@x.example"),
+                                  ("job", f"sync.backfill:{PORTAL_A}:b2c"), ("product", "SKU-1"))]
+        rows.append(SyncError(portal_id=PORTAL_B, kind="contact", source_key="eve@x.example", message="no"))
+        session.add_all(rows)
+    with app.extensions["moulin.db"].session() as session:
+        ids = {e.source_key: e.id for e in session.query(SyncError)}
+    token = csrf_token(operator.get(f"/operator/{PORTAL_A}/health").get_data(as_text=True))
+
+    one = operator.post(f"/operator/{PORTAL_A}/health/errors/{ids['b2c:o1:l1']}/retry", data={"csrf_token": token},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "Retry requested for 1 record: the sync runs again (1 job)" in one
+    assert asked == [("customer", PORTAL_A, "ann@x.example")]
+
+    asked.clear()
     every = operator.post(f"/operator/{PORTAL_A}/health/errors/retry", data={"csrf_token": token},
-                          follow_redirects=True)
-    assert "Retry requested for 3 records." in every.get_data(as_text=True)
-    foreign = operator.post(f"/operator/{PORTAL_A}/health/errors/{other}/retry", data={"csrf_token": token},
-                            follow_redirects=True)
+                          follow_redirects=True).get_data(as_text=True)
+    assert "Retry requested for 4 records: the sync runs again (3 jobs)" in every
+    assert "1 record cannot be re-read from here" in every
+    assert sorted(asked) == [("backfill", PORTAL_A, "b2c"), ("customer", PORTAL_A, "ann@x.example"),
+                             ("customer", PORTAL_A, "bob@x.example")]
+    with app.extensions["moulin.db"].session() as session:
+        job_row = session.get(SyncError, ids[f"sync.backfill:{PORTAL_A}:b2c"])
+        assert job_row.resolved_at is not None  # reopened by the engine if the job fails again
+
+    asked.clear()
+    foreign = operator.post(f"/operator/{PORTAL_A}/health/errors/{ids['eve@x.example']}/retry",
+                            data={"csrf_token": token}, follow_redirects=True)
     assert "Nothing to retry" in foreign.get_data(as_text=True)
-    assert asked == [(PORTAL_A, [ids[1]]), (PORTAL_A, ids)]
+    assert asked == []
