@@ -23,9 +23,9 @@ SYNC_RECORDS = Counter("moulin_sync_records", "Records the sync wrote to HubSpot
                        ["portal_id", "kind", "outcome"])
 
 
-def record_hubspot_call(portal_id: int, status: int) -> None:
-    """Count one HubSpot response; the adapter calls this once per HTTP attempt (retries included)."""
-    HUBSPOT_CALLS.labels(portal_id=str(portal_id), status=f"{status // 100}xx").inc()
+def record_hubspot_call(portal_id: int, status: int | None) -> None:
+    """Count one HubSpot attempt (retries included); `status` None when no answer came (timeout, connection)."""
+    HUBSPOT_CALLS.labels(portal_id=str(portal_id), status=f"{status // 100}xx" if status else "no_answer").inc()
     if status == 429:
         HUBSPOT_RATE_LIMITED.labels(portal_id=str(portal_id)).inc()
 

@@ -21,6 +21,7 @@ from hubspot.crm.pipelines import models as pipeline_models
 from hubspot.crm.properties import models as prop_models
 
 from ..logs import log_event
+from ..metrics import record_hubspot_call
 from .errors import Conflict, HubSpotError, RateLimited, TransientError, from_exception
 from .ratelimit import RateLimiter
 
@@ -96,9 +97,12 @@ class CrmGateway:
             self.waited_s += sent - started
             self.calls += 1
             try:
-                return fn()
+                result = fn()
+                record_hubspot_call(self.portal_id, 200)
+                return result
             except Exception as raw:  # noqa: BLE001 - every SDK/urllib3 error is mapped right here
                 error = from_exception(raw)
+                record_hubspot_call(self.portal_id, error.status)
             finally:
                 self.in_call_s += time.perf_counter() - sent
             last = attempt == self._max_attempts
