@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,6 @@ from hubspot_app.metrics import record_hubspot_call
 from tests.operator_support import PORTAL_A, PORTAL_B, csrf_token, install_portals, operator_link
 
 pytestmark = pytest.mark.db
-NOW = datetime.now(timezone.utc)
 
 
 @pytest.fixture
@@ -24,6 +23,7 @@ def operator(app, client):
 
 
 def seed(app, portal_id=PORTAL_A, errors=2):
+    now = app.extensions["moulin.clock"]()  # the app's movable clock: "5 min ago" holds however late we run
     cipher = app.extensions["moulin.cipher"]
     with app.extensions["moulin.db"].session() as session:
         store = MoulinStore(portal_id=portal_id, code="b2c", name="Boutique", api_url="http://m",
@@ -31,17 +31,17 @@ def seed(app, portal_id=PORTAL_A, errors=2):
         session.add(store)
         session.flush()
         session.add(MoulinEvent(store_id=store.id, portal_id=portal_id, event_id="e1", type="order.updated",
-                                record_id=f"ord_{portal_id}", payload={}, received_at=NOW - timedelta(minutes=2),
-                                processed_at=NOW, error="order has no lines"))
+                                record_id=f"ord_{portal_id}", payload={}, received_at=now - timedelta(minutes=2),
+                                processed_at=now, error="order has no lines"))
         session.add(SyncCheckpoint(portal_id=portal_id, store_code="b2c", mode="backfill", position=120, done=True,
-                                   updated_at=NOW - timedelta(minutes=5)))
+                                   updated_at=now - timedelta(minutes=5)))
         session.add_all([ObjectLink(portal_id=portal_id, kind="deal", source_key=f"b2c:{i}", hubspot_id=str(i))
                          for i in range(3)])
         session.add_all([SyncError(portal_id=portal_id, kind="deal", source_key=f"b2c:ord_{i}",
                                    message=f"Property \"amount\" is invalid (order {i})", attempts=i + 1,
-                                   last_seen_at=NOW - timedelta(minutes=i)) for i in range(errors)])
+                                   last_seen_at=now - timedelta(minutes=i)) for i in range(errors)])
         session.add(SyncError(portal_id=portal_id, kind="contact", source_key="old@x.example", message="fixed",
-                              resolved_at=NOW))
+                              resolved_at=now))
         session.add(WebhookEvent(dedupe_key=f"d{portal_id}", delivery_id="del1", portal_id=portal_id,
                                  subscription_type="deal.deletion", object_type="deal", object_id="77",
                                  occurred_at_ms=1, payload={}, status="processed", outcome="link forgotten"))
@@ -78,6 +78,7 @@ def test_failures_show_their_reason_and_only_this_portals_rows(app, operator):
 
 
 def test_retry_reruns_the_engines_jobs_once_per_customer(app, operator):
+    now = app.extensions["moulin.clock"]()
     asked = []
     jobs = app.extensions["moulin.jobs"]
     # Stand-ins for the engine's jobs (tested in the sync area): they record what the page asked for.
@@ -85,7 +86,7 @@ def test_retry_reruns_the_engines_jobs_once_per_customer(app, operator):
     jobs.register(lambda portal_id, code: asked.append(("backfill", portal_id, code)), name="sync.backfill")
     with app.extensions["moulin.db"].session() as session:
         session.add(SyncedOrder(portal_id=PORTAL_A, order_key="b2c:o1", contact_email="ann@x.example",
-                                ordered_at=NOW, net_total=Decimal("10"), counts=True))
+                                ordered_at=now, net_total=Decimal("10"), counts=True))
         rows = [SyncError(portal_id=PORTAL_A, kind=kind, source_key=key, message="HubSpot said no")
                 for kind, key in (("deal", "b2c:o1"), ("line_item", "b2c:o1:l1"), ("contact", "bob@x.example"),
                                   ("job", f"sync.backfill:{PORTAL_A}:b2c"), ("product", "SKU-1"))]
