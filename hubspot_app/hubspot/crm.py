@@ -88,16 +88,17 @@ class CrmGateway:
             }[name]()
         return self._apis[name]
 
-    def _call(self, operation: str, fn: Callable, *, idempotent: bool):
+    def _call(self, operation: str, api_name: str, invoke: Callable, *, idempotent: bool):
         limited = 0
         for attempt in range(1, self._max_attempts + 1):
+            api = self._api(api_name)  # outside the try: a token failure is the install area's, not HubSpot's
             started = time.perf_counter()
             self._limiter.acquire(self.portal_id)
             sent = time.perf_counter()
             self.waited_s += sent - started
             self.calls += 1
             try:
-                result = fn()
+                result = invoke(api)
                 record_hubspot_call(self.portal_id, 200)
                 return result
             except Exception as raw:  # noqa: BLE001 - every SDK/urllib3 error is mapped right here
@@ -128,7 +129,7 @@ class CrmGateway:
             obj_models.SimplePublicObjectBatchInputUpsert(id_property=id_property, id=key, properties=props,
                                                           object_write_trace_id=key)
             for key, props in inputs])
-        response = self._call(f"{object_type}.upsert", lambda: self._api("objects").upsert(
+        response = self._call(f"{object_type}.upsert", "objects", lambda api: api.upsert(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
         keys = [key for key, _ in inputs]
         lowered = {k.lower(): k for k in keys}
@@ -145,7 +146,7 @@ class CrmGateway:
     def update(self, object_type: str, inputs: list[tuple[str, dict]]) -> BatchOutcome:
         body = obj_models.BatchInputSimplePublicObjectBatchInput(inputs=[
             obj_models.SimplePublicObjectBatchInput(id=hs_id, properties=props) for hs_id, props in inputs])
-        response = self._call(f"{object_type}.update", lambda: self._api("objects").update(
+        response = self._call(f"{object_type}.update", "objects", lambda api: api.update(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
         return _split([hs_id for hs_id, _ in inputs], response, lambda r: str(r.id))
 
@@ -155,7 +156,7 @@ class CrmGateway:
         body = obj_models.BatchReadInputSimplePublicObjectId(
             inputs=[obj_models.SimplePublicObjectId(id=i) for i in ids], properties=properties,
             properties_with_history=[], **({"id_property": id_property} if id_property else {}))
-        response = self._call(f"{object_type}.read", lambda: self._api("objects").read(
+        response = self._call(f"{object_type}.read", "objects", lambda api: api.read(
             object_type, body, archived=False, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
         found = {}
         for result in getattr(response, "results", None) or []:
@@ -166,7 +167,7 @@ class CrmGateway:
 
     def archive(self, object_type: str, ids: list[str]) -> None:
         body = obj_models.BatchInputSimplePublicObjectId(inputs=[obj_models.SimplePublicObjectId(id=i) for i in ids])
-        self._call(f"{object_type}.archive", lambda: self._api("objects").archive(
+        self._call(f"{object_type}.archive", "objects", lambda api: api.archive(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
 
     def search(self, object_type: str, filters: list[dict], properties: list[str], after: str | None = None,
@@ -175,7 +176,7 @@ class CrmGateway:
         body = obj_models.PublicObjectSearchRequest(
             filter_groups=[obj_models.FilterGroup(filters=[obj_models.Filter(**f) for f in filters])],
             properties=properties, limit=limit, after=after, sorts=[])
-        page = self._call(f"{object_type}.search", lambda: self._api("search").do_search(
+        page = self._call(f"{object_type}.search", "search", lambda api: api.do_search(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
         rows = [{**(r.properties or {}), "hs_object_id": str(r.id)} for r in page.results or []]
         nxt = page.paging.next.after if page.paging and page.paging.next else None
@@ -186,10 +187,10 @@ class CrmGateway:
         """Idempotent (re-linking linked records is a no-op); returns HubSpot's per-input error messages."""
         spec = [assoc_models.AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=type_id)]
         body = assoc_models.BatchInputPublicAssociationMultiPost(inputs=[
-            assoc_models.PublicAssociationMultiPost(_from=assoc_models.PublicObjectId(id=a), to=assoc_models.PublicObjectId(id=b),
-                                                    types=spec)
+            assoc_models.PublicAssociationMultiPost(_from=assoc_models.PublicObjectId(id=a),
+                                                    to=assoc_models.PublicObjectId(id=b), types=spec)
             for a, b in pairs])
-        response = self._call(f"{from_type}.{to_type}.associate", lambda: self._api("associations").create(
+        response = self._call(f"{from_type}.{to_type}.associate", "associations", lambda api: api.create(
             from_type, to_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
         return [f"{e.category}: {e.message}" for e in getattr(response, "errors", None) or []]
 
@@ -198,23 +199,23 @@ class CrmGateway:
             assoc_models.PublicAssociationMultiArchive(_from=assoc_models.PublicObjectId(id=a),
                                                        to=[assoc_models.PublicObjectId(id=b)])
             for a, b in pairs])
-        self._call(f"{from_type}.{to_type}.unassociate", lambda: self._api("associations").archive(
+        self._call(f"{from_type}.{to_type}.unassociate", "associations", lambda api: api.archive(
             from_type, to_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
 
     # -- schema: groups, properties, pipelines ------------------------------------------
     def property_names(self, object_type: str) -> set[str]:
-        page = self._call(f"{object_type}.properties", lambda: self._api("properties").get_all(
+        page = self._call(f"{object_type}.properties", "properties", lambda api: api.get_all(
             object_type, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
         return {p.name for p in page.results or []}
 
     def group_names(self, object_type: str) -> set[str]:
-        page = self._call(f"{object_type}.groups", lambda: self._api("groups").get_all(
+        page = self._call(f"{object_type}.groups", "groups", lambda api: api.get_all(
             object_type, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
         return {g.name for g in page.results or []}
 
     def create_group(self, object_type: str, name: str, label: str, display_order: int = -1) -> None:
         body = prop_models.PropertyGroupCreate(name=name, label=label, display_order=display_order)
-        self._create_tolerating_conflict(f"{object_type}.group", lambda: self._api("groups").create(
+        self._create_tolerating_conflict(f"{object_type}.group", "groups", lambda api: api.create(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S))
 
     def create_properties(self, object_type: str, specs: list[dict]) -> None:
@@ -223,19 +224,19 @@ class CrmGateway:
             prop_models.PropertyCreate(**{**spec, "options": [prop_models.OptionInput(**o)
                                                               for o in spec.get("options", [])]})
             for spec in specs])
-        self._call(f"{object_type}.properties.create", lambda: self._api("property_batch").create(
+        self._call(f"{object_type}.properties.create", "property_batch", lambda api: api.create(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=False)
 
-    def _create_tolerating_conflict(self, operation: str, fn: Callable) -> None:
+    def _create_tolerating_conflict(self, operation: str, api_name: str, invoke: Callable) -> None:
         # A 409 means an earlier attempt (maybe one whose answer was lost in a 5xx) already made it:
         # that is success, which makes these named creates safe to retry like idempotent calls.
         try:
-            self._call(operation, fn, idempotent=True)
+            self._call(operation, api_name, invoke, idempotent=True)
         except Conflict:
             log_event(logger, "hubspot.already_exists", portal_id=self.portal_id, operation=operation)
 
     def pipelines(self, object_type: str) -> list[dict]:
-        page = self._call(f"{object_type}.pipelines", lambda: self._api("pipelines").get_all(
+        page = self._call(f"{object_type}.pipelines", "pipelines", lambda api: api.get_all(
             object_type, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
         return [{"id": p.id, "label": p.label,
                  "stages": [{"id": s.id, "label": s.label} for s in p.stages or []]}
@@ -246,7 +247,7 @@ class CrmGateway:
             pipeline_models.PipelineStageInput(label=s["label"], display_order=i,
                                                metadata={"probability": s["probability"]})
             for i, s in enumerate(stages)])
-        p = self._call("deals.pipeline.create", lambda: self._api("pipelines").create(
+        p = self._call("deals.pipeline.create", "pipelines", lambda api: api.create(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=False)
         return {"id": p.id, "label": p.label, "stages": [{"id": s.id, "label": s.label} for s in p.stages or []]}
 

@@ -74,7 +74,7 @@ def _run(portal_id: int, store, crm, mode: str, chunk: int, progress: Callable[[
         batch, missing = catalogue.batch(store.code, orders, source)
         with db.session() as session:
             setup = ensure_setup(session, crm, portal_id)
-            result = sync_orders(session, crm, portal_id, setup, info, batch,
+            result = sync_orders(session, crm, portal_id, setup, info, batch, now=bootstrap.now(),
                                  errors=[*catalogue.errors, *errors, *missing])
             position += len(orders)
             repo.advance(repo.checkpoint(session, portal_id, store.code, mode), position,

@@ -6,6 +6,7 @@ stores' saved connections.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Callable
 
 from flask import current_app
@@ -22,10 +23,12 @@ LIMITER = "moulin.sync.limiter"  # one per app (= per process): every thread sha
 
 
 def _installed_token(portal_id: int) -> str:
-    from ..install.tokens import access_token_for  # the install area's token store (refreshes before expiry)
+    return extensions.tokens().access_token(portal_id)  # the install area's tokens, refreshed before expiry
 
-    with extensions.db().session() as session:
-        return access_token_for(session, extensions.cipher(), extensions.config(), portal_id)
+
+def now() -> datetime:
+    """The app's clock (movable in tests and the demo): abandoned checkouts age by it."""
+    return extensions.clock()()
 
 
 def token_provider() -> Callable[[int], str]:

@@ -6,7 +6,6 @@ jobs and views call these and nothing deeper.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 
 from .. import extensions
 from ..db.models import MoulinEvent, MoulinStore
@@ -64,7 +63,7 @@ def sync_customer_orders(portal_id: int, email: str) -> dict:
         batch, missing = catalogue.batch(store.code, orders, customers=lookup.customers)
         with extensions.db().session() as session:
             setup = ensure_setup(session, crm, portal_id)
-            result = sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch,
+            result = sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch, now=bootstrap.now(),
                                  errors=[*lookup.errors, *missing])
         report["orders"] += result["orders"]
         report["errors"] += result["errors"] + result["bad_records"]
@@ -93,7 +92,7 @@ def handle_moulin_event(event_row_id: int) -> dict:
         raise
     with db.session() as session:
         row = session.get(MoulinEvent, event_row_id)
-        row.processed_at, row.error = datetime.now(timezone.utc), None
+        row.processed_at, row.error = bootstrap.now(), None
     log_event(logger, "sync.event.done", portal_id=portal_id, event_row_id=event_row_id, type=event_type)
     return result
 
@@ -105,7 +104,7 @@ def _apply_event(event_type: str, record_id: str, store: MoulinStore, portal_id:
     if kind == "order" and action == "deleted":
         with extensions.db().session() as session:
             result.update(apply_deletions(session, crm, portal_id, [
-                Deletion(kind="order", id=record_id, store=store.code, deleted_at=datetime.now(timezone.utc))]))
+                Deletion(kind="order", id=record_id, store=store.code, deleted_at=bootstrap.now())]))
     elif kind == "order":
         try:
             order = source.get_order(record_id)
@@ -115,7 +114,7 @@ def _apply_event(event_type: str, record_id: str, store: MoulinStore, portal_id:
         batch, missing = cached_catalogue(store.id, source).batch(store.code, [] if errors else [order], source)
         with extensions.db().session() as session:
             setup = ensure_setup(session, crm, portal_id)
-            result.update(sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch,
+            result.update(sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch, now=bootstrap.now(),
                                       errors=[*errors, *missing]))
     elif kind == "customer" and action != "deleted":  # a deleted customer keeps its contact
         customer = source.get_customer(record_id)

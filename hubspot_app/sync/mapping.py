@@ -104,7 +104,9 @@ class ContactStats:
 
     @property
     def average_order_value(self) -> Decimal:
-        return (self.lifetime_value / self.orders_count).quantize(Decimal("0.01")) if self.orders_count else Decimal("0")
+        if not self.orders_count:
+            return Decimal("0")
+        return (self.lifetime_value / self.orders_count).quantize(Decimal("0.01"))
 
 
 @dataclass(frozen=True)

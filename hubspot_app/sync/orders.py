@@ -93,7 +93,8 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
                 digest = None if ref in outcome.incomplete else built.hashes[ref]
                 written[key] = (outcome.ids[ref], digest, "synced")
         repo.save_links(session, portal_id, kind, written)
-        repo.resolve_errors(session, portal_id, kind, [k for k in written if (object_type, k) not in outcome.incomplete])
+        repo.resolve_errors(session, portal_id, kind,
+                            [k for k in written if (object_type, k) not in outcome.incomplete])
         repo.record_errors(session, portal_id, kind, {k: m for (t, k), m in outcome.errors.items() if t == object_type})
         repo.record_errors(session, portal_id, kind, {k: f"association: {m}" for (t, k), m in outcome.incomplete.items()
                                                       if t == object_type})
@@ -104,6 +105,12 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     def id_of(object_type: str, key: str | None) -> str | None:
         return (outcome.ids.get((object_type, key)) or known.get((object_type, key))) if key else None
 
+    # An order moved to another customer (or to a guest): its deal leaves the old contact.
+    previous = repo.card_contact_ids(session, portal_id, [(o.store, o.id) for o in orders])
+    moved = [(deal_id, old) for o in orders if (old := previous.get(o.key)) and (deal_id := id_of("deals", o.key))
+             and old != id_of("contacts", facts[o.key][0])]
+    if moved:
+        crm.unassociate("deals", "contacts", moved)
     repo.save_card_orders(session, [
         _card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key))
         for o in orders])

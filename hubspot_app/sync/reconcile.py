@@ -9,7 +9,6 @@ are archived. Open checkouts also age into "checkout abandoned" here.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 
 from sqlalchemy import select
 
@@ -34,7 +33,7 @@ COMPARED = ("dealstage", "amount", "pipeline")
 def _drifted(crm, batch, setup, info) -> list[str]:
     """Order keys whose deal in HubSpot differs from what Moulin says now (or is gone)."""
     expected = build(batch, PortalShape(setup.pipeline_id, setup.stage_ids, info.stage_mapping,
-                                        datetime.now(timezone.utc)), {}, {}, {}).work.upserts.get("deals", {})
+                                        bootstrap.now()), {}, {}, {}).work.upserts.get("deals", {})
     keys = sorted(expected)
     drifted = []
     for start in range(0, len(keys), 100):
@@ -69,7 +68,8 @@ def reconcile(portal_id: int, *, chunk: int = CHUNK) -> dict:
                         ObjectLink.source_key.in_(sorted(stale_keys)))):
                     link.content_hash = None
                 session.flush()
-                sync_orders(session, crm, portal_id, setup, info, batch, errors=[*errors, *missing])
+                sync_orders(session, crm, portal_id, setup, info, batch, now=bootstrap.now(),
+                            errors=[*errors, *missing])
             report["orders"] += len(orders)
             report["healed"] += len(drifted)
         with db.session() as session:
@@ -78,7 +78,7 @@ def reconcile(portal_id: int, *, chunk: int = CHUNK) -> dict:
                 ObjectLink.source_key.startswith(f"{store.code}:", autoescape=True))) if key not in seen]
             if gone:
                 result = apply_deletions(session, crm, portal_id, [
-                    Deletion(kind="order", id=key.split(":", 1)[1], store=store.code, deleted_at=datetime.now(timezone.utc))
+                    Deletion(kind="order", id=key.split(":", 1)[1], store=store.code, deleted_at=bootstrap.now())
                     for key in gone])
                 report["archived"] += result["deals_archived"]
     report["hubspot_calls"] = crm.calls

@@ -46,7 +46,8 @@ def links_with_prefix(session: Session, portal_id: int, kind: str, prefix: str) 
         ObjectLink.source_key.startswith(prefix, autoescape=True))))
 
 
-def save_links(session: Session, portal_id: int, kind: str, rows: dict[str, tuple[str | None, str | None, str]]) -> None:
+def save_links(session: Session, portal_id: int, kind: str,
+               rows: dict[str, tuple[str | None, str | None, str]]) -> None:
     """rows: source key -> (HubSpot id, content hash, state)."""
     now = utcnow()
     _upsert(session, ObjectLink, [
@@ -66,6 +67,7 @@ def delete_links(session: Session, portal_id: int, kind: str, keys: Iterable[str
 def record_errors(session: Session, portal_id: int, kind: str, errors: dict[str, str]) -> None:
     now = utcnow()
     for key, message in sorted(errors.items()):
+        message = message[:4000]
         row = session.scalar(select(SyncError).where(SyncError.portal_id == portal_id, SyncError.kind == kind,
                                                      SyncError.source_key == key).with_for_update())
         if row is None:
@@ -73,7 +75,7 @@ def record_errors(session: Session, portal_id: int, kind: str, errors: dict[str,
                                           "attempts": 1, "first_seen_at": now, "last_seen_at": now,
                                           "resolved_at": None}], ("portal_id", "kind", "source_key"))
         else:
-            row.message, row.last_seen_at, row.resolved_at = message[:4000], now, None
+            row.message, row.last_seen_at, row.resolved_at = message, now, None
             row.attempts += 1
 
 
@@ -92,6 +94,20 @@ def open_errors(session: Session, portal_id: int) -> list[SyncError]:
 
 
 # -- read models ----------------------------------------------------------------------
+def card_contact_ids(session: Session, portal_id: int, order_keys: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """(store, order id) pairs -> the HubSpot contact id each deal was last linked to ("store:id" keys)."""
+    wanted = set(order_keys)
+    found = {}
+    for store in {s for s, _ in wanted}:
+        ids = [i for s, i in wanted if s == store]
+        for start in range(0, len(ids), 500):
+            for order_id, contact_id in session.execute(select(CardOrder.order_id, CardOrder.hubspot_contact_id).where(
+                    CardOrder.portal_id == portal_id, CardOrder.store_code == store,
+                    CardOrder.order_id.in_(ids[start:start + 500]), CardOrder.hubspot_contact_id.is_not(None))):
+                found[f"{store}:{order_id}"] = contact_id
+    return found
+
+
 def save_card_orders(session: Session, rows: list[dict]) -> None:
     now = utcnow()
     _upsert(session, CardOrder, [{**row, "updated_at": now} for row in rows], ("portal_id", "store_code", "order_id"))

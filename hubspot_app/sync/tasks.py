@@ -13,8 +13,9 @@ from huey import crontab
 from sqlalchemy import select
 
 from .. import extensions
-from ..db.models import Installation
+from ..db.models import Installation, MoulinEvent
 from ..hubspot.errors import TransientError
+from ..install.tokens import TokenBusy
 from ..logs import log_event
 from ..moulin.errors import MoulinUnavailable
 from . import backfill as backfill_service
@@ -25,31 +26,32 @@ logger = logging.getLogger(__name__)
 
 RETRIES = 5
 RETRY_DELAY_S = 60
-TRANSIENT = (TransientError, MoulinUnavailable, engine.MoulinDown)
+TRANSIENT = (TransientError, MoulinUnavailable, engine.MoulinDown, TokenBusy)
 
 
 def _recorded(name: str, fn):
     """Run the service; dead-letter every failure, re-raise only the transient ones (Huey retries those)."""
     @functools.wraps(fn)
     def run(*args):
+        key = f"{name}:{':'.join(map(str, args))}"
+        portal_id = args[0] if name != "sync.moulin_event" else _event_portal(args[0])
         try:
-            return fn(*args)
+            result = fn(*args)
         except Exception as error:  # noqa: BLE001 - the job boundary: every failure is recorded here
-            portal_id = args[0] if name != "sync.moulin_event" else _event_portal(args[0])
             with extensions.db().session() as session:
-                repo.record_errors(session, portal_id or 0, "job", {f"{name}:{':'.join(map(str, args))}":
-                                                                   f"{type(error).__name__}: {error}"})
+                repo.record_errors(session, portal_id or 0, "job", {key: f"{type(error).__name__}: {error}"})
             log_event(logger, "sync.job.failed", logging.ERROR, portal_id=portal_id, job=name,
                       transient=isinstance(error, TRANSIENT), error=str(error)[:300])
             if isinstance(error, TRANSIENT):
                 raise
             return {"failed": str(error)}
+        with extensions.db().session() as session:  # a retry that succeeded closes its dead letter
+            repo.resolve_errors(session, portal_id or 0, "job", [key])
+        return result
     return run
 
 
 def _event_portal(event_row_id: int) -> int | None:
-    from ..db.models import MoulinEvent
-
     with extensions.db().session() as session:
         event = session.get(MoulinEvent, event_row_id)
         return event.portal_id if event else None

@@ -66,7 +66,11 @@ def test_edited_order_reconciles_lines_and_deleted_order_archives_deal(world, st
     store, server = stores(orders=12, seed=5, store_code="b2c")
     world.connect(store, server)
     world.run(backfill, world.portal_id)
-    order = next(o for o in store.live_orders() if len(o.lines) >= 2 and o.status.value not in ("cart", "checkout"))
+    def email_of(customer_id):
+        return ((store.get("customers", customer_id or "") or {}).get("email") or "").strip().lower()
+
+    order = next(o for o in store.live_orders() if len(o.lines) >= 2 and o.status.value not in ("cart", "checkout")
+                 and email_of(o.customer_id))
     removed = line_key(order, order.lines[0])
     apply_order_action(store, order.id, {"action": "remove_line", "line_id": order.lines[0].id})
     apply_order_action(store, order.id, {"action": "add_line", "product": 1, "quantity": 2})
@@ -77,6 +81,17 @@ def test_edited_order_reconciles_lines_and_deleted_order_archives_deal(world, st
     edited = parse_record(Order, store.get("orders", order.id))
     assert deals[order.key]["properties"]["moulin_refunded_amount"] == "1.00"
     assert len([k for k in lines if k.startswith(order.key + ":")]) == len(edited.lines)
+
+    # the order moves to another customer: the deal follows, and leaves the old contact
+    before = world.associations("deals", deals[order.key]["id"], "contacts")
+    assert len(before) == 1
+    other = next(c for c in store.iter_raw("customers") if email_of(c["id"]) not in ("", email_of(order.customer_id)))
+    store.save("orders", {**store.get("orders", order.id), "customer_id": other["id"]})
+    world.run(poll, world.portal_id)
+    deals, _ = assert_matches(world, store)
+    contact_ids = world.associations("deals", deals[order.key]["id"], "contacts")
+    contacts = {c["id"]: c["properties"]["email"] for c in world.objects("contacts")}
+    assert [contacts[i] for i in contact_ids] == [other["email"].strip().lower()]
 
     victim = next(o for o in store.live_orders() if o.key != order.key)
     deal_id = deals[victim.key]["id"]
