@@ -17,7 +17,7 @@ from hubspot_app.db.base import Base
 from hubspot_app.db.models import MoulinStore, SyncCheckpoint
 from sandbox.moulin import start_sample_store
 from sandbox.serving import serve_in_thread
-from tests.browser_support import browser, page, screenshot  # noqa: F401  (fixtures)
+from tests.browser_support import screenshot
 from tests.operator_support import PORTAL_A, PORTAL_B, install_portals, operator_link
 
 pytestmark = pytest.mark.e2e

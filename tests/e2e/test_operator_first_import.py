@@ -17,7 +17,7 @@ from hubspot_app.db.models import Installation
 from sandbox.hubspot import start_sandbox
 from sandbox.moulin import start_sample_store
 from sandbox.serving import serve_in_thread
-from tests.browser_support import browser, page, screenshot  # noqa: F401  (fixtures)
+from tests.browser_support import screenshot
 from tests.operator_support import operator_link
 
 pytestmark = pytest.mark.e2e
