@@ -35,9 +35,12 @@ def hubspot_webhook():
         log_event(logger, "webhook.rejected", logging.WARNING, reason=check.reason)
         return jsonify(error="invalid signature"), 401
     try:
-        events = parse_delivery(body)
+        events, unreadable = parse_delivery(body)
     except MalformedDelivery as error:
         log_event(logger, "webhook.malformed", logging.WARNING, reason=str(error))
         return jsonify(error="malformed delivery"), 400
+    if unreadable:
+        log_event(logger, "webhook.events_unreadable", logging.WARNING, count=unreadable)
     accepted = receive(extensions.db(), extensions.jobs(), events)
-    return jsonify(stored=accepted.stored, duplicates=accepted.duplicates, ignored=accepted.ignored), 200
+    return jsonify(stored=accepted.stored, duplicates=accepted.duplicates,
+                   ignored=accepted.ignored + unreadable), 200

@@ -85,11 +85,18 @@ def parse_event(event: dict) -> ParsedEvent:
         raise MalformedDelivery(f"event lacks a valid portalId/occurredAt: {error}") from None
 
 
-def parse_delivery(body: bytes) -> list[ParsedEvent]:
+def parse_delivery(body: bytes) -> tuple[list[ParsedEvent], int]:
+    """The readable events, and how many were not (skipped: one bad event must not block its batch)."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise MalformedDelivery(f"body is not JSON: {error}") from None
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+    if not isinstance(data, list):
         raise MalformedDelivery("body must be a JSON array of event objects")
-    return [parse_event(item) for item in data]
+    events, unreadable = [], 0
+    for item in data:
+        try:
+            events.append(parse_event(item if isinstance(item, dict) else {}))
+        except MalformedDelivery:
+            unreadable += 1
+    return events, unreadable

@@ -30,15 +30,30 @@ def lifecycle_wins(current: str, current_at: int, new: str, new_at: int) -> bool
     return _RANK[new] > _RANK[current]
 
 
+def _cache(session: Session) -> dict:
+    # Rows loaded in this unit of work, by natural key: handlers read the same few rows again and again.
+    return session.info.setdefault("hubspot_object_states", {})
+
+
+def _load(session: Session, portal_id: int, object_type: str, object_id: str,
+          for_update: bool = False) -> HubSpotObjectState | None:
+    key = (portal_id, object_type, object_id)
+    cache = _cache(session)
+    if key not in cache:
+        query = select(HubSpotObjectState).where(
+            HubSpotObjectState.portal_id == portal_id, HubSpotObjectState.object_type == object_type,
+            HubSpotObjectState.object_id == object_id)
+        cache[key] = session.scalar(query.with_for_update() if for_update else query)
+    return cache[key]
+
+
 def state_of(session: Session, portal_id: int, object_type: str, object_id: str) -> HubSpotObjectState:
-    row = session.scalar(select(HubSpotObjectState).where(
-        HubSpotObjectState.portal_id == portal_id, HubSpotObjectState.object_type == object_type,
-        HubSpotObjectState.object_id == object_id).with_for_update())
+    row = _load(session, portal_id, object_type, object_id, for_update=True)
     if row is None:
         row = HubSpotObjectState(portal_id=portal_id, object_type=object_type, object_id=object_id,
                                  lifecycle=LIVE, lifecycle_at_ms=0, email_at_ms=0)
         session.add(row)
-        session.flush()
+        _cache(session)[(portal_id, object_type, object_id)] = row
     return row
 
 
@@ -56,9 +71,7 @@ def resolve(session: Session, portal_id: int, object_type: str, object_id: str) 
     """Follow merges to the surviving id; returns (survivor id, its lifecycle)."""
     current = object_id
     for _ in range(_MAX_MERGE_HOPS):
-        row = session.scalar(select(HubSpotObjectState).where(
-            HubSpotObjectState.portal_id == portal_id, HubSpotObjectState.object_type == object_type,
-            HubSpotObjectState.object_id == current))
+        row = _load(session, portal_id, object_type, current)
         if row is None:
             return current, LIVE
         if row.lifecycle != MERGED or not row.merged_into or row.merged_into == current:

@@ -25,8 +25,8 @@ def _lifecycle_handler(lifecycle: str) -> Handler:
                                       event.occurred_at_ms):
             return "stale: a newer fact is known"
         changed = links.project(session, event.portal_id, event.object_type, {event.object_id})
-        if event.object_type == "contact" and lifecycle == facts.LIVE:
-            links.reattach_cards(session, event.portal_id, event.object_id)
+        if event.object_type in ("contact", "deal") and lifecycle == facts.LIVE:
+            links.reattach_cards(session, event.portal_id, event.object_type, event.object_id)
         return f"{lifecycle}: {len(changed)} link(s) updated"
     return handle
 
@@ -47,9 +47,14 @@ def handle_merge(session: Session, event: ParsedEvent, _app_id: int | None) -> s
 
 
 def _reassociate_deals(session: Session, portal_id: int, old_contacts: set[str], survivor: str) -> None:
-    deal_ids = set(session.scalars(select(CardOrder.hubspot_deal_id).where(
-        CardOrder.portal_id == portal_id, CardOrder.hubspot_contact_id.in_(old_contacts),
-        CardOrder.hubspot_deal_id.is_not(None))))
+    # Deals are found through their links, not the card's deal id, which a deal deletion clears: the
+    # result must not depend on which of the two events was processed first.
+    orders = session.execute(select(CardOrder.store_code, CardOrder.order_id).where(
+        CardOrder.portal_id == portal_id, CardOrder.hubspot_contact_id.in_(old_contacts)))
+    keys = [f"{store}:{order}" for store, order in orders]
+    deal_ids = set(session.scalars(select(ObjectLink.hubspot_id).where(
+        ObjectLink.portal_id == portal_id, ObjectLink.kind == "deal", ObjectLink.source_key.in_(keys),
+        ObjectLink.hubspot_id.is_not(None)))) if keys else set()
     known = set(session.scalars(select(PendingAssociation.from_id).where(
         PendingAssociation.portal_id == portal_id, PendingAssociation.from_type == "deal",
         PendingAssociation.to_type == "contact", PendingAssociation.to_id == survivor)))
@@ -124,7 +129,7 @@ def handle_email_change(session: Session, event: ParsedEvent, app_id: int | None
     session.execute(update(CardOrder).where(CardOrder.portal_id == portal, CardOrder.hubspot_contact_id == contact_id,
                                             CardOrder.contact_email != new_email)
                     .values(hubspot_contact_id=None).execution_options(synchronize_session=False))
-    links.reattach_cards(session, portal, contact_id)
+    links.reattach_cards(session, portal, "contact", contact_id)
     return f"relinked to the Moulin customer with the new email ({len(current)} unlinked)"
 
 

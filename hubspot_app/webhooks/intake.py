@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
@@ -15,10 +16,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from ..db.base import utcnow
 from ..db.models import Installation
 from ..db.models.webhooks import WebhookEvent
 from ..logs import log_event
 from .events import ParsedEvent
+from .writer_priority import WriterPriority
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +39,15 @@ class Accepted:
 def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> int:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        stmt = pg_insert(WebhookEvent).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        stmt = pg_insert(WebhookEvent).on_conflict_do_nothing(index_elements=["dedupe_key"])
     elif dialect == "sqlite":
-        stmt = sqlite_insert(WebhookEvent).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        stmt = sqlite_insert(WebhookEvent).on_conflict_do_nothing(index_elements=["dedupe_key"])
     else:  # pragma: no cover - the app supports SQLite and PostgreSQL only
-        stmt = insert(WebhookEvent).values(rows)
-    # RETURNING counts the rows really inserted (rowcount is -1 for this statement on psycopg).
-    return len(session.execute(stmt.returning(WebhookEvent.id)).all())
+        stmt = insert(WebhookEvent)
+    # Parameters passed separately: the statement compiles once and is cached, and SQLAlchemy still sends
+    # one multi-row INSERT. RETURNING counts the rows really inserted (rowcount is unreliable here).
+    result = session.connection().execute(stmt.returning(WebhookEvent.id), rows)
+    return len(result.all())
 
 
 def _installed_portals(session: Session, portal_ids: set[int]) -> set[int]:
@@ -56,15 +61,13 @@ def accept_delivery(session: Session, events: list[ParsedEvent]) -> Accepted:
     """Store what we handle; the caller commits and then enqueues `PROCESS_TASK` with the delivery id."""
     installed = _installed_portals(session, {e.portal_id for e in events}) if events else set()
     delivery_id = uuid.uuid4().hex
-    rows, ignored = [], 0
+    rows, now = [], utcnow()
+    ignored: Counter = Counter()
     seen: set[str] = set()
     for event in events:
         if event.portal_id not in installed or not event.handled:
-            ignored += 1
-            log_event(logger, "webhook.event_ignored", portal_id=event.portal_id,
-                      subscription_type=event.subscription_type, property_name=event.property_name,
-                      object_id=event.object_id,
-                      reason="portal not installed" if event.portal_id not in installed else "type not handled")
+            reason = "portal not installed" if event.portal_id not in installed else "type not handled"
+            ignored[(event.portal_id, event.subscription_type, event.property_name, reason)] += 1
             continue
         key = event.dedupe_key()
         if key in seen:  # the same event twice in one batch
@@ -73,15 +76,19 @@ def accept_delivery(session: Session, events: list[ParsedEvent]) -> Accepted:
         rows.append(dict(dedupe_key=key, delivery_id=delivery_id, portal_id=event.portal_id,
                          subscription_type=event.subscription_type, object_type=event.object_type,
                          object_id=event.object_id, occurred_at_ms=event.occurred_at_ms, payload=event.raw,
-                         status="pending"))
+                         status="pending", received_at=now))
+    # One line per kind of skipped event, not per event: our own sync's creations arrive by the thousand.
+    for (portal_id, subscription_type, property_name, reason), count in ignored.items():
+        log_event(logger, "webhook.events_ignored", portal_id=portal_id, subscription_type=subscription_type,
+                  property_name=property_name, reason=reason, count=count)
     stored = _insert_ignoring_duplicates(session, rows) if rows else 0
-    duplicates = len(events) - ignored - stored
-    return Accepted(delivery_id if stored else None, stored, duplicates, ignored)
+    skipped = sum(ignored.values())
+    return Accepted(delivery_id if stored else None, stored, len(events) - skipped - stored, skipped)
 
 
 def receive(database, queue, events: list[ParsedEvent]) -> Accepted:
     """Store in one unit of work, then one enqueue for the whole delivery (after commit, so the job sees the rows)."""
-    with database.session() as session:
+    with WriterPriority(database.url).receiver(), database.session() as session:
         accepted = accept_delivery(session, events)
     if accepted.delivery_id:
         queue.enqueue(PROCESS_TASK, accepted.delivery_id)

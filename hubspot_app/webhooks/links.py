@@ -29,9 +29,10 @@ def links_to(session: Session, portal_id: int, kind: str, hubspot_ids: set[str])
 
 
 def project(session: Session, portal_id: int, kind: str, hubspot_ids: set[str]) -> list[ObjectLink]:
+    resolved = {hubspot_id: facts.resolve(session, portal_id, kind, hubspot_id) for hubspot_id in hubspot_ids}
     changed = []
     for link in links_to(session, portal_id, kind, hubspot_ids):
-        survivor, lifecycle = facts.resolve(session, portal_id, kind, link.hubspot_id)
+        survivor, lifecycle = resolved[link.hubspot_id]
         state = link_state_for(link.state, lifecycle)
         if state == PRIVACY_DELETED and not link.source_key.startswith("privacy:"):
             link.source_key = privacy_tombstone(link.source_key)
@@ -40,14 +41,13 @@ def project(session: Session, portal_id: int, kind: str, hubspot_ids: set[str]) 
             link.hubspot_id, link.state = survivor, state
             changed.append(link)
     if kind in ("contact", "deal"):
-        _project_cards(session, portal_id, kind, hubspot_ids)
+        _project_cards(session, portal_id, kind, resolved)
     return changed
 
 
-def _project_cards(session: Session, portal_id: int, kind: str, hubspot_ids: set[str]) -> None:
+def _project_cards(session: Session, portal_id: int, kind: str, resolved: dict[str, tuple[str, str]]) -> None:
     column = CardOrder.hubspot_contact_id if kind == "contact" else CardOrder.hubspot_deal_id
-    for hubspot_id in hubspot_ids:
-        survivor, lifecycle = facts.resolve(session, portal_id, kind, hubspot_id)
+    for hubspot_id, (survivor, lifecycle) in resolved.items():
         values: dict = {column.key: survivor if lifecycle == facts.LIVE else None}
         if kind == "contact" and lifecycle == facts.PRIVACY_DELETED:
             values["contact_email"] = None
@@ -55,13 +55,17 @@ def _project_cards(session: Session, portal_id: int, kind: str, hubspot_ids: set
                         .values(**values).execution_options(synchronize_session=False))
 
 
-def reattach_cards(session: Session, portal_id: int, contact_id: str) -> None:
-    """A restored contact gets back the card rows of the customers linked to it (matched by email)."""
-    emails = [key for key in session.scalars(select(ObjectLink.source_key).where(
-        ObjectLink.portal_id == portal_id, ObjectLink.kind == "contact", ObjectLink.hubspot_id == contact_id,
-        ObjectLink.state == SYNCED))]
-    if emails:
-        session.execute(update(CardOrder).where(
-            CardOrder.portal_id == portal_id, CardOrder.contact_email.in_(emails),
-            or_(CardOrder.hubspot_contact_id.is_(None), CardOrder.hubspot_contact_id == contact_id))
-            .values(hubspot_contact_id=contact_id).execution_options(synchronize_session=False))
+def reattach_cards(session: Session, portal_id: int, kind: str, hubspot_id: str) -> None:
+    """A restored contact or deal gets back the card rows of the Moulin records linked to it."""
+    keys = list(session.scalars(select(ObjectLink.source_key).where(
+        ObjectLink.portal_id == portal_id, ObjectLink.kind == kind, ObjectLink.hubspot_id == hubspot_id,
+        ObjectLink.state == SYNCED)))
+    if not keys:
+        return
+    if kind == "contact":  # contact links are keyed by email
+        match, column = CardOrder.contact_email.in_(keys), CardOrder.hubspot_contact_id
+    else:  # deal links by "store:order id"
+        match, column = (CardOrder.store_code + ":" + CardOrder.order_id).in_(keys), CardOrder.hubspot_deal_id
+    session.execute(update(CardOrder).where(CardOrder.portal_id == portal_id, match,
+                                            or_(column.is_(None), column == hubspot_id))
+                    .values({column.key: hubspot_id}).execution_options(synchronize_session=False))

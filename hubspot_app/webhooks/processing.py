@@ -1,13 +1,20 @@
 """Process one stored delivery: its pending events in occurredAt order, each through its handler.
 
-All events of a delivery are applied in one transaction (fast path). If one
-fails, that transaction is rolled back and the events are replayed one per
-transaction, so a single bad event is marked "failed" without holding back
-the others; handlers are idempotent, so the replay is safe.
+Events are applied a few at a time, one transaction per chunk: short write
+transactions keep SQLite's single writer lock free for the receiver, which
+must answer HubSpot within seconds. If an event fails, its chunk is rolled back
+and replayed one event per transaction, so a single bad event is marked
+"failed" without holding back the others; handlers are idempotent, so the
+replay is safe.
+
+Each chunk runs under `WriterPriority.worker()`, so on SQLite the receiver
+is never starved of the write lock (see writer_priority.py).
 """
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,14 +24,11 @@ from ..db.models.webhooks import WebhookEvent
 from ..logs import log_event
 from .events import parse_event
 from .handlers import HANDLERS
+from .writer_priority import WriterPriority
 
 logger = logging.getLogger(__name__)
 
-
-def _pending(session: Session, delivery_id: str) -> list[WebhookEvent]:
-    return list(session.scalars(select(WebhookEvent).where(
-        WebhookEvent.delivery_id == delivery_id, WebhookEvent.status == "pending")
-        .order_by(WebhookEvent.occurred_at_ms, WebhookEvent.id)))
+CHUNK = 5
 
 
 def _apply(session: Session, row: WebhookEvent, app_id: int | None) -> None:
@@ -35,33 +39,65 @@ def _apply(session: Session, row: WebhookEvent, app_id: int | None) -> None:
     else:
         row.status, row.outcome = "processed", handler(session, event, app_id)[:255]
     row.processed_at = utcnow()
-    log_event(logger, "webhook.event_processed", portal_id=row.portal_id, subscription_type=row.subscription_type,
-              object_id=row.object_id, status=row.status, outcome=row.outcome)
+    log_event(logger, "webhook.event_processed", logging.DEBUG, portal_id=row.portal_id,
+              subscription_type=row.subscription_type, object_id=row.object_id, outcome=row.outcome)
 
 
-def process_delivery(database, delivery_id: str, app_id: int | None) -> int:
-    """Returns how many events were handled."""
-    try:
-        with database.session() as session:
-            rows = _pending(session, delivery_id)
-            for row in rows:
-                _apply(session, row, app_id)
-            return len(rows)
-    except Exception as error:  # noqa: BLE001 - isolate the failing event below
-        log_event(logger, "webhook.delivery_retry_one_by_one", logging.WARNING, delivery_id=delivery_id,
-                  error=type(error).__name__)
+def _apply_ids(database, ids: list[int], app_id: int | None) -> Counter:
+    statuses: Counter = Counter()
     with database.session() as session:
-        ids = [row.id for row in _pending(session, delivery_id)]
-    for event_id in ids:
+        rows = session.scalars(select(WebhookEvent).where(WebhookEvent.id.in_(ids), WebhookEvent.status == "pending")
+                               .order_by(WebhookEvent.occurred_at_ms, WebhookEvent.id))
+        for row in rows:
+            _apply(session, row, app_id)
+            statuses[row.status] += 1
+    return statuses
+
+
+def _mark_failed(database, event_id: int, error: Exception) -> None:
+    with database.session() as session:
+        row = session.get(WebhookEvent, event_id)
+        row.status, row.outcome, row.processed_at = "failed", f"{type(error).__name__}: {error}"[:255], utcnow()
+        log_event(logger, "webhook.event_failed", logging.ERROR, portal_id=row.portal_id, object_id=row.object_id,
+                  subscription_type=row.subscription_type, error=type(error).__name__)
+
+
+def process_delivery(database, delivery_id: str, app_id: int | None) -> Counter:
+    """Returns how many events ended in each status."""
+    with database.session() as session:
+        ids = list(session.scalars(select(WebhookEvent.id).where(
+            WebhookEvent.delivery_id == delivery_id, WebhookEvent.status == "pending")
+            .order_by(WebhookEvent.occurred_at_ms, WebhookEvent.id)))
+    statuses: Counter = Counter()
+    priority = WriterPriority(database.url)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
         try:
-            with database.session() as session:
-                row = session.get(WebhookEvent, event_id)
-                if row.status == "pending":
-                    _apply(session, row, app_id)
-        except Exception as error:  # noqa: BLE001 - recorded on the event, visible to the operator
-            with database.session() as session:
-                row = session.get(WebhookEvent, event_id)
-                row.status, row.outcome, row.processed_at = "failed", f"{type(error).__name__}: {error}"[:255], utcnow()
-            log_event(logger, "webhook.event_failed", logging.ERROR, portal_id=row.portal_id, object_id=row.object_id,
-                      subscription_type=row.subscription_type, error=type(error).__name__)
-    return len(ids)
+            with priority.worker():
+                statuses += _apply_ids(database, chunk, app_id)
+            continue
+        except Exception:  # noqa: BLE001 - isolate the failing event below
+            pass
+        for event_id in chunk:
+            try:
+                with priority.worker():
+                    statuses += _apply_ids(database, [event_id], app_id)
+            except Exception as error:  # noqa: BLE001 - recorded on the event, visible to the operator
+                _mark_failed(database, event_id, error)
+                statuses["failed"] += 1
+    log_event(logger, "webhook.delivery_processed", delivery_id=delivery_id, **dict(statuses))
+    return statuses
+
+
+def sweep_stale(database, app_id: int | None, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Process deliveries whose job was lost (enqueue failed after the commit, worker died mid-way).
+
+    Their events are stored, so HubSpot's retry is deduplicated and would never enqueue them again.
+    Returns how many deliveries were swept.
+    """
+    with database.session() as session:
+        deliveries = list(session.scalars(select(WebhookEvent.delivery_id).where(
+            WebhookEvent.status == "pending", WebhookEvent.received_at < utcnow() - older_than).distinct()))
+    for delivery_id in deliveries:
+        process_delivery(database, delivery_id, app_id)
+    return len(deliveries)

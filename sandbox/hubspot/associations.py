@@ -23,6 +23,8 @@ for _a, _b, _ab, _ba, _label in _PAIRS:
     DEFAULT_TYPE.setdefault((_a, _b), _ab)
     DEFAULT_TYPE.setdefault((_b, _a), _ba)
 
+# Labelled "Primary" types: an object has at most one primary association per target type.
+PRIMARY_TYPES = {tid for pair in TYPES.values() for tid, (label, _) in pair.items() if label == "Primary"}
 # A line item belongs to one parent at a time.
 SINGLE_PARENT = {"line_items": ("deals", "orders")}
 
@@ -60,6 +62,11 @@ class AssociationGraph:
         """Add one association (and its inverse, and the unlabeled default with a label); True if new."""
         check_spec(from_type, to_type, "HUBSPOT_DEFINED", type_id)
         wanted = {int(type_id), default_type(from_type, to_type)}
+        if int(type_id) in PRIMARY_TYPES:
+            # A new primary replaces the old one (the plain association to the old target stays).
+            for other in self.targets(from_type, from_id, to_type):
+                if other != to_id:
+                    self.remove(from_type, from_id, to_type, other, {int(type_id)})
         existing = self._edges[(from_type, from_id)][(to_type, to_id)]
         added = False
         for tid in wanted:

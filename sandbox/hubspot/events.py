@@ -2,6 +2,8 @@
 
 Events are shaped like HubSpot webhook events without the delivery fields
 (`eventId`, `subscriptionId`, `appId`, `attemptNumber`), which the subscriber adds.
+Subscribers are called synchronously while the sandbox holds its state lock: queue the event and
+return; calling the sandbox (or an app that calls it) from inside a subscriber would deadlock.
 """
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ import time
 from flask import Flask, Response, g, jsonify, request
 
 from .errors import HubSpotError, correlation_id
+from .ratelimit import Decision
 from .requestlog import LoggedRequest
 from .scopes import missing_scope, required_scope
 
@@ -67,7 +68,10 @@ def _apply_fault(state):
     else:
         fault_status = fault.status
     if fault_status == 429:
-        return jsonify(rate_limited_body()), 429
+        # An injected 429 looks like a real one, headers included.
+        limiter = state.rate_limiter
+        exhausted = Decision(False, limiter.max_requests, 0, int(limiter.interval * 1000))
+        return jsonify(rate_limited_body()), 429, limiter.headers(exhausted)
     body = {"status": "error", "message": "internal error", "correlationId": correlation_id(),
             "category": "INTERNAL_ERROR" if fault_status == 500 else "SERVICE_UNAVAILABLE"}
     return jsonify(body), fault_status

@@ -1,6 +1,9 @@
 """OAuth 2.0 as HubSpot runs it: authorization codes, access tokens (30 min), refresh tokens, uninstall."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass, field
 
@@ -15,6 +18,14 @@ KNOWN_SCOPES = frozenset({
     *(f"crm.schemas.{o}.{rw}" for o in ("contacts", "companies", "deals", "line_items", "products", "orders")
       for rw in ("read", "write")),
 })
+
+
+def _pkce_matches(code: AuthCode, verifier: str) -> bool:
+    """RFC 7636: S256 compares base64url(sha256(verifier)) without padding; plain compares as is."""
+    if code.code_challenge_method == "S256":
+        digest = hashlib.sha256(verifier.encode()).digest()
+        verifier = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return hmac.compare_digest(verifier, code.code_challenge or "")
 
 
 class OAuthError(Exception):
@@ -37,6 +48,8 @@ class AuthCode:
     scopes: list[str]
     expires_at: float
     used: bool = False
+    code_challenge: str | None = None
+    code_challenge_method: str = "plain"
 
 
 @dataclass
@@ -58,9 +71,12 @@ class OAuthServer:
     codes: dict[str, AuthCode] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
 
-    def issue_code(self, portal_id: int, redirect_uri: str, scopes: list[str]) -> str:
+    def issue_code(self, portal_id: int, redirect_uri: str, scopes: list[str],
+                   code_challenge: str | None = None, code_challenge_method: str | None = None) -> str:
         code = secrets.token_urlsafe(24)
-        self.codes[code] = AuthCode(portal_id, self.client_id, redirect_uri, scopes, self.now() + CODE_SECONDS)
+        self.codes[code] = AuthCode(portal_id, self.client_id, redirect_uri, scopes, self.now() + CODE_SECONDS,
+                                    code_challenge=code_challenge or None,
+                                    code_challenge_method=code_challenge_method or "plain")
         return code
 
     def _new_token(self, portal_id: int, scopes: list[str], kind: str) -> Token:
@@ -92,6 +108,8 @@ class OAuthServer:
             raise OAuthError("invalid_grant", "BAD_REDIRECT_URI", "redirect_uri does not match the one used "
                                                                   "to get the auth code")
         code.used = True
+        if code.code_challenge and not _pkce_matches(code, form.get("code_verifier") or ""):
+            raise OAuthError("invalid_grant", "BAD_AUTH_CODE", "code_verifier does not match the code_challenge")
         if not portal_alive(code.portal_id):
             raise OAuthError("invalid_grant", "BAD_HUB", "the account for this auth code no longer exists")
         return self.token_response(code.portal_id, code.scopes)

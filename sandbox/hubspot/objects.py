@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import validation
-from .associations import SINGLE_PARENT, TYPES, check_spec
+from .associations import PRIMARY_TYPES, SINGLE_PARENT, TYPES, check_spec
 from .errors import HubSpotError, invalid_properties, not_found, property_problem
 from .portal import Portal, Record
 from .schema import ObjectType, object_type
@@ -76,15 +76,8 @@ class CrmService:
             raise HubSpotError(400, f"Property {name} is not a unique identifier for {t.name}; idProperty "
                                     "must be a property with unique values", "VALIDATION_ERROR")
         value = value.strip().lower() if name == "email" else value
-        for record in self.table(t).values():
-            if record.archived:
-                continue
-            if record.properties.get(name) == value:
-                return record
-            # A merged contact keeps the other contact's email as an additional email.
-            if name == "email" and value in (record.properties.get("hs_additional_emails") or "").split(";"):
-                return record
-        return None
+        record_id = self.portal.unique_index.lookup(t.name, name, value, self.table(t))
+        return self.table(t).get(record_id) if record_id is not None else None
 
     def page(self, t: ObjectType, limit: int, after: str | None, archived: bool = False):
         records = sorted((r for r in self.table(t).values() if r.archived == archived), key=lambda r: int(r.id))
@@ -168,7 +161,9 @@ class CrmService:
             self.table(t)[record.id] = record
             self.emit(t, "creation", record.id)
         changed = {k: v for k, v in plan.values.items() if record.properties.get(k, "") != v}
+        self.portal.unique_index.remove(t.name, record)
         record.properties.update(plan.values)
+        self.portal.unique_index.add(t.name, record)
         record.updated_at = now
         record.properties[t.modified_property] = self.clock.iso(now)
         record.properties["hs_lastmodifieddate"] = self.clock.iso(now)
@@ -189,6 +184,7 @@ class CrmService:
         record = self.find(t, object_id)
         if record is None:
             return False  # HubSpot answers 204 for ids it does not have
+        self.portal.unique_index.remove(t.name, record)
         record.archived, record.archived_at = True, self.clock.now()
         self.emit(t, "deletion", record.id)
         return True
@@ -197,6 +193,7 @@ class CrmService:
         record = self.get(t, object_id, archived=True)
         self._check_unique(t, record.properties, record.id, {})
         record.archived, record.archived_at = False, None
+        self.portal.unique_index.add(t.name, record)
         record.updated_at = self.clock.now()
         self.emit(t, "restore", record.id)
         return record
@@ -204,6 +201,7 @@ class CrmService:
     def privacy_delete(self, t: ObjectType, object_id: str) -> None:
         record = self.find(t, object_id) or self.get(t, object_id, archived=True)
         del self.table(t)[record.id]
+        self.portal.unique_index.remove(t.name, record)
         self.portal.associations.drop_node(t.name, record.id)
         self.emit(t, "privacyDeletion", record.id)
 
@@ -225,6 +223,7 @@ class CrmService:
                                     "hs_merged_object_ids": ";".join(sorted({primary.id, merged.id} - {survivor_id}))})
         table = self.table(t)
         for old in (primary, merged):
+            self.portal.unique_index.remove(t.name, old)
             del table[old.id]
             if old.id != survivor_id:
                 self.portal.merged_into[t.name][old.id] = survivor_id
@@ -234,6 +233,7 @@ class CrmService:
             if old.id != survivor_id:
                 self.portal.associations.drop_node(t.name, old.id)
         table[survivor_id] = survivor
+        self.portal.unique_index.add(t.name, survivor)
         self.emit(t, "merge", survivor_id, primaryObjectId=int(primary.id), mergedObjectIds=[int(merged.id)],
                   newObjectId=int(survivor_id), numberOfPropertiesMoved=len(moved))
         return survivor
@@ -282,4 +282,4 @@ class CrmService:
             specs = self.portal.associations.targets(a.name, a_id, b.name).get(b_id, set())
             self.emit(a, "associationChange", a_id, associationType=f"{a.label}_TO_{b.label}",
                       fromObjectId=int(a_id), toObjectId=int(b_id), associationRemoved=removed,
-                      isPrimaryAssociation=any(s[1] in (1, 2, 5, 6, 509, 510) for s in specs))
+                      isPrimaryAssociation=any(s[1] in PRIMARY_TYPES for s in specs))

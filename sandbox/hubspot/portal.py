@@ -8,7 +8,8 @@ from .associations import AssociationGraph
 from .clock import iso_timestamp
 from .pipelines import PipelineRegistry
 from .properties import PropertyRegistry
-from .schema import OBJECT_TYPES, ObjectType
+from .schema import OBJECT_TYPES
+from .uniqueindex import UniqueIndex
 
 
 @dataclass
@@ -20,8 +21,7 @@ class Record:
     archived: bool = False
     archived_at: float | None = None
 
-    def to_api(self, object_type: ObjectType, names: list[str] | None = None,
-               with_history: bool = False) -> dict:
+    def to_api(self, names: list[str] | None = None) -> dict:
         """HubSpot's SimplePublicObject: `names` are the properties asked for (None: all set values)."""
         if names is None:
             props = {k: v for k, v in self.properties.items() if v not in (None, "")}
@@ -52,6 +52,7 @@ class Portal:
         self.properties = PropertyRegistry(self.now)
         self.pipelines = PipelineRegistry(self.now, self.ids)
         self.associations = AssociationGraph()
+        self.unique_index = UniqueIndex()
 
     def next_id(self) -> str:
         return str(next(self.ids))

@@ -99,19 +99,33 @@ class PropertyRegistry:
         return [p["name"] for p in self.list(type_name) if p["hasUniqueValue"]]
 
     def create(self, type_name: str, body: dict) -> dict:
+        return self.create_many(type_name, [body])[0]
+
+    def create_many(self, type_name: str, bodies: list[dict]) -> list[dict]:
+        """Check every definition first, so a refused batch creates nothing."""
+        names: set[str] = set()
+        unique = len(self.unique_names(type_name))
+        for body in bodies:
+            self._check_new(type_name, body, names, unique)
+            names.add(body["name"])
+            unique += bool(body.get("hasUniqueValue"))
+        created = iso_timestamp(self._now())
+        props = [self._property_body(body, created, hubspot_defined=False) for body in bodies]
+        for prop in props:
+            self.props[type_name][prop["name"]] = prop
+        return props
+
+    def _check_new(self, type_name: str, body: dict, batch_names: set[str], unique_count: int) -> None:
         missing = [k for k in ("name", "label", "type", "fieldType", "groupName") if not body.get(k)]
         if missing:
             raise HubSpotError(400, f"Missing required fields: {', '.join(missing)}", "VALIDATION_ERROR")
         name = body["name"]
-        if self.props[type_name].get(name) is not None:
+        if self.props[type_name].get(name) is not None or name in batch_names:
             raise HubSpotError(409, f"Property named '{name}' already exists.", "OBJECT_ALREADY_EXISTS")
         self._check_definition(type_name, body)
-        if body.get("hasUniqueValue") and len(self.unique_names(type_name)) >= MAX_UNIQUE_PER_TYPE:
+        if body.get("hasUniqueValue") and unique_count >= MAX_UNIQUE_PER_TYPE:
             raise HubSpotError(400, f"Cannot create more than {MAX_UNIQUE_PER_TYPE} unique value properties "
                                     f"for object type {type_name}", "VALIDATION_ERROR")
-        prop = self._property_body(body, iso_timestamp(self._now()), hubspot_defined=False)
-        self.props[type_name][name] = prop
-        return prop
 
     def update(self, type_name: str, name: str, body: dict) -> dict:
         prop = self.get(type_name, name)

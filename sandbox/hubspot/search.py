@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from typing import Callable
 
 from .errors import HubSpotError
+from .moments import parse_moment
 from .portal import Record
 
 MAX_GROUPS, MAX_FILTERS_PER_GROUP, MAX_FILTERS = 5, 10, 25
@@ -57,10 +58,10 @@ def _comparable(text: str):
         return 0, float(text)
     except (TypeError, ValueError):
         pass
-    try:
-        return 0, datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000
-    except (TypeError, ValueError):
-        return 1, str(text).lower()
+    moment = parse_moment(str(text))
+    if moment is not None:
+        return 0, moment.timestamp() * 1000
+    return 1, str(text).lower()
 
 
 def _tokens(text: str) -> list[str]:
@@ -72,8 +73,18 @@ def _token_match(value: str, pattern: str) -> bool:
     return any(regex.match(token) for token in _tokens(value) + [value.lower()])
 
 
-def matches(record: Record, item: dict) -> bool:
-    op, value = item["operator"], _value(record, item["propertyName"])
+Linked = Callable[[Record, str], set[str]]  # (record, object type name) -> ids of associated records
+
+
+def _no_links(record: Record, type_name: str) -> set[str]:
+    return set()
+
+
+def matches(record: Record, item: dict, linked: Linked = _no_links) -> bool:
+    name = item["propertyName"]
+    if name.startswith("associations."):
+        return _matches_association(record, item, linked)
+    op, value = item["operator"], _value(record, name)
     if op == "HAS_PROPERTY":
         return value is not None
     if op == "NOT_HAS_PROPERTY":
@@ -97,19 +108,35 @@ def matches(record: Record, item: dict) -> bool:
             "GTE": mine >= other}[op]
 
 
+def _matches_association(record: Record, item: dict, linked: Linked) -> bool:
+    """`associations.contact EQ 123`: HubSpot's filter on records associated with a given record."""
+    ids = linked(record, item["propertyName"].split(".", 1)[1])
+    op = item["operator"]
+    wanted = {str(v) for v in (item.get("values") or [item.get("value")]) if v is not None}
+    if op in ("EQ", "IN"):
+        return bool(ids & wanted)
+    if op in ("NEQ", "NOT_IN"):
+        return not ids & wanted
+    if op == "HAS_PROPERTY":
+        return bool(ids)
+    if op == "NOT_HAS_PROPERTY":
+        return not ids
+    raise HubSpotError(400, f"Operator {op} is not supported on {item['propertyName']}", "VALIDATION_ERROR")
+
+
 def _sort_key(sort) -> tuple[str, bool]:
     if isinstance(sort, str):
         return sort.lstrip("-"), sort.startswith("-")
     return sort.get("propertyName", "hs_object_id"), str(sort.get("direction", "ASCENDING")).upper() == "DESCENDING"
 
 
-def run(records: list[Record], body: dict) -> tuple[list[Record], int, str | None]:
+def run(records: list[Record], body: dict, linked: Linked = _no_links) -> tuple[list[Record], int, str | None]:
     """Matching records for one page, the total, and the next `after` cursor."""
     check_request(body)
     groups = body.get("filterGroups") or []
     query = (body.get("query") or "").strip().lower()
     hits = [r for r in records
-            if (not groups or any(all(matches(r, f) for f in g.get("filters") or []) for g in groups))
+            if (not groups or any(all(matches(r, f, linked) for f in g.get("filters") or []) for g in groups))
             and (not query or any(query in (r.properties.get(p) or "").lower() for p in QUERY_PROPERTIES))]
     hits.sort(key=lambda r: int(r.id))
     for sort in reversed(body.get("sorts") or []):

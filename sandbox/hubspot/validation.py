@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from . import moments
 from .errors import HubSpotError, invalid_properties, property_problem
 from .portal import Portal, Record
 from .schema import SYSTEM_PROPERTIES, ObjectType
@@ -24,7 +25,11 @@ def normalise(portal: Portal, t: ObjectType, properties: dict | None) -> dict[st
         text = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
         if name == "email":
             text = text.strip().lower()
-        problem = _check_value(prop, text)
+        problem = None
+        if text and prop["type"] in ("date", "datetime"):
+            text, message = moments.canonical(prop["type"], text)
+            problem = property_problem(name, message, "INVALID_DATE") if message else None
+        problem = problem or _check_value(prop, text)
         if problem:
             problems.append(problem)
         values[name] = text

@@ -68,8 +68,21 @@ def test_admin_endpoints_drive_user_actions(hs):
     created = requests.post(url, json={"properties": {"name": "Bread"}}, timeout=5).json()
     assert requests.patch(f"{url}/{created['id']}", json={"properties": {"price": "2"}}, timeout=5).ok
     assert requests.delete(f"{url}/{created['id']}", timeout=5).status_code == 204
+    restored = requests.post(f"{url}/{created['id']}/restore", timeout=5)
+    assert restored.status_code == 200 and restored.json()["archived"] is False
     assert kinds(hs.events) == ["product.creation", "product.propertyChange", "product.propertyChange",
-                                "product.deletion"]
+                                "product.deletion", "product.restore"]
+    merge_url = f"{hs.url}/_sandbox/portals/{hs.portal_id}/objects/companies"
+    a = requests.post(merge_url, json={"properties": {"name": "A"}}, timeout=5).json()["id"]
+    b = requests.post(merge_url, json={"properties": {"name": "B"}}, timeout=5).json()["id"]
+    merged = requests.post(f"{merge_url}/merge", json={"primaryObjectId": a, "objectIdToMerge": b}, timeout=5)
+    assert merged.json()["id"] == a and hs.events[-1]["subscriptionType"] == "company.merge"
+    contact = requests.post(f"{hs.url}/_sandbox/portals/{hs.portal_id}/objects/contacts",
+                            json={"properties": {"email": "p@d.test"}}, timeout=5).json()["id"]
+    gone = requests.post(f"{hs.url}/_sandbox/portals/{hs.portal_id}/contacts/{contact}/privacy-delete", timeout=5)
+    assert gone.status_code == 204 and hs.events[-1]["subscriptionType"] == "contact.privacyDeletion"
+    listed = requests.get(f"{hs.url}/_sandbox/portals/{hs.portal_id}/objects/companies", timeout=5).json()
+    assert [r["id"] for r in listed["results"]] == [a]
     moved = requests.post(f"{hs.url}/_sandbox/clock/advance", json={"seconds": 3600}, timeout=5).json()
     assert moved["now"] == pytest.approx(hs.state.clock.now(), abs=5)
 

@@ -62,7 +62,8 @@ def test_fail_slow_and_drop_next():
         assert requests.get(url, headers=headers, timeout=5).status_code == 200
         # The admin endpoint injects the same faults.
         requests.post(f"{hs.url}/_sandbox/faults", json={"failNext": 1, "status": 429}, timeout=5)
-        assert requests.get(url, headers=headers, timeout=5).status_code == 429
+        injected = requests.get(url, headers=headers, timeout=5)
+        assert injected.status_code == 429 and injected.headers["X-HubSpot-RateLimit-Remaining"] == "0"
 
 
 def test_request_log_counts_per_endpoint_and_portal():
@@ -93,3 +94,22 @@ def test_admin_refuses_non_loopback_callers():
         allowed = client.post("/_sandbox/clock/advance", json={"seconds": 1},
                               environ_base={"REMOTE_ADDR": "127.0.0.1"})
         assert allowed.status_code == 200
+
+
+def test_admin_portal_token_fault_and_log_endpoints():
+    with sandbox_portal() as hs:
+        admin = f"{hs.url}/_sandbox"
+        portal = requests.post(f"{admin}/portals", json={"hubDomain": "shop.test"}, timeout=5)
+        assert portal.status_code == 201
+        portal_id = portal.json()["portalId"]
+        tokens = requests.post(f"{admin}/portals/{portal_id}/tokens", json={}, timeout=5).json()
+        assert tokens["hub_id"] == portal_id and tokens["expires_in"] == 1800
+        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+        assert requests.get(f"{hs.url}/crm/v3/objects/deals", headers=headers, timeout=5).status_code == 200
+        requests.post(f"{admin}/faults", json={"rate": 1.0, "seed": 3}, timeout=5)
+        assert requests.get(f"{hs.url}/crm/v3/objects/deals", headers=headers, timeout=5).status_code != 200
+        requests.post(f"{admin}/faults", json={"clear": True}, timeout=5)
+        assert requests.delete(f"{admin}/requests", timeout=5).status_code == 204
+        assert requests.get(f"{admin}/requests", timeout=5).json()["total"] == 0
+        assert requests.delete(f"{admin}/portals/{portal_id}", timeout=5).status_code == 204
+        assert requests.get(f"{hs.url}/crm/v3/objects/deals", headers=headers, timeout=5).status_code == 401

@@ -173,3 +173,18 @@ def test_missing_scope_is_hubspots_403(sandbox):
     assert body["errors"][0]["context"]["requiredGranularScopes"] == ["crm.objects.contacts.write"]
     uninstall = requests.delete(f"{url}/appinstalls/2026-03/external-install", headers=headers, timeout=5)
     assert uninstall.status_code == 403
+
+
+def test_pkce_s256_is_checked(sandbox):
+    import base64
+    import hashlib
+
+    state, url = sandbox
+    verifier = "a-long-random-verifier-string-0123456789-abcdefghijkl"
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    code = authorize(url, code_challenge=challenge, code_challenge_method="S256")["code"]
+    wrong = token(url, grant_type="authorization_code", code=code, redirect_uri=REDIRECT, code_verifier="nope")
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+    code = authorize(url, code_challenge=challenge, code_challenge_method="S256")["code"]
+    right = token(url, grant_type="authorization_code", code=code, redirect_uri=REDIRECT, code_verifier=verifier)
+    assert right.status_code == 200 and right.json()["access_token"]

@@ -115,3 +115,80 @@ def test_line_item_price_cannot_be_negative(hs):
         hs.sdk().crm.line_items.basic_api.create(SimplePublicObjectInputForCreate(
             properties={"name": "Refund", "price": "-1", "quantity": "1"}))
     assert negative.value.status == 400
+
+
+def test_property_batch_create_and_pipeline_update(hs):
+    from hubspot.crm.properties import BatchInputPropertyCreate
+    from hubspot.crm.pipelines import PipelinePatchInput
+    created = hs.sdk().crm.properties.batch_api.create("deals", BatchInputPropertyCreate(inputs=[
+        {"name": "moulin_order_id", "label": "Order id", "type": "string", "fieldType": "text",
+         "groupName": "dealinformation", "hasUniqueValue": True},
+        {"name": "moulin_channel", "label": "Channel", "type": "enumeration", "fieldType": "select",
+         "groupName": "dealinformation", "options": [{"label": "Web", "value": "web", "displayOrder": 0,
+                                                      "hidden": False}]}]))
+    assert created.status == "COMPLETE" and {p.name for p in created.results} == {"moulin_order_id",
+                                                                                   "moulin_channel"}
+    with pytest.raises(DealsApiException) as bad_option:
+        hs.sdk().crm.deals.basic_api.create(DealCreate(properties={"dealname": "x", "moulin_channel": "fax"}))
+    assert "INVALID_OPTION" in json.loads(bad_option.value.body)["message"]
+    renamed = hs.sdk().crm.pipelines.pipelines_api.update("deals", "default", PipelinePatchInput(label="Sales"))
+    assert renamed.label == "Sales"
+
+
+def test_datetime_values_come_back_as_iso(hs):
+    deal = hs.sdk().crm.deals.basic_api.create(DealCreate(properties={"dealname": "T", "closedate": "1767225600000"}))
+    assert deal.properties["closedate"] == "2026-01-01T00:00:00.000Z"
+
+
+def test_property_batch_create_is_all_or_nothing(hs):
+    from hubspot.crm.properties import BatchInputPropertyCreate
+    spec = {"label": "x", "type": "string", "fieldType": "text", "groupName": "contactinformation"}
+    with pytest.raises(PropertiesApiException) as conflict:
+        hs.sdk().crm.properties.batch_api.create("contacts", BatchInputPropertyCreate(inputs=[
+            {**spec, "name": "brand_new"}, {**spec, "name": "email"}]))
+    assert conflict.value.status == 409
+    names = {p.name for p in hs.sdk().crm.properties.core_api.get_all("contacts").results}
+    assert "brand_new" not in names
+
+
+def test_remaining_pipeline_stage_and_group_calls(hs):
+    from hubspot.crm.pipelines import PipelineStagePatchInput
+    from hubspot.crm.properties import BatchInputPropertyName, BatchReadInputPropertyName, PropertyGroupUpdate
+    pipelines = hs.sdk().crm.pipelines
+    pipeline = pipelines.pipelines_api.create("deals", PipelineInput(label="P", display_order=2, stages=[
+        PipelineStageInput(label="A", display_order=0, metadata={"probability": "0.5"})]))
+    stage_id = pipeline.stages[0].id
+    assert pipelines.pipeline_stages_api.get_by_id("deals", pipeline.id, stage_id).label == "A"
+    moved = pipelines.pipeline_stages_api.update("deals", pipeline.id, stage_id, PipelineStagePatchInput(
+        label="B", metadata={"probability": "0.7"}))
+    assert moved.label == "B" and moved.metadata["probability"] == "0.7"
+    replaced = pipelines.pipelines_api.replace("deals", pipeline.id, PipelineInput(label="Q", display_order=2, stages=[
+        PipelineStageInput(label="C", display_order=0, metadata={"probability": "1.0"})]))
+    assert replaced.id == pipeline.id and [s.label for s in replaced.stages] == ["C"]
+    pipelines.pipeline_stages_api.archive("deals", pipeline.id, replaced.stages[0].id)
+    assert pipelines.pipeline_stages_api.get_all("deals", pipeline.id).results == []
+    pipelines.pipelines_api.archive("deals", pipeline.id)
+    with pytest.raises(PipelinesApiException) as gone:
+        pipelines.pipelines_api.get_by_id("deals", pipeline.id)
+    assert gone.value.status == 404
+
+    props = hs.sdk().crm.properties
+    props.groups_api.create("companies", PropertyGroupCreate(name="g1", label="G1", display_order=0))
+    assert props.groups_api.update("companies", "g1", PropertyGroupUpdate(label="G2")).label == "G2"
+    assert props.groups_api.get_by_name("companies", "g1").label == "G2"
+    props.core_api.create("companies", PropertyCreate(name="p1", label="P1", type="number", field_type="number",
+                                                      group_name="g1"))
+    read = props.batch_api.read("companies", BatchReadInputPropertyName(inputs=[{"name": "p1"}, {"name": "name"}],
+                                                                        archived=False))
+    assert {p.name for p in read.results} == {"p1", "name"}
+    props.batch_api.archive("companies", BatchInputPropertyName(inputs=[{"name": "p1"}]))
+    props.groups_api.archive("companies", "g1")
+    with pytest.raises(PropertiesApiException) as missing:
+        props.groups_api.get_by_name("companies", "g1")
+    assert missing.value.status == 404
+
+
+def test_unknown_path_is_a_json_404(hs):
+    import requests
+    answer = requests.get(f"{hs.url}/crm/v3/nothing/here", headers=hs.headers(), timeout=5)
+    assert answer.status_code == 404 and answer.json()["category"] == "OBJECT_NOT_FOUND"

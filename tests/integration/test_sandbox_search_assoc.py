@@ -132,3 +132,43 @@ def test_inline_associations_on_create(hs):
                        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 3}]}]))
     read = hs.sdk().crm.deals.basic_api.get_by_id(deal.id, associations=["contacts"])
     assert read.associations["contacts"].results[0].id == contact
+
+
+def test_associations_v4_basic_api(hs):
+    order = make(hs, "orders", {"hs_order_name": "#1"})
+    contact = make(hs, "contacts", {"email": "o@b.test"})
+    basic = hs.sdk().crm.associations.v4.basic_api
+    pair = basic.create("order", order, "contacts", contact,
+                        [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 507}])
+    assert str(pair.to_object_id) == contact and pair.from_object_type_id == "0-123"
+    company = make(hs, "companies", {"name": "C"})
+    default = basic.create_default("contacts", contact, "companies", company)
+    assert default.results[0].association_spec.association_type_id == 279
+    assert [str(r.to_object_id) for r in basic.get_page("contacts", contact, "order").results] == [order]
+    basic.archive("contacts", contact, "order", order)
+    assert basic.get_page("order", order, "contacts").results == []
+
+
+def test_search_by_associated_record(hs):
+    contact = make(hs, "contacts", {"email": "buyer@b.test"})
+    mine = make(hs, "deals", {"dealname": "Mine"})
+    make(hs, "deals", {"dealname": "Other"})
+    hs.state.crm(hs.portal_id).associate(object_type("deals"), mine, object_type("contacts"), contact, 3)
+    from hubspot.crm.deals import PublicObjectSearchRequest as DealSearch
+    found = hs.sdk().crm.deals.search_api.do_search(public_object_search_request=DealSearch(
+        filter_groups=[{"filters": [{"propertyName": "associations.contact", "operator": "EQ", "value": contact}]}],
+        properties=["dealname"]))
+    assert [r.properties["dealname"] for r in found.results] == ["Mine"]
+
+
+def test_archive_only_a_label(hs):
+    from hubspot.crm.associations.v4 import BatchInputPublicAssociationMultiPost as Post
+    contact, company = make(hs, "contacts", {"email": "l@b.test"}), make(hs, "companies", {"name": "L"})
+    v4 = hs.sdk().crm.associations.v4.batch_api
+    v4.create("contacts", "companies", Post(inputs=[{"from": {"id": contact}, "to": {"id": company}, "types": [
+        {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}]}]))
+    v4.archive_labels("contacts", "companies", Post(inputs=[{"from": {"id": contact}, "to": {"id": company},
+                                                             "types": [{"associationCategory": "HUBSPOT_DEFINED",
+                                                                        "associationTypeId": 1}]}]))
+    left = hs.sdk().crm.associations.v4.basic_api.get_page("contacts", contact, "companies").results
+    assert [[t.type_id for t in r.association_types] for r in left] == [[279]]

@@ -134,6 +134,12 @@ def test_unknown_portal_uninstalled_portal_and_ignored_types_get_2xx(app, client
     assert response.get_json() == {"stored": 1, "duplicates": 0, "ignored": 4}
 
 
+def test_one_unreadable_event_does_not_block_its_batch(installed, client):
+    events = [{"subscriptionType": "contact.deletion", "objectId": 1}] + deletion(object_id=2)
+    response = post_events(client, events)
+    assert response.status_code == 200 and response.get_json() == {"stored": 1, "duplicates": 0, "ignored": 1}
+
+
 def test_malformed_body_is_400(installed, client):
     body = '{"not": "an array"}'
     response = client.post("/webhooks/hubspot", data=body, headers=signed_headers(body, URL))

@@ -1,5 +1,6 @@
 """Each handler, driven through the signed endpoint (the queue runs inline in tests)."""
 import random
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -8,6 +9,9 @@ from hubspot_app.db.base import Base
 from hubspot_app.db.models import CardOrder, ObjectLink
 from hubspot_app.db.models.webhooks import DealStageChange, PendingAssociation, SyncConflict, WebhookEvent
 from hubspot_app.webhooks.contract import is_privacy_deleted, privacy_tombstone
+from hubspot_app.webhooks.events import parse_event
+from hubspot_app.webhooks.intake import accept_delivery
+from hubspot_app.webhooks.processing import sweep_stale
 from tests.webhook_support import APP_ID, PORTAL, card, event, install, link, post_events, store
 
 pytestmark = pytest.mark.db
@@ -120,10 +124,13 @@ def test_our_own_email_write_is_ignored(db, client):
     assert links(db)[("contact", "ana@moulin.fr")] == ("1", "synced")
 
 
-def test_deal_deletion_marks_the_link_and_the_card(db, client):
+def test_deal_deletion_marks_the_link_and_the_card_restore_undoes_it(db, client):
     post_events(client, [event("deal.deletion", 50, 2_000)])
     assert links(db)[("deal", "shop:o1")] == ("50", "deleted_in_hubspot")
     assert cards(db)["o1"] == ("ana@moulin.fr", "1", None)
+    post_events(client, [event("deal.restore", 50, 3_000)])
+    assert links(db)[("deal", "shop:o1")] == ("50", "synced")
+    assert cards(db)["o1"] == ("ana@moulin.fr", "1", "50")
 
 
 @pytest.mark.parametrize("stage_source,adopted", [(None, False), ("hubspot", True)])
@@ -183,9 +190,22 @@ def test_duplicates_and_reordering_give_the_clean_result(app, client):
     assert clean[0][("contact", "dan@moulin.fr")] == (None, "synced")
     assert clean[0][("contact", "bea@moulin.fr")] == ("1", "deleted_in_hubspot")
     assert clean[0][("deal", "shop:o2")] == ("51", "synced")
+    assert replay(app, client, [[e] for e in reversed(HISTORY)]) == clean
     rng = random.Random(5)
-    for _ in range(4):
+    for _ in range(6):
         shuffled = HISTORY + rng.sample(HISTORY, 4)
         rng.shuffle(shuffled)
-        batches = [shuffled[i:i + 3] for i in range(0, len(shuffled), 3)]
+        size = rng.randint(1, 3)
+        batches = [shuffled[i:i + size] for i in range(0, len(shuffled), size)]
         assert replay(app, client, batches) == clean
+
+
+def test_a_delivery_whose_job_was_lost_is_swept(db, client):
+    # Stored but never enqueued, as when the queue is down right after the commit.
+    with db.session() as session:
+        accept_delivery(session, [parse_event(event("contact.deletion", 1, 2_000))])
+    assert post_events(client, [event("contact.deletion", 2, 2_000)]).status_code == 200
+    assert links(db)[("contact", "ana@moulin.fr")] == ("1", "synced")
+    assert sweep_stale(db, APP_ID, older_than=timedelta(0)) == 1
+    assert links(db)[("contact", "ana@moulin.fr")] == ("1", "deleted_in_hubspot")
+    assert sweep_stale(db, APP_ID, older_than=timedelta(0)) == 0

@@ -107,3 +107,53 @@ def test_association_graph_is_two_way_with_inverse_type_ids():
     assert graph.targets("contacts", "1", "companies") == {"2": {("HUBSPOT_DEFINED", 279)}}
     with pytest.raises(HubSpotError):
         graph.add("deals", "1", "contacts", "2", 279)
+
+
+def test_unique_values_free_up_on_archive_and_clash_on_restore():
+    from sandbox.hubspot.schema import object_type
+    from sandbox.hubspot.state import SandboxState
+
+    state = SandboxState()
+    portal = state.create_portal()
+    crm, contacts = state.crm(portal), object_type("contacts")
+    first = crm.create(contacts, {"properties": {"email": "same@x.test"}})
+    crm.archive(contacts, first.id)
+    second = crm.create(contacts, {"properties": {"email": "SAME@x.test"}})
+    assert crm.find_by_value(contacts, "email", "same@x.test").id == second.id
+    with pytest.raises(HubSpotError) as clash:
+        crm.restore(contacts, first.id)
+    assert clash.value.http_status == 409
+    crm.update(contacts, second.id, {"properties": {"email": "other@x.test"}})
+    assert crm.find_by_value(contacts, "email", "same@x.test") is None
+    assert crm.restore(contacts, first.id).archived is False
+
+
+def test_one_primary_company_per_deal():
+    graph = AssociationGraph()
+    graph.add("deals", "1", "companies", "10", 5)
+    graph.add("deals", "1", "companies", "11", 5)
+    assert graph.targets("deals", "1", "companies") == {"10": {("HUBSPOT_DEFINED", 341)},
+                                                        "11": {("HUBSPOT_DEFINED", 5), ("HUBSPOT_DEFINED", 341)}}
+    assert graph.targets("companies", "10", "deals") == {"1": {("HUBSPOT_DEFINED", 342)}}
+
+
+def test_date_values_are_normalised_like_hubspot():
+    from sandbox.hubspot.moments import canonical
+    assert canonical("datetime", "1767225600000") == ("2026-01-01T00:00:00.000Z", None)
+    assert canonical("datetime", "2026-01-01T01:00:00+01:00") == ("2026-01-01T00:00:00.000Z", None)
+    assert canonical("date", "1767225600000") == ("2026-01-01", None)
+    assert canonical("date", "2026-01-01") == ("2026-01-01", None)
+    value, problem = canonical("date", "1767225600001")
+    assert problem == "1767225600001 is at 0:0:0.1 UTC, not midnight!"
+    assert canonical("datetime", "tomorrow")[1] is not None
+
+
+def test_cli_command_is_registered():
+    from click.testing import CliRunner
+
+    from hubspot_app.cli import main
+
+    answer = CliRunner().invoke(main, ["sandbox", "hubspot", "--help"])
+    assert answer.exit_code == 0
+    for option in ("--port", "--auto-approve", "--client-id", "--rate-limit", "--fault-rate", "--seed"):
+        assert option in answer.output

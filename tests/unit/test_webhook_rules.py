@@ -1,4 +1,6 @@
 """Pure webhook rules: event identity, lifecycle precedence, link states, the re-creation contract."""
+import json
+
 import pytest
 
 from hubspot_app.webhooks.contract import may_recreate
@@ -32,10 +34,15 @@ def test_handled_types_legacy_generic_and_event_type_alias():
     assert not parse_event(dict(BASE, subscriptionType="ticket.deletion")).handled
 
 
-@pytest.mark.parametrize("body", [b"not json", b'{"a": 1}', b"[1, 2]", b'[{"portalId": "x", "occurredAt": 1}]'])
+@pytest.mark.parametrize("body", [b"not json", b'{"a": 1}', b"\xff\xfe"])
 def test_malformed_deliveries(body):
     with pytest.raises(MalformedDelivery):
         parse_delivery(body)
+
+
+def test_unreadable_events_are_counted_not_fatal():
+    events, unreadable = parse_delivery(json.dumps([1, {"portalId": "x", "occurredAt": 1}, BASE]).encode())
+    assert unreadable == 2 and [e.object_id for e in events] == ["5"]
 
 
 @pytest.mark.parametrize("current,current_at,new,new_at,wins", [

@@ -3,14 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from ..schema import object_type
 from . import body, state
 
 blueprint = Blueprint("hubspot_sandbox_admin", __name__, url_prefix="/_sandbox")
 
 
-def _record(type_name: str, record) -> dict:
-    return record.to_api(object_type(type_name))
 
 
 @blueprint.post("/portals")
@@ -34,19 +31,19 @@ def issue_tokens(portal_id):
 @blueprint.get("/portals/<int:portal_id>/objects/<type_name>")
 def list_records(portal_id, type_name):
     records = state().objects(portal_id, type_name)
-    return {"results": [_record(type_name, r) for r in records.values()]}
+    return {"results": [r.to_api() for r in records.values()]}
 
 
 @blueprint.post("/portals/<int:portal_id>/objects/<type_name>")
 def user_create(portal_id, type_name):
     record = state().user_create(portal_id, type_name, body().get("properties") or {})
-    return _record(type_name, record), 201
+    return record.to_api(), 201
 
 
 @blueprint.patch("/portals/<int:portal_id>/objects/<type_name>/<object_id>")
 def user_update(portal_id, type_name, object_id):
     record = state().user_update(portal_id, type_name, object_id, body().get("properties") or {})
-    return _record(type_name, record)
+    return record.to_api()
 
 
 @blueprint.delete("/portals/<int:portal_id>/objects/<type_name>/<object_id>")
@@ -57,14 +54,14 @@ def user_delete(portal_id, type_name, object_id):
 
 @blueprint.post("/portals/<int:portal_id>/objects/<type_name>/<object_id>/restore")
 def user_restore(portal_id, type_name, object_id):
-    return _record(type_name, state().user_restore(portal_id, type_name, object_id))
+    return state().user_restore(portal_id, type_name, object_id).to_api()
 
 
 @blueprint.post("/portals/<int:portal_id>/objects/<type_name>/merge")
 def user_merge(portal_id, type_name):
     data = body()
     record = state().user_merge(portal_id, type_name, data["primaryObjectId"], data["objectIdToMerge"])
-    return _record(type_name, record)
+    return record.to_api()
 
 
 @blueprint.post("/portals/<int:portal_id>/contacts/<object_id>/privacy-delete")

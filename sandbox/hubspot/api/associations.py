@@ -148,7 +148,7 @@ def create_for_object(from_type, from_id, to_type, to_id):
     from_id, to_id = _checked(service, t, to_t, {"from": {"id": from_id}, "to": {"id": to_id}})
     for spec in specs:
         service.associate(t, from_id, to_t, to_id, int(spec.get("associationTypeId", 0)))
-    return _pair(t, from_id, to_t, to_id)
+    return _pair(t, from_id, to_t, to_id), 201
 
 
 @blueprint.put("/crm/v4/objects/<from_type>/<from_id>/associations/default/<to_type>/<to_id>")

@@ -58,17 +58,18 @@ def _check_request(args) -> tuple[str, list[str], str | None]:
     return redirect_uri, sorted(set(required + optional)), None
 
 
-def _grant(redirect_uri: str, scopes: list[str], portal_id: str | None, oauth_state: str | None) -> Response:
-    sandbox = state()
+def _grant(redirect_uri: str, scopes: list[str], args) -> Response:
+    sandbox, portal_id = state(), args.get("portal_id")
     if portal_id:
-        if not sandbox.portal_alive(int(portal_id)):
+        if not portal_id.isdigit() or not sandbox.portal_alive(int(portal_id)):
             return _error_page(f"Unknown account {portal_id}")
         portal = int(portal_id)
     else:
         portal = sandbox.create_portal()
     sandbox.installed.add(portal)
-    code = sandbox.oauth.issue_code(portal, redirect_uri, scopes)
-    return _redirect_to(redirect_uri, {"code": code, "state": oauth_state})
+    code = sandbox.oauth.issue_code(portal, redirect_uri, scopes, args.get("code_challenge"),
+                                    args.get("code_challenge_method"))
+    return _redirect_to(redirect_uri, {"code": code, "state": args.get("state")})
 
 
 @blueprint.get("/oauth/authorize")
@@ -77,8 +78,9 @@ def authorize():
     if problem:
         return _error_page(problem)
     if state().auto_approve:
-        return _grant(redirect_uri, scopes, request.args.get("portal_id"), request.args.get("state"))
-    keep = ("client_id", "redirect_uri", "scope", "optional_scope", "state", "portal_id")
+        return _grant(redirect_uri, scopes, request.args)
+    keep = ("client_id", "redirect_uri", "scope", "optional_scope", "state", "portal_id", "code_challenge",
+            "code_challenge_method")
     hidden = "\n".join(f'<input type="hidden" name="{k}" value="{escape(request.args[k])}">'
                        for k in keep if k in request.args)
     account = request.args.get("portal_id") or "a new sandbox account"
@@ -95,10 +97,11 @@ def decide():
         return _redirect_to(redirect_uri, {"error": "access_denied",
                                            "error_description": "The user denied the request",
                                            "state": request.form.get("state")})
-    return _grant(redirect_uri, scopes, request.form.get("portal_id"), request.form.get("state"))
+    return _grant(redirect_uri, scopes, request.form)
 
 
 @blueprint.post("/oauth/2026-03/token")
+@blueprint.post("/oauth/v3/token")
 @blueprint.post("/oauth/v1/token")  # the legacy path the SDK's OAuth helpers still call
 def token():
     sandbox, form = state(), request.form.to_dict()
@@ -111,6 +114,7 @@ def token():
 
 
 @blueprint.post("/oauth/2026-03/token/introspect")
+@blueprint.post("/oauth/v3/token/introspect")
 def introspect():
     sandbox, form = state(), request.form.to_dict()
     sandbox.oauth.check_client(form.get("client_id"), form.get("client_secret"))

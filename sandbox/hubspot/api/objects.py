@@ -45,7 +45,7 @@ def list_objects(object_type_name):
     t, service = object_type(object_type_name), crm()
     records, next_after = service.page(t, int_param("limit", 10, 100), request.args.get("after"), flag("archived"))
     names = _names(t, list_param("properties"))
-    response = {"results": [r.to_api(t, names) for r in records]}
+    response = {"results": [r.to_api(names) for r in records]}
     if next_after:
         response["paging"] = {"next": {"after": next_after,
                                        "link": f"{request.base_url}?after={next_after}"}}
@@ -55,14 +55,14 @@ def list_objects(object_type_name):
 @route("/<object_type_name>", methods=["POST"])
 def create_object(object_type_name):
     t = object_type(object_type_name)
-    return crm().create(t, body()).to_api(t), 201
+    return crm().create(t, body()).to_api(), 201
 
 
 @route("/<object_type_name>/<object_id>", methods=["GET"])
 def get_object(object_type_name, object_id):
     t, service = object_type(object_type_name), crm()
     record = service.get(t, object_id, request.args.get("idProperty"), flag("archived"))
-    result = record.to_api(t, _names(t, list_param("properties")))
+    result = record.to_api(_names(t, list_param("properties")))
     associations = _associations_of(service, t, record, list_param("associations"))
     if associations:
         result["associations"] = associations
@@ -72,7 +72,7 @@ def get_object(object_type_name, object_id):
 @route("/<object_type_name>/<object_id>", methods=["PATCH"])
 def update_object(object_type_name, object_id):
     t = object_type(object_type_name)
-    return crm().update(t, object_id, body(), request.args.get("idProperty")).to_api(t)
+    return crm().update(t, object_id, body(), request.args.get("idProperty")).to_api()
 
 
 @route("/<object_type_name>/<object_id>", methods=["DELETE"])
@@ -89,7 +89,7 @@ def merge_objects(object_type_name):
     primary, merged = data.get("primaryObjectId"), data.get("objectIdToMerge")
     if not primary or not merged:
         raise HubSpotError(400, "primaryObjectId and objectIdToMerge are required", "VALIDATION_ERROR")
-    return crm().merge(t, str(primary), str(merged)).to_api(t)
+    return crm().merge(t, str(primary), str(merged)).to_api()
 
 
 def _run_checked(plan_one, inputs: list[dict], partial: bool = True):
@@ -113,7 +113,7 @@ def _run_checked(plan_one, inputs: list[dict], partial: bool = True):
 
 def _result(service, plan: Plan) -> dict:
     """Apply a checked write; the result echoes the input's objectWriteTraceId, as HubSpot does."""
-    result = service.apply(plan).to_api(plan.t)
+    result = service.apply(plan).to_api()
     if plan.input.get("objectWriteTraceId"):
         result["objectWriteTraceId"] = plan.input["objectWriteTraceId"]
     return result
@@ -147,7 +147,7 @@ def batch_read(object_type_name):
         if record is None:
             missing.append(object_id)
         else:
-            results.append(record.to_api(t, names))
+            results.append(record.to_api(names))
     errors = []
     if missing:
         error = HubSpotError(404, f"Could not get some {t.label} objects, they may be deleted or not exist. "

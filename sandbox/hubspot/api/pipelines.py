@@ -64,6 +64,7 @@ def get_stage(object_type_name, pipeline_id, stage_id):
     return registry().get_stage(_type(object_type_name), pipeline_id, stage_id)
 
 
+@blueprint.put("/<pipeline_id>/stages/<stage_id>")
 @blueprint.patch("/<pipeline_id>/stages/<stage_id>")
 def update_stage(object_type_name, pipeline_id, stage_id):
     return registry().update_stage(_type(object_type_name), pipeline_id, stage_id, body())

@@ -42,7 +42,7 @@ def archive_property(object_type_name, name):
 @blueprint.post("/batch/create")
 def batch_create_properties(object_type_name):
     type_name, started = object_type(object_type_name).name, state().clock.iso()
-    results = [registry().create(type_name, item) for item in batch_inputs(body())]
+    results = registry().create_many(type_name, batch_inputs(body()))
     response, _ = batch_response(results, [], started, state().clock)
     return response, 201
 
@@ -53,6 +53,14 @@ def batch_read_properties(object_type_name):
     found = [registry().find(type_name, item.get("name", "")) for item in batch_inputs(body())]
     response, _ = batch_response([p for p in found if p], [], started, state().clock)
     return response, 200
+
+
+@blueprint.post("/batch/archive")
+def batch_archive_properties(object_type_name):
+    type_name = object_type(object_type_name).name
+    for item in batch_inputs(body()):
+        registry().archive(type_name, item.get("name", ""))
+    return Response(status=204)
 
 
 @blueprint.get("/groups")

@@ -13,11 +13,16 @@ blueprint = Blueprint("hubspot_search", __name__)
 def search_objects(object_type_name):
     t, service, data = object_type(object_type_name), crm(), body()
     records = [r for r in service.table(t).values() if not r.archived]
-    page, total, next_after = search.run(records, data)
+    graph = service.portal.associations
+
+    def linked(record, to_type_name):
+        return set(graph.targets(t.name, record.id, object_type(to_type_name).name))
+
+    page, total, next_after = search.run(records, data, linked)
     registry = service.portal.properties
     asked = data.get("properties")
     names = [n for n in asked if registry.find(t.name, n)] if asked else list(t.defaults)
-    response = {"total": total, "results": [r.to_api(t, names) for r in page]}
+    response = {"total": total, "results": [r.to_api(names) for r in page]}
     if next_after:
         response["paging"] = {"next": {"after": next_after}}
     return response

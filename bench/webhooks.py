@@ -1,0 +1,202 @@
+"""Webhook receiver benchmark: the app under gunicorn on loopback, SQLite file database, the embedded
+(SQLite) Huey queue with a real worker process, and signed 100-event deliveries posted concurrently.
+
+    python -m bench.webhooks --json [--batches 300] [--clients 8] [--web-workers 4] [--rate 3000]
+
+Two phases of --batches deliveries each. First at --rate events/s on an open-loop schedule: p50_ms and
+p99_ms are the receiver's latency at that load. Then as fast as the clients can post: events_per_s is the
+most the receiver accepts (saturated_p50_ms / saturated_p99_ms include queueing for a gunicorn worker).
+processing_lag_s is the time from the last answer until the worker has processed every event.
+Target: >= 3,000 events/s accepted, p99 < 100 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+from cryptography.fernet import Fernet
+from sqlalchemy import func, select
+
+from sandbox.hubspot.webhook_delivery import signature_v3
+
+PORTAL = 62515
+SECRET = "bench-client-secret"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def environment(tmp: Path, base_url: str) -> dict:
+    return dict(os.environ, SECRET_KEY="bench", HUBSPOT_CLIENT_ID="bench", HUBSPOT_CLIENT_SECRET=SECRET,
+                APP_BASE_URL=base_url, TOKEN_ENCRYPTION_KEYS=Fernet.generate_key().decode(), HUBSPOT_APP_ID="4242",
+                DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}", QUEUE_PATH=str(tmp / "queue.sqlite3"),
+                QUEUE_IMMEDIATE="", REDIS_URL="", PYTHONPATH=str(ROOT))
+
+
+def prepare_database(env: dict, links: int) -> None:
+    from hubspot_app import create_app
+    from hubspot_app.db.models import Installation, ObjectLink
+
+    app = create_app(env)
+    database = app.extensions["moulin.db"]
+    database.create_all()
+    with database.session() as session:
+        session.add(Installation(portal_id=PORTAL, status="active", scopes=""))
+        session.add_all(ObjectLink(portal_id=PORTAL, kind="contact", source_key=f"c{i}@bench.test", hubspot_id=str(i))
+                        for i in range(links))
+    database.dispose()
+
+
+def delivery(batch: int, size: int) -> list[dict]:
+    events = []
+    for i in range(size):
+        n = batch * size + i
+        kind = ("contact.deletion", "contact.restore", "deal.deletion")[n % 3]
+        events.append({"eventId": n, "subscriptionId": 2, "portalId": PORTAL, "appId": 4242, "attemptNumber": 0,
+                       "occurredAt": 1_790_000_000_000 + n, "subscriptionType": kind, "objectId": n % 5000,
+                       "changeSource": "CRM_UI"})
+    return events
+
+
+def wait_until_up(url: str, timeout: float = 20) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn did not start")
+
+
+def post_all(url: str, batches: int, size: int, clients: int, first: int = 0,
+             rate: float = 0) -> tuple[list[float], float, int]:
+    """Post `batches` deliveries from `clients` threads; with `rate` (events/s) on an open-loop schedule."""
+    latencies: list[float] = []
+    failures = [0]
+    lock = threading.Lock()
+    counter = iter(range(batches))
+    began = time.perf_counter()
+
+    def client() -> None:
+        http = requests.Session()
+        for index in iter(lambda: next(counter, None), None):
+            if rate:
+                time.sleep(max(0.0, began + index * size / rate - time.perf_counter()))
+            batch = first + index
+            body = json.dumps(delivery(batch, size))
+            ts = int(time.time() * 1000)
+            headers = {"Content-Type": "application/json", "X-HubSpot-Request-Timestamp": str(ts),
+                       "X-HubSpot-Signature-v3": signature_v3(SECRET, "POST", url + "/webhooks/hubspot", body, ts)}
+            started = time.perf_counter()
+            response = http.post(url + "/webhooks/hubspot", data=body, headers=headers, timeout=10)
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                failures[0] += response.status_code != 200
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, time.perf_counter() - began, failures[0]
+
+
+def wait_processed(env: dict, total: int, timeout: float) -> tuple[float, int]:
+    from hubspot_app.db import Database
+    from hubspot_app.db.models.webhooks import WebhookEvent
+
+    database = Database(env["DATABASE_URL"])
+    started = time.perf_counter()
+    try:
+        while time.perf_counter() - started < timeout:
+            with database.session() as session:
+                done = session.scalar(select(func.count()).select_from(WebhookEvent)
+                                      .where(WebhookEvent.status != "pending"))
+            if done >= total:
+                break
+            time.sleep(0.05)
+        return time.perf_counter() - started, done
+    finally:
+        database.dispose()
+
+
+def percentiles(latencies: list[float]) -> tuple[float, float]:
+    ordered = sorted(latencies)
+    return (round(statistics.median(ordered) * 1000, 2),
+            round(ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000, 2))
+
+
+def run(batches: int, size: int, clients: int, web_workers: int, queue_workers: int, rate: float) -> dict:
+    warm_up = 4 * web_workers
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        env = environment(Path(tmp), url)
+        prepare_database(env, links=5000)
+        web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(web_workers), "-b", f"127.0.0.1:{port}",
+                                "--log-level", "warning", "hubspot_app:create_app()"], env=env, cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        worker = subprocess.Popen([sys.executable, "-c", "from hubspot_app.cli import main; main()", "worker",
+                                   "--workers", str(queue_workers)], env=env, cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_until_up(url)
+            # Warm-up, not measured: each gunicorn worker's first requests import and compile lazily.
+            post_all(url, warm_up, size, clients)
+            # Latency at the offered load (open loop), then the most the receiver accepts (closed loop).
+            paced, _, paced_failures = post_all(url, batches, size, clients, first=warm_up, rate=rate)
+            flat_out, elapsed, failures = post_all(url, batches, size, clients, first=warm_up + batches)
+            total = (warm_up + 2 * batches) * size
+            lag, processed = wait_processed(env, total, timeout=900)
+        finally:
+            for process in (web, worker):
+                process.terminate()
+                process.wait(timeout=10)
+    p50, p99 = percentiles(paced)
+    saturated_p50, saturated_p99 = percentiles(flat_out)
+    return {
+        "events_per_s": round(batches * size / elapsed, 1), "p50_ms": p50, "p99_ms": p99,
+        "latency_at_events_per_s": rate, "saturated_p50_ms": saturated_p50, "saturated_p99_ms": saturated_p99,
+        "processing_lag_s": round(lag, 2), "processed": processed, "events": total,
+        "failed_requests": paced_failures + failures,
+        "batch_size": size, "clients": clients, "web_workers": web_workers, "queue_workers": queue_workers,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--batches", type=int, default=200)
+    parser.add_argument("--size", type=int, default=100)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--queue-workers", type=int, default=1, help="SQLite has one writer: more threads only contend")
+    parser.add_argument("--rate", type=float, default=3000, help="offered events/s for the latency figures")
+    args = parser.parse_args(argv)
+    result = run(args.batches, args.size, args.clients, args.web_workers, args.queue_workers, args.rate)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>18}: {value}")
+
+
+if __name__ == "__main__":
+    main()
