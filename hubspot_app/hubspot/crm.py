@@ -6,16 +6,20 @@ slot from the portal's rate limiter and applies the transport retry layer:
 5xx and connection errors are retried only for idempotent calls (upserts,
 updates, reads, archives, association writes), never for a plain create.
 Batch results come back split per input as `BatchOutcome`.
+
+Batch request bodies are plain JSON of the documented shapes (the SDK sends
+dicts as they are): each SDK model object deep-copies a Configuration, which
+costs seconds per 10,000 associations. Responses still go through its models.
 """
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import hubspot
-from hubspot.crm.associations.v4 import models as assoc_models
 from hubspot.crm.objects import models as obj_models
 from hubspot.crm.pipelines import models as pipeline_models
 from hubspot.crm.properties import models as prop_models
@@ -69,6 +73,7 @@ class CrmGateway:
         self._apis: dict[str, object] = {}
         # Where the time goes, for logs and the benchmark: waiting for the limiter vs inside HubSpot calls.
         self.calls, self.waited_s, self.in_call_s = 0, 0.0, 0.0
+        self._stats_lock = threading.Lock()
 
     # -- plumbing ------------------------------------------------------------------
     def _api(self, name: str):
@@ -95,8 +100,6 @@ class CrmGateway:
             started = time.perf_counter()
             self._limiter.acquire(self.portal_id)
             sent = time.perf_counter()
-            self.waited_s += sent - started
-            self.calls += 1
             try:
                 result = invoke(api)
                 record_hubspot_call(self.portal_id, 200)
@@ -105,7 +108,10 @@ class CrmGateway:
                 error = from_exception(raw)
                 record_hubspot_call(self.portal_id, error.status)
             finally:
-                self.in_call_s += time.perf_counter() - sent
+                with self._stats_lock:  # the executor calls from several threads
+                    self.calls += 1
+                    self.waited_s += sent - started
+                    self.in_call_s += time.perf_counter() - sent
             last = attempt == self._max_attempts
             if isinstance(error, RateLimited) and not last:
                 limited += 1
@@ -125,10 +131,8 @@ class CrmGateway:
     # -- objects ---------------------------------------------------------------------
     def upsert(self, object_type: str, id_property: str, inputs: list[tuple[str, dict]]) -> BatchOutcome:
         """Create-or-update by a unique property; idempotent, so retried on 5xx too."""
-        body = obj_models.BatchInputSimplePublicObjectBatchInputUpsert(inputs=[
-            obj_models.SimplePublicObjectBatchInputUpsert(id_property=id_property, id=key, properties=props,
-                                                          object_write_trace_id=key)
-            for key, props in inputs])
+        body = {"inputs": [{"idProperty": id_property, "id": key, "properties": props, "objectWriteTraceId": key}
+                           for key, props in inputs]}
         response = self._call(f"{object_type}.upsert", "objects", lambda api: api.upsert(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
         keys = [key for key, _ in inputs]
@@ -144,8 +148,7 @@ class CrmGateway:
         return _split(keys, response, key_of)
 
     def update(self, object_type: str, inputs: list[tuple[str, dict]]) -> BatchOutcome:
-        body = obj_models.BatchInputSimplePublicObjectBatchInput(inputs=[
-            obj_models.SimplePublicObjectBatchInput(id=hs_id, properties=props) for hs_id, props in inputs])
+        body = {"inputs": [{"id": hs_id, "properties": props} for hs_id, props in inputs]}
         response = self._call(f"{object_type}.update", "objects", lambda api: api.update(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
         return _split([hs_id for hs_id, _ in inputs], response, lambda r: str(r.id))
@@ -153,9 +156,8 @@ class CrmGateway:
     def read(self, object_type: str, ids: list[str], properties: list[str],
              id_property: str | None = None) -> dict[str, dict]:
         """key -> properties for the records that exist (archived or unknown ones are absent)."""
-        body = obj_models.BatchReadInputSimplePublicObjectId(
-            inputs=[obj_models.SimplePublicObjectId(id=i) for i in ids], properties=properties,
-            properties_with_history=[], **({"id_property": id_property} if id_property else {}))
+        body = {"inputs": [{"id": i} for i in ids], "properties": properties, "propertiesWithHistory": [],
+                **({"idProperty": id_property} if id_property else {})}
         response = self._call(f"{object_type}.read", "objects", lambda api: api.read(
             object_type, body, archived=False, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
         found = {}
@@ -166,7 +168,7 @@ class CrmGateway:
         return found
 
     def archive(self, object_type: str, ids: list[str]) -> None:
-        body = obj_models.BatchInputSimplePublicObjectId(inputs=[obj_models.SimplePublicObjectId(id=i) for i in ids])
+        body = {"inputs": [{"id": i} for i in ids]}
         self._call(f"{object_type}.archive", "objects", lambda api: api.archive(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
 
@@ -185,20 +187,14 @@ class CrmGateway:
     # -- associations (v4) ------------------------------------------------------------
     def associate(self, from_type: str, to_type: str, type_id: int, pairs: Iterable[tuple[str, str]]) -> list[str]:
         """Idempotent (re-linking linked records is a no-op); returns HubSpot's per-input error messages."""
-        spec = [assoc_models.AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=type_id)]
-        body = assoc_models.BatchInputPublicAssociationMultiPost(inputs=[
-            assoc_models.PublicAssociationMultiPost(_from=assoc_models.PublicObjectId(id=a),
-                                                    to=assoc_models.PublicObjectId(id=b), types=spec)
-            for a, b in pairs])
+        spec = [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]
+        body = {"inputs": [{"from": {"id": a}, "to": {"id": b}, "types": spec} for a, b in pairs]}
         response = self._call(f"{from_type}.{to_type}.associate", "associations", lambda api: api.create(
             from_type, to_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
         return [f"{e.category}: {e.message}" for e in getattr(response, "errors", None) or []]
 
     def unassociate(self, from_type: str, to_type: str, pairs: Iterable[tuple[str, str]]) -> None:
-        body = assoc_models.BatchInputPublicAssociationMultiArchive(inputs=[
-            assoc_models.PublicAssociationMultiArchive(_from=assoc_models.PublicObjectId(id=a),
-                                                       to=[assoc_models.PublicObjectId(id=b)])
-            for a, b in pairs])
+        body = {"inputs": [{"from": {"id": a}, "to": [{"id": b}]} for a, b in pairs]}
         self._call(f"{from_type}.{to_type}.unassociate", "associations", lambda api: api.archive(
             from_type, to_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
 

@@ -104,7 +104,7 @@ def backfill(portal_id: int, store_code: str | None = None, *, chunk: int = CHUN
         raise ValueError(f"portal {portal_id} has no store {store_code!r}")
     reports = [_run(portal_id, s, crm, "backfill", chunk, progress, stop_after) for s in stores]
     return {"portal_id": portal_id, "stores": reports, "hubspot_calls": crm.calls,
-            "limiter_wait_s": round(crm.waited_s, 2), "hubspot_time_s": round(crm.in_call_s, 2)}
+            "limiter_wait_s": round(crm.waited_s, 2), "hubspot_call_s": round(crm.in_call_s, 2)}
 
 
 def poll(portal_id: int, *, chunk: int = CHUNK) -> dict:

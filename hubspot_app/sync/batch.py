@@ -98,7 +98,7 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
             if product:
                 for sku, props in mapping.product_properties(product):
                     _put(built, hashes, "products", sku, props)
-            elif hashes.get(("product", line.sku), "") == "":
+            elif not hashes.get(("product", line.sku)):
                 # Unknown to the catalogue and never synced: a product from the line, once.
                 _put(built, hashes, "products", line.sku, mapping.product_from_line(line))
 

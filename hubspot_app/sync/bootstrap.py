@@ -22,8 +22,12 @@ SDK_OPTIONS = "moulin.sync.sdk_options"  # e.g. {"client_side_validation": True}
 LIMITER = "moulin.sync.limiter"  # one per app (= per process): every thread shares the portal's window
 
 
-def _installed_token(portal_id: int) -> str:
-    return extensions.tokens().access_token(portal_id)  # the install area's tokens, refreshed before expiry
+def _installed_tokens(app) -> Callable[[int], str]:
+    # The gateway may call from the executor's threads, which have no app context of their own.
+    def access_token(portal_id: int) -> str:
+        with app.app_context():
+            return extensions.tokens().access_token(portal_id)  # the install area's; refreshed before expiry
+    return access_token
 
 
 def now() -> datetime:
@@ -32,7 +36,7 @@ def now() -> datetime:
 
 
 def token_provider() -> Callable[[int], str]:
-    return current_app.extensions.get(TOKEN_PROVIDER) or _installed_token
+    return current_app.extensions.get(TOKEN_PROVIDER) or _installed_tokens(current_app._get_current_object())
 
 
 def crm_for(portal_id: int) -> CrmGateway:

@@ -6,12 +6,13 @@ bad inputs stand alone, so good records still go through.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..hubspot.errors import PermanentError, Unauthorized
 from .batch import Built
-from .planner import ID_PROPERTY, Step, plan
+from .planner import ID_PROPERTY, Step, plan, waves
 
 
 class BatchOutcomeLike(Protocol):
@@ -39,7 +40,8 @@ class Outcome:
     archived: set[Ref] = field(default_factory=set)
 
 
-def _upsert(crm: CrmPort, object_type: str, inputs: list[tuple[str, dict]], outcome: Outcome) -> None:
+def _upsert(crm: CrmPort, object_type: str, inputs: list[tuple[str, dict]]) -> Outcome:
+    outcome = Outcome()
     try:
         result = crm.upsert(object_type, ID_PROPERTY[object_type], inputs)
     except Unauthorized:
@@ -47,13 +49,16 @@ def _upsert(crm: CrmPort, object_type: str, inputs: list[tuple[str, dict]], outc
     except PermanentError as error:
         if len(inputs) == 1:
             outcome.errors[(object_type, inputs[0][0])] = error.message
-            return
+            return outcome
         half = len(inputs) // 2
-        _upsert(crm, object_type, inputs[:half], outcome)
-        _upsert(crm, object_type, inputs[half:], outcome)
-        return
+        for part in (inputs[:half], inputs[half:]):
+            sub = _upsert(crm, object_type, part)
+            outcome.ids.update(sub.ids)
+            outcome.errors.update(sub.errors)
+        return outcome
     outcome.ids.update({(object_type, key): hs_id for key, hs_id in result.ids.items()})
     outcome.errors.update({(object_type, key): message for key, message in result.errors.items()})
+    return outcome
 
 
 def _with_product(built: Built, known: dict[Ref, str], outcome: Outcome, key: str, props: dict) -> dict:
@@ -63,8 +68,13 @@ def _with_product(built: Built, known: dict[Ref, str], outcome: Outcome, key: st
 
 
 def execute(crm: CrmPort, built: Built, known: dict[Ref, str],
-            archive_ids: dict[str, list[str]] | None = None) -> Outcome:
-    """known: ids HubSpot already gave us (from object links); archive_ids: object type -> ids to archive."""
+            archive_ids: dict[str, list[str]] | None = None, concurrency: int = 3) -> Outcome:
+    """known: ids HubSpot already gave us (from object links); archive_ids: object type -> ids to archive.
+
+    Independent calls of a wave run `concurrency` at a time: HubSpot answers a
+    batch in a few hundred milliseconds, so one call at a time could not use
+    the 100 requests / 10 s the limiter allows.
+    """
     for object_type, ids in (archive_ids or {}).items():
         for hs_id in ids:
             built.work.archive(object_type, hs_id)
@@ -73,27 +83,45 @@ def execute(crm: CrmPort, built: Built, known: dict[Ref, str],
     def id_of(ref: Ref) -> str | None:
         return outcome.ids.get(ref) or known.get(ref)
 
-    step: Step
-    for step in plan(built.work):
+    def prepare(step: Step):
+        """On the merging thread, with every earlier wave's ids known: the call to make, ready to run."""
         if step.op == "upsert":
             inputs = list(step.items)
             if step.object_type == "line_items":
                 inputs = [(k, _with_product(built, known, outcome, k, p)) for k, p in inputs]
-            _upsert(crm, step.object_type, inputs, outcome)
-        elif step.op == "associate":
+            return lambda: _upsert(crm, step.object_type, inputs)
+        if step.op == "associate":
             from_type, to_type, type_id = step.association
-            pairs = []
+            pairs, missing = [], {}
             for from_key, to_key in step.items:
                 a, b = id_of((from_type, from_key)), id_of((to_type, to_key))
                 if a and b:
                     pairs.append((a, b, (from_type, from_key)))
                 elif a:
-                    outcome.incomplete[(from_type, from_key)] = f"{to_type} {to_key} has no HubSpot id"
-            if pairs:
-                for message in crm.associate(from_type, to_type, type_id, [(a, b) for a, b, _ in pairs]):
-                    for _, _, owner in pairs:
-                        outcome.incomplete.setdefault(owner, message)
-        else:
+                    missing[(from_type, from_key)] = f"{to_type} {to_key} has no HubSpot id"
+
+            def associate():
+                messages = crm.associate(from_type, to_type, type_id, [(a, b) for a, b, _ in pairs]) if pairs else []
+                return missing, [(owner, message) for message in messages for _, _, owner in pairs]
+            return associate
+
+        def archive():
             crm.archive(step.object_type, list(step.items))
-            outcome.archived.update((step.object_type, hs_id) for hs_id in step.items)
+            return {(step.object_type, hs_id) for hs_id in step.items}
+        return archive
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="hubspot") as pool:
+        for wave in waves(plan(built.work)):
+            calls = [prepare(step) for step in wave]
+            for step, result in zip(wave, pool.map(lambda call: call(), calls)):
+                if step.op == "upsert":
+                    outcome.ids.update(result.ids)
+                    outcome.errors.update(result.errors)
+                elif step.op == "associate":
+                    missing, failed = result
+                    outcome.incomplete.update(missing)
+                    for owner, message in failed:
+                        outcome.incomplete.setdefault(owner, message)
+                else:
+                    outcome.archived.update(result)
     return outcome

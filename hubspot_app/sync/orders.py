@@ -98,6 +98,9 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
         repo.record_errors(session, portal_id, kind, {k: m for (t, k), m in outcome.errors.items() if t == object_type})
         repo.record_errors(session, portal_id, kind, {k: f"association: {m}" for (t, k), m in outcome.incomplete.items()
                                                       if t == object_type})
+    # A line item HubSpot refused may point at a product deleted there: re-send its product next time.
+    repo.forget_hashes(session, portal_id, "product", {built.line_products[k] for t, k in outcome.errors
+                                                       if t == "line_items" and k in built.line_products})
     repo.delete_links(session, portal_id, "line_item", stale)
     repo.record_errors(session, portal_id, "moulin_record", {f"{e.kind}:{e.record_id}": "; ".join(e.errors)
                                                              for e in errors})

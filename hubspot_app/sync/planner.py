@@ -74,6 +74,24 @@ def plan(work: Work) -> list[Step]:
     return steps
 
 
+def waves(steps: list[Step]) -> list[list[Step]]:
+    """Steps grouped so each group's calls are independent of each other and may run at once.
+
+    Deals need nothing from contacts, companies or products (links are separate
+    association calls); line items need products' ids; associations and
+    archives need every id.
+    """
+    def wave(step: Step) -> int:
+        if step.op != "upsert":
+            return 2
+        return 1 if step.object_type == "line_items" else 0
+
+    grouped: list[list[Step]] = [[], [], []]
+    for step in steps:
+        grouped[wave(step)].append(step)
+    return [g for g in grouped if g]
+
+
 def minimal_calls(objects: Mapping[str, int], associations: Mapping[tuple, int] | None = None,
                   archives: Mapping[str, int] | None = None) -> int:
     """Lower bound on requests for that many distinct writes, whatever the batching."""

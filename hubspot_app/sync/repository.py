@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,6 +54,14 @@ def save_links(session: Session, portal_id: int, kind: str,
         {"portal_id": portal_id, "kind": kind, "source_key": key, "hubspot_id": hs_id, "content_hash": digest,
          "state": state, "synced_at": now}
         for key, (hs_id, digest, state) in sorted(rows.items())], ("portal_id", "kind", "source_key"))
+
+
+def forget_hashes(session: Session, portal_id: int, kind: str, keys: Iterable[str]) -> None:
+    """The next sync re-sends these records (e.g. a product someone deleted in HubSpot)."""
+    keys = sorted(set(keys))
+    if keys:
+        session.execute(update(ObjectLink).where(ObjectLink.portal_id == portal_id, ObjectLink.kind == kind,
+                                                 ObjectLink.source_key.in_(keys)).values(content_hash=None))
 
 
 def delete_links(session: Session, portal_id: int, kind: str, keys: Iterable[str]) -> None:

@@ -147,3 +147,24 @@ def test_card_refresh_syncs_one_customer_and_reports_moulin_down(world, stores):
     with pytest.raises(MoulinDown):
         world.run(sync_customer_orders, world.portal_id, email)
     assert world.deals_by_key() == before
+
+
+def test_record_refused_by_hubspot_is_a_per_record_error_and_heals(world, stores):
+    store, server = stores(orders=10, seed=53, store_code="b2c")
+    world.connect(store, server)
+    world.run(backfill, world.portal_id)
+    sku = store.gen.product(0)["variants"][0]["sku"]
+    [product] = [p for p in world.objects("products") if p["properties"].get("hs_sku") == sku]
+    world.state.user_delete(world.portal_id, "products", product["id"])  # someone deletes it in HubSpot
+    order = next(o for o in store.live_orders() if o.status.value not in ("cart", "checkout"))
+    apply_order_action(store, order.id, {"action": "add_line", "product": 0, "quantity": 3})
+
+    world.run(poll, world.portal_id)  # HubSpot refuses that one line item (207); everything else goes through
+    errors = world.open_errors()
+    assert len(errors) == 1 and errors[0].startswith("line_item b2c:") and "does not exist" in errors[0]
+    edited = parse_record(Order, store.get("orders", order.id))
+    assert world.deals_by_key()[order.key]["properties"]["moulin_total"] == f"{edited.total:.2f}"
+
+    world.run(poll, world.portal_id)  # the product is re-created, the line item lands, the error is resolved
+    assert world.open_errors() == []
+    assert_matches(world, store)
