@@ -11,7 +11,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -36,14 +36,13 @@ class Accepted:
     ignored: int
 
 
+# The two databases the app supports (config refuses others); both have ON CONFLICT DO NOTHING.
+_INSERT = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+
+
 def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> int:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt = pg_insert(WebhookEvent).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    elif dialect == "sqlite":
-        stmt = sqlite_insert(WebhookEvent).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    else:  # pragma: no cover - the app supports SQLite and PostgreSQL only
-        stmt = insert(WebhookEvent)
+    insert = _INSERT[session.get_bind().dialect.name]
+    stmt = insert(WebhookEvent).on_conflict_do_nothing(index_elements=["dedupe_key"])
     # Parameters passed separately: the statement compiles once and is cached, and SQLAlchemy still sends
     # one multi-row INSERT. RETURNING counts the rows really inserted (rowcount is unreliable here).
     result = session.connection().execute(stmt.returning(WebhookEvent.id), rows)

@@ -5,7 +5,8 @@ transactions keep SQLite's single writer lock free for the receiver, which
 must answer HubSpot within seconds. If an event fails, its chunk is rolled back
 and replayed one event per transaction, so a single bad event is marked
 "failed" without holding back the others; handlers are idempotent, so the
-replay is safe.
+replay is safe. A database error (lock, lost connection) is not the event's
+fault: it propagates, the job is retried and the events stay pending.
 
 Each chunk runs under `WriterPriority.worker()`, so on SQLite the receiver
 is never starved of the write lock (see writer_priority.py).
@@ -17,6 +18,7 @@ from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ..db.base import utcnow
@@ -76,12 +78,16 @@ def process_delivery(database, delivery_id: str, app_id: int | None) -> Counter:
             with priority.worker():
                 statuses += _apply_ids(database, chunk, app_id)
             continue
+        except OperationalError:
+            raise  # the database itself (lock, connection): the job is retried, events stay pending
         except Exception:  # noqa: BLE001 - isolate the failing event below
             pass
         for event_id in chunk:
             try:
                 with priority.worker():
                     statuses += _apply_ids(database, [event_id], app_id)
+            except OperationalError:
+                raise
             except Exception as error:  # noqa: BLE001 - recorded on the event, visible to the operator
                 _mark_failed(database, event_id, error)
                 statuses["failed"] += 1

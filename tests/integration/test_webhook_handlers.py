@@ -209,3 +209,15 @@ def test_a_delivery_whose_job_was_lost_is_swept(db, client):
     assert sweep_stale(db, APP_ID, older_than=timedelta(0)) == 1
     assert links(db)[("contact", "ana@moulin.fr")] == ("1", "deleted_in_hubspot")
     assert sweep_stale(db, APP_ID, older_than=timedelta(0)) == 0
+
+
+def test_an_event_that_breaks_its_handler_is_marked_failed_and_the_others_go_through(db, client):
+    bad = event("contact.merge", 1, 2_000, primaryObjectId=1, mergedObjectIds=5)  # not a list
+    response = post_events(client, [bad, event("contact.deletion", 2, 2_500), event("deal.deletion", 50, 2_600)])
+    assert response.status_code == 200
+    with db.session() as session:
+        statuses = {e.subscription_type: (e.status, e.outcome) for e in session.scalars(select(WebhookEvent))}
+    assert statuses["contact.merge"][0] == "failed" and "TypeError" in statuses["contact.merge"][1]
+    assert statuses["contact.deletion"][0] == statuses["deal.deletion"][0] == "processed"
+    assert links(db)[("contact", "bea@moulin.fr")] == ("2", "deleted_in_hubspot")
+    assert links(db)[("deal", "shop:o1")] == ("50", "deleted_in_hubspot")
