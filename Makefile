@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= python3
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-sqlite test-postgres test-card setup clean
+.PHONY: demo test test-sqlite test-postgres test-card setup clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,12 @@ demo: $(STAMP)
 
 test: test-sqlite test-postgres test-card
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) browser
 	$(PY) -m pytest -q -n 2
+
+# The browser tests (tests/e2e) drive the system Chromium; install it when missing.
+browser:
+	@scripts/ensure-chromium.sh
 
 # Tests marked `db` again, on a throw-away PostgreSQL database.
 test-postgres: $(STAMP)

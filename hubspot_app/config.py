@@ -115,6 +115,8 @@ class Config:
     queue_immediate: bool = False
     queue_path: str = str(INSTANCE_DIR / "queue.sqlite3")
     testing: bool = False
+    # When set, /metrics answers only `Authorization: Bearer <token>` (the scraper's).
+    metrics_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Config":
@@ -132,6 +134,7 @@ class Config:
             redis_url=(env.get("REDIS_URL") or "").strip() or None,
             queue_immediate=(env.get("QUEUE_IMMEDIATE") or "").lower() in ("1", "true", "yes"),
             queue_path=(env.get("QUEUE_PATH") or "").strip() or str(INSTANCE_DIR / "queue.sqlite3"),
+            metrics_token=(env.get("METRICS_TOKEN") or "").strip() or None,
         )
 
     def with_overrides(self, **changes) -> "Config":

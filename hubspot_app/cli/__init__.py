@@ -29,6 +29,7 @@ def load_app():
 from . import worker as _worker  # noqa: E402,F401  (registers its commands on `main`)
 from . import db as _db  # noqa: E402,F401
 from . import install as _install  # noqa: E402,F401
+from . import keys as _keys  # noqa: E402,F401
 from . import sandbox_hubspot as _sandbox_hubspot  # noqa: E402,F401
 from . import importer as _importer  # noqa: E402,F401
 from . import sandbox_moulin as _sandbox_moulin  # noqa: E402,F401

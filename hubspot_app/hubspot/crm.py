@@ -25,6 +25,7 @@ from hubspot.crm.pipelines import models as pipeline_models
 from hubspot.crm.properties import models as prop_models
 
 from ..logs import log_event
+from ..metrics import record_hubspot_call
 from .errors import Conflict, HubSpotError, RateLimited, TransientError, from_exception
 from .ratelimit import RateLimiter
 
@@ -100,9 +101,12 @@ class CrmGateway:
             self._limiter.acquire(self.portal_id)
             sent = time.perf_counter()
             try:
-                return invoke(api)
+                result = invoke(api)
+                record_hubspot_call(self.portal_id, 200)
+                return result
             except Exception as raw:  # noqa: BLE001 - every SDK/urllib3 error is mapped right here
                 error = from_exception(raw)
+                record_hubspot_call(self.portal_id, error.status)
             finally:
                 with self._stats_lock:  # the executor calls from several threads
                     self.calls += 1

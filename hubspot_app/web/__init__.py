@@ -8,8 +8,11 @@ def register_blueprints(app: Flask) -> None:
     from .card_api import bp as card_api
     from .health import bp as health
     from .hubspot_webhooks import bp as hubspot_webhooks
+    from .metrics import bp as metrics
     from .moulin_push import bp as moulin_push
     from .oauth import bp as oauth
+    from .operator import register as register_operator
 
-    for blueprint in (health, oauth, moulin_push, hubspot_webhooks, card_api):
+    for blueprint in (health, metrics, oauth, moulin_push, hubspot_webhooks, card_api):
         app.register_blueprint(blueprint)
+    register_operator(app)

@@ -1,0 +1,95 @@
+"""Prometheus metrics: counters any area increments, and gauges read from the database at scrape time.
+
+Counters live in this process (with PROMETHEUS_MULTIPROC_DIR set, in files
+shared by every process on the machine). Gauges such as sync lag and queue
+depth are computed when `/metrics` is scraped, from the database and the
+queue, so the web process reports them right whichever worker did the work.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy import func, select
+
+HUBSPOT_CALLS = Counter("moulin_hubspot_calls", "HubSpot API requests sent, by portal and HTTP status class",
+                        ["portal_id", "status"])
+HUBSPOT_RATE_LIMITED = Counter("moulin_hubspot_rate_limited", "HubSpot answers 429 (rate limited), by portal",
+                               ["portal_id"])
+SYNC_RECORDS = Counter("moulin_sync_records", "Records the sync wrote to HubSpot or failed, by portal, kind, outcome",
+                       ["portal_id", "kind", "outcome"])
+
+
+def record_hubspot_call(portal_id: int, status: int | None) -> None:
+    """Count one HubSpot attempt (retries included); `status` None when no answer came (timeout, connection)."""
+    HUBSPOT_CALLS.labels(portal_id=str(portal_id), status=f"{status // 100}xx" if status else "no_answer").inc()
+    if status == 429:
+        HUBSPOT_RATE_LIMITED.labels(portal_id=str(portal_id)).inc()
+
+
+def hubspot_usage(portal_id: int) -> dict[str, int]:
+    """This process's counts for one portal (calls, 429s), for the sync health page."""
+    calls = rate_limited = 0
+    for metric in REGISTRY.collect():
+        for sample in metric.samples:
+            if sample.labels.get("portal_id") != str(portal_id) or not sample.name.endswith("_total"):
+                continue
+            if sample.name == "moulin_hubspot_calls_total":
+                calls += int(sample.value)
+            elif sample.name == "moulin_hubspot_rate_limited_total":
+                rate_limited += int(sample.value)
+    return {"calls": calls, "rate_limited": rate_limited}
+
+
+class StateCollector:
+    """Gauges read at scrape time: sync lag per portal, queue depth, failing records and pending webhooks."""
+
+    def __init__(self, database, queue, clock):
+        self.database, self.queue, self.clock = database, queue, clock
+
+    def collect(self):
+        from .db.models import Installation, MoulinEvent, SyncError, WebhookEvent
+
+        now: datetime = self.clock()
+        lag = GaugeMetricFamily("moulin_sync_lag_seconds",
+                                "Age of the oldest Moulin change not yet synced (0 when none waits), by active portal",
+                                labels=["portal_id"])
+        failing = GaugeMetricFamily("moulin_sync_failing_records", "Records whose last sync failed, by portal",
+                                    labels=["portal_id"])
+        webhooks = GaugeMetricFamily("moulin_webhook_events_pending", "HubSpot webhook events stored, not processed",
+                                     labels=["portal_id"])
+        with self.database.session() as session:
+            lags = {portal_id: 0.0 for portal_id in session.scalars(
+                select(Installation.portal_id).where(Installation.status == "active"))}
+            for portal_id, received_at in session.execute(
+                    select(MoulinEvent.portal_id, func.min(MoulinEvent.received_at))
+                    .where(MoulinEvent.processed_at.is_(None)).group_by(MoulinEvent.portal_id)):
+                lags[portal_id] = max(0.0, (now - received_at).total_seconds())
+            for portal_id, seconds in sorted(lags.items()):
+                lag.add_metric([str(portal_id)], seconds)
+            for portal_id, count in session.execute(
+                    select(SyncError.portal_id, func.count()).where(SyncError.resolved_at.is_(None))
+                    .group_by(SyncError.portal_id)):
+                failing.add_metric([str(portal_id)], count)
+            for portal_id, count in session.execute(
+                    select(WebhookEvent.portal_id, func.count()).where(WebhookEvent.status == "pending")
+                    .group_by(WebhookEvent.portal_id)):
+                webhooks.add_metric([str(portal_id)], count)
+        depth = GaugeMetricFamily("moulin_queue_depth", "Jobs waiting in the queue")
+        depth.add_metric([], self.queue.huey.pending_count())
+        yield from (lag, failing, webhooks, depth)
+
+
+def exposition(database, queue, clock) -> bytes:
+    """The text `/metrics` serves: this machine's counters plus the state gauges."""
+    state = CollectorRegistry(auto_describe=False)
+    state.register(StateCollector(database, queue, clock))
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        counters = CollectorRegistry()
+        MultiProcessCollector(counters)
+    else:
+        counters = REGISTRY
+    return generate_latest(counters) + generate_latest(state)

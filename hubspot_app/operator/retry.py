@@ -1,0 +1,77 @@
+"""Retry failed records by re-running the sync engine's own jobs, chosen from each error's kind and key.
+
+Pure planning, then one enqueue per distinct job: ten failing deals of one
+customer become one `sync.customer` run, which reads that customer's orders
+again from Moulin (so a fix made there is picked up) and writes what changed.
+Records the engine cannot re-read by themselves (a product, a company, bad
+data in Moulin) are not retried here: they sync again at their next change.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+# Sync job name -> how to read its arguments back from a "job" error key ("sync.backfill:101:b2c").
+_JOB_ARGS: dict[str, Callable[[list[str]], tuple]] = {
+    "sync.backfill": lambda a: (int(a[0]), *a[1:2]),
+    "sync.poll": lambda a: (int(a[0]),),
+    "sync.customer": lambda a: (int(a[0]), ":".join(a[1:])),
+    "sync.setup_portal": lambda a: (int(a[0]),),
+    "sync.moulin_event": lambda a: (int(a[0]),),
+}
+NOT_RETRYABLE = "syncs again at its next change in Moulin"
+
+
+@dataclass(frozen=True)
+class FailedRecord:
+    id: int
+    kind: str
+    source_key: str
+
+
+@dataclass
+class RetryPlan:
+    jobs: dict[tuple[str, tuple], list[int]] = field(default_factory=lambda: defaultdict(list))
+    not_retryable: list[int] = field(default_factory=list)
+
+    @property
+    def covered(self) -> int:
+        return sum(len(ids) for ids in self.jobs.values())
+
+
+def order_key_of(record: FailedRecord) -> str | None:
+    """The "store:order id" a deal or line item error is about."""
+    if record.kind == "deal":
+        return record.source_key
+    if record.kind == "line_item":
+        return ":".join(record.source_key.split(":")[:2])
+    return None
+
+
+def plan_retries(portal_id: int, records: Iterable[FailedRecord], email_of_order: dict[str, str | None]) -> RetryPlan:
+    plan = RetryPlan()
+    for record in records:
+        job = _job_for(portal_id, record, email_of_order)
+        if job is None:
+            plan.not_retryable.append(record.id)
+        else:
+            plan.jobs[job].append(record.id)
+    return plan
+
+
+def _job_for(portal_id: int, record: FailedRecord, email_of_order: dict[str, str | None]):
+    if record.kind == "contact":
+        return "sync.customer", (portal_id, record.source_key)
+    order_key = order_key_of(record)
+    if order_key is not None:
+        email = email_of_order.get(order_key)
+        return ("sync.customer", (portal_id, email)) if email else None
+    if record.kind == "job":
+        name, _, rest = record.source_key.partition(":")
+        parse = _JOB_ARGS.get(name)
+        try:
+            return (name, parse(rest.split(":"))) if parse and rest else None
+        except (ValueError, IndexError):
+            return None
+    return None

@@ -1,0 +1,150 @@
+"""Operator use cases for Moulin stores: connect (after a live check), test, and change a store's settings.
+
+Every function takes the portal id from the signed-in session and looks the
+store up *within* that portal, so an id typed into a URL never reaches
+another portal's store.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..crypto import SecretCipher
+from ..db.models import MoulinStore
+from ..logs import log_event
+from ..moulin.client import MoulinClient
+from ..moulin.errors import MoulinAuthError, MoulinError, MoulinNotFound, MoulinUnavailable
+from ..moulin.records import OrderStatus
+from ..moulin.stores import StoreSettingsError, client_for, connect_store
+from ..sync.stages import DEFAULT_MAPPING, STAGES, validate_mapping
+
+log = logging.getLogger(__name__)
+
+STAGE_SOURCES = ("moulin", "hubspot")
+DEFAULT_SETTINGS = {"recreate_deleted_deals": False, "stage_source": "moulin"}
+# The check runs while the operator waits on the page: one try, a short timeout.
+CHECK_OPTIONS = {"timeout": 5.0, "retries": 0}
+
+
+class StoreNotFound(LookupError):
+    """No such store in this portal."""
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    ok: bool
+    message: str
+
+
+def ping_store(client: MoulinClient) -> ConnectionCheck:
+    """Ping the store and say, in words an operator can act on, what is wrong."""
+    try:
+        answer = client.ping()
+    except MoulinAuthError:
+        return ConnectionCheck(False, "Moulin refused the API key. Copy it again from Moulin's API settings.")
+    except MoulinNotFound:
+        return ConnectionCheck(False, "This URL answers, but not as a Moulin API (no /ping). Check the API URL.")
+    except MoulinUnavailable as error:
+        return ConnectionCheck(False, f"Moulin could not be reached: {error}. Check the API URL, or try again.")
+    except MoulinError as error:
+        return ConnectionCheck(False, f"Moulin answered with an error: {error}.")
+    name = answer.get("name") or answer.get("store") or "the store"
+    return ConnectionCheck(True, f"Connected: Moulin answered as {name}.")
+
+
+def connect_checked(session: Session, cipher: SecretCipher, portal_id: int, form: Mapping[str, str]
+                    ) -> tuple[MoulinStore, str]:
+    """Connect a store only once Moulin accepts its URL and key; returns the store and its push secret (once)."""
+    api_url, api_key = (form.get("api_url") or "").strip(), (form.get("api_key") or "").strip()
+    if not api_url or not api_key:
+        raise StoreSettingsError("api_url and api_key: both are required")
+    check = ping_store(MoulinClient(api_url, api_key, **CHECK_OPTIONS))
+    if not check.ok:
+        raise StoreSettingsError(check.message)
+    store, push_secret = connect_store(session, cipher, portal_id, form.get("code", ""), form.get("name", ""),
+                                       api_url, api_key, (form.get("order_url_template") or "").strip() or None)
+    store.settings = dict(DEFAULT_SETTINGS)
+    log_event(log, "operator.store_connected", portal_id=portal_id, store=store.code)
+    return store, push_secret
+
+
+def get_store(session: Session, portal_id: int, store_id: int) -> MoulinStore:
+    store = session.scalar(select(MoulinStore).where(MoulinStore.portal_id == portal_id, MoulinStore.id == store_id))
+    if store is None:
+        raise StoreNotFound(store_id)
+    return store
+
+
+def check_connection(session: Session, cipher: SecretCipher, portal_id: int, store_id: int) -> ConnectionCheck:
+    store = get_store(session, portal_id, store_id)
+    check = ping_store(client_for(store, cipher, **CHECK_OPTIONS))
+    log_event(log, "operator.store_checked", portal_id=portal_id, store=store.code, ok=check.ok)
+    return check
+
+
+def new_push_secret(session: Session, cipher: SecretCipher, portal_id: int, store_id: int) -> tuple[MoulinStore, str]:
+    """Replace a lost or leaked push secret; the old one stops working at once. Returned here only, once."""
+    store = get_store(session, portal_id, store_id)
+    push_secret = secrets.token_urlsafe(32)
+    store.push_secret_enc = cipher.encrypt(push_secret)
+    log_event(log, "operator.push_secret_replaced", portal_id=portal_id, store=store.code)
+    return store, push_secret
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    status: str
+    stage: str  # "" = the engine's own rule (partial refunds follow fulfilment)
+    default: str
+
+
+def mapping_rows(store: MoulinStore) -> list[MappingRow]:
+    """One row per Moulin status: the stage in force, defaults included, for the mapping form."""
+    return [MappingRow(status.value, store.stage_mapping.get(status.value, DEFAULT_MAPPING.get(status.value, "")),
+                       DEFAULT_MAPPING.get(status.value, ""))
+            for status in OrderStatus]
+
+
+def stage_choices() -> list[tuple[str, str]]:
+    return [(key, label) for key, label, _ in STAGES]
+
+
+def parse_store_settings(form: Mapping[str, str]) -> tuple[dict[str, str], dict]:
+    """The mapping overrides (only what differs from the defaults) and the behaviour settings of a form."""
+    mapping = {}
+    for status in OrderStatus:
+        chosen = (form.get(f"stage.{status.value}") or "").strip()
+        if chosen and chosen != DEFAULT_MAPPING.get(status.value):
+            mapping[status.value] = chosen
+    problems = validate_mapping(mapping)
+    if problems:
+        raise StoreSettingsError("; ".join(problems))
+    stage_source = form.get("stage_source", "moulin")
+    if stage_source not in STAGE_SOURCES:
+        raise StoreSettingsError("stage_source: choose moulin or hubspot")
+    settings = {"recreate_deleted_deals": form.get("recreate_deleted_deals") == "on", "stage_source": stage_source}
+    return mapping, settings
+
+
+def save_store_settings(session: Session, portal_id: int, store_id: int, form: Mapping[str, str]) -> MoulinStore:
+    store = get_store(session, portal_id, store_id)
+    mapping, settings = parse_store_settings(form)
+    template = (form.get("order_url_template") or "").strip() or None
+    if template and "{order_id}" not in template:
+        raise StoreSettingsError("order_url_template: must contain {order_id}")
+    # New dicts, not in-place edits: SQLAlchemy's JSON columns only notice reassignment.
+    store.stage_mapping = mapping
+    store.settings = {**(store.settings or {}), **settings}
+    store.order_url_template = template
+    log_event(log, "operator.store_settings_saved", portal_id=portal_id, store=store.code,
+              overrides=len(mapping), **settings)
+    return store
+
+
+def store_settings(store: MoulinStore) -> dict:
+    return {**DEFAULT_SETTINGS, **(store.settings or {})}
