@@ -10,6 +10,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from .. import extensions
 from ..install.service import InstallRefused, complete_install
 from ..logs import log_event
+from ..operator.auth import sign_in_operator
 
 bp = Blueprint("oauth", __name__, url_prefix="/oauth")
 log = logging.getLogger(__name__)
@@ -45,15 +46,8 @@ def callback():
         result = complete_install(extensions.db(), extensions.cipher(), extensions.oauth(), extensions.clock(), code)
     except InstallRefused as refused:
         return _problem(refused.message, refused.reason)
-    after_install = extensions.jobs()
-    if "sync.setup_portal" in after_install:
-        after_install.enqueue("sync.setup_portal", result.portal_id)
-    return render_template("install/done.html", result=result, next_url=_next_url(result))
-
-
-def _next_url(result) -> str:
-    # The operator pages register `operator.onboarding`; until then the health page is the only next stop.
-    try:
-        return url_for("operator.onboarding", portal_id=result.portal_id)
-    except Exception:  # noqa: BLE001  (BuildError when the operator blueprint is absent)
-        return url_for("health.healthz")
+    extensions.jobs().enqueue("sync.setup_portal", result.portal_id)
+    # The person who installed manages this portal's Moulin connection next.
+    sign_in_operator(result.portal_id, result.user)
+    return render_template("install/done.html", result=result,
+                           next_url=url_for("operator.onboarding", portal_id=result.portal_id))

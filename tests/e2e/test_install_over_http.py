@@ -63,6 +63,9 @@ def test_install_then_sdk_calls_then_refresh_after_30_minutes(live_app, sandbox)
 
     installation = installed(app)
     assert installation.status == "active"
+    # The installer is signed in to the portal's operator pages: the next step opens.
+    onboarding = browser.get(f"{app_url}/operator/{installation.portal_id}/", timeout=10)
+    assert onboarding.status_code == 200 and f"/operator/{installation.portal_id}/" in page.text
     assert state.portal_alive(installation.portal_id)
     state.user_create(installation.portal_id, "contacts", {"email": "lea@moulin.fr", "firstname": "Léa"})
 
