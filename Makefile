@@ -30,7 +30,7 @@ browser:
 
 # Tests marked `db` again, on a throw-away PostgreSQL database.
 test-postgres: $(STAMP)
-	TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest -q -m db
+	TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest -q -n 2 -m db
 
 # The app card's own tests (vitest) and HubSpot's project parser, from the npm registry.
 test-card:
