@@ -85,3 +85,43 @@ def test_refresh_syncs_a_never_seen_contact_then_reports_moulin_down_and_keeps_t
     after = card.get(portal_id, str(contact.id), perPage=50).get_json()
     assert [o["number"] for o in after["orders"]] == [o["number"] for o in data["orders"]]
     assert len([r for r in state.objects(portal_id, "deals").values() if not r.archived]) == len(orders)
+
+
+def test_synced_contact_refresh_shows_a_moulin_change_in_the_card_and_in_the_deal(world):
+    import requests
+
+    from hubspot_app.sync.backfill import backfill
+
+    app, state, store, moulin, portal_id, clock = world
+    with app.app_context():
+        backfill(portal_id)
+    email, orders = busiest_customer(store)
+    [contact] = [r for r in state.objects(portal_id, "contacts").values() if r.properties.get("email") == email]
+    card = Card(app, app.test_client())
+    before = card.get(portal_id, str(contact.id), perPage=50).get_json()
+    assert sorted(o["number"] for o in before["orders"]) == sorted(o.number for o in orders)
+
+    # A person in the back office cancels one order and adds a line to it.
+    order = orders[0]
+    for action in ({"action": "add_line", "quantity": 2}, {"action": "cancel", "reason": "customer"}):
+        assert requests.post(f"{moulin.url}/_admin/orders/{order.id}", json=action, timeout=10).status_code == 200
+    deal_key = f"b2c:{order.id}"
+    [deal] = [r for r in state.objects(portal_id, "deals").values() if r.properties.get("moulin_order_key") == deal_key]
+    lines_before = len(state.portal(portal_id).associations.targets("deals", deal.id, "line_items"))
+    assert deal.properties["moulin_status"] != "cancelled"
+    stage_before = deal.properties["dealstage"]
+
+    clock.advance(11)  # past the per-contact refresh limit
+    response = card.refresh(portal_id, str(contact.id), perPage=50)
+    assert response.status_code == 200, response.get_json()
+    shown = {o["number"]: o for o in response.get_json()["orders"]}
+    assert shown[order.number]["status"] == "cancelled"
+    assert card.get(portal_id, str(contact.id), perPage=50).get_json()["orders"] == response.get_json()["orders"]
+
+    deals = [r for r in state.objects(portal_id, "deals").values()
+             if r.properties.get("moulin_order_key") == deal_key and not r.archived]
+    assert [d.id for d in deals] == [deal.id]  # the same deal, updated, never a second one
+    assert deals[0].properties["moulin_status"] == "cancelled"
+    assert deals[0].properties["dealstage"] != stage_before  # moved to the pipeline's cancelled stage
+    lines_after = state.portal(portal_id).associations.targets("deals", deal.id, "line_items")
+    assert len(lines_after) == lines_before + 1
