@@ -19,7 +19,7 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/moulin-hubspot demo
 
-test: test-sqlite test-postgres test-card
+test: test-card test-postgres test-sqlite
 
 test-sqlite: $(STAMP) browser
 	$(PY) -m pytest -q -n 2
