@@ -13,18 +13,6 @@ from hubspot.crm.contacts import (BatchInputSimplePublicObjectBatchInput,
 from hubspot.crm.companies import SimplePublicObjectInputForCreate as CompanyCreate
 from hubspot.crm.contacts.exceptions import NotFoundException
 
-from sandbox.hubspot.testing import install_portal, running_sandbox
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with running_sandbox() as running:
-        yield running
-
-
-@pytest.fixture
-def hs(sandbox):
-    return install_portal(*sandbox)
 
 
 def test_basic_create_get_update_archive(hs):

@@ -11,18 +11,7 @@ from hubspot.crm.contacts import PublicObjectSearchRequest
 from hubspot.crm.contacts import ApiException as ContactsApiException
 
 from sandbox.hubspot.schema import object_type
-from sandbox.hubspot.testing import install_portal, running_sandbox, sandbox_portal
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with running_sandbox() as running:
-        yield running
-
-
-@pytest.fixture
-def hs(sandbox):
-    return install_portal(*sandbox)
+from sandbox.hubspot.testing import sandbox_portal
 
 
 def make(hs, type_name: str, properties: dict) -> str:

@@ -6,13 +6,7 @@ import requests
 from hubspot.crm.contacts import PublicMergeInput, SimplePublicObjectInput, SimplePublicObjectInputForCreate
 
 from sandbox.hubspot.schema import object_type
-from sandbox.hubspot.testing import install_portal, running_sandbox
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with running_sandbox() as running:
-        yield running
+from sandbox.hubspot.testing import install_portal
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import json
 import pytest
 import requests
 from hubspot.crm.contacts import ApiException
-
 from sandbox.hubspot.testing import sandbox_portal
+
 
 
 def test_rolling_window_429_with_hubspot_headers_and_body():

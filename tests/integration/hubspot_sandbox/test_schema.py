@@ -13,18 +13,6 @@ from hubspot.crm.products import ApiException as ProductsApiException
 from hubspot.crm.properties import ApiException as PropertiesApiException
 from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate, PropertyUpdate
 
-from sandbox.hubspot.testing import install_portal, running_sandbox
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with running_sandbox() as running:
-        yield running
-
-
-@pytest.fixture
-def hs(sandbox):
-    return install_portal(*sandbox)
 
 
 def test_groups_and_properties_crud(hs):
