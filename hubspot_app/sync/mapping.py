@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Iterable
 
-from ..moulin.records import Company, Customer, Order, OrderLine, Product
+from ..moulin.records import Address, Company, Customer, Order, OrderLine, Product
 from .schema import COMPANY_KEY, DEAL_KEY, LINE_KEY, PRODUCT_KEY
 from .stages import net_amount
 
@@ -154,6 +154,13 @@ def _joined(values: tuple[str, ...]) -> str | None:
     return text[:MAX_LIST_CHARS].rsplit(";", 1)[0] if len(text) > MAX_LIST_CHARS else (text or None)
 
 
+def _address_properties(address: Address | None) -> dict:
+    """HubSpot's address properties are the same on contacts and companies."""
+    if address is None:
+        return {}
+    return {"address": address.street, "city": address.city, "zip": address.postcode, "country": address.country}
+
+
 def contact_properties(customer: Customer, stats: ContactStats) -> dict[str, str]:
     address = customer.addresses[0] if customer.addresses else None
     return _clean({
@@ -161,10 +168,7 @@ def contact_properties(customer: Customer, stats: ContactStats) -> dict[str, str
         "firstname": customer.first_name,
         "lastname": customer.last_name,
         "phone": customer.phone,
-        "address": address and address.street,
-        "city": address and address.city,
-        "zip": address and address.postcode,
-        "country": address and address.country,
+        **_address_properties(address),
         "moulin_customer_id": customer.id,
         "moulin_accepts_marketing": "true" if customer.accepts_marketing else "false",
         **stats_properties(stats),
@@ -223,10 +227,7 @@ def company_properties(store: str, company: Company) -> dict[str, str]:
         COMPANY_KEY: company_key(store, company),
         "name": company.name,
         "domain": company.domain,
-        "address": address and address.street,
-        "city": address and address.city,
-        "zip": address and address.postcode,
-        "country": address and address.country,
+        **_address_properties(address),
         "moulin_siret": company.siret,
         "moulin_vat_number": company.vat_number,
     })
