@@ -14,6 +14,7 @@ costs seconds per 10,000 associations. Responses still go through its models.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,10 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 100
 ASSOCIATION_BATCH_SIZE = 2000
 REQUEST_TIMEOUT_S = 30
+# Calls in flight for a sync (see `in_flight`): HubSpot's batch calls take a few hundred ms; never fewer
+# than 2 so one slow call does not idle the limiter, never more than 12 (a full 10 s window's burst is 100).
+MIN_IN_FLIGHT, MAX_IN_FLIGHT = 2, 12
+FIRST_LATENCY_GUESS_S = 0.3
 
 
 @dataclass
@@ -72,7 +77,17 @@ class CrmGateway:
         self._apis: dict[str, object] = {}
         # Where the time goes, for logs and the benchmark: waiting for the limiter vs inside HubSpot calls.
         self.calls, self.waited_s, self.in_call_s = 0, 0.0, 0.0
+        self.latency_s = FIRST_LATENCY_GUESS_S  # moving average of one call's duration
         self._stats_lock = threading.Lock()
+
+    def in_flight(self, headroom: float = 1.5) -> int:
+        """Calls to keep in flight to use the limiter's whole rate (Little's law: rate x latency).
+
+        The headroom covers jitter: a call slower than average must not leave a
+        slot of the rate unused. The limiter still paces the requests themselves.
+        """
+        rate = getattr(self._limiter, "rate_per_s", 10.0)
+        return max(MIN_IN_FLIGHT, min(MAX_IN_FLIGHT, math.ceil(rate * self.latency_s * headroom)))
 
     # -- plumbing ------------------------------------------------------------------
     def _api(self, name: str):
@@ -107,7 +122,9 @@ class CrmGateway:
                 with self._stats_lock:  # the executor calls from several threads
                     self.calls += 1
                     self.waited_s += sent - started
-                    self.in_call_s += time.perf_counter() - sent
+                    took = time.perf_counter() - sent
+                    self.in_call_s += took
+                    self.latency_s += 0.2 * (took - self.latency_s)
             last = attempt == self._max_attempts
             if isinstance(error, RateLimited) and not last:
                 limited += 1
