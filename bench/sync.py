@@ -42,7 +42,7 @@ def _counts(state, portal_id: int) -> tuple[dict, dict]:
     return objects, associations
 
 
-def run(orders: int, seed: int, chunk: int) -> dict:
+def run(orders: int, seed: int, chunk: int, latency_ms: float = 0.0) -> dict:
     from hubspot_app import create_app
     from hubspot_app.config import Config
     from hubspot_app.db.models import Installation
@@ -54,7 +54,7 @@ def run(orders: int, seed: int, chunk: int) -> dict:
     from sandbox.hubspot import start_sandbox
     from sandbox.moulin import start_sample_store
 
-    state, hubspot = start_sandbox()
+    state, hubspot = start_sandbox(latency_s=latency_ms / 1000)
     store, moulin = start_sample_store(orders=orders, seed=seed, store_code="b2c")
     workdir = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     config = Config(secret_key="bench", hubspot_client_id="bench", hubspot_client_secret="bench",
@@ -95,13 +95,14 @@ def run(orders: int, seed: int, chunk: int) -> dict:
             "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "objects": objects,
             "associations": {f"{k[0]}->{k[1]}": n for k, n in associations.items()},
-            # where the time went, summed over the executor's concurrent calls (3 in flight at most):
+            # where the time went, summed over the executor's concurrent calls:
             # waiting for HubSpot's answers, and waiting for our limiter
             "hubspot_call_s": report["hubspot_call_s"],
             "limiter_wait_s": report["limiter_wait_s"],
             "setup_calls": setup["hubspot_calls"],
             "sync_errors": sum(s.get("errors", 0) for s in report["stores"]),
-            "rate_limit": "sandbox 110 req / 10 s rolling, real time (no clock scaling); client limiter 100 / 10 s",
+            "rate_limit": "sandbox 110 req / 10 s rolling, real time (no clock scaling); client limiter 100 / 10 s"
+                          + (f"; sandbox latency {latency_ms:g} ms per call" if latency_ms else ""),
             "chunk": chunk,
             "by_endpoint": dict(Counter(e.endpoint for e in state.request_log.entries()[before:])),
         }
@@ -115,9 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--chunk", type=int, default=2000)
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="the sandbox answers each API call this much later (real HubSpot: a few hundred ms)")
     parser.add_argument("--json", action="store_true", help="print only the JSON object")
     args = parser.parse_args(argv)
-    result = run(args.orders, args.seed, args.chunk)
+    result = run(args.orders, args.seed, args.chunk, args.latency_ms)
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))
     return 0
 

@@ -9,14 +9,21 @@ Batch results come back split per input as `BatchOutcome`.
 
 Batch request bodies are plain JSON of the documented shapes (the SDK sends
 dicts as they are): each SDK model object deep-copies a Configuration, which
-costs seconds per 10,000 associations. Responses still go through its models.
+costs seconds per 10,000 associations. For the same reason the answers of the
+sync's hot calls (batch upsert, v4 association create) are read as plain JSON
+(`_preload_content=False`): their models parse two dates per result with
+dateutil, the largest client-side cost of a backfill. Errors still come back as
+the SDK's exceptions.
 """
 from __future__ import annotations
 
+import json
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Callable, Iterable
 
 import hubspot
@@ -34,6 +41,24 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 100
 ASSOCIATION_BATCH_SIZE = 2000
 REQUEST_TIMEOUT_S = 30
+# Calls in flight for a sync (see `in_flight`): HubSpot's batch calls take a few hundred ms; never fewer
+# than 2 so one slow call does not idle the limiter, never more than 12 (a full 10 s window's burst is 100).
+MIN_IN_FLIGHT, MAX_IN_FLIGHT = 2, 12
+FIRST_LATENCY_GUESS_S = 0.3
+
+
+def _plain(response) -> SimpleNamespace:
+    """A raw 2xx batch answer as the attributes `_split` reads from the SDK's models."""
+    try:
+        data = json.loads(response.data or b"{}")
+    finally:
+        response.release_conn()
+    return SimpleNamespace(
+        results=[SimpleNamespace(id=r.get("id"), properties=r.get("properties") or {},
+                                 object_write_trace_id=r.get("objectWriteTraceId"))
+                 for r in data.get("results") or []],
+        errors=[SimpleNamespace(category=e.get("category"), message=e.get("message"), context=e.get("context"))
+                for e in data.get("errors") or []])
 
 
 @dataclass
@@ -73,7 +98,17 @@ class CrmGateway:
         self._apis: dict[str, object] = {}
         # Where the time goes, for logs and the benchmark: waiting for the limiter vs inside HubSpot calls.
         self.calls, self.waited_s, self.in_call_s = 0, 0.0, 0.0
+        self.latency_s = FIRST_LATENCY_GUESS_S  # moving average of one call's duration
         self._stats_lock = threading.Lock()
+
+    def in_flight(self, headroom: float = 1.5) -> int:
+        """Calls to keep in flight to use the limiter's whole rate (Little's law: rate x latency).
+
+        The headroom covers jitter: a call slower than average must not leave a
+        slot of the rate unused. The limiter still paces the requests themselves.
+        """
+        rate = getattr(self._limiter, "rate_per_s", 10.0)
+        return max(MIN_IN_FLIGHT, min(MAX_IN_FLIGHT, math.ceil(rate * self.latency_s * headroom)))
 
     # -- plumbing ------------------------------------------------------------------
     def _api(self, name: str):
@@ -111,7 +146,9 @@ class CrmGateway:
                 with self._stats_lock:  # the executor calls from several threads
                     self.calls += 1
                     self.waited_s += sent - started
-                    self.in_call_s += time.perf_counter() - sent
+                    took = time.perf_counter() - sent
+                    self.in_call_s += took
+                    self.latency_s += 0.2 * (took - self.latency_s)
             last = attempt == self._max_attempts
             if isinstance(error, RateLimited) and not last:
                 limited += 1
@@ -133,8 +170,8 @@ class CrmGateway:
         """Create-or-update by a unique property; idempotent, so retried on 5xx too."""
         body = {"inputs": [{"idProperty": id_property, "id": key, "properties": props, "objectWriteTraceId": key}
                            for key, props in inputs]}
-        response = self._call(f"{object_type}.upsert", "objects", lambda api: api.upsert(
-            object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
+        response = self._call(f"{object_type}.upsert", "objects", lambda api: _plain(api.upsert(
+            object_type, body, _request_timeout=REQUEST_TIMEOUT_S, _preload_content=False)), idempotent=True)
         keys = [key for key, _ in inputs]
         lowered = {k.lower(): k for k in keys}
 
@@ -189,8 +226,8 @@ class CrmGateway:
         """Idempotent (re-linking linked records is a no-op); returns HubSpot's per-input error messages."""
         spec = [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]
         body = {"inputs": [{"from": {"id": a}, "to": {"id": b}, "types": spec} for a, b in pairs]}
-        response = self._call(f"{from_type}.{to_type}.associate", "associations", lambda api: api.create(
-            from_type, to_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
+        response = self._call(f"{from_type}.{to_type}.associate", "associations", lambda api: _plain(api.create(
+            from_type, to_type, body, _request_timeout=REQUEST_TIMEOUT_S, _preload_content=False)), idempotent=True)
         return [f"{e.category}: {e.message}" for e in getattr(response, "errors", None) or []]
 
     def unassociate(self, from_type: str, to_type: str, pairs: Iterable[tuple[str, str]]) -> None:

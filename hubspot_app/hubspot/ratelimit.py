@@ -21,6 +21,8 @@ WINDOW_S = 10.0
 
 
 class RateLimiter(Protocol):
+    rate_per_s: float  # sustained requests per second it lets through
+
     def acquire(self, portal_id: int) -> None: ...
 
     def pause(self, portal_id: int, seconds: float) -> None: ...
@@ -34,6 +36,10 @@ class InProcessLimiter:
         self._lock = threading.Lock()
         self._sent: dict[int, deque[float]] = defaultdict(deque)
         self._paused_until: dict[int, float] = {}
+
+    @property
+    def rate_per_s(self) -> float:
+        return self.max_requests / self.window_s
 
     def _wait_s(self, portal_id: int) -> float:
         now = self._clock()
@@ -98,6 +104,10 @@ class RedisLimiter:
         self._sleep = sleep
         self._acquire = redis.register_script(_ACQUIRE)
         self._pause = redis.register_script(_PAUSE)
+
+    @property
+    def rate_per_s(self) -> float:
+        return self.max_requests * 1000 / self.window_ms
 
     def _keys(self, portal_id: int) -> list[str]:
         return [f"{self.prefix}:{portal_id}:window", f"{self.prefix}:{portal_id}:paused"]

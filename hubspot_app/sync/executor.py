@@ -11,7 +11,7 @@ email, or create the merged contact again.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Callable, Protocol
@@ -37,6 +37,9 @@ class CrmPort(Protocol):
 
 
 Ref = tuple[str, str]  # (object type, source key)
+
+DEFAULT_IN_FLIGHT = 3  # for a CRM port that does not size it itself
+MAX_IN_FLIGHT = 16  # threads per sync; the gateway's own suggestion stays below this
 
 
 @dataclass
@@ -109,12 +112,16 @@ def _with_product(built: Built, known: dict[Ref, str], outcome: Outcome, key: st
 
 
 def execute(crm: CrmPort, built: Built, known: dict[Ref, str],
-            archive_ids: dict[str, list[str]] | None = None, concurrency: int = 3) -> Outcome:
+            archive_ids: dict[str, list[str]] | None = None, concurrency: int | None = None) -> Outcome:
     """known: ids HubSpot already gave us (from object links); archive_ids: object type -> ids to archive.
 
-    Independent calls of a wave run `concurrency` at a time: HubSpot answers a
-    batch in a few hundred milliseconds, so one call at a time could not use
-    the 100 requests / 10 s the limiter allows.
+    Independent calls of a wave run several at a time: HubSpot answers a batch
+    in a few hundred milliseconds, so one call at a time could not use the
+    100 requests / 10 s the limiter allows. How many: `concurrency` when given,
+    else what the gateway's `in_flight()` derives from its limiter's rate and the
+    latency it observes (Little's law), re-read as calls end. The limiter still
+    paces every request; waves keep their order (a wave starts when the previous
+    one has merged).
     """
     for object_type, ids in (archive_ids or {}).items():
         for hs_id in ids:
@@ -153,18 +160,42 @@ def execute(crm: CrmPort, built: Built, known: dict[Ref, str],
             return {(step.object_type, hs_id) for hs_id in step.items}
         return archive
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="hubspot") as pool:
+    def merge(step: Step, result) -> None:
+        if step.op == "upsert":
+            outcome.ids.update(result.ids)
+            outcome.errors.update(result.errors)
+        elif step.op == "associate":
+            missing, failed = result
+            outcome.incomplete.update(missing)
+            for owner, message in failed:
+                outcome.incomplete.setdefault(owner, message)
+        else:
+            outcome.archived.update(result)
+
+    with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT, thread_name_prefix="hubspot") as pool:
         for wave in waves(plan(built.work)):
             calls = [prepare(step) for step in wave]
-            for step, result in zip(wave, pool.map(lambda call: call(), calls)):
-                if step.op == "upsert":
-                    outcome.ids.update(result.ids)
-                    outcome.errors.update(result.errors)
-                elif step.op == "associate":
-                    missing, failed = result
-                    outcome.incomplete.update(missing)
-                    for owner, message in failed:
-                        outcome.incomplete.setdefault(owner, message)
-                else:
-                    outcome.archived.update(result)
+            for step, result in zip(wave, _run_wave(pool, calls, lambda: concurrency or _in_flight_of(crm))):
+                merge(step, result)
     return outcome
+
+
+def _in_flight_of(crm) -> int:
+    suggest = getattr(crm, "in_flight", None)  # CrmGateway sizes it from its limiter and observed latency
+    return suggest() if suggest else DEFAULT_IN_FLIGHT
+
+
+def _run_wave(pool: ThreadPoolExecutor, calls: list[Callable], limit: Callable[[], int]) -> list:
+    """Results in call order; at most `limit()` calls running, re-read as each call ends (latency moves)."""
+    results: list = [None] * len(calls)
+    running: dict = {}
+    queue = list(enumerate(calls))
+    queue.reverse()
+    while queue or running:
+        while queue and len(running) < max(1, min(MAX_IN_FLIGHT, limit())):
+            index, call = queue.pop()
+            running[pool.submit(call)] = index
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            results[running.pop(future)] = future.result()
+    return results

@@ -58,6 +58,10 @@ class AssociationGraph:
         node = self._edges.get((from_type, from_id), {})
         return {tid: set(specs) for (tt, tid), specs in node.items() if tt == to_type and specs}
 
+    def specs(self, from_type: str, from_id: str, to_type: str, to_id: str) -> set[Spec]:
+        """The types linking one pair (a copy); `targets(...).get(to_id)` without copying every neighbour."""
+        return set(self._edges.get((from_type, from_id), {}).get((to_type, to_id), ()))
+
     def add(self, from_type: str, from_id: str, to_type: str, to_id: str, type_id: int) -> bool:
         """Add one association (and its inverse, and the unlabeled default with a label); True if new."""
         check_spec(from_type, to_type, "HUBSPOT_DEFINED", type_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timezone
+from functools import lru_cache
 
 
 class Clock:
@@ -27,6 +28,7 @@ class Clock:
         return iso_timestamp(self.now() if at is None else at)
 
 
+@lru_cache(maxsize=4096)  # a write stamps several properties and its answer with the same instant
 def iso_timestamp(epoch_seconds: float) -> str:
     """HubSpot's timestamp format: UTC, milliseconds, `Z` suffix."""
     moment = datetime.fromtimestamp(epoch_seconds, tz=timezone.utc)

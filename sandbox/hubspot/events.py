@@ -33,6 +33,11 @@ class EventBus:
 
         return unsubscribe
 
+    @property
+    def has_subscribers(self) -> bool:
+        """Lets emitters skip building events nobody would receive (a backfill makes one per property)."""
+        return bool(self._subscribers)
+
     def emit(self, event: dict) -> None:
         with self._lock:
             subscribers = list(self._subscribers)

@@ -45,6 +45,8 @@ def _before(state):
         limited = _rate_limit(state, path)
         if limited is not None:
             return limited
+        if state.latency_s > 0:
+            time.sleep(state.latency_s)  # like HubSpot's own answer time; other requests go on meanwhile
     state.lock.acquire()
     g.locked = True
     return None

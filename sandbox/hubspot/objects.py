@@ -36,6 +36,8 @@ class CrmService:
 
     # -- events ------------------------------------------------------------------------------
     def emit(self, t: ObjectType, kind: str, object_id: str, **extra) -> None:
+        if not self.events.has_subscribers:
+            return
         event = {"portalId": self.portal.id, "occurredAt": self.clock.now_ms(),
                  "subscriptionType": f"{t.singular}.{kind}", "objectTypeId": t.type_id, "objectId": int(object_id),
                  **extra}
@@ -278,8 +280,10 @@ class CrmService:
                                             "one parent", "VALIDATION_ERROR")
 
     def _emit_association(self, t: ObjectType, from_id: str, to_t: ObjectType, to_id: str, removed: bool) -> None:
+        if not self.events.has_subscribers:
+            return
         for (a, a_id, b, b_id) in ((t, from_id, to_t, to_id), (to_t, to_id, t, from_id)):
-            specs = self.portal.associations.targets(a.name, a_id, b.name).get(b_id, set())
+            specs = self.portal.associations.specs(a.name, a_id, b.name, b_id)
             self.emit(a, "associationChange", a_id, associationType=f"{a.label}_TO_{b.label}",
                       fromObjectId=int(a_id), toObjectId=int(b_id), associationRemoved=removed,
                       isPrimaryAssociation=any(s[1] in PRIMARY_TYPES for s in specs))

@@ -19,6 +19,8 @@ class PropertyRegistry:
         created = iso_timestamp(now())
         self.groups: dict[str, dict[str, dict]] = {}
         self.props: dict[str, dict[str, dict]] = {}
+        # Every upsert input asks for these several times; definitions change rarely (create/archive clear it).
+        self._unique: dict[str, list[str]] = {}
         for t in OBJECT_TYPES:
             self.groups[t.name] = {t.group: self._group_body(t.group, t.group.title(), 0)}
             self.props[t.name] = {}
@@ -96,7 +98,9 @@ class PropertyRegistry:
         return prop
 
     def unique_names(self, type_name: str) -> list[str]:
-        return [p["name"] for p in self.list(type_name) if p["hasUniqueValue"]]
+        if type_name not in self._unique:
+            self._unique[type_name] = [p["name"] for p in self.list(type_name) if p["hasUniqueValue"]]
+        return list(self._unique[type_name])
 
     def create(self, type_name: str, body: dict) -> dict:
         return self.create_many(type_name, [body])[0]
@@ -113,6 +117,7 @@ class PropertyRegistry:
         props = [self._property_body(body, created, hubspot_defined=False) for body in bodies]
         for prop in props:
             self.props[type_name][prop["name"]] = prop
+        self._unique.pop(type_name, None)
         return props
 
     def _check_new(self, type_name: str, body: dict, batch_names: set[str], unique_count: int) -> None:
@@ -148,6 +153,7 @@ class PropertyRegistry:
                                "VALIDATION_ERROR")
         prop["archived"] = True
         prop["archivedAt"] = iso_timestamp(self._now())
+        self._unique.pop(type_name, None)
 
     def _check_definition(self, type_name: str, body: dict) -> None:
         ptype, field = body["type"], body["fieldType"]

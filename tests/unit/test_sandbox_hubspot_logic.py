@@ -157,3 +157,25 @@ def test_cli_command_is_registered():
     assert answer.exit_code == 0
     for option in ("--port", "--auto-approve", "--client-id", "--rate-limit", "--fault-rate", "--seed"):
         assert option in answer.output
+
+
+def test_unique_property_names_follow_created_and_archived_definitions():
+    from sandbox.hubspot.properties import PropertyRegistry
+
+    registry = PropertyRegistry(lambda: 0.0)
+    before = registry.unique_names("deals")
+    registry.create_many("deals", [{"name": "order_key", "label": "Order", "type": "string", "fieldType": "text",
+                                    "groupName": "dealinformation", "hasUniqueValue": True}])
+    assert registry.unique_names("deals") == [*before, "order_key"]
+    registry.archive("deals", "order_key")
+    assert registry.unique_names("deals") == before
+
+
+def test_association_specs_of_one_pair_are_a_copy():
+    graph = AssociationGraph()
+    graph.add("deals", "1", "contacts", "2", 3)
+    specs = graph.specs("deals", "1", "contacts", "2")
+    assert specs == {("HUBSPOT_DEFINED", 3)}
+    specs.clear()
+    assert graph.specs("contacts", "2", "deals", "1") == {("HUBSPOT_DEFINED", 4)}
+    assert graph.specs("deals", "1", "contacts", "9") == set()

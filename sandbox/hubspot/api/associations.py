@@ -19,7 +19,7 @@ def _types(from_type: str, to_type: str):
 
 def _pair(t, from_id, to_t, to_id) -> dict:
     service = crm()
-    specs = service.portal.associations.targets(t.name, from_id, to_t.name).get(to_id, set())
+    specs = service.portal.associations.specs(t.name, from_id, to_t.name, to_id)
     labels = sorted(filter(None, (label_of(t.name, to_t.name, tid) for _, tid in specs)))
     return {"fromObjectTypeId": t.type_id, "fromObjectId": int(from_id), "toObjectTypeId": to_t.type_id,
             "toObjectId": int(to_id), "labels": labels}

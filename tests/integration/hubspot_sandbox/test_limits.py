@@ -113,3 +113,18 @@ def test_admin_portal_token_fault_and_log_endpoints():
         assert requests.get(f"{admin}/requests", timeout=5).json()["total"] == 0
         assert requests.delete(f"{admin}/portals/{portal_id}", timeout=5).status_code == 204
         assert requests.get(f"{hs.url}/crm/v3/objects/deals", headers=headers, timeout=5).status_code == 401
+
+
+def test_latency_delays_each_call_without_holding_the_state_lock():
+    from concurrent.futures import ThreadPoolExecutor
+    import time
+
+    with sandbox_portal(latency_s=0.3) as hs:
+        def call(_):
+            return requests.get(f"{hs.url}/crm/v3/objects/contacts", headers=hs.headers(), timeout=5).status_code
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(2) as pool:
+            assert list(pool.map(call, range(2))) == [200, 200]
+        took = time.perf_counter() - started
+        assert 0.3 <= took < 0.55  # both waited, side by side (one after the other would be 0.6 s)

@@ -1,3 +1,4 @@
+import threading
 from dataclasses import dataclass, field
 
 import pytest
@@ -90,3 +91,56 @@ def test_unauthorized_is_not_bisected():
     with pytest.raises(Unauthorized):
         execute(crm, built(work), {})
     assert len(crm.calls) == 1
+
+
+class SlowCrm(FakeCrm):
+    """Each upsert holds its slot until `width` calls are in flight together (a barrier), so the test proves
+    the executor keeps that many running, and counts the most ever running at once."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.width, self.running, self.most = width, 0, 0
+        self.barrier = threading.Barrier(width, timeout=5)
+        self.lock = threading.Lock()
+        self.order = []
+
+    def in_flight(self):
+        return self.width
+
+    def upsert(self, object_type, id_property, inputs):
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            self.order.append(object_type)
+        try:
+            if object_type == "deals":
+                self.barrier.wait()
+            return super().upsert(object_type, id_property, inputs)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+def test_calls_in_flight_follow_the_gateway_and_waves_keep_their_order():
+    work = Work()
+    for i in range(800):
+        work.upsert("deals", f"b2c:{i}", {})
+        work.upsert("line_items", f"b2c:{i}:1", {})
+    crm = SlowCrm(width=4)
+    outcome = execute(crm, built(work), {})
+    assert len(outcome.ids) == 1600 and not outcome.errors
+    assert crm.most == 4  # 8 deal batches: 4 at a time (the barrier), never more
+    assert crm.order == ["deals"] * 8 + ["line_items"] * 8  # line items only once every deal is merged
+
+
+def test_gateway_keeps_rate_times_latency_in_flight():
+    from hubspot_app.hubspot.crm import MAX_IN_FLIGHT, MIN_IN_FLIGHT, CrmGateway
+    from hubspot_app.hubspot.ratelimit import InProcessLimiter
+
+    crm = CrmGateway(1, lambda _: "token", host="http://127.0.0.1:9", limiter=InProcessLimiter(100, 10.0))
+    crm.latency_s = 0.4  # 10 requests/s x 0.4 s = 4 busy on average, x1.5 headroom
+    assert crm.in_flight() == 6
+    crm.latency_s = 0.02
+    assert crm.in_flight() == MIN_IN_FLIGHT
+    crm.latency_s = 5.0
+    assert crm.in_flight() == MAX_IN_FLIGHT
