@@ -28,6 +28,7 @@ from typing import Callable, Iterable
 
 import hubspot
 from hubspot.crm.objects import models as obj_models
+from urllib3.util.retry import Retry
 from hubspot.crm.pipelines import models as pipeline_models
 from hubspot.crm.properties import models as prop_models
 
@@ -87,12 +88,18 @@ def _split(keys: list[str], response, key_of) -> BatchOutcome:
     return outcome
 
 
+# urllib3 (under the SDK) would otherwise retry on its own, e.g. a 429 with Retry-After or a dropped
+# connection, unseen by the gateway: the shared rate-limit pause, the metrics and our retry rules would miss it.
+NO_TRANSPORT_RETRY = Retry(total=0, redirect=0, respect_retry_after_header=False, raise_on_status=False)
+
+
 class CrmGateway:
     def __init__(self, portal_id: int, token_provider: Callable[[int], str], *, host: str,
                  limiter: RateLimiter, max_attempts: int = 6, sleep: Callable[[float], None] = time.sleep,
                  **sdk_options):
         self.portal_id = portal_id
-        self._token_provider, self._host, self._sdk_options = token_provider, host, sdk_options
+        self._token_provider, self._host = token_provider, host
+        self._sdk_options = {"retry": NO_TRANSPORT_RETRY, **sdk_options}
         self._limiter, self._max_attempts, self._sleep = limiter, max_attempts, sleep
         self._token: str | None = None
         self._apis: dict[str, object] = {}

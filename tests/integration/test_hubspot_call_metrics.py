@@ -14,21 +14,22 @@ PROPERTY = {"name": "email", "label": "Email", "type": "string", "fieldType": "t
             "description": "", "options": []}
 
 
-@pytest.fixture
-def hubspot_once_limited():
-    """A loopback HubSpot that answers the first request 429, then the properties list."""
+@pytest.fixture(params=[None, "1"], ids=["no-retry-after", "retry-after"])
+def hubspot_once_limited(request):
+    """A loopback HubSpot that answers the first request 429 (with or without Retry-After), then the list."""
     app, answered = Flask("hubspot-429"), []
 
     @app.get("/crm/v3/properties/contacts")
     def properties():
         answered.append(1)
         if len(answered) == 1:
-            # No Retry-After: with one, urllib3 (under the SDK) would retry by itself, unseen by the gateway.
-            return jsonify(status="error", message="rate limited", category="RATE_LIMITS"), 429
+            headers = {"Retry-After": request.param} if request.param else {}
+            return jsonify(status="error", message="rate limited", category="RATE_LIMITS"), 429, headers
         return jsonify(results=[PROPERTY])
 
     server = serve_in_thread(app)
-    yield server.url
+    server.answered = answered
+    yield server
     server.stop()
 
 
@@ -39,9 +40,12 @@ def counted(name: str, **labels) -> float:
 def test_attempts_and_429s_are_counted(hubspot_once_limited):
     before = (counted("moulin_hubspot_calls_total", status="2xx"), counted("moulin_hubspot_calls_total", status="4xx"),
               counted("moulin_hubspot_rate_limited_total"))
-    gateway = CrmGateway(PORTAL, lambda _portal: "token", host=hubspot_once_limited,
+    gateway = CrmGateway(PORTAL, lambda _portal: "token", host=hubspot_once_limited.url,
                          limiter=InProcessLimiter(), sleep=lambda _s: None)
     assert gateway.property_names("contacts") == {"email"}
+    # Every request HubSpot saw went through the gateway: urllib3 under the SDK retries nothing on its own,
+    # even when a 429 carries Retry-After, so the shared pause and the metrics see every 429.
+    assert gateway.calls == len(hubspot_once_limited.answered) == 2
     after = (counted("moulin_hubspot_calls_total", status="2xx"), counted("moulin_hubspot_calls_total", status="4xx"),
              counted("moulin_hubspot_rate_limited_total"))
     assert [a - b for a, b in zip(after, before)] == [1, 1, 1]
