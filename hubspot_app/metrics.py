@@ -30,6 +30,14 @@ def record_hubspot_call(portal_id: int, status: int | None) -> None:
         HUBSPOT_RATE_LIMITED.labels(portal_id=str(portal_id)).inc()
 
 
+def record_sync_outcome(portal_id: int, kind: str, synced: int, failed: int) -> None:
+    """Count the records one sync batch wrote to HubSpot and those it could not, per kind."""
+    if synced:
+        SYNC_RECORDS.labels(portal_id=str(portal_id), kind=kind, outcome="synced").inc(synced)
+    if failed:
+        SYNC_RECORDS.labels(portal_id=str(portal_id), kind=kind, outcome="failed").inc(failed)
+
+
 def hubspot_usage(portal_id: int) -> dict[str, int]:
     """This process's counts for one portal (calls, 429s), for the sync health page."""
     calls = rate_limited = 0

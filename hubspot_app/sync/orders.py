@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from sqlalchemy.orm import Session
 
 from ..logs import log_event
+from ..metrics import record_sync_outcome
 from ..moulin.records import Deletion, Order, RecordError
 from . import repository as repo
 from .batch import KIND, Gone, PortalShape, SourceBatch, build, order_facts
@@ -111,6 +112,7 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
         repo.record_errors(session, portal_id, kind, {k: m for (t, k), m in outcome.errors.items() if t == object_type})
         repo.record_errors(session, portal_id, kind, {k: f"association: {m}" for (t, k), m in outcome.incomplete.items()
                                                       if t == object_type})
+        record_sync_outcome(portal_id, kind, len(written), sum(1 for t, _ in outcome.errors if t == object_type))
     # A line item HubSpot refused may point at a product deleted there: re-send its product next time.
     repo.forget_hashes(session, portal_id, "product", {built.line_products[k] for t, k in outcome.errors
                                                        if t == "line_items" and k in built.line_products})
@@ -120,6 +122,7 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     repo.delete_links(session, portal_id, "line_item", stale)
     repo.record_errors(session, portal_id, "moulin_record", {f"{e.kind}:{e.record_id}": "; ".join(e.errors)
                                                              for e in errors})
+    record_sync_outcome(portal_id, "moulin_record", 0, len(errors))
 
     def id_of(object_type: str, key: str | None) -> str | None:
         return (outcome.ids.get((object_type, key)) or known.get((object_type, key))) if key else None
