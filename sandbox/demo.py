@@ -30,7 +30,7 @@ from hubspot_app.db.models import Installation
 from hubspot_app.logs import configure_logging
 from sandbox.hubspot import start_sandbox
 from sandbox.moulin import start_sample_store
-from sandbox.serving import serve_in_thread
+from sandbox.serving import serve_app_in_thread
 
 
 @dataclass
@@ -48,29 +48,36 @@ def _say(options: DemoOptions, text: str) -> None:
     print(text, file=sys.stderr if options.as_json else sys.stdout, flush=True)
 
 
-def run(options: DemoOptions) -> dict:
-    workdir = Path(options.workdir or tempfile.mkdtemp(prefix="moulin-demo-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    hubspot_state, hubspot_server = start_sandbox(auto_approve=True)
-    store, moulin_server = start_sample_store(orders=options.orders, seed=options.seed)
-    holder: dict = {}
-    app_server = serve_in_thread(lambda environ, start: holder["app"](environ, start), port=options.port)
-    env = {
+def _environment(app_url: str, hubspot_state, hubspot_server, workdir: Path) -> dict:
+    """The app's settings, as a deployment would set them, pointed at the sandbox on loopback."""
+    return {
         "SECRET_KEY": secrets.token_hex(32),
         "TOKEN_ENCRYPTION_KEYS": secrets.token_hex(32),
         "HUBSPOT_CLIENT_ID": hubspot_state.oauth.client_id,
         "HUBSPOT_CLIENT_SECRET": hubspot_state.oauth.client_secret,
         "HUBSPOT_APP_ID": str(hubspot_state.app_id),
-        "APP_BASE_URL": app_server.url,
+        "APP_BASE_URL": app_url,
         "HUBSPOT_API_BASE": hubspot_server.url,
         "HUBSPOT_AUTH_BASE": hubspot_server.url,
         "DATABASE_URL": f"sqlite:///{workdir / 'demo.sqlite3'}",
         "QUEUE_PATH": str(workdir / "queue.sqlite3"),
     }
-    command.upgrade(alembic_config(env["DATABASE_URL"]), "head")
-    app = create_app(env)
+
+
+def run(options: DemoOptions) -> dict:
+    workdir = Path(options.workdir or tempfile.mkdtemp(prefix="moulin-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    hubspot_state, hubspot_server = start_sandbox(auto_approve=True)
+    store, moulin_server = start_sample_store(orders=options.orders, seed=options.seed)
+    env: dict = {}
+
+    def build(app_url: str):
+        env.update(_environment(app_url, hubspot_state, hubspot_server, workdir))
+        command.upgrade(alembic_config(env["DATABASE_URL"]), "head")
+        return create_app(env)
+
+    app, app_server = serve_app_in_thread(build, port=options.port)
     configure_logging(stream=open(workdir / "app.log", "a"))  # keep the terminal for people
-    holder["app"] = app
     worker = subprocess.Popen(
         [sys.executable, "-c", "from hubspot_app.cli import main; main()", "worker", "--workers", "2"],
         env={**os.environ, **env, "REDIS_URL": ""}, stdout=open(workdir / "worker.log", "a"), stderr=subprocess.STDOUT)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Callable
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -28,3 +29,16 @@ def serve_in_thread(wsgi_app, host: str = "127.0.0.1", port: int = 0) -> Running
     thread = threading.Thread(target=server.serve_forever, name=f"wsgi-{server.server_port}", daemon=True)
     thread.start()
     return RunningServer(url=f"http://{host}:{server.server_port}", server=server, thread=thread)
+
+
+def serve_app_in_thread(build: Callable[[str], object], host: str = "127.0.0.1",
+                        port: int = 0) -> tuple[object, RunningServer]:
+    """Serve an app that must know its own URL (its APP_BASE_URL) to be built: bind the port, build, serve."""
+    holder: dict = {}
+    server = serve_in_thread(lambda environ, start_response: holder["app"](environ, start_response), host, port)
+    try:
+        holder["app"] = build(server.url)
+    except BaseException:
+        server.stop()
+        raise
+    return holder["app"], server

@@ -23,7 +23,6 @@ from ..logs import log_event
 from ..moulin.records import Deletion
 from ..moulin.stores import list_stores
 from . import bootstrap
-from . import repository as repo
 from .backfill import CHUNK, _chunks
 from .batch import PortalShape, build
 from .orders import StoreInfo, apply_deletions, sync_orders

@@ -12,7 +12,7 @@ from hubspot_app import create_app, extensions
 from hubspot_app.db.base import Base
 from hubspot_app.db.models import Installation
 from sandbox.hubspot import start_sandbox
-from sandbox.serving import serve_in_thread
+from sandbox.serving import serve_app_in_thread
 
 pytestmark = [pytest.mark.db, pytest.mark.e2e]
 
@@ -27,20 +27,18 @@ def sandbox():
 @pytest.fixture
 def live_app(make_config, sandbox):
     state, hubspot_server = sandbox
-    holder = {}
-    server = serve_in_thread(lambda environ, start: holder["app"](environ, start))
-    config = make_config(
-        app_base_url=server.url,
+    config = dict(
         hubspot_api_base=hubspot_server.url,
         hubspot_auth_base=hubspot_server.url,
         hubspot_client_id=state.oauth.client_id,
         hubspot_client_secret=state.oauth.client_secret,
     )
     # The app's clock follows the sandbox's, so moving one moves both.
-    app = create_app(config, clock=lambda: datetime.fromtimestamp(state.clock.now(), tz=timezone.utc))
+    app, server = serve_app_in_thread(lambda url: create_app(
+        make_config(app_base_url=url, **config),
+        clock=lambda: datetime.fromtimestamp(state.clock.now(), tz=timezone.utc)))
     Base.metadata.drop_all(app.extensions["moulin.db"].engine)
     app.extensions["moulin.db"].create_all()
-    holder["app"] = app
     yield app, server.url
     server.stop()
     app.extensions["moulin.db"].dispose()

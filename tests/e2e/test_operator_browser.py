@@ -16,7 +16,7 @@ from hubspot_app import create_app
 from hubspot_app.db.base import Base
 from hubspot_app.db.models import MoulinStore, SyncCheckpoint
 from sandbox.moulin import start_sample_store
-from sandbox.serving import serve_in_thread
+from sandbox.serving import serve_app_in_thread
 from tests.browser_support import screenshot
 from tests.operator_support import PORTAL_A, PORTAL_B, install_portals, operator_link
 
@@ -26,10 +26,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def live(make_config):
     """The app served on a loopback port, its APP_BASE_URL that very address."""
-    holder = {}
-    server = serve_in_thread(lambda environ, start_response: holder["app"](environ, start_response))
-    app = create_app(make_config(app_base_url=server.url))
-    holder["app"] = app
+    app, server = serve_app_in_thread(lambda url: create_app(make_config(app_base_url=url)))
     database = app.extensions["moulin.db"]
     Base.metadata.drop_all(database.engine)
     database.create_all()

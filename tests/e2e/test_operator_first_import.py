@@ -16,7 +16,7 @@ from hubspot_app.db.base import Base
 from hubspot_app.db.models import Installation
 from sandbox.hubspot import start_sandbox
 from sandbox.moulin import start_sample_store
-from sandbox.serving import serve_in_thread
+from sandbox.serving import serve_app_in_thread
 from tests.browser_support import screenshot
 from tests.operator_support import operator_link
 
@@ -41,9 +41,8 @@ def moulin():
 @pytest.fixture
 def live(make_config, hubspot):
     state, hubspot_url = hubspot
-    holder = {}
-    server = serve_in_thread(lambda environ, start_response: holder["app"](environ, start_response))
-    app = holder["app"] = create_app(make_config(app_base_url=server.url, hubspot_api_base=hubspot_url))
+    app, server = serve_app_in_thread(
+        lambda url: create_app(make_config(app_base_url=url, hubspot_api_base=hubspot_url)))
     database, cipher = app.extensions["moulin.db"], app.extensions["moulin.cipher"]
     Base.metadata.drop_all(database.engine)
     database.create_all()

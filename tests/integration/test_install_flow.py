@@ -12,7 +12,7 @@ from sqlalchemy import select
 from hubspot_app.config import REQUIRED_SCOPES
 from hubspot_app.db.models import Installation, MoulinStore
 from hubspot_app.install.service import uninstall
-from hubspot_app.install.tokens import InstallationInactive, TokenService
+from hubspot_app.install.tokens import InstallationInactive
 
 pytestmark = pytest.mark.db
 API = "https://api.hubapi.com"

@@ -1,13 +1,11 @@
 """End to end through both sandboxes: backfill, edits, deletions, stores sharing numbers, B2B, no email."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
 
 from hubspot_app.db.models import CardOrder
-from hubspot_app.db.models.sync import SyncError
 from hubspot_app.moulin.records import Order, parse_record
 from hubspot_app.sync.backfill import backfill, poll
 from hubspot_app.sync.engine import sync_customer_orders
