@@ -93,6 +93,8 @@ def handle_moulin_event(event_row_id: int) -> dict:
     with db.session() as session:
         row = session.get(MoulinEvent, event_row_id)
         row.processed_at, row.error = bootstrap.now(), None
+        # Applied: the record was read again from Moulin, so its copy in the inbox (personal data) is not kept.
+        row.payload = {**row.payload, "data": {"id": record_id}}
     log_event(logger, "sync.event.done", portal_id=portal_id, event_row_id=event_row_id, type=event_type)
     return result
 

@@ -38,3 +38,23 @@ def test_pushed_order_events_create_update_and_archive_the_deal(world, stores):
     with world.app.extensions["moulin.db"].session() as session:
         rows = session.query(MoulinEvent).all()
         assert len(rows) == 3 and all(r.processed_at is not None and r.error is None for r in rows)
+
+
+def test_a_processed_push_keeps_its_envelope_not_the_customer_data(world, stores):
+    """The sync re-reads every record from Moulin: once an event is applied, its copy of the record is dropped."""
+    store, server = stores(orders=8, seed=29, store_code="b2c")
+    store_id, secret = world.connect(store, server)
+    world.run(setup_portal, world.portal_id)
+    app_server = serve_in_thread(world.app)
+    try:
+        store.push_to(f"{app_server.url}/moulin/push/{store_id}", secret)
+        customer = next(c for c in store.iter_raw("customers") if c.get("email"))
+        store.update_customer(customer["id"], {"email": "Nouvelle.Adresse@Exemple.fr", "phone": "+33 6 12 34 56 78"})
+    finally:
+        app_server.stop()
+    with world.app.extensions["moulin.db"].session() as session:
+        [row] = session.query(MoulinEvent).all()
+        assert row.processed_at is not None and row.error is None
+        assert row.type == "customer.updated" and row.record_id == customer["id"]
+        assert row.payload["data"] == {"id": customer["id"]}
+        assert "Exemple.fr".lower() not in str(row.payload).lower() and "56 78" not in str(row.payload)

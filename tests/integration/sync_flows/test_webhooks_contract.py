@@ -159,8 +159,8 @@ def test_privacy_deleted_contact_is_never_created_again(hooked):
 
 
 def stored_anywhere(app, text: str) -> list[str]:
-    """Every table.column that holds `text` (case-insensitive) in a string column."""
-    from sqlalchemy import String, Text, func, select
+    """Every table.column that holds `text` (case-insensitive) in a string or JSON column."""
+    from sqlalchemy import JSON, String, Text, cast, func, select
 
     from hubspot_app.db.base import Base
 
@@ -168,8 +168,11 @@ def stored_anywhere(app, text: str) -> list[str]:
     with app.extensions["moulin.db"].session() as session:
         for table in Base.metadata.sorted_tables:
             for column in table.c:
-                if isinstance(column.type, (String, Text)) and session.scalar(
-                        select(func.count()).select_from(table).where(func.lower(column).contains(text.lower()))):
+                if not isinstance(column.type, (String, Text, JSON)):
+                    continue
+                as_text = cast(column, Text) if isinstance(column.type, JSON) else column
+                if session.scalar(select(func.count()).select_from(table).where(
+                        func.lower(as_text).contains(text.lower()))):
                     found.append(f"{table.name}.{column.name}")
     return found
 
