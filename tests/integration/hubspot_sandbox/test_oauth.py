@@ -111,7 +111,25 @@ def test_introspect_and_revoke(sandbox):
     assert revoked.status_code == 200
     assert token(url, grant_type="refresh_token", refresh_token=tokens["refresh_token"]).json()["error"] == \
         "invalid_grant"
+
+
+def test_revoking_the_refresh_token_leaves_its_access_tokens_working(sandbox):
+    # "This will only delete the refresh token. Access tokens generated with the refresh token will not be
+    # affected." (developers.hubspot.com/docs-beta/oauth/tokens); the app must not count on revoke ending access.
+    state, url = sandbox
+    tokens = exchange(url, authorize(url)["code"]).json()
+    requests.post(f"{url}/oauth/2026-03/token/revoke", data={**CLIENT, "token": tokens["refresh_token"]}, timeout=5)
+    assert contacts(url, tokens["access_token"]).status_code == 200
+    state.clock.advance(1801)
     assert contacts(url, tokens["access_token"]).status_code == 401
+
+
+def test_token_answers_name_their_token_use(sandbox):
+    # 2026-03 token answers carry token_use (HubSpot/hubspot-sdk-python types/auth/access_token_response.py).
+    state, url = sandbox
+    first = exchange(url, authorize(url)["code"]).json()
+    refreshed = token(url, grant_type="refresh_token", refresh_token=first["refresh_token"]).json()
+    assert first["token_use"] == refreshed["token_use"] == "access_token"
 
 
 def test_external_install_uninstall_kills_tokens(sandbox):
