@@ -206,3 +206,17 @@ def test_pkce_s256_is_checked(sandbox):
     code = authorize(url, code_challenge=challenge, code_challenge_method="S256")["code"]
     right = token(url, grant_type="authorization_code", code=code, redirect_uri=REDIRECT, code_verifier=verifier)
     assert right.status_code == 200 and right.json()["access_token"]
+
+
+def test_v3_and_v1_token_paths_answer_like_2026_03(sandbox):
+    # The v1 paths stay until 16 Feb 2027 and the SDK's OAuth helpers still call them
+    # (developers.hubspot.com/docs/api-reference/legacy/authentication/oauth-tokens/v1/migration-guide).
+    state, url = sandbox
+    first = exchange(url, authorize(url)["code"]).json()
+    for path in ("/oauth/v3/token", "/oauth/v1/token"):
+        answer = requests.post(f"{url}{path}", data={**CLIENT, "grant_type": "refresh_token",
+                                                    "refresh_token": first["refresh_token"]}, timeout=5)
+        assert answer.status_code == 200 and answer.json()["refresh_token"] == first["refresh_token"]
+    info = requests.post(f"{url}/oauth/v3/token/introspect", data={**CLIENT, "token": first["refresh_token"]},
+                         timeout=5).json()
+    assert info["active"] is True and info["token_use"] == "refresh_token"
