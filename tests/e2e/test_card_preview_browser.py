@@ -16,13 +16,13 @@ from hubspot_app import create_app
 from hubspot_app.db.base import Base
 from hubspot_app.db.models import Installation
 from hubspot_app.moulin.stores import connect_store
-from hubspot_app.sync import bootstrap
 from hubspot_app.sync.backfill import backfill
 from sandbox.hubspot import start_sandbox
 from sandbox.hubspot.card_bundles import build_card_bundles
 from sandbox.moulin import start_sample_store
 from sandbox.serving import serve_app_in_thread
 from tests.browser_support import ARTIFACTS, screenshot
+from tests.sandbox_portal_support import connect_sandbox_portal, empty_database
 
 pytestmark = pytest.mark.e2e
 
@@ -43,12 +43,8 @@ def world(make_config, bundles):
     app, app_server = serve_app_in_thread(
         lambda url: create_app(make_config(app_base_url=url, hubspot_api_base=hubspot.url)))
     state.card_backend_url = app_server.url
-    database = app.extensions["moulin.db"]
-    Base.metadata.drop_all(database.engine)
-    database.create_all()
-    portal_id = state.create_portal()
-    token = state.issue_tokens(portal_id)["access_token"]
-    app.extensions[bootstrap.TOKEN_PROVIDER] = lambda _portal: token
+    database = empty_database(app)
+    portal_id = connect_sandbox_portal(app, state)
     customer_id = next(o.customer_id for o in store.live_orders() if o.customer_id)
     for _ in range(EXTRA_ORDERS):
         store.create_order(customer_id, lines=2)
