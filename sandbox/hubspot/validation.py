@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 
 from . import moments
 from .errors import HubSpotError, invalid_properties, property_problem
@@ -12,7 +13,8 @@ from .schema import SYSTEM_PROPERTIES, ObjectType
 EMAIL = re.compile(r"^[^@\s;]+@[^@\s;]+\.[^@\s;]+$")
 
 
-def normalise(portal: Portal, t: ObjectType, properties: dict | None) -> dict[str, str]:
+def normalise(portal: Portal, t: ObjectType, properties: dict | None,
+              current: Record | None = None) -> dict[str, str]:
     """Values as HubSpot stores them (strings); unknown properties are a 400 PROPERTY_DOESNT_EXIST."""
     problems, values = [], {}
     for name, value in (properties or {}).items():
@@ -25,6 +27,8 @@ def normalise(portal: Portal, t: ObjectType, properties: dict | None) -> dict[st
         text = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
         if name == "email":
             text = text.strip().lower()
+        if prop["fieldType"] == "checkbox" and text.startswith(";"):
+            text = _appended(current.properties.get(name) if current else None, text)
         problem = None
         if text and prop["type"] in ("date", "datetime"):
             text, message = moments.canonical(prop["type"], text)
@@ -36,6 +40,13 @@ def normalise(portal: Portal, t: ObjectType, properties: dict | None) -> dict[st
     if problems:
         raise invalid_properties(problems)
     return values
+
+
+def _appended(stored: str | None, text: str) -> str:
+    """A multiple-checkbox value starting with `;` adds its options to the stored ones ("to append a value, start
+    with a semicolon", properties guide: https://developers.hubspot.com/docs/api/crm/properties)."""
+    options = [o for o in (stored or "").split(";") + text.split(";") if o]
+    return ";".join(dict.fromkeys(options))
 
 
 def _check_value(prop: dict, text: str) -> dict | None:
@@ -94,3 +105,20 @@ def _check_line_item(portal: Portal, values: dict[str, str], current: Record | N
             for name in ("name", "price", "hs_sku", "description"):
                 if not values.get(name) and product.properties.get(name):
                     values[name] = product.properties[name]
+    _net_price(values, current)
+
+
+def _net_price(values: dict[str, str], current: Record | None) -> None:
+    """`amount` is calculated by HubSpot: (unit price - unit discount) x quantity (the legacy line item docs show
+    it with source CALCULATED, https://developers.hubspot.com/docs/api-reference/legacy/crm-line-items-v1/
+    post-crm-objects-v1-objects-line-items-batch-create)."""
+    if not {"price", "quantity", "discount"} & values.keys():
+        return
+    merged = {**(current.properties if current else {}), **values}
+    try:
+        price = Decimal(merged.get("price") or "0")
+        quantity = Decimal(merged.get("quantity") or "1")
+        discount = Decimal(merged.get("discount") or "0")
+    except InvalidOperation:
+        return  # the number checks already named the bad value
+    values["amount"] = format((price - discount) * quantity, "f")
