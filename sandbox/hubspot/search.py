@@ -49,13 +49,27 @@ def check_request(body: dict) -> None:
     if total > MAX_FILTERS:
         raise HubSpotError(400, f"Too many filters: {total} provided, the maximum is {MAX_FILTERS}",
                            "VALIDATION_ERROR")
-    limit = int(body.get("limit") or 10)
+    limit, after = _integer(body, "limit", 10), _integer(body, "after", 0)
     if not 1 <= limit <= MAX_LIMIT:
         raise HubSpotError(400, f"limit must be between 1 and {MAX_LIMIT}", "VALIDATION_ERROR")
-    after = int(body.get("after") or 0)
     if after + limit > MAX_RESULTS:
         raise HubSpotError(400, f"Search results are limited to {MAX_RESULTS} records per query",
                            "VALIDATION_ERROR")
+
+
+def _integer(body: dict, name: str, default: int) -> int:
+    try:
+        return int(body.get(name) or default)
+    except (TypeError, ValueError):
+        raise HubSpotError(400, f"{name} must be an integer, got {body.get(name)!r}", "VALIDATION_ERROR") from None
+
+
+def unknown_properties(body: dict, exists: Callable[[str], bool]) -> list[str]:
+    """Properties a search filters or sorts on that the object type does not have (strict mode refuses them)."""
+    named = [f.get("propertyName") or "" for g in body.get("filterGroups") or [] for f in g.get("filters") or []]
+    named += [_sort_key(sort)[0] for sort in body.get("sorts") or []]
+    return [n for n in dict.fromkeys(named)
+            if n and n != "hs_object_id" and not n.startswith("associations.") and not exists(n)]
 
 
 def _value(record: Record, name: str) -> str | None:
@@ -171,7 +185,7 @@ def run(records: list[Record], body: dict, linked: Linked = _no_links,
     for sort in reversed(body.get("sorts") or []):
         name, descending = _sort_key(sort)
         hits.sort(key=lambda r: (_value(r, name) is None, _comparable(_value(r, name) or "")), reverse=descending)
-    limit, after = int(body.get("limit") or 10), int(body.get("after") or 0)
+    limit, after = _integer(body, "limit", 10), _integer(body, "after", 0)
     page = hits[after:after + limit]
     next_after = str(after + limit) if after + limit < len(hits) else None
     return page, len(hits), next_after

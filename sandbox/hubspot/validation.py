@@ -11,6 +11,8 @@ from .schema import SYSTEM_PROPERTIES, ObjectType
 
 
 EMAIL = re.compile(r"^[^@\s;]+@[^@\s;]+\.[^@\s;]+$")
+# A decimal numeral: Python's float() would also take "nan", "inf" and "1_000", which no CRM number holds.
+NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 def normalise(portal: Portal, t: ObjectType, properties: dict | None,
@@ -55,11 +57,8 @@ def _check_value(prop: dict, text: str) -> dict | None:
     name = prop["name"]
     if name == "email" and not EMAIL.match(text):
         return property_problem(name, f"Email address {text} is invalid", "INVALID_EMAIL")
-    if prop["type"] == "number":
-        try:
-            float(text)
-        except ValueError:
-            return property_problem(name, f"{text} was not a valid number.", "INVALID_NUMBER")
+    if prop["type"] == "number" and not NUMBER.match(text):
+        return property_problem(name, f"{text} was not a valid number.", "INVALID_NUMBER")
     if prop["type"] in ("enumeration", "bool") and prop["options"]:
         allowed = {o["value"] for o in prop["options"]}
         chosen = text.split(";") if prop["fieldType"] == "checkbox" else [text]

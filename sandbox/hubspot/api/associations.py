@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from ..associations import TYPES, default_type, label_of
+from ..associations import TYPES, check_spec, default_type, label_of
 from ..errors import HubSpotError, batch_item_error
 from ..schema import object_type
 from . import batch_inputs, batch_response, body, crm, int_param, state
@@ -162,8 +162,18 @@ def create_for_object(from_type, from_id, to_type, to_id):
         raise HubSpotError(400, "Request body must be a list of association types", "VALIDATION_ERROR")
     from_id, to_id = _checked(service, t, to_t, {"from": {"id": from_id}, "to": {"id": to_id}})
     for spec in specs:
-        service.associate(t, from_id, to_t, to_id, int(spec.get("associationTypeId", 0)))
+        check_spec(t.name, to_t.name, str(spec.get("associationCategory")), _type_id(spec))
+    for spec in specs:
+        service.associate(t, from_id, to_t, to_id, _type_id(spec))
     return _pair(t, from_id, to_t, to_id), 201
+
+
+def _type_id(spec: dict) -> int:
+    try:
+        return int(spec.get("associationTypeId"))
+    except (TypeError, ValueError):
+        raise HubSpotError(400, f"associationTypeId must be an integer, got {spec.get('associationTypeId')!r}",
+                           "VALIDATION_ERROR") from None
 
 
 @blueprint.put("/crm/v4/objects/<from_type>/<from_id>/associations/default/<to_type>/<to_id>")

@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from .. import search
+from ..errors import HubSpotError
 from ..schema import object_type
-from . import body, crm
+from . import body, crm, state
 
 blueprint = Blueprint("hubspot_search", __name__)
 
@@ -13,13 +14,18 @@ blueprint = Blueprint("hubspot_search", __name__)
 def search_objects(object_type_name):
     search.check_body_size(request.get_data(as_text=True))
     t, service, data = object_type(object_type_name), crm(), body()
+    registry = service.portal.properties
+    unknown = search.unknown_properties(data, lambda name: registry.find(t.name, name) is not None)
+    if unknown and state().strict:
+        # Undocumented (HubSpot's docs do not say what a filter on a missing property does): the stricter
+        # choice, so the app cannot come to rely on a search that silently matches nothing.
+        raise HubSpotError(400, f"Property {unknown[0]!r} does not exist on {t.name}; search filters and sorts "
+                                "must name existing properties", "VALIDATION_ERROR")
     records = [r for r in service.table(t).values() if not r.archived]
     graph = service.portal.associations
 
     def linked(record, to_type_name):
         return set(graph.targets(t.name, record.id, object_type(to_type_name).name))
-
-    registry = service.portal.properties
 
     def is_enumeration(name):
         prop = registry.find(t.name, name)
