@@ -49,6 +49,10 @@ def check_request(body: dict) -> None:
     if total > MAX_FILTERS:
         raise HubSpotError(400, f"Too many filters: {total} provided, the maximum is {MAX_FILTERS}",
                            "VALIDATION_ERROR")
+    sorts = body.get("sorts") or []
+    if len(sorts) > 1:
+        # "Only one sort" (HUBSPOT-FACTS; not found in the stored docs): the stricter choice.
+        raise HubSpotError(400, f"Only one sort is allowed, {len(sorts)} provided", "VALIDATION_ERROR")
     limit, after = _integer(body, "limit", 10), _integer(body, "after", 0)
     if not 1 <= limit <= MAX_LIMIT:
         raise HubSpotError(400, f"limit must be between 1 and {MAX_LIMIT}", "VALIDATION_ERROR")

@@ -31,6 +31,10 @@ def receiver():
         valid = Signature.is_valid(signature=request.headers["X-HubSpot-Signature-v3"], client_secret=SECRET,
                                    request_body=raw, http_uri=request.url, http_method="POST",
                                    signature_version="v3", timestamp=request.headers["X-HubSpot-Request-Timestamp"])
+        # The older signature comes too, as HubSpot's webhooks send it.
+        valid = valid and request.headers["X-HubSpot-Signature-Version"] == "v1" and Signature.is_valid(
+            signature=request.headers["X-HubSpot-Signature"], client_secret=SECRET, request_body=raw,
+            signature_version="v1")
         with arrived:
             (received if valid else refused).extend(json.loads(raw))
             arrived.notify_all()

@@ -45,6 +45,13 @@ def test_search_allows_six_filters_per_group_and_eighteen_in_all(hs):
     assert "18" in refused(hs, [[HAS] * 6, [HAS] * 6, [HAS] * 6, [HAS]])["message"]
 
 
+def test_search_takes_one_sort(hs):
+    request = DealSearch(sorts=["dealname", "-createdate"])
+    with pytest.raises(DealsApiException) as refused:
+        hs.sdk().crm.deals.search_api.do_search(public_object_search_request=request)
+    assert refused.value.status == 400 and "sort" in json.loads(refused.value.body)["message"]
+
+
 def test_search_body_over_3000_characters_is_refused(hs):
     values = [f"order-{n:05d}" for n in range(150)]  # one filter, about 2,300 characters of values
     assert search_deals(hs, [[{"propertyName": "dealname", "operator": "IN", "values": values}]]).total == 0
