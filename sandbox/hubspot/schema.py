@@ -28,9 +28,10 @@ OBJECT_TYPES: tuple[ObjectType, ...] = (
                 "hs_object_id", "pipeline")),
     ObjectType("products", "0-7", "product", "PRODUCT", "productinformation",
                ("createdate", "description", "hs_lastmodifieddate", "hs_object_id", "name", "price")),
+    # Search the CRM, default returned properties of line items:
+    # https://developers.hubspot.com/docs/api-reference/2026-03/crm/search-the-crm
     ObjectType("line_items", "0-8", "line_item", "LINE_ITEM", "lineiteminformation",
-               ("createdate", "hs_lastmodifieddate", "hs_object_id", "hs_product_id", "name", "price",
-                "quantity")),
+               ("amount", "createdate", "hs_lastmodifieddate", "hs_object_id", "price", "quantity")),
     ObjectType("orders", "0-123", "order", "ORDER", "orderinformation",
                ("createdate", "hs_lastmodifieddate", "hs_object_id")),
 )
