@@ -17,7 +17,11 @@ def without_query(url: str) -> str:
 
 
 class AccessLogWithoutQueries(Logger):
-    """gunicorn's logger with the query removed from every atom of the access-log format that carries one."""
+    """gunicorn's logger with the query removed from every atom of the access-log format that carries one, and
+    from the request URI gunicorn puts in its error log when a request fails outside the app."""
+
+    def exception(self, msg, *args, **kwargs):
+        super().exception(msg, *(without_query(arg) if isinstance(arg, str) else arg for arg in args), **kwargs)
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)

@@ -5,7 +5,9 @@ import logging
 
 import pytest
 import requests
+from gunicorn.config import Config
 
+from hubspot_app.web.access_log import AccessLogWithoutQueries
 from sandbox.serving import serve_in_thread
 from tests.procfile_support import free_port, healthz_answers, procfile, required_settings, start, stop, wait_for
 
@@ -46,3 +48,16 @@ def test_the_local_server_logs_paths_without_queries(caplog):
         server.stop()
     assert '"GET /operator/enter HTTP/1.1" 200' in caplog.text
     assert TOKEN not in caplog.text and CODE not in caplog.text
+
+
+def test_gunicorns_error_log_names_a_failed_request_without_its_query(tmp_path):
+    config = Config()
+    config.set("errorlog", str(tmp_path / "error.log"))
+    logger = AccessLogWithoutQueries(config)
+    try:
+        raise ConnectionResetError("client went away")
+    except ConnectionResetError:
+        # What gunicorn's worker logs when handling a request fails outside the app (workers/base.py).
+        logger.exception("Error handling request %s %s", "GET", f"/operator/enter?token={TOKEN}")
+    written = (tmp_path / "error.log").read_text()
+    assert "Error handling request GET /operator/enter" in written and TOKEN not in written
