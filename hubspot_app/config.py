@@ -99,6 +99,13 @@ def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
 
 
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value <= 0:
+        raise ConfigError(f"{name} must be a whole number above 0, got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class Config:
     secret_key: str
@@ -117,6 +124,8 @@ class Config:
     testing: bool = False
     # When set, /metrics answers only `Authorization: Bearer <token>` (the scraper's).
     metrics_token: str | None = field(default=None, repr=False)
+    # How long an operator stays signed in: a working day, not the month a default Flask cookie lives.
+    session_lifetime_hours: int = 8
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Config":
@@ -135,6 +144,7 @@ class Config:
             queue_immediate=(env.get("QUEUE_IMMEDIATE") or "").lower() in ("1", "true", "yes"),
             queue_path=(env.get("QUEUE_PATH") or "").strip() or str(INSTANCE_DIR / "queue.sqlite3"),
             metrics_token=(env.get("METRICS_TOKEN") or "").strip() or None,
+            session_lifetime_hours=_positive_int(env, "SESSION_LIFETIME_HOURS", 8),
         )
 
     def with_overrides(self, **changes) -> "Config":

@@ -6,7 +6,7 @@ the session = portal in the URL); CSRF tokens by Flask-WTF on every POST.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from .. import extensions
@@ -53,7 +53,7 @@ def other_portal(_error):
 
 @bp.errorhandler(auth.NotInstalled)
 def not_installed(_error):
-    session.clear()
+    auth.sign_out_operator()
     return render_template("operator/refused.html", message="The app is not installed in this HubSpot account "
                            "any more. Install it again from HubSpot to use these pages."), 404
 
@@ -75,7 +75,7 @@ def enter():
 
 @bp.post("/sign-out")
 def sign_out():
-    session.clear()
+    auth.sign_out_operator()
     return render_template("operator/refused.html", message="You are signed out.", ok=True)
 
 
@@ -190,7 +190,7 @@ def uninstall_app(portal_id: int):
                            purge=purge)
     except InstallationInactive:
         abort(404)
-    session.clear()
+    auth.sign_out_operator()
     return render_template("operator/uninstalled.html", result=result, purged=purge)
 
 
