@@ -8,6 +8,7 @@ is our mistake or the operator's, and repeating it changes nothing.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -17,6 +18,7 @@ from urllib.parse import quote
 import requests
 
 from ..logs import log_event
+from .address_guard import AddressPolicy, guarded_session
 from .errors import MoulinAuthError, MoulinError, MoulinNotFound, MoulinUnavailable
 from .ports import CustomerLookup
 from .records import (Company, Customer, Deletion, Order, PickupPoint, Product, RecordError,
@@ -43,12 +45,21 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
+ERROR_CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
 def _error_message(response: requests.Response) -> tuple[str, str | None]:
+    """Our words for a failed answer: the status and Moulin's error code, never its text.
+
+    The text is whatever the URL's owner chose to send (any URL an operator typed):
+    it must not travel to our pages, logs or the card.
+    """
     try:
-        error = response.json()["error"]
-        return str(error.get("message") or response.reason), error.get("code")
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return f"HTTP {response.status_code} {response.reason}", None
+        code = response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        code = None
+    code = code if isinstance(code, str) and ERROR_CODE.match(code) else None
+    return f"HTTP {response.status_code}" + (f" ({code})" if code else ""), code
 
 
 def _iso(value: datetime) -> str:
@@ -59,7 +70,7 @@ def _iso(value: datetime) -> str:
 
 class MoulinClient:
     def __init__(self, base_url: str, api_key: str, timeout: float = 10.0, retries: int = 3,
-                 session: requests.Session | None = None, *, page_size: int = 100,
+                 policy: AddressPolicy | None = None, *, page_size: int = 100,
                  backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -67,7 +78,8 @@ class MoulinClient:
         self.page_size = page_size
         self.backoff = backoff
         self._sleep = sleep
-        self._session = session or requests.Session()
+        # Every call goes through the address guard; without a policy, the strict one (public https only).
+        self._session = guarded_session(policy or AddressPolicy(allow_private=False))
         self._api_key = api_key
 
     # -- transport ---------------------------------------------------------------------------
@@ -78,8 +90,9 @@ class MoulinClient:
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
+                # A redirect could lead the API key anywhere, past the checks of the URL the operator saved.
                 response = self._session.request(method, url, params=params, headers=headers,
-                                                 timeout=self.timeout)
+                                                 timeout=self.timeout, allow_redirects=False)
             except (requests.ConnectionError, requests.Timeout) as error:
                 if last:
                     raise MoulinUnavailable(f"Moulin unreachable at {self.base_url}: {type(error).__name__}") from None
@@ -103,6 +116,8 @@ class MoulinClient:
     @staticmethod
     def _decode(response: requests.Response) -> dict:
         status = response.status_code
+        if 300 <= status < 400:
+            raise MoulinError(f"HTTP {status}: Moulin answered with a redirect, which is not followed", status=status)
         if status < 300:
             try:
                 body = response.json()
