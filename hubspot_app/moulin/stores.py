@@ -76,5 +76,14 @@ def list_stores(session: Session, portal_id: int) -> list[MoulinStore]:
                                 .order_by(MoulinStore.code)))
 
 
+def is_paused(store: MoulinStore) -> bool:
+    return bool((store.settings or {}).get("paused"))
+
+
+def active_stores(session: Session, portal_id: int) -> list[MoulinStore]:
+    """The stores the app calls: a paused store is left alone by polls, backfills, Refreshes and reconciles."""
+    return [store for store in list_stores(session, portal_id) if not is_paused(store)]
+
+
 def find_store(session: Session, portal_id: int, code: str) -> MoulinStore | None:
     return session.scalar(select(MoulinStore).where(MoulinStore.portal_id == portal_id, MoulinStore.code == code))
