@@ -164,7 +164,7 @@ class OrderLine(_Record):
     product_id: RecordId | None = None
     variant_id: RecordId | None = None
     title: str
-    quantity: Count = Field(gt=0)
+    quantity: int = Field(gt=0, le=INT32_MAX)
     unit_price: Money = Field(ge=0)
     discount: Money = Field(default=Decimal("0"), ge=0)
     tax: Money = Field(default=Decimal("0"), ge=0)
