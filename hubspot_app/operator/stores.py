@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 STAGE_SOURCES = ("moulin", "hubspot")
 DEFAULT_SETTINGS = {"recreate_deleted_deals": False, "stage_source": "moulin"}
 # The check runs while the operator waits on the page: one try, a short timeout.
-CHECK_OPTIONS = {"timeout": 5.0, "retries": 0}
+CHECK_OPTIONS = {"timeout": 5.0, "retries": 0, "max_body": 1_000_000, "deadline_s": 10.0}
 
 
 class StoreNotFound(LookupError):

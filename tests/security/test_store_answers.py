@@ -73,6 +73,13 @@ def test_the_page_never_shows_what_the_url_answered(app, operator, servers, stat
     assert "INTERNAL-SECRET" not in tested.get_data(as_text=True)
 
 
+def test_an_endless_answer_is_not_read_whole(app, operator, servers):
+    store = servers(body=json.dumps({"store": "b2c", "pad": "x" * 3_000_000}))  # a small ping, padded
+    response = connect(operator, store.url)
+    assert response.status_code == 422
+    assert "larger than 1,000,000 bytes" in response.get_data(as_text=True)
+
+
 def test_a_name_is_resolved_once_and_called_with_its_own_host(app, servers):
     """The guard connects to the address it checked, but the request still names the store's host."""
     store = servers(body='{"store": "b2c"}')
