@@ -27,7 +27,8 @@ def template_problem(template: str) -> str | None:
     if unknown:
         return (f"order_url_template: unknown placeholder {{{unknown[0]}}}; use "
                 + ", ".join(f"{{{name}}}" for name in PLACEHOLDERS))
-    if "{" in _BRACES.sub("", template) or "}" in _BRACES.sub("", template):
+    rest = _BRACES.sub("", template)
+    if "{" in rest or "}" in rest:
         return "order_url_template: a '{' or '}' that is not part of a placeholder"
     if "order_id" not in names:
         return "order_url_template: must contain {order_id}"
