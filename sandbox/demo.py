@@ -62,6 +62,7 @@ def _environment(app_url: str, hubspot_state, hubspot_server, workdir: Path) -> 
         "HUBSPOT_AUTH_BASE": hubspot_server.url,
         "DATABASE_URL": f"sqlite:///{workdir / 'demo.sqlite3'}",
         "QUEUE_PATH": str(workdir / "queue.sqlite3"),
+        "ALLOW_PRIVATE_STORE_URLS": "1",  # the sample store serves on loopback http
     }
 
 

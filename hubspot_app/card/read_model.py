@@ -15,6 +15,7 @@ from sqlalchemy import Connection, and_, bindparam, case, func, literal_column, 
 from sqlalchemy.orm import Session
 
 from ..db.models import CardOrder, MoulinStore, ObjectLink
+from ..moulin.order_links import order_link
 from ..sync.batch import NOT_PURCHASES
 
 MAX_PER_PAGE = 50
@@ -101,7 +102,8 @@ def _money(value) -> str:
 def _order(row) -> dict:
     url = row.order_url
     if not url and row.order_url_template:
-        url = row.order_url_template.format(order_id=row.order_id)
+        url = order_link(row.order_url_template, order_id=row.order_id, order_number=row.order_number,
+                         store=row.store_code)
     return {
         "id": f"{row.store_code}:{row.order_id}", "number": row.order_number,
         "store": row.store_code, "storeName": row.store_name or row.store_code,

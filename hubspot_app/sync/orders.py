@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..logs import log_event
 from ..metrics import record_sync_outcome
+from ..moulin.order_links import order_link
 from ..moulin.records import Deletion, Order, RecordError
 from . import repository as repo
 from .batch import KIND, Gone, PortalShape, SourceBatch, build, order_facts
@@ -49,7 +50,8 @@ def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch
             "total": order.total, "refunded": order.refunded_amount,
             "item_count": sum(line.quantity for line in order.lines),
             "pickup_point": batch.pickup_points.get(order.pickup_point_id or ""),
-            "order_url": store.order_url_template.format(order_id=order.id) if store.order_url_template else None,
+            "order_url": order_link(store.order_url_template, order_id=order.id, order_number=order.number,
+                                    store=order.store),
             "ordered_at": order.created_at}
 
 

@@ -21,7 +21,7 @@ from .. import extensions
 from ..db.models import ObjectLink
 from ..logs import log_event
 from ..moulin.records import Deletion
-from ..moulin.stores import list_stores
+from ..moulin.stores import active_stores
 from . import bootstrap
 from .backfill import CHUNK, _chunks
 from .batch import PortalShape, build
@@ -55,7 +55,7 @@ def reconcile(portal_id: int, *, chunk: int = CHUNK) -> dict:
     crm = bootstrap.crm_for(portal_id)
     db = extensions.db()
     with db.session() as session:
-        stores = list_stores(session, portal_id)
+        stores = active_stores(session, portal_id)
     report = {"portal_id": portal_id, "orders": 0, "healed": 0, "archived": 0}
     with db.session() as session:
         drain_pending_associations(session, crm, portal_id)

@@ -96,7 +96,7 @@ def test_onboarding_end_to_end(live, moulin, page):
     page.goto(f"{base}/operator/{PORTAL_A}/")
     assert secret not in page.content()
     page.click("text=Test connection")
-    expect(page.get_by_role("status").first).to_contain_text("Connected: Moulin answered as Boutique Moulin.")
+    expect(page.get_by_role("status").first).to_contain_text("Connected: Moulin answered and accepted the API key.")
 
     page.click("text=Mapping & settings")
     page.select_option("#stage-paid", "checkout_completed")

@@ -87,7 +87,7 @@ def test_test_connection_reports_in_words(app, operator, moulin):
     [store] = stores(app)
     response = operator.post(f"/operator/{PORTAL_A}/stores/{store.id}/test", data={"csrf_token": token(operator)},
                              follow_redirects=True)
-    assert "Connected: Moulin answered as Boutique Moulin." in response.get_data(as_text=True)
+    assert "Connected: Moulin answered and accepted the API key." in response.get_data(as_text=True)
 
 
 def test_settings_save_mapping_and_behaviours(app, operator, moulin):

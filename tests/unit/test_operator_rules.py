@@ -40,7 +40,7 @@ class FakeMoulin:
 
 
 @pytest.mark.parametrize("error, ok, needle", [
-    (None, True, "Moulin answered as Boutique"),
+    (None, True, "Moulin answered and accepted the API key"),
     (MoulinAuthError("401", status=401), False, "refused the API key"),
     (MoulinNotFound("404", status=404), False, "not as a Moulin API"),
     (MoulinUnavailable("Moulin unreachable at http://x"), False, "could not be reached"),

@@ -103,6 +103,11 @@ export function OrdersCard({ context, actions, fetcher, perPage = 5, density = '
       setPage(1);
       if (data.refresh && data.refresh.status === 'running') {
         actions.addAlert({ type: 'info', title: 'Still syncing', message: data.refresh.message });
+      } else if (data.refresh && data.refresh.status === 'partial') {
+        // One store down: the others' orders are fresh. addAlert types, incl. 'warning':
+        // https://developers.hubspot.com/docs/apps/developer-platform/add-features/ui-extensibility/linting/rules/no-browser-dialogs
+        actions.addAlert({ type: 'warning', title: 'A store is not answering', message: data.refresh.message });
+        actions.refreshObjectProperties();
       } else {
         actions.addAlert({ type: 'success', message: 'Orders refreshed from Moulin.' });
         actions.refreshObjectProperties();

@@ -166,6 +166,20 @@ describe('OrdersCard', () => {
     expect(bodyRows(renderer).map((r) => r.find(Link).text)).toEqual(['N-1']);
   });
 
+  it('shows the fresh orders and names the store that did not answer', async () => {
+    const { backend, renderer, mocks, show } = setup('crm.record.tab');
+    backend.answer(LIST, 200, listing([]));
+    const message = 'Moulin store Pro (b2b) is not answering: its orders are shown from the last sync; '
+      + 'the other stores are up to date.';
+    backend.answer(REFRESH, 200, { ...listing([]), refresh: { status: 'partial', message } });
+    show({ perPage: 25, density: 'default' });
+    await renderer.waitFor(() => expect(renderer.maybeFind(EmptyState)).not.toBeNull());
+    renderer.find(LoadingButton).trigger('onClick');
+    await renderer.waitFor(() => expect(mocks.actions.addAlert.callCount).toBe(1));
+    expect(mocks.actions.addAlert.calls[0][0]).toMatchObject({ type: 'warning', message });
+    expect(mocks.actions.refreshObjectProperties.callCount).toBe(1);
+  });
+
   it('tells the user when the refresh goes on in the background', async () => {
     const { backend, renderer, mocks, show } = setup('crm.record.tab');
     backend.answer(LIST, 200, listing([]));
