@@ -103,10 +103,10 @@ def _apply_event(event_type: str, record_id: str, store: MoulinStore, portal_id:
     kind, _, action = event_type.partition(".")
     source, crm = bootstrap.source_for(store), bootstrap.crm_for(portal_id)
     result: dict = {"type": event_type}
-    if kind == "order" and action == "deleted":
+    if kind in ("order", "product") and action == "deleted":
         with extensions.db().session() as session:
             result.update(apply_deletions(session, crm, portal_id, [
-                Deletion(kind="order", id=record_id, store=store.code, deleted_at=bootstrap.now())]))
+                Deletion(kind=kind, id=record_id, store=store.code, deleted_at=bootstrap.now())]))
     elif kind == "order":
         try:
             order = source.get_order(record_id)
@@ -123,4 +123,5 @@ def _apply_event(event_type: str, record_id: str, store: MoulinStore, portal_id:
         if getattr(customer, "email", None):
             result.update(sync_customer_orders(portal_id, customer.email))
     # company.* and product.* changes reach HubSpot with the next order that uses them (content hashes).
+    # A product's deletion is applied at once (above); it touches no order.
     return result
