@@ -15,7 +15,8 @@ from hubspot_app.db.models import Installation, MoulinStore, PortalSetup
 from hubspot_app.moulin.records import Customer, Order, RecordError, parse_record
 from hubspot_app.sync import bootstrap, tasks
 from hubspot_app.sync.backfill import backfill, poll
-from hubspot_app.sync.engine import sync_customer_orders
+from hubspot_app.sync.engine import setup_portal, sync_customer_orders
+from hubspot_app.sync.setup import set_company_identity
 
 from .conftest import World
 
@@ -255,6 +256,26 @@ def test_the_same_siret_in_two_stores_is_one_company_linked_from_both(make_confi
     for order in (order_a, order_b):
         assert world.associations("deals", deals[order.key]["id"], "companies") == [same[0]["id"]]
     assert world.open_errors() == []
+
+
+def test_the_portal_setting_chooses_the_identity_and_account_keeps_one_company_per_store(make_config, hubspot,
+                                                                                        stores):
+    state, hubspot_server = hubspot
+    shop_a, server_a = stores(orders=30, seed=8, store_code="b2b", b2b_share=0.8)
+    shop_b, server_b = stores(orders=30, seed=9, store_code="pro", b2b_share=0.8)
+    world = _world(make_config, state, hubspot_server)
+    world.connect(shop_a, server_a)
+    world.connect(shop_b, server_b)
+    (_, company_a), (_, company_b) = _b2b_order(shop_a), _b2b_order(shop_b)
+    shop_b.update_company(company_b["id"], {"siret": company_a["siret"]})
+    world.run(setup_portal, world.portal_id)
+    with world.app.app_context(), world.app.extensions["moulin.db"].session() as session:
+        with pytest.raises(ValueError, match="siret, vat, domain, account"):
+            set_company_identity(session, world.portal_id, "name")
+        set_company_identity(session, world.portal_id, "account")
+    world.run(backfill, world.portal_id)
+    same = [c for c in world.objects("companies") if c["properties"].get("moulin_siret") == company_a["siret"]]
+    assert len(same) == 2  # one per store account, as portals set up before the setting existed keep
 
 
 def _b2b_order(store) -> tuple[Order, dict]:
