@@ -95,7 +95,7 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     privacy_deleted = repo.privacy_deleted_emails(session, portal_id, emails)
     shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now, store.settings,
                         setup.company_identity)
-    batch.reached = repo.reached_stages(session, portal_id, [o.key for o in orders])
+    batch.reached = repo.reached_stages(session, portal_id, [(o.store, o.id) for o in orders])
     built = build(batch, shape, hashes, linked_lines, stats, gone, frozenset(privacy_deleted))
     _drop_orphan_lines(session, crm, portal_id, [k for k in built.work.upserts.get("deals", {}) if ("deal", k) in gone],
                        known)

@@ -71,7 +71,7 @@ def reconcile(portal_id: int, *, chunk: int = CHUNK) -> dict:
             seen.update(o.key for o in orders)
             with db.session() as session:
                 setup = ensure_setup(session, crm, portal_id)
-                batch.reached = repo.reached_stages(session, portal_id, [o.key for o in orders])
+                batch.reached = repo.reached_stages(session, portal_id, [(o.store, o.id) for o in orders])
                 drifted = set(_drifted(crm, batch, setup, info))
                 # A drifted deal is re-sent with all its line items: forget what we believed HubSpot had.
                 stale_keys = drifted | {f"{o.key}:{line.id}" for o in orders if o.key in drifted for line in o.lines}

@@ -115,18 +115,28 @@ def open_errors(session: Session, portal_id: int) -> list[SyncError]:
 
 
 # -- read models ----------------------------------------------------------------------
-def card_contact_ids(session: Session, portal_id: int, order_keys: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """(store, order id) pairs -> the HubSpot contact id each deal was last linked to ("store:id" keys)."""
+def _card_values(session: Session, portal_id: int, order_keys: Iterable[tuple[str, str]], column) -> dict[str, str]:
+    """(store, order id) pairs -> one non-null `card_orders` column of each ("store:id" keys)."""
     wanted = set(order_keys)
     found = {}
     for store in {s for s, _ in wanted}:
         ids = [i for s, i in wanted if s == store]
         for start in range(0, len(ids), 500):
-            for order_id, contact_id in session.execute(select(CardOrder.order_id, CardOrder.hubspot_contact_id).where(
+            for order_id, value in session.execute(select(CardOrder.order_id, column).where(
                     CardOrder.portal_id == portal_id, CardOrder.store_code == store,
-                    CardOrder.order_id.in_(ids[start:start + 500]), CardOrder.hubspot_contact_id.is_not(None))):
-                found[f"{store}:{order_id}"] = contact_id
+                    CardOrder.order_id.in_(ids[start:start + 500]), column.is_not(None))):
+                found[f"{store}:{order_id}"] = value
     return found
+
+
+def card_contact_ids(session: Session, portal_id: int, order_keys: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """(store, order id) pairs -> the HubSpot contact id each deal was last linked to ("store:id" keys)."""
+    return _card_values(session, portal_id, order_keys, CardOrder.hubspot_contact_id)
+
+
+def reached_stages(session: Session, portal_id: int, order_keys: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """(store, order id) pairs -> the stage key each deal last had from us (a partial refund must not move it back)."""
+    return _card_values(session, portal_id, order_keys, CardOrder.stage)
 
 
 def save_card_orders(session: Session, rows: list[dict]) -> None:
@@ -167,22 +177,6 @@ def order_facts_by_email(session: Session, portal_id: int, emails: Iterable[str]
                 ordered_at=row.ordered_at, net_total=row.net_total, counts=row.counts, pickup_point=row.pickup_point,
                 skus=tuple(row.skus), categories=tuple(row.categories), brands=tuple(row.brands)))
     return out
-
-
-def reached_stages(session: Session, portal_id: int, order_keys: Iterable[str]) -> dict[str, str]:
-    """Order key -> the stage key its deal last had from us (a partial refund must not move it back)."""
-    found = {}
-    by_store: dict[str, list[str]] = {}
-    for key in set(order_keys):
-        store, _, order_id = key.partition(":")
-        by_store.setdefault(store, []).append(order_id)
-    for store, ids in by_store.items():
-        for start in range(0, len(ids), 500):
-            for order_id, stage in session.execute(select(CardOrder.order_id, CardOrder.stage).where(
-                    CardOrder.portal_id == portal_id, CardOrder.store_code == store,
-                    CardOrder.order_id.in_(ids[start:start + 500]), CardOrder.stage.is_not(None))):
-                found[f"{store}:{order_id}"] = stage
-    return found
 
 
 # -- open checkouts -------------------------------------------------------------------

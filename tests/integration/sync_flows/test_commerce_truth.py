@@ -8,17 +8,15 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from hubspot_app import create_app
 from hubspot_app.clock import MovableClock
-from hubspot_app.db.base import Base
-from hubspot_app.db.models import Installation, MoulinStore, PortalSetup
+from hubspot_app.db.models import MoulinStore, PortalSetup
 from hubspot_app.moulin.records import Customer, Order, RecordError, parse_record
-from hubspot_app.sync import bootstrap, tasks
+from hubspot_app.sync import tasks
 from hubspot_app.sync.backfill import backfill, poll
 from hubspot_app.sync.engine import setup_portal, sync_customer_orders
 from hubspot_app.sync.setup import set_company_identity
 
-from .conftest import World
+from .conftest import drop_world, installed_world
 
 pytestmark = pytest.mark.db
 
@@ -29,22 +27,11 @@ def shop(make_config, hubspot, stores):
     state, hubspot_server = hubspot
     store, server = stores(orders=30, seed=21, store_code="b2c")
     clock = MovableClock(store.now)
-    app = create_app(make_config(hubspot_api_base=hubspot_server.url), clock=clock)
-    database = app.extensions["moulin.db"]
-    Base.metadata.drop_all(database.engine)
-    database.create_all()
-    portal_id = state.create_portal()
-    token = state.issue_tokens(portal_id)["access_token"]
-    app.extensions[bootstrap.TOKEN_PROVIDER] = lambda _portal: token
-    app.extensions[bootstrap.SDK_OPTIONS] = {"client_side_validation": True}
-    with database.session() as session:
-        session.add(Installation(portal_id=portal_id, scopes="", status="active"))
-    world = World(app, state, portal_id)
+    world = installed_world(make_config(hubspot_api_base=hubspot_server.url), state, clock)
     world.connect(store, server)
-    world.run(backfill, portal_id)
+    world.run(backfill, world.portal_id)
     yield Shop(world, store, server.url, clock)
-    Base.metadata.drop_all(database.engine)
-    database.dispose()
+    drop_world(world)
 
 
 class Shop:
@@ -197,10 +184,8 @@ def _product_ids(shop) -> list[str]:
 
 # -- 9: a per-record error closes when the record later syncs ---------------------------------------------
 
-def test_a_bad_customer_error_closes_once_the_customer_is_fixed_and_synced(make_config, hubspot, stores):
-    state, hubspot_server = hubspot
+def test_a_bad_customer_error_closes_once_the_customer_is_fixed_and_synced(world, stores):
     store, server = stores(orders=60, seed=4, store_code="b2c", bad_records=0.2)
-    world = _world(make_config, state, hubspot_server)
     world.connect(store, server)
     # a customer Moulin holds with a malformed email (fixable in the back office), who has orders
     customer = next(c for c in store.iter_raw("customers") if "created_at" in c
@@ -218,26 +203,11 @@ def test_a_bad_customer_error_closes_once_the_customer_is_fixed_and_synced(make_
     assert not any(e.startswith(key) for e in world.open_errors()), world.open_errors()
 
 
-def _world(make_config, state, hubspot_server) -> World:
-    app = create_app(make_config(hubspot_api_base=hubspot_server.url))
-    database = app.extensions["moulin.db"]
-    Base.metadata.drop_all(database.engine)
-    database.create_all()
-    portal_id = state.create_portal()
-    token = state.issue_tokens(portal_id)["access_token"]
-    app.extensions[bootstrap.TOKEN_PROVIDER] = lambda _portal: token
-    with database.session() as session:
-        session.add(Installation(portal_id=portal_id, scopes="", status="active"))
-    return World(app, state, portal_id)
-
-
 # -- 7: one HubSpot company per legal entity, across stores -------------------------------------------------
 
-def test_the_same_siret_in_two_stores_is_one_company_linked_from_both(make_config, hubspot, stores):
-    state, hubspot_server = hubspot
+def test_the_same_siret_in_two_stores_is_one_company_linked_from_both(world, stores):
     shop_a, server_a = stores(orders=30, seed=8, store_code="b2b", b2b_share=0.8)
     shop_b, server_b = stores(orders=30, seed=9, store_code="pro", b2b_share=0.8)
-    world = _world(make_config, state, hubspot_server)
     world.connect(shop_a, server_a)
     world.connect(shop_b, server_b)
     order_a, company_a = _b2b_order(shop_a)
@@ -258,12 +228,9 @@ def test_the_same_siret_in_two_stores_is_one_company_linked_from_both(make_confi
     assert world.open_errors() == []
 
 
-def test_the_portal_setting_chooses_the_identity_and_account_keeps_one_company_per_store(make_config, hubspot,
-                                                                                        stores):
-    state, hubspot_server = hubspot
+def test_the_portal_setting_chooses_the_identity_and_account_keeps_one_company_per_store(world, stores):
     shop_a, server_a = stores(orders=30, seed=8, store_code="b2b", b2b_share=0.8)
     shop_b, server_b = stores(orders=30, seed=9, store_code="pro", b2b_share=0.8)
-    world = _world(make_config, state, hubspot_server)
     world.connect(shop_a, server_a)
     world.connect(shop_b, server_b)
     (_, company_a), (_, company_b) = _b2b_order(shop_a), _b2b_order(shop_b)
