@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..db.base import utcnow
-from ..db.models import CardOrder, ObjectLink
+from ..db.models import CardOrder, Installation, ObjectLink
 from ..db.models.sync import OpenCheckout, SyncCheckpoint, SyncedOrder, SyncError
 from ..webhooks.contract import privacy_tombstone
 from .mapping import OrderFacts
@@ -194,7 +194,10 @@ def track_open_checkouts(session: Session, portal_id: int, store: str, due: dict
 
 
 def portals_with_due_checkouts(session: Session, now: datetime) -> list[int]:
-    return list(session.scalars(select(OpenCheckout.portal_id).where(OpenCheckout.due_at <= now).distinct()))
+    """Active portals with a checkout past its threshold (an uninstalled portal's rows wait for its purge)."""
+    return list(session.scalars(select(OpenCheckout.portal_id).join(
+        Installation, Installation.portal_id == OpenCheckout.portal_id).where(
+        OpenCheckout.due_at <= now, Installation.status == "active").distinct()))
 
 
 def due_checkouts(session: Session, portal_id: int, now: datetime) -> dict[str, list[str]]:
