@@ -2,19 +2,21 @@
 changes the shop (over HTTP), the app syncs, and HubSpot's side is read back from the sandbox."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from hubspot_app.clock import MovableClock
 from hubspot_app.db.models import MoulinStore, PortalSetup
 from hubspot_app.moulin.records import Customer, Order, RecordError, parse_record
-from hubspot_app.sync import tasks
+from hubspot_app.sync import bootstrap, tasks
 from hubspot_app.sync.backfill import backfill, poll
 from hubspot_app.sync.engine import setup_portal, sync_customer_orders
+from hubspot_app.sync.schema import GROUP, OBJECT_TYPES, PIPELINE_LABEL, PROPERTIES, SETUP_VERSION
 from hubspot_app.sync.setup import set_company_identity
+from hubspot_app.sync.stages import STAGES
 
 from .conftest import drop_world, installed_world
 
@@ -253,3 +255,34 @@ def _b2b_order(store) -> tuple[Order, dict]:
         if company and company.get("siret"):
             return order, company
     raise AssertionError("no B2B order in the sample store")
+
+
+# -- setup: a portal set up before these properties existed upgrades at its next sync -----------------------
+
+def test_a_portal_set_up_at_version_1_gains_the_new_properties_and_keeps_its_companies(world, stores):
+    store, server = stores(orders=10, seed=2, store_code="b2c")
+    world.connect(store, server)
+    new = {"deals": {"moulin_checkout_recovery_url"},
+           "products": {"moulin_product_type", "moulin_vendor", "moulin_variant_options", "moulin_discontinued"}}
+    with world.app.app_context(), world.app.extensions["moulin.db"].session() as session:
+        crm = bootstrap.crm_for(world.portal_id)  # what setup version 1 made, through our own gateway
+        for object_type in OBJECT_TYPES:
+            crm.create_group(object_type, GROUP["name"], GROUP["label"])
+            crm.create_properties(object_type, [spec for spec in PROPERTIES[object_type]
+                                                if spec["name"] not in new.get(object_type, ())])
+        pipeline = crm.create_pipeline("deals", PIPELINE_LABEL, [{"label": label, "probability": p}
+                                                                 for _, label, p in STAGES])
+        session.execute(insert(PortalSetup).values(  # company_identity: what migration 0004_e gives a row it finds
+            portal_id=world.portal_id, version=1, company_identity="account", pipeline_id=pipeline["id"], updated_at=datetime.now(timezone.utc),
+            stage_ids={key: s["id"] for (key, _, _), s in zip(STAGES, pipeline["stages"])}))
+
+    world.run(backfill, world.portal_id)
+    with world.app.app_context():
+        crm = bootstrap.crm_for(world.portal_id)
+        for object_type, names in new.items():
+            assert names <= crm.property_names(object_type)
+    with world.app.extensions["moulin.db"].session() as session:
+        row = session.scalar(select(PortalSetup).where(PortalSetup.portal_id == world.portal_id))
+        assert (row.version, row.company_identity) == (SETUP_VERSION, "account")
+    assert len(world.deals_by_key()) == len(list(store.live_orders()))
+    assert world.open_errors() == []
