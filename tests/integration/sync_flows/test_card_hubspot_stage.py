@@ -40,7 +40,8 @@ def test_when_hubspot_owns_the_stage_the_card_keeps_showing_it(hooked):
     order = hooked.orders_of_distinct_customers(1)[0]
     hooked.settings(stage_source="hubspot")
     deal = hooked.world.deals_by_key()[order.key]
-    hooked.world.state.user_update(hooked.portal_id, "deals", deal["id"], {"dealstage": _stage_ids(hooked)["cancelled"]})
+    cancelled = _stage_ids(hooked)["cancelled"]
+    hooked.world.state.user_update(hooked.portal_id, "deals", deal["id"], {"dealstage": cancelled})
     hooked.flush()
     hooked.order_changes(order)
     assert _card_order(hooked, order)["hubspotStage"] == "Cancelled"

@@ -273,7 +273,8 @@ def test_a_portal_set_up_at_version_1_gains_the_new_properties_and_keeps_its_com
         pipeline = crm.create_pipeline("deals", PIPELINE_LABEL, [{"label": label, "probability": p}
                                                                  for _, label, p in STAGES])
         session.execute(insert(PortalSetup).values(  # company_identity: what migration 0004_e gives a row it finds
-            portal_id=world.portal_id, version=1, company_identity="account", pipeline_id=pipeline["id"], updated_at=datetime.now(timezone.utc),
+            portal_id=world.portal_id, version=1, company_identity="account", pipeline_id=pipeline["id"],
+            updated_at=datetime.now(timezone.utc),
             stage_ids={key: s["id"] for (key, _, _), s in zip(STAGES, pipeline["stages"])}))
 
     world.run(backfill, world.portal_id)
