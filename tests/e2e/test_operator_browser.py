@@ -110,7 +110,8 @@ def test_onboarding_end_to_end(live, moulin, page):
     with app.extensions["moulin.db"].session() as session:
         store = session.scalar(select(MoulinStore))
         assert store.stage_mapping == {"paid": "checkout_completed"}
-        assert store.settings == {"recreate_deleted_deals": True, "stage_source": "hubspot"}
+        assert store.settings == {"recreate_deleted_deals": True, "stage_source": "hubspot",
+                                  "abandon_after_hours": 24, "product_deletion": "archive"}
 
     page.goto(f"{base}/operator/{PORTAL_A}/")
     page.click("text=Start import")

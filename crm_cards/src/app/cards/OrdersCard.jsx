@@ -19,7 +19,7 @@ import {
   Text,
 } from '@hubspot/ui-extensions';
 import { fetchOrders, refreshOrders } from './backend.js';
-import { day, lifetimeValue, money, statusLabel, statusVariant } from './format.js';
+import { day, isRefunded, lifetimeValue, money, statusLabel, statusVariant } from './format.js';
 
 function Totals({ totals }) {
   return (
@@ -38,9 +38,16 @@ function OrderRow({ order }) {
       <TableCell>{day(order.orderedAt)}</TableCell>
       <TableCell>{order.storeName}</TableCell>
       <TableCell>
-        <StatusTag variant={statusVariant(order.status)}>{statusLabel(order.status)}</StatusTag>
+        <Flex direction="row" gap="xs">
+          <StatusTag variant={statusVariant(order.status)}>{statusLabel(order.status)}</StatusTag>
+          {/* A person moved the deal in HubSpot: both are true, so both show. */}
+          {order.hubspotStage ? <StatusTag variant="info">{`HubSpot: ${order.hubspotStage}`}</StatusTag> : null}
+        </Flex>
       </TableCell>
-      <TableCell align="right">{money(order.total, order.currency)}</TableCell>
+      <TableCell align="right">
+        {money(order.total, order.currency)}
+        {isRefunded(order.refunded) ? <Text variant="microcopy">{`${money(order.refunded, order.currency)} refunded`}</Text> : null}
+      </TableCell>
       <TableCell>{order.pickupPoint || '—'}</TableCell>
       <TableCell align="right">{order.itemCount}</TableCell>
     </TableRow>
