@@ -15,7 +15,10 @@ function CompactOrder({ order }) {
       </Flex>
       <Flex direction="row" justify="between" align="center">
         <Text variant="microcopy">{day(order.orderedAt)}</Text>
-        <StatusTag variant={statusVariant(order.status)}>{statusLabel(order.status)}</StatusTag>
+        <Flex direction="row" gap="xs">
+          <StatusTag variant={statusVariant(order.status)}>{statusLabel(order.status)}</StatusTag>
+          {order.hubspotStage ? <StatusTag variant="info">{`HubSpot: ${order.hubspotStage}`}</StatusTag> : null}
+        </Flex>
       </Flex>
     </Flex>
   );

@@ -41,6 +41,15 @@ describe('OrdersCard in the sidebar (compact layout)', () => {
     expect(renderer.find(LoadingButton).text).toBe('Refresh from Moulin');
   });
 
+  it("shows the deal's HubSpot stage beside the Moulin status when a person moved it in HubSpot", async () => {
+    const { renderer } = showSidebar(listing([order(4, { hubspotStage: 'Closed won' })]));
+    await loaded(renderer);
+    expect(renderer.findAll(StatusTag).map((t) => [t.text, t.props.variant])).toEqual([
+      ['Paid', 'success'],
+      ['HubSpot: Closed won', 'info'],
+    ]);
+  });
+
   it('points to the full-history tab when the contact has more orders than the sidebar shows', async () => {
     const { backend, renderer } = showSidebar(listing([order(9), order(8)], { totalPages: 6, totalCount: 12 }));
     await loaded(renderer);
