@@ -19,6 +19,7 @@ import {
   Text,
 } from '@hubspot/ui-extensions';
 import { fetchOrders, refreshOrders } from './backend.js';
+import { CompactOrderList } from './CompactOrderList.jsx';
 import { day, isRefunded, lifetimeValue, money, statusLabel, statusVariant } from './format.js';
 
 function Totals({ totals }) {
@@ -80,10 +81,10 @@ function OrdersTable({ data, page, onPageChange, density }) {
 }
 
 /**
- * A contact's Moulin orders. `fetcher` is `hubspot.fetch` (a fake in tests); `perPage` and
- * `density` differ between the sidebar card and the full-history tab.
+ * A contact's Moulin orders. `fetcher` is `hubspot.fetch` (a fake in tests); `perPage` and `layout` differ
+ * between the sidebar card (`compact`: the latest orders as short rows) and the full-history tab (`table`).
  */
-export function OrdersCard({ context, actions, fetcher, perPage = 5, density = 'condensed' }) {
+export function OrdersCard({ context, actions, fetcher, perPage = 5, density = 'condensed', layout = 'table' }) {
   const contactId = context.crm.objectId;
   const [page, setPage] = useState(1);
   const [attempt, setAttempt] = useState(0);
@@ -158,7 +159,11 @@ export function OrdersCard({ context, actions, fetcher, perPage = 5, density = '
   return (
     <Flex direction="column" gap="sm">
       <Totals totals={data.totals} />
-      <OrdersTable data={data} page={page} onPageChange={setPage} density={density} />
+      {layout === 'compact' ? (
+        <CompactOrderList data={data} />
+      ) : (
+        <OrdersTable data={data} page={page} onPageChange={setPage} density={density} />
+      )}
       {refreshButton}
     </Flex>
   );
