@@ -5,11 +5,11 @@ from .installs import Installation
 from .links import ObjectLink
 from .moulin_events import MoulinEvent
 from .stores import MoulinStore
-from .sync import PortalSetup, SyncCheckpoint, SyncedOrder, SyncError
+from .sync import PortalSetup, SyncCheckpoint, SyncedCustomer, SyncedOrder, SyncError
 from .webhooks import DealStageChange, HubSpotObjectState, PendingAssociation, SyncConflict, WebhookEvent
 
 __all__ = [
     "CardOrder", "CardRefresh", "DealStageChange", "HubSpotObjectState", "Installation", "MoulinEvent",
     "MoulinStore", "ObjectLink", "PendingAssociation", "PortalSetup", "SyncCheckpoint", "SyncConflict",
-    "SyncError", "SyncedOrder", "WebhookEvent",
+    "SyncError", "SyncedCustomer", "SyncedOrder", "WebhookEvent",
 ]
