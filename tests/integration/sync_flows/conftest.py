@@ -74,18 +74,30 @@ class World:
 
 
 @pytest.fixture
-def world(make_config, hubspot):
+def sandbox_app(make_config, hubspot):
+    """The app on a fresh database, talking to the HubSpot sandbox; `install(app, state)` adds a portal."""
     state, server = hubspot
     app = create_app(make_config(hubspot_api_base=server.url))
     database = app.extensions["moulin.db"]
     Base.metadata.drop_all(database.engine)
     database.create_all()
-    portal_id = state.create_portal()
-    token = state.issue_tokens(portal_id)["access_token"]
-    app.extensions[bootstrap.TOKEN_PROVIDER] = lambda _portal: token
+    tokens: dict[int, str] = {}
+    app.extensions[bootstrap.TOKEN_PROVIDER] = lambda portal: tokens[portal]
     app.extensions[bootstrap.SDK_OPTIONS] = {"client_side_validation": True}  # the SDK checks every response
-    with database.session() as session:
-        session.add(Installation(portal_id=portal_id, scopes="", status="active"))
-    yield World(app, state, portal_id)
+    yield app, state, tokens
     Base.metadata.drop_all(database.engine)
     database.dispose()
+
+
+def install(app, state, tokens) -> World:
+    """A new portal, installed: its token known to the app, its installation active."""
+    portal_id = state.create_portal()
+    tokens[portal_id] = state.issue_tokens(portal_id)["access_token"]
+    with app.extensions["moulin.db"].session() as session:
+        session.add(Installation(portal_id=portal_id, scopes="", status="active"))
+    return World(app, state, portal_id)
+
+
+@pytest.fixture
+def world(sandbox_app):
+    return install(*sandbox_app)

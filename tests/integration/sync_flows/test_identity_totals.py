@@ -47,6 +47,14 @@ def card_of(world, contact_id) -> dict:
         return contact_orders(session, world.portal_id, contact_id, PageRequest(1, 50))
 
 
+def synced(world, stores):
+    """A sample store connected to the portal, its history synced."""
+    store, server = stores(orders=30, seed=7, store_code="b2c")
+    world.connect(store, server)
+    world.run(backfill, world.portal_id)
+    return store, server
+
+
 def customer_with_purchases(store, at_least: int = 1):
     by_customer = Counter(o.customer_id for o in store.live_orders() if o.status.value not in NOT_PURCHASES)
     return next(cid for cid, n in sorted(by_customer.items(), key=lambda kv: (-kv[1], kv[0] or ""))
@@ -54,9 +62,7 @@ def customer_with_purchases(store, at_least: int = 1):
 
 
 def test_finding_1_orders_of_a_customer_deleted_in_moulin_keep_syncing_against_the_last_contact(world, stores):
-    store, server = stores(orders=30, seed=7, store_code="b2c")
-    world.connect(store, server)
-    world.run(backfill, world.portal_id)
+    store, server = synced(world, stores)
     customer_id = customer_with_purchases(store)
     contact_id = contacts_by_email(world)[email_of(store, customer_id)]["id"]
     order = next(o for o in store.live_orders() if o.customer_id == customer_id)
@@ -74,9 +80,7 @@ def test_finding_1_orders_of_a_customer_deleted_in_moulin_keep_syncing_against_t
 
 
 def test_finding_2_an_email_changed_in_moulin_moves_the_contact_instead_of_making_a_second(world, stores):
-    store, server = stores(orders=30, seed=7, store_code="b2c")
-    world.connect(store, server)
-    world.run(backfill, world.portal_id)
+    store, server = synced(world, stores)
     customer_id = customer_with_purchases(store)
     old_email = email_of(store, customer_id)
     contact_id = contacts_by_email(world)[old_email]["id"]
@@ -96,9 +100,7 @@ def test_finding_2_an_email_changed_in_moulin_moves_the_contact_instead_of_makin
 
 
 def test_finding_2_an_email_another_contact_has_is_a_conflict_the_operator_resolves(world, stores):
-    store, server = stores(orders=30, seed=7, store_code="b2c")
-    world.connect(store, server)
-    world.run(backfill, world.portal_id)
+    store, server = synced(world, stores)
     customer_id = customer_with_purchases(store)
     contacts = contacts_by_email(world)
     old_email = email_of(store, customer_id)
@@ -156,9 +158,7 @@ def test_finding_3_after_a_merge_in_hubspot_the_survivor_has_one_true_total_and_
 
 
 def test_finding_4_totals_that_become_empty_are_cleared_in_hubspot(world, stores):
-    store, server = stores(orders=30, seed=7, store_code="b2c")
-    world.connect(store, server)
-    world.run(backfill, world.portal_id)
+    store, server = synced(world, stores)
     customer_id = customer_with_purchases(store)
     email = email_of(store, customer_id)
     assert contacts_by_email(world)[email]["properties"].get("moulin_skus_bought")

@@ -18,12 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
-from hubspot_app import create_app
-from hubspot_app.db.base import Base
-from hubspot_app.db.models import Installation
 from hubspot_app.db.models.sync import PortalSetup
 from hubspot_app.moulin.records import normalise_email
-from hubspot_app.sync import bootstrap
 from hubspot_app.sync.backfill import backfill, poll
 from hubspot_app.sync.batch import NOT_PURCHASES
 from hubspot_app.sync.engine import sync_customer_orders
@@ -32,7 +28,7 @@ from hubspot_app.sync.stages import net_amount, stage_for
 from sandbox.moulin import accounts, start_sample_store
 from sandbox.moulin.edits import STATUSES, EditError, apply_order_action
 
-from .conftest import World
+from .conftest import install
 from .test_identity_totals import card_of
 from .test_sync_flows import assert_matches
 
@@ -51,22 +47,6 @@ steps = st.lists(st.one_of(
     st.tuples(st.just("merge"), st.integers(0, 7), st.integers(0, 7)),
     st.tuples(st.just("retry"), st.sampled_from(("poll", "reconcile"))),
 ), min_size=1, max_size=5)
-
-
-@pytest.fixture
-def shared(make_config, hubspot):
-    """One app and one HubSpot sandbox for all examples; each example has its own portal and store."""
-    state, server = hubspot
-    app = create_app(make_config(hubspot_api_base=server.url))
-    database = app.extensions["moulin.db"]
-    Base.metadata.drop_all(database.engine)
-    database.create_all()
-    tokens = {}
-    app.extensions[bootstrap.TOKEN_PROVIDER] = lambda portal: tokens[portal]
-    app.extensions[bootstrap.SDK_OPTIONS] = {"client_side_validation": True}
-    yield app, state, tokens
-    Base.metadata.drop_all(database.engine)
-    database.dispose()
 
 
 class Shop:
@@ -161,15 +141,11 @@ def check_rules(shop: Shop) -> None:
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(seed=st.sampled_from((7, 12, 18)), story=steps)
-def test_the_three_rules_of_truth_hold_after_any_story(shared, seed, story):
-    app, state, tokens = shared
-    portal_id = state.create_portal()
-    tokens[portal_id] = state.issue_tokens(portal_id)["access_token"]
-    with app.extensions["moulin.db"].session() as session:
-        session.add(Installation(portal_id=portal_id, scopes="", status="active"))
+def test_the_three_rules_of_truth_hold_after_any_story(sandbox_app, seed, story):
+    world = install(*sandbox_app)  # one app and HubSpot sandbox for all examples, a new portal and store for each
+    portal_id = world.portal_id
     store, server = start_sample_store(orders=ORDERS, seed=seed, store_code="b2c")
     try:
-        world = World(app, state, portal_id)
         world.connect(store, server)
         world.run(backfill, portal_id)
         shop = Shop(store, world)
