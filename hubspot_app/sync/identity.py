@@ -23,6 +23,7 @@ from ..db.models import CardOrder, ObjectLink, SyncConflict, SyncedCustomer, Syn
 from ..hubspot.errors import PermanentError
 from ..logs import log_event
 from ..moulin.records import Customer, RecordError
+from . import repository as repo
 from .batch import SourceBatch
 
 logger = logging.getLogger(__name__)
@@ -47,9 +48,7 @@ def resolve_contacts(session: Session, crm, portal_id: int, batch: SourceBatch) 
     Returns the orders' customers that are neither in Moulin nor known here (their orders sync without a contact).
     """
     wanted = {o.customer_id for o in batch.orders if o.customer_id}
-    rows = {row.customer_id: row for row in session.scalars(select(SyncedCustomer).where(
-        SyncedCustomer.portal_id == portal_id, SyncedCustomer.store_code == batch.store,
-        SyncedCustomer.customer_id.in_(sorted(wanted))))} if wanted else {}
+    rows = _customers(session, portal_id, batch.store, wanted)
     errors = []
     for customer_id in sorted(wanted - set(batch.customers)):
         if customer_id in rows:
@@ -57,33 +56,46 @@ def resolve_contacts(session: Session, crm, portal_id: int, batch: SourceBatch) 
         else:
             errors.append(RecordError(kind="customer", record_id=customer_id, errors=[
                 "not found in Moulin and never synced before: its orders sync without a contact"]))
-    for customer_id in sorted(wanted & set(batch.customers)):
-        customer, row = batch.customers[customer_id], rows.get(customer_id)
-        if row is None:
-            if customer.email:
-                session.add(SyncedCustomer(portal_id=portal_id, store_code=batch.store, customer_id=customer_id,
-                                           contact_key=customer.email, email=customer.email,
-                                           record=customer.model_dump(mode="json")))
-            continue
-        if customer.email and customer.email != row.email:
-            row.contact_key = _email_changed(session, crm, portal_id, row, customer.email)
-        row.email = customer.email or row.email
-        row.record = customer.model_dump(mode="json")
-    session.flush()
+    present = [batch.customers[i] for i in sorted(wanted & set(batch.customers))]
+    # Nothing personal is kept about a contact deleted for privacy (the webhook deleted its rows too).
+    erased = repo.privacy_deleted_emails(session, portal_id, {c.email for c in present if c.email})
+    seen = []
+    for customer in present:
+        row = rows.get(customer.id)
+        if row is None and customer.email and customer.email not in erased:
+            seen.append((customer, customer.email, customer.email))
+        elif row is not None:
+            key = row.contact_key
+            if customer.email and customer.email != row.email and customer.email not in erased:
+                key = _email_changed(session, crm, portal_id, row, customer.email)
+            seen.append((customer, key, customer.email or row.email))
+    repo.save_customers(session, portal_id, batch.store, {
+        c.id: (key, email, c.model_dump(mode="json")) for c, key, email in seen})
     _merge_by_contact(session, portal_id, batch)
     return errors
 
 
+def _customers(session: Session, portal_id: int, store: str, ids) -> dict[str, SyncedCustomer]:
+    ids, found = sorted(ids), {}
+    for start in range(0, len(ids), 500):
+        found.update((row.customer_id, row) for row in session.scalars(select(SyncedCustomer).where(
+            SyncedCustomer.portal_id == portal_id, SyncedCustomer.store_code == store,
+            SyncedCustomer.customer_id.in_(ids[start:start + 500]))))
+    return found
+
+
 def _merge_by_contact(session: Session, portal_id: int, batch: SourceBatch) -> None:
-    rows = list(session.scalars(select(SyncedCustomer).where(
-        SyncedCustomer.portal_id == portal_id, SyncedCustomer.store_code == batch.store,
-        SyncedCustomer.customer_id.in_(sorted(batch.customers))))) if batch.customers else []
-    batch.contact_keys = {row.customer_id: row.contact_key for row in rows}
-    sharing: dict[str, list[Customer]] = defaultdict(list)
-    for row in session.scalars(select(SyncedCustomer).where(
-            SyncedCustomer.portal_id == portal_id,
-            SyncedCustomer.contact_key.in_(sorted(set(batch.contact_keys.values()))))):
-        sharing[row.contact_key].append(Customer.model_validate(row.record))
+    # Plain columns, not ORM rows: rows loaded before the upsert would come back from the identity map unchanged.
+    ids = sorted(batch.customers)
+    for start in range(0, len(ids), 500):
+        batch.contact_keys.update(session.execute(select(SyncedCustomer.customer_id, SyncedCustomer.contact_key).where(
+            SyncedCustomer.portal_id == portal_id, SyncedCustomer.store_code == batch.store,
+            SyncedCustomer.customer_id.in_(ids[start:start + 500]))).all())
+    keys, sharing = sorted(set(batch.contact_keys.values())), defaultdict(list)
+    for start in range(0, len(keys), 500):
+        for key, record in session.execute(select(SyncedCustomer.contact_key, SyncedCustomer.record).where(
+                SyncedCustomer.portal_id == portal_id, SyncedCustomer.contact_key.in_(keys[start:start + 500]))):
+            sharing[key].append(Customer.model_validate(record))
     batch.contacts = {key: merge_customers(found).model_copy(update={"email": key}) for key, found in sharing.items()}
 
 

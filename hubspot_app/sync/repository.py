@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..db.base import utcnow
 from ..db.models import CardOrder, ObjectLink
-from ..db.models.sync import SyncCheckpoint, SyncedOrder, SyncError
+from ..db.models.sync import SyncCheckpoint, SyncedCustomer, SyncedOrder, SyncError
 from ..webhooks.contract import privacy_tombstone
 from .mapping import OrderFacts
 
@@ -143,6 +143,15 @@ def save_order_facts(session: Session, portal_id: int, facts: dict[str, tuple[st
          "net_total": f.net_total, "counts": f.counts, "pickup_point": f.pickup_point, "skus": list(f.skus),
          "categories": list(f.categories), "brands": list(f.brands), "currency": f.currency}
         for key, (email, f) in sorted(facts.items())], ("portal_id", "order_key"))
+
+
+def save_customers(session: Session, portal_id: int, store: str, rows: dict[str, tuple[str, str | None, dict]]) -> None:
+    """rows: customer id -> (contact key, email, record as last read)."""
+    now = utcnow()
+    _upsert(session, SyncedCustomer, [
+        {"portal_id": portal_id, "store_code": store, "customer_id": customer_id, "contact_key": key, "email": email,
+         "record": record, "updated_at": now}
+        for customer_id, (key, email, record) in sorted(rows.items())], ("portal_id", "store_code", "customer_id"))
 
 
 def contact_keys_of_orders(session: Session, portal_id: int, order_keys: Iterable[str]) -> dict[str, str | None]:
