@@ -61,7 +61,8 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     drain_pending_associations(session, crm, portal_id)
     orders = list({o.key: o for o in batch.orders}.values())  # the same order twice in a batch: newest read wins
     batch.orders = orders
-    errors = [*errors, *resolve_contacts(session, crm, portal_id, batch)]
+    # A customer Moulin sent as bad data is missing too: its own, more precise, error is recorded last and stays.
+    errors = [*resolve_contacts(session, crm, portal_id, batch), *errors]
     facts = {o.key: (batch.contact_key_of(o), order_facts(o, batch)) for o in orders}
     counted_under = repo.contact_keys_of_orders(session, portal_id, facts)
     repo.save_order_facts(session, portal_id, facts)
