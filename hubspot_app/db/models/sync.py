@@ -18,6 +18,10 @@ class PortalSetup(Base):
     pipeline_id: Mapped[str] = mapped_column(String(64), nullable=False)
     # stage key ("shipped") -> HubSpot stage id
     stage_ids: Mapped[dict] = mapped_column(JSON, nullable=False)
+    # What makes two Moulin B2B accounts one HubSpot company (`sync.companies.IDENTITIES`). Portals set up
+    # before this setting existed keep "account" (one company per store account: their companies stay theirs).
+    company_identity: Mapped[str] = mapped_column(String(16), default="siret", server_default="account",
+                                                  nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
 
 
