@@ -144,9 +144,10 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
             contact = batch.contacts.get(email, customer)
             # The contact's own company first: an order placed for another company must not flip it.
             own = batch.companies.get(contact.company_id) if contact.company_id else None
-            contact_company = mapping.company_key(order.store, own) if own else company_key
+            contact_company = mapping.company_key(order.store, own, shape.company_identity) if own else company_key
             if own:
-                _put(built, hashes, "companies", contact_company, mapping.company_properties(order.store, own))
+                _put(built, hashes, "companies", contact_company,
+                     mapping.company_properties(order.store, own, shape.company_identity))
             contact_changed = _put(built, hashes, "contacts", email,
                                    mapping.contact_properties(contact, stats.get(email, mapping.ContactStats())),
                                    {"_company": contact_company}, gone, shape)

@@ -241,7 +241,7 @@ def _identifier(company: Company, identity: str) -> str | None:
     return None
 
 
-def company_key(store: str, company: Company, identity: str = "account") -> str:
+def company_key(store: str, company: Company, identity: str) -> str:
     """One key per legal entity: the same SIRET (VAT, domain) in two stores is one HubSpot company.
 
     An account that lacks the identifier keeps a key of its own store ("account" keys everything so).
@@ -250,7 +250,7 @@ def company_key(store: str, company: Company, identity: str = "account") -> str:
     return f"{identity}:{value}" if value else f"{store}:{company.id}"
 
 
-def company_properties(store: str, company: Company, identity: str = "account") -> dict[str, str]:
+def company_properties(store: str, company: Company, identity: str) -> dict[str, str]:
     address = company.address
     return _clean({
         COMPANY_KEY: company_key(store, company, identity),
