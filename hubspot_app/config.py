@@ -117,6 +117,8 @@ class Config:
     testing: bool = False
     # When set, /metrics answers only `Authorization: Bearer <token>` (the scraper's).
     metrics_token: str | None = field(default=None, repr=False)
+    # Without a token /metrics is closed (404), unless the deployer says only a private network reaches it.
+    metrics_private_listener: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Config":
@@ -135,6 +137,7 @@ class Config:
             queue_immediate=(env.get("QUEUE_IMMEDIATE") or "").lower() in ("1", "true", "yes"),
             queue_path=(env.get("QUEUE_PATH") or "").strip() or str(INSTANCE_DIR / "queue.sqlite3"),
             metrics_token=(env.get("METRICS_TOKEN") or "").strip() or None,
+            metrics_private_listener=(env.get("METRICS_PRIVATE_LISTENER") or "").lower() in ("1", "true", "yes"),
         )
 
     def with_overrides(self, **changes) -> "Config":

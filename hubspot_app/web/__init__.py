@@ -5,6 +5,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
+    from . import errors, headers, limits
     from .card_api import bp as card_api
     from .health import bp as health
     from .hubspot_webhooks import bp as hubspot_webhooks
@@ -16,3 +17,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (health, metrics, oauth, moulin_push, hubspot_webhooks, card_api):
         app.register_blueprint(blueprint)
     register_operator(app)
+    # The edge every request crosses: the public origin, body caps, security headers, errors as JSON or pages.
+    headers.register(app, app.extensions["moulin.config"].app_base_url)
+    limits.register(app)
+    errors.register(app)
