@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from .. import extensions
-from ..card.access import ActivePortals, contact_id_of, external_url, require_active, signed_portal
+from ..card.access import ActivePortals, contact_id_of, external_url, json_object_of, require_active, signed_portal
 from ..card.errors import CardError
 from ..card.read_model import PageRequest, contact_orders
 from ..card.refresh import refresh_contact
@@ -48,7 +48,7 @@ def list_orders():
 @bp.post("/orders/refresh")
 def refresh_orders():
     portal_id = _signed_portal()
-    body = request.get_json(silent=True) or {}
+    body = json_object_of(request.get_data(cache=True))
     contact_id = contact_id_of(body.get("contactId") or request.args.get("contactId"))
     with extensions.db().session() as session:
         require_active(session, portal_id)

@@ -35,12 +35,14 @@ def hubspot_webhook():
         log_event(logger, "webhook.rejected", logging.WARNING, reason=check.reason)
         return jsonify(error="invalid signature"), 401
     try:
-        events, unreadable = parse_delivery(body)
+        events, failed = parse_delivery(body)
     except MalformedDelivery as error:
         log_event(logger, "webhook.malformed", logging.WARNING, reason=str(error))
-        return jsonify(error="malformed delivery"), 400
-    if unreadable:
-        log_event(logger, "webhook.events_unreadable", logging.WARNING, count=unreadable)
+        return jsonify(error="malformed_delivery", message=str(error)), 400
+    for event in failed:
+        # The record of a failed event is this line: what it carried may be unstorable (a NUL, a huge number).
+        log_event(logger, "webhook.event_failed", logging.WARNING, position=event.position,
+                  event_id=event.event_id, reason=event.reason)
     accepted = receive(extensions.db(), extensions.jobs(), events)
-    return jsonify(stored=accepted.stored, duplicates=accepted.duplicates,
-                   ignored=accepted.ignored + unreadable), 200
+    return jsonify(stored=accepted.stored, duplicates=accepted.duplicates, ignored=accepted.ignored,
+                   failed=len(failed)), 200
