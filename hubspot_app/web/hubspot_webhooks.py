@@ -14,6 +14,7 @@ from ..hubspot.signature import verify_request
 from ..logs import log_event
 from ..webhooks.events import MalformedDelivery, parse_delivery
 from ..webhooks.intake import receive
+from .limits import read_body
 
 bp = Blueprint("hubspot_webhooks", __name__)
 logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def external_url() -> str:
 
 @bp.post("/webhooks/hubspot")
 def hubspot_webhook():
-    body = request.get_data(cache=False)
+    body = read_body()
     check = verify_request(extensions.config().hubspot_client_secret, request.method, external_url(), body,
                            request.headers)
     if not check.ok:

@@ -1,11 +1,11 @@
 """Body caps per endpoint, enforced before and while the body is read, chunked bodies included.
 
 Flask's per-request `max_content_length` makes Werkzeug refuse a declared
-Content-Length over the cap at once and wrap the stream so a chunked body
-(no Content-Length) stops being read one byte past the cap: either way a 413,
-never a body held whole in memory. This relies on the server marking the
-input as terminated (`wsgi.input_terminated`), as gunicorn and Werkzeug's
-server do.
+Content-Length over the cap at once (413), and wrap a chunked body (no
+Content-Length) in a stream that never reads past the cap. This relies on the
+server marking the input as terminated (`wsgi.input_terminated`), as gunicorn
+and Werkzeug's server do. That stream stops *silently* at the cap, though, so
+`read_body` asks it for one byte more: past a full cap it raises the 413.
 """
 from __future__ import annotations
 
@@ -30,6 +30,13 @@ DEFAULT_LIMIT = 16 * KB
 
 def body_limit(blueprint: str | None) -> int:
     return BODY_LIMITS.get(blueprint or "", DEFAULT_LIMIT)
+
+
+def read_body() -> bytes:
+    """The request body, or a 413 (RequestEntityTooLarge) when it reaches the endpoint's cap."""
+    body = request.get_data(cache=True)
+    request.stream.read(1)  # b"" at the end of the body; a 413 when the cap stopped the reading
+    return body
 
 
 def register(app: Flask) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from ..moulin.push import PushRejected, receive_push
+from .limits import read_body
 
 bp = Blueprint("moulin_push", __name__)
 
@@ -11,7 +12,7 @@ bp = Blueprint("moulin_push", __name__)
 @bp.post("/moulin/push/<int:store_id>")
 def push(store_id: int):
     try:
-        outcome = receive_push(store_id, request.get_data(cache=False), request.headers.get("X-Moulin-Signature"))
+        outcome = receive_push(store_id, read_body(), request.headers.get("X-Moulin-Signature"))
     except PushRejected as rejected:
         error = {"code": rejected.code, "message": str(rejected)}
         if rejected.field:
