@@ -1,21 +1,36 @@
 """Fixtures for the hostile-input tests: an installed portal and requests signed (v3) over any raw bytes."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 
 import pytest
+from sqlalchemy import select
 
+from hubspot_app.db.models import MoulinStore
 from hubspot_app.hubspot.signature import sign_v3
-from tests.webhook_support import BASE, PORTAL, SECRET, install, store
+from tests.webhook_support import BASE, PORTAL, SECRET, install
+
+PUSH_SECRET = "push-secret"
 
 
 @pytest.fixture
 def installed(app):
+    """An installed portal with one store whose secrets are really encrypted (signed pushes verify)."""
+    cipher = app.extensions["moulin.cipher"]
     with app.extensions["moulin.db"].session() as session:
         install(session)
         session.flush()
-        store(session)
+        session.add(MoulinStore(portal_id=PORTAL, code="shop", name="Shop", api_url="https://moulin.test",
+                                api_key_enc=cipher.encrypt("key"), push_secret_enc=cipher.encrypt(PUSH_SECRET)))
     return app
+
+
+@pytest.fixture
+def push_store(installed) -> int:
+    with installed.extensions["moulin.db"].session() as session:
+        return session.scalar(select(MoulinStore.id))
 
 
 def hubspot_signed(method: str, path_and_query: str, raw: bytes = b"") -> dict:
@@ -29,3 +44,9 @@ def card_query(**params) -> str:
     query = "&".join(f"{k}={v}" for k, v in {"userId": 7, "userEmail": "rep@x.fr", "portalId": PORTAL,
                                               "appId": 4242, **params}.items())
     return f"?{query}"
+
+
+def moulin_signed(raw: bytes) -> dict:
+    timestamp = str(int(time.time()))
+    digest = hmac.new(PUSH_SECRET.encode(), timestamp.encode() + b"." + raw, hashlib.sha256).hexdigest()
+    return {"X-Moulin-Signature": f"t={timestamp},v1={digest}", "Content-Type": "application/json"}
