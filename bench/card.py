@@ -33,6 +33,7 @@ from urllib.request import urlopen
 from cryptography.fernet import Fernet
 
 from bench import loadgen
+from hubspot_app.web.access_log import GUNICORN_LOGGER_CLASS
 from sandbox.card_fetch import hubspot_fetch
 
 PORTAL = 73001
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> dict:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", str(args.workers),
              "-k", "gthread", "--threads", str(args.threads), "--reuse-port",
-             "--log-level", "warning", "hubspot_app:create_app()"],
+             "--log-level", "warning", "--logger-class", GUNICORN_LOGGER_CLASS, "hubspot_app:create_app()"],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_until_up(url)

@@ -13,6 +13,7 @@ import logging
 import sys
 import time
 
+from hubspot_app.moulin.address_guard import AddressPolicy
 from hubspot_app.moulin.client import MoulinClient
 from hubspot_app.moulin.records import RecordError
 from sandbox.moulin import start_sample_store
@@ -32,7 +33,8 @@ def run(orders: int, seed: int, page_size: int) -> dict:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per page is noise here
     store, server = start_sample_store(orders=orders, seed=seed)
     try:
-        client = MoulinClient(server.url, store.api_key, page_size=page_size, timeout=60)
+        client = MoulinClient(server.url, store.api_key, page_size=page_size, timeout=60,
+                              policy=AddressPolicy(allow_private=True))  # the sample store is on loopback
         client.ping()
         rss_start = _status_mb("VmRSS")
         peak = rss_start

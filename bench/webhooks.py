@@ -27,6 +27,7 @@ import requests
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
+from hubspot_app.web.access_log import GUNICORN_LOGGER_CLASS
 from sandbox.hubspot.webhook_delivery import signature_v3
 
 PORTAL = 62515
@@ -151,7 +152,8 @@ def run(batches: int, size: int, clients: int, web_workers: int, queue_workers: 
         env = environment(Path(tmp), url)
         prepare_database(env, links=5000)
         web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(web_workers), "-b", f"127.0.0.1:{port}",
-                                "--log-level", "warning", "hubspot_app:create_app()"], env=env, cwd=ROOT,
+                                "--log-level", "warning", "--logger-class", GUNICORN_LOGGER_CLASS,
+                                "hubspot_app:create_app()"], env=env, cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # Web and worker share this machine's cores here (they are separate dynos in production): the worker
         # runs at a lower CPU priority, as a co-located background worker should.

@@ -1,6 +1,7 @@
 """Moulin x HubSpot: a HubSpot public app syncing the Moulin back office into HubSpot."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Mapping
 
 from flask import Flask
@@ -28,6 +29,8 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.app_base_url.startswith("https://"),
+        # Flask accepts a signed session cookie for 31 days by default; no cookie of ours outlives a session.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=config.session_lifetime_hours),
     )
     app.extensions["moulin.config"] = config
     app.extensions["moulin.clock"] = clock or system_clock

@@ -99,6 +99,17 @@ def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return (env.get(name) or "").strip().lower() in ("1", "true", "yes")
+
+
 @dataclass(frozen=True)
 class Config:
     secret_key: str
@@ -119,6 +130,11 @@ class Config:
     metrics_token: str | None = field(default=None, repr=False)
     # Without a token /metrics is closed (404), unless the deployer says only a private network reaches it.
     metrics_private_listener: bool = False
+    # How long an operator stays signed in: a working day, not the month a default Flask cookie lives.
+    session_lifetime_hours: int = 8
+    # Development only (demo, sample store, tests): let stores live on http and loopback/private addresses.
+    allow_private_store_urls: bool = False
+    max_stores_per_portal: int = 20
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Config":
@@ -134,10 +150,13 @@ class Config:
             hubspot_api_base=_url(env, "HUBSPOT_API_BASE", "https://api.hubapi.com"),
             hubspot_auth_base=_url(env, "HUBSPOT_AUTH_BASE", "https://app.hubspot.com"),
             redis_url=(env.get("REDIS_URL") or "").strip() or None,
-            queue_immediate=(env.get("QUEUE_IMMEDIATE") or "").lower() in ("1", "true", "yes"),
+            queue_immediate=_flag(env, "QUEUE_IMMEDIATE"),
             queue_path=(env.get("QUEUE_PATH") or "").strip() or str(INSTANCE_DIR / "queue.sqlite3"),
             metrics_token=(env.get("METRICS_TOKEN") or "").strip() or None,
-            metrics_private_listener=(env.get("METRICS_PRIVATE_LISTENER") or "").lower() in ("1", "true", "yes"),
+            metrics_private_listener=_flag(env, "METRICS_PRIVATE_LISTENER"),
+            session_lifetime_hours=_positive(env, "SESSION_LIFETIME_HOURS", 8),
+            allow_private_store_urls=_flag(env, "ALLOW_PRIVATE_STORE_URLS"),
+            max_stores_per_portal=_positive(env, "MAX_STORES_PER_PORTAL", 20),
         )
 
     def with_overrides(self, **changes) -> "Config":

@@ -26,9 +26,11 @@ from tqdm import tqdm
 
 from hubspot_app import create_app, extensions
 from hubspot_app.cli.db import alembic_config
-from hubspot_app.db.models import Installation
+from hubspot_app.db.models import CardOrder, Installation
 from hubspot_app.logs import configure_logging
 from sandbox.hubspot import start_sandbox
+from sandbox.hubspot.card_bundles import bundle_path, build_card_bundles, project_cards
+from sandbox.hubspot.webhook_delivery import WebhookDelivery
 from sandbox.moulin import start_sample_store
 from sandbox.serving import serve_app_in_thread
 
@@ -61,10 +63,33 @@ def _environment(app_url: str, hubspot_state, hubspot_server, workdir: Path) -> 
         "HUBSPOT_AUTH_BASE": hubspot_server.url,
         "DATABASE_URL": f"sqlite:///{workdir / 'demo.sqlite3'}",
         "QUEUE_PATH": str(workdir / "queue.sqlite3"),
+        "ALLOW_PRIVATE_STORE_URLS": "1",  # the sample store serves on loopback http
     }
 
 
-def run(options: DemoOptions) -> dict:
+@dataclass
+class RunningDemo:
+    """Everything the demo started, until `stop()`."""
+    summary: dict
+    app: object
+    hubspot_state: object
+    hubspot_url: str
+    app_url: str
+    worker: subprocess.Popen
+    delivery: WebhookDelivery
+    servers: tuple
+
+    @property
+    def sandbox_page(self) -> str:
+        return f"{self.hubspot_url}/_sandbox/portals/{self.summary['portal_id']}/page"
+
+    def stop(self) -> None:
+        self.delivery.stop()
+        _stop(self.worker, *self.servers)
+
+
+def start(options: DemoOptions) -> RunningDemo:
+    """Start everything, install, connect, backfill; then HubSpot's webhooks flow to the app until `stop()`."""
     workdir = Path(options.workdir or tempfile.mkdtemp(prefix="moulin-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     hubspot_state, hubspot_server = start_sandbox(auto_approve=True)
@@ -77,6 +102,9 @@ def run(options: DemoOptions) -> dict:
         return create_app(env)
 
     app, app_server = serve_app_in_thread(build, port=options.port)
+    hubspot_state.card_backend_url = app_server.url  # where the card preview's hubspot.fetch goes
+    if any(bundle_path(card.uid) is None for card in project_cards()):
+        build_card_bundles()  # `make demo` has built them already; `moulin-hubspot demo` alone has not
     configure_logging(stream=open(workdir / "app.log", "a"))  # keep the terminal for people
     worker = subprocess.Popen(
         [sys.executable, "-c", "from hubspot_app.cli import main; main()", "worker", "--workers", "2"],
@@ -88,12 +116,22 @@ def run(options: DemoOptions) -> dict:
     except BaseException:
         _stop(worker, *servers)
         raise
-    _print_summary(options, summary)
+    # From here on, what changes in the sandbox (the sync's writes, a person's actions on the sandbox page)
+    # reaches the app's /webhooks/hubspot signed, as HubSpot would deliver it; the backfill's own writes are
+    # not replayed.
+    delivery = WebhookDelivery(hubspot_state, f"{app_server.url}/webhooks/hubspot", hubspot_state.oauth.client_secret,
+                               hubspot_state.app_id).start()
+    return RunningDemo(summary, app, hubspot_state, hubspot_server.url, app_server.url, worker, delivery, servers)
+
+
+def run(options: DemoOptions) -> dict:
+    demo = start(options)
+    _print_summary(options, demo.summary)
     if options.exit_after_sync:
-        _stop(worker, *servers)
+        demo.stop()
     else:
-        _wait_for_ctrl_c(options, worker, moulin_server.url, *servers)
-    return summary
+        _wait_for_ctrl_c(options, demo)
+    return demo.summary
 
 
 def _install_and_sync(options, app, store, hubspot_state, hubspot_server, moulin_server, app_server, workdir) -> dict:
@@ -126,7 +164,19 @@ def _install_and_sync(options, app, store, hubspot_state, hubspot_server, moulin
         wall = time.monotonic() - started
         summary = _summary(hubspot_state, portal_id, expected, report, wall)
         summary["operator_url"] = make_operator_link(portal_id, None)
+        summary["card_url"] = _card_link(hubspot_server.url, portal_id)
     return summary
+
+
+def _card_link(hubspot_url: str, portal_id: int) -> str:
+    """The sandbox's record page of the synced contact with the most orders: the card preview."""
+    with extensions.db().session() as session:
+        contact_id = session.scalar(
+            select(CardOrder.hubspot_contact_id).where(CardOrder.portal_id == portal_id,
+                                                       CardOrder.hubspot_contact_id.is_not(None))
+            .group_by(CardOrder.hubspot_contact_id)
+            .order_by(func.count().desc(), CardOrder.hubspot_contact_id).limit(1))
+    return f"{hubspot_url}/contacts/{portal_id}/record/0-1/{contact_id}"
 
 
 def _summary(hubspot_state, portal_id: int, orders: int, report: dict, wall_s: float) -> dict:
@@ -165,18 +215,22 @@ def _stop(worker, *servers) -> None:
         server.stop()
 
 
-def _wait_for_ctrl_c(options, worker, moulin: str, *servers) -> None:
+def _wait_for_ctrl_c(options, demo: RunningDemo) -> None:
+    moulin = demo.servers[1].url
     _say(options, f"Real-time sync: edit orders in the sample store, e.g.\n"
                   f"  curl -X POST {moulin}/_admin/tick -H 'Content-Type: application/json' -d '{{\"edits\": 5}}'\n"
                   "and the store pushes signed events to the app, which the worker syncs to the HubSpot sandbox.\n"
+                  f"Act as a HubSpot user (merge contacts, delete a deal, change an email or a stage):\n"
+                  f"  {demo.sandbox_page}\n"
+                  "the sandbox delivers the webhooks to the app, and the worker updates its mapping and the card.\n"
                   "Press Ctrl-C to stop.")
     try:
-        while worker.poll() is None:
+        while demo.worker.poll() is None:
             time.sleep(0.5)
-        _say(options, f"The worker stopped (exit {worker.returncode}); stopping.")
+        _say(options, f"The worker stopped (exit {demo.worker.returncode}); stopping.")
     except KeyboardInterrupt:
         _say(options, "\nStopping…")
-    _stop(worker, *servers)
+    demo.stop()
 
 
 def _print_summary(options: DemoOptions, summary: dict) -> None:
@@ -187,3 +241,4 @@ def _print_summary(options: DemoOptions, summary: dict) -> None:
                                  ("orders", "deals", "line_items", "contacts", "companies", "products",
                                   "duplicate_deals", "failed_records", "hubspot_calls")))
     print(f"Operator pages    {summary['operator_url']}", flush=True)
+    print(f"Card preview      {summary['card_url']}", flush=True)

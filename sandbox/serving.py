@@ -5,7 +5,9 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from hubspot_app.web.access_log import without_query
 
 
 @dataclass
@@ -24,8 +26,16 @@ class RunningServer:
         self.thread.join(timeout=5)
 
 
+class RequestHandlerWithoutQueries(WSGIRequestHandler):
+    """Logs as the Procfile's gunicorn does: never a query string (the demo's app.log gets these lines)."""
+
+    def log_request(self, code="-", size="-") -> None:
+        line = f"{self.command} {without_query(self.path)} {self.request_version}" if hasattr(self, "path") else "-"
+        self.log("info", '"%s" %s %s', line, code, size)
+
+
 def serve_in_thread(wsgi_app, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    server = make_server(host, port, wsgi_app, threaded=True)
+    server = make_server(host, port, wsgi_app, threaded=True, request_handler=RequestHandlerWithoutQueries)
     thread = threading.Thread(target=server.serve_forever, name=f"wsgi-{server.server_port}", daemon=True)
     thread.start()
     return RunningServer(url=f"http://{host}:{server.server_port}", server=server, thread=thread)

@@ -60,6 +60,7 @@ def make_config(database_url, tmp_path):
             queue_immediate=True,
             queue_path=str(tmp_path / "queue.sqlite3"),
             testing=True,
+            allow_private_store_urls=True,  # sample stores serve on loopback http; tests/security turn it off
         )
         values.update(overrides)
         return Config(**values)

@@ -14,8 +14,10 @@ from decimal import Decimal
 from sqlalchemy import Connection, and_, bindparam, case, func, literal_column, select, union
 from sqlalchemy.orm import Session
 
-from ..db.models import CardOrder, MoulinStore, ObjectLink
+from ..db.models import CardOrder, DealStageChange, MoulinStore, ObjectLink, PortalSetup
+from ..moulin.order_links import order_link
 from ..sync.batch import NOT_PURCHASES
+from ..sync.stages import STAGE_LABELS
 
 MAX_PER_PAGE = 50
 MAX_PAGE = 100_000  # keeps OFFSET a sane integer whatever the query string says
@@ -75,7 +77,7 @@ def _page_query(where):
     store = and_(MoulinStore.portal_id == CardOrder.portal_id, MoulinStore.code == CardOrder.store_code)
     return (select(CardOrder.store_code, CardOrder.order_id, CardOrder.order_number, CardOrder.ordered_at,
                    CardOrder.status, CardOrder.currency, CardOrder.total, CardOrder.refunded, CardOrder.item_count,
-                   CardOrder.pickup_point, CardOrder.order_url,
+                   CardOrder.pickup_point, CardOrder.order_url, CardOrder.hubspot_deal_id,
                    MoulinStore.name.label("store_name"), MoulinStore.order_url_template)
             .outerjoin(MoulinStore, store).where(where)
             .order_by(CardOrder.ordered_at.desc(), CardOrder.id.desc())
@@ -98,16 +100,52 @@ def _money(value) -> str:
     return str(Decimal(str(value or 0)).quantize(CENT))
 
 
-def _order(row) -> dict:
+def _moved_by_people(session: Session | Connection, portal_id: int, rows) -> dict[str, str]:
+    """Deal id -> the label of the stage a person last moved it to in HubSpot, for the deals on this page.
+
+    Only while it is still the deal's stage: the person's move is newer than our last write of the deal,
+    or the store lets HubSpot own the stage (`adopted`), so our writes leave it alone.
+    """
+    deal_ids = sorted({row.hubspot_deal_id for row in rows if row.hubspot_deal_id})
+    if not deal_ids:
+        return {}
+    latest: dict[str, tuple[str, int, bool]] = {}
+    for deal_id, stage, at_ms, adopted in session.execute(
+            select(DealStageChange.hubspot_deal_id, DealStageChange.stage, DealStageChange.occurred_at_ms,
+                   DealStageChange.adopted)
+            .where(DealStageChange.portal_id == portal_id, DealStageChange.hubspot_deal_id.in_(deal_ids))
+            .order_by(DealStageChange.occurred_at_ms)):
+        latest[deal_id] = (stage, at_ms, adopted)
+    if not latest:
+        return {}
+    written = dict(session.execute(select(ObjectLink.hubspot_id, ObjectLink.synced_at).where(
+        ObjectLink.portal_id == portal_id, ObjectLink.kind == "deal", ObjectLink.hubspot_id.in_(sorted(latest)))).all())
+    stage_ids = session.execute(select(PortalSetup.stage_ids).where(PortalSetup.portal_id == portal_id)).scalar()
+    labels = {stage_id: STAGE_LABELS[key] for key, stage_id in (stage_ids or {}).items() if key in STAGE_LABELS}
+    return {deal_id: labels.get(stage, stage) for deal_id, (stage, at_ms, adopted) in latest.items()
+            if adopted or deal_id not in written or at_ms > _ms(written[deal_id])}
+
+
+def _ms(value: datetime | str) -> int:
+    if isinstance(value, str):  # SQLite through a Connection returns text
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return int(value.timestamp() * 1000)
+
+
+def _order(row, hubspot_stage: str | None = None) -> dict:
     url = row.order_url
     if not url and row.order_url_template:
-        url = row.order_url_template.format(order_id=row.order_id)
+        url = order_link(row.order_url_template, order_id=row.order_id, order_number=row.order_number,
+                         store=row.store_code)
     return {
         "id": f"{row.store_code}:{row.order_id}", "number": row.order_number,
         "store": row.store_code, "storeName": row.store_name or row.store_code,
         "orderedAt": _iso(row.ordered_at), "status": row.status,
         "currency": row.currency, "total": _money(row.total), "refunded": _money(row.refunded),
         "itemCount": row.item_count, "pickupPoint": row.pickup_point, "url": url,
+        "hubspotStage": hubspot_stage,
     }
 
 
@@ -132,9 +170,10 @@ def contact_orders(session: Session | Connection, portal_id: int, contact_id: st
     count, totals = _totals(session.execute(_COUNTS[bool(email)], params).all())
     rows = session.execute(_PAGE[bool(email)], {**params, "offset": (paging.page - 1) * paging.per_page,
                                                 "limit": paging.per_page}).all()
+    moved = _moved_by_people(session, portal_id, rows)
     return {
         "contactId": contact_id, "email": email,
-        "orders": [_order(row) for row in rows],
+        "orders": [_order(row, moved.get(row.hubspot_deal_id)) for row in rows],
         "page": paging.page, "perPage": paging.per_page, "totalCount": count,
         "totalPages": max(1, math.ceil(count / paging.per_page)),
         "totals": totals,

@@ -53,6 +53,17 @@ class RefreshOutcome:
     report: dict | None
     listing: dict
 
+    def summary(self) -> dict:
+        """The `refresh` part of a finished Refresh's answer: "partial" names each store that was down."""
+        report = self.report or {}
+        down = report.get("unavailable") or []
+        if not down:
+            return {"status": "done", **report}
+        names = ", ".join(f"{store['name']} ({store['store']})" for store in down)
+        return {"status": "partial", **report,
+                "message": f"Moulin store {names} is not answering: its orders are shown from the last sync; "
+                           "the other stores are up to date."}
+
 
 def policy() -> RefreshPolicy:
     return current_app.extensions.get(POLICY) or RefreshPolicy()

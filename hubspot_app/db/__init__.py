@@ -7,12 +7,14 @@ on their own unless they own the unit of work.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..config import ConfigError
 from .base import Base
 
 
@@ -25,8 +27,20 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _make_folder_of(database: str | None) -> None:
+    # The default database lies in instance/, which a fresh clone does not have (git keeps no empty folder).
+    if database in (None, "", ":memory:"):
+        return
+    try:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"DATABASE_URL: cannot create the folder of the SQLite file {database!r} "
+                          f"({error.strerror})") from None
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _make_folder_of(make_url(url).database)
         # A file database keeps its connections: one closed beyond the pool's size must be reopened (and its
         # pragmas rerun) on the next busy moment, which under load was a steady cost on the card's path.
         pool = {"pool_size": 20, "max_overflow": 10} if make_url(url).database not in (None, "", ":memory:") else {}

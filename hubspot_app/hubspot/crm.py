@@ -27,7 +27,6 @@ from types import SimpleNamespace
 from typing import Callable, Iterable
 
 import hubspot
-from hubspot.crm.objects import models as obj_models
 from urllib3.util.retry import Retry
 from hubspot.crm.pipelines import models as pipeline_models
 from hubspot.crm.properties import models as prop_models
@@ -36,6 +35,7 @@ from ..logs import log_event
 from ..metrics import record_hubspot_call
 from .errors import Conflict, HubSpotError, RateLimited, TransientError, from_exception
 from .ratelimit import RateLimiter
+from .search_plan import plan_search
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,7 @@ class CrmGateway:
         self._limiter, self._max_attempts, self._sleep = limiter, max_attempts, sleep
         self._token: str | None = None
         self._apis: dict[str, object] = {}
+        self._enumerations: dict[str, dict[str, set[str]]] = {}  # search checks, per object type
         # Where the time goes, for logs and the benchmark: waiting for the limiter vs inside HubSpot calls.
         self.calls, self.waited_s, self.in_call_s = 0, 0.0, 0.0
         self.latency_s = FIRST_LATENCY_GUESS_S  # moving average of one call's duration
@@ -216,17 +217,53 @@ class CrmGateway:
         self._call(f"{object_type}.archive", "objects", lambda api: api.archive(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
 
-    def search(self, object_type: str, filters: list[dict], properties: list[str], after: str | None = None,
-               limit: int = 200):
-        """One page: (results as dicts, next `after` or None)."""
-        body = obj_models.PublicObjectSearchRequest(
-            filter_groups=[obj_models.FilterGroup(filters=[obj_models.Filter(**f) for f in filters])],
-            properties=properties, limit=limit, after=after, sorts=[])
-        page = self._call(f"{object_type}.search", "search", lambda api: api.do_search(
-            object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
-        rows = [{**(r.properties or {}), "hs_object_id": str(r.id)} for r in page.results or []]
-        nxt = page.paging.next.after if page.paging and page.paging.next else None
-        return rows, nxt
+    def search(self, object_type: str, filters: list[dict], properties: list[str]) -> list[dict]:
+        """Every record matching all `filters`, as dicts, in as few requests as HubSpot's search limits allow.
+
+        The plan (`search_plan.plan_search`) splits a long IN list over groups and requests; the pages of each
+        request are read to the end and the rows merged by id. Filters on enumeration properties must name
+        the stored option id: HubSpot compares them case-sensitively, so a label or a re-cased id would find
+        nothing without saying so; `_check_enumerations` refuses them instead.
+        """
+        self._check_enumerations(object_type, filters)
+        rows: dict[str, dict] = {}
+        for planned in plan_search(filters, properties):
+            after = None
+            while True:
+                body = {**planned, **({"after": after} if after else {})}
+                page = self._call(f"{object_type}.search", "search", lambda api: api.do_search(
+                    object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
+                for result in page.results or []:
+                    rows.setdefault(str(result.id), {**(result.properties or {}), "hs_object_id": str(result.id)})
+                after = page.paging.next.after if page.paging and page.paging.next else None
+                if after is None:
+                    break
+        return list(rows.values())
+
+    def _check_enumerations(self, object_type: str, filters: list[dict]) -> None:
+        for item in filters:
+            allowed = self._enumeration_ids(object_type).get(item["propertyName"])
+            if allowed is None:
+                continue
+            named = [item["value"]] if "value" in item else list(item.get("values") or [])
+            unknown = [str(v) for v in named if str(v) not in allowed]
+            if unknown:
+                raise ValueError(f"search filter on {object_type}.{item['propertyName']}: {unknown[:3]} are not "
+                                 "stored option ids (HubSpot matches enumeration values exactly)")
+
+    def _enumeration_ids(self, object_type: str) -> dict[str, set[str]]:
+        """Enumeration property -> its stored option ids (pipeline and stage ids for deals), read once."""
+        if object_type not in self._enumerations:
+            page = self._call(f"{object_type}.properties", "properties", lambda api: api.get_all(
+                object_type, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
+            ids = {p.name: {o.value for o in p.options} for p in page.results or []
+                   if p.type == "enumeration" and p.options}
+            if object_type == "deals":
+                pipelines = self.pipelines("deals")
+                ids["pipeline"] = {p["id"] for p in pipelines}
+                ids["dealstage"] = {s["id"] for p in pipelines for s in p["stages"]}
+            self._enumerations[object_type] = ids
+        return self._enumerations[object_type]
 
     # -- associations (v4) ------------------------------------------------------------
     def associate(self, from_type: str, to_type: str, type_id: int, pairs: Iterable[tuple[str, str]]) -> list[str]:

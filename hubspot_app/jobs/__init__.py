@@ -9,13 +9,15 @@ anything else is final and is recorded by the task itself.
 from __future__ import annotations
 
 import functools
+import sqlite3
+from pathlib import Path
 from typing import Any, Callable
 
 from flask import Flask
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from huey.api import TaskWrapper
 
-from ..config import Config
+from ..config import Config, ConfigError
 
 
 def make_huey(config: Config) -> Huey:
@@ -24,7 +26,17 @@ def make_huey(config: Config) -> Huey:
         return MemoryHuey("moulin-hubspot", immediate=True)
     if config.redis_url:
         return RedisHuey("moulin-hubspot", url=config.redis_url)
-    return SqliteHuey("moulin-hubspot", filename=config.queue_path)
+    return _sqlite_huey(config.queue_path)
+
+
+def _sqlite_huey(path: str) -> SqliteHuey:
+    try:
+        # The default QUEUE_PATH lies in instance/, which a fresh clone does not have (git keeps no empty folder).
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return SqliteHuey("moulin-hubspot", filename=path)
+    except (OSError, sqlite3.Error) as error:
+        raise ConfigError(f"QUEUE_PATH: cannot open the job queue file {path!r} ({error}); set QUEUE_PATH to a "
+                          f"writable file, or REDIS_URL to use Redis") from None
 
 
 class JobQueue:

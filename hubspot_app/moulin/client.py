@@ -7,7 +7,9 @@ is our mistake or the operator's, and repeating it changes nothing.
 """
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -17,6 +19,7 @@ from urllib.parse import quote
 import requests
 
 from ..logs import log_event
+from .address_guard import AddressPolicy, guarded_session
 from .errors import MoulinAuthError, MoulinError, MoulinNotFound, MoulinUnavailable
 from .ports import CustomerLookup
 from .records import (Company, Customer, Deletion, Order, PickupPoint, Product, RecordError,
@@ -27,6 +30,11 @@ logger = logging.getLogger(__name__)
 API_KEY_HEADER = "X-Moulin-Api-Key"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
+# A page of 100 orders is well under 1 MB; an answer past this is not a Moulin's, and is not held in memory.
+MAX_BODY = 32_000_000
+# The read timeout bounds each wait for bytes, not the answer: a URL trickling a byte at a time would hold a worker.
+DEADLINE_S = 120.0
+READ_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -43,12 +51,21 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
-def _error_message(response: requests.Response) -> tuple[str, str | None]:
+ERROR_CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def _error_message(status: int, body: bytes) -> tuple[str, str | None]:
+    """Our words for a failed answer: the status and Moulin's error code, never its text.
+
+    The text is whatever the URL's owner chose to send (any URL an operator typed):
+    it must not travel to our pages, logs or the card.
+    """
     try:
-        error = response.json()["error"]
-        return str(error.get("message") or response.reason), error.get("code")
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return f"HTTP {response.status_code} {response.reason}", None
+        code = json.loads(body)["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        code = None
+    code = code if isinstance(code, str) and ERROR_CODE.match(code) else None
+    return f"HTTP {status}" + (f" ({code})" if code else ""), code
 
 
 def _iso(value: datetime) -> str:
@@ -59,15 +76,19 @@ def _iso(value: datetime) -> str:
 
 class MoulinClient:
     def __init__(self, base_url: str, api_key: str, timeout: float = 10.0, retries: int = 3,
-                 session: requests.Session | None = None, *, page_size: int = 100,
-                 backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep):
+                 policy: AddressPolicy | None = None, *, page_size: int = 100,
+                 backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep,
+                 max_body: int = MAX_BODY, deadline_s: float = DEADLINE_S):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.max_body = max_body
+        self.deadline_s = deadline_s
         self.retries = retries
         self.page_size = page_size
         self.backoff = backoff
         self._sleep = sleep
-        self._session = session or requests.Session()
+        # Every call goes through the address guard; without a policy, the strict one (public https only).
+        self._session = guarded_session(policy or AddressPolicy(allow_private=False))
         self._api_key = api_key
 
     # -- transport ---------------------------------------------------------------------------
@@ -78,20 +99,22 @@ class MoulinClient:
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
+                # A redirect could lead the API key anywhere, past the checks of the URL the operator saved.
                 response = self._session.request(method, url, params=params, headers=headers,
-                                                 timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as error:
+                                                 timeout=self.timeout, allow_redirects=False, stream=True)
+                body = self._read(response, time.monotonic())
+            except READ_ERRORS as error:
                 if last:
                     raise MoulinUnavailable(f"Moulin unreachable at {self.base_url}: {type(error).__name__}") from None
                 self._wait(attempt, None, path, type(error).__name__)
                 continue
             if response.status_code in RETRY_STATUSES:
                 if last:
-                    message, code = _error_message(response)
+                    message, code = _error_message(response.status_code, body)
                     raise MoulinUnavailable(message, status=response.status_code, code=code)
                 self._wait(attempt, _retry_after(response), path, response.status_code)
                 continue
-            return self._decode(response)
+            return self._decode(response.status_code, body)
         raise AssertionError("unreachable")  # the loop always returns or raises
 
     def _wait(self, attempt: int, retry_after: float | None, path: str, reason) -> None:
@@ -100,18 +123,35 @@ class MoulinClient:
                   attempt=attempt + 1, delay_s=delay)
         self._sleep(delay)
 
+    def _read(self, response: requests.Response, started: float) -> bytes:
+        """The answer's body, bounded in size and in total time."""
+        chunks, size = [], 0
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > self.max_body:
+                    raise MoulinError(f"HTTP {response.status_code}: the answer is larger than "
+                                      f"{self.max_body:,} bytes; not read", status=response.status_code)
+                if time.monotonic() - started > self.deadline_s:
+                    raise requests.Timeout(f"no complete answer within {self.deadline_s:.0f} s")
+                chunks.append(chunk)
+        finally:
+            response.close()
+        return b"".join(chunks)
+
     @staticmethod
-    def _decode(response: requests.Response) -> dict:
-        status = response.status_code
+    def _decode(status: int, raw: bytes) -> dict:
+        if 300 <= status < 400:
+            raise MoulinError(f"HTTP {status}: Moulin answered with a redirect, which is not followed", status=status)
         if status < 300:
             try:
-                body = response.json()
+                body = json.loads(raw)
             except ValueError:
                 raise MoulinError("Moulin sent a body that is not JSON", status=status) from None
             if not isinstance(body, dict):
                 raise MoulinError("Moulin sent JSON that is not an object", status=status)
             return body
-        message, code = _error_message(response)
+        message, code = _error_message(status, raw)
         if status in (401, 403):
             raise MoulinAuthError(message, status=status, code=code)
         if status == 404:

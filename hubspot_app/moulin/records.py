@@ -7,20 +7,39 @@ has the same address in several cases and with stray spaces.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator,
+                      model_validator)
 
 # ISO 4217 codes the shop trades in; anything else is a data error, not a new currency.
 CURRENCIES = frozenset({"EUR", "CHF", "GBP", "USD", "CAD"})
 
 
+# Value ranges every later step accepts, checked here so that a bad value is one record's error
+# (in a pull, a push or an import alike) and never a failed batch further on:
+# - dates are compared and stored in UTC, and shifted by days (abandoned checkouts): 0001-01-01+14:00 has no UTC
+#   value at all. Nothing of the shop predates 1970 (exporters write 0001-01-01 for "empty"); 3000 leaves room.
+# - whole numbers land in 32-bit INTEGER columns (card_orders.item_count sums an order's quantities);
+# - money is Numeric(14, 2) everywhere (`Money`); ids and numbers fit their columns and the link keys
+#   "<store>:<order id>:<line id>" (String(512)); card_orders.order_id/order_number are String(128).
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(3000, 1, 1, tzinfo=timezone.utc)
+INT32_MAX = 2**31 - 1
+
+
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("datetime must carry a timezone offset")
+    try:
+        in_utc = value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("datetime out of range once converted to UTC") from None
+    if not EARLIEST <= in_utc < LATEST:
+        raise ValueError("datetime out of range (1970-01-01 to 2999-12-31 UTC)")
     return value
 
 
@@ -33,6 +52,8 @@ def _known_currency(value: str) -> str:
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 Currency = Annotated[str, AfterValidator(_known_currency)]
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
+Count = Annotated[int, Field(ge=0, le=INT32_MAX)]
+RecordId = Annotated[str, Field(max_length=128)]
 
 
 class _Record(BaseModel):
@@ -55,7 +76,7 @@ class Address(_Record):
 
 
 class Customer(_Record):
-    id: str
+    id: RecordId
     email: EmailStr | None = None
     first_name: str | None = None
     last_name: str | None = None
@@ -64,11 +85,11 @@ class Customer(_Record):
     verified_email: bool = False
     tax_exempt: bool = False
     kind: Literal["b2c", "b2b"] = "b2c"
-    company_id: str | None = None
+    company_id: RecordId | None = None
     addresses: list[Address] = []
     tags: list[str] = []
     note: str | None = None
-    orders_count: int = Field(default=0, ge=0)
+    orders_count: Count = 0
     created_at: AwareDatetime
     updated_at: AwareDatetime
 
@@ -83,7 +104,7 @@ class Customer(_Record):
 
 
 class Company(_Record):
-    id: str
+    id: RecordId
     name: str = Field(min_length=1)
     siret: str | None = None
     vat_number: str | None = None
@@ -94,14 +115,14 @@ class Company(_Record):
 
 
 class Variant(_Record):
-    id: str
+    id: RecordId
     sku: str = Field(min_length=1)
     title: str
     price: Money = Field(ge=0)
 
 
 class Product(_Record):
-    id: str
+    id: RecordId
     sku: str = Field(min_length=1)
     title: str = Field(min_length=1)
     description_html: str | None = None
@@ -118,8 +139,8 @@ class Product(_Record):
 
 
 class PickupPoint(_Record):
-    id: str
-    name: str
+    id: RecordId
+    name: str = Field(max_length=255)
     address: Address | None = None
 
 
@@ -138,21 +159,21 @@ class OrderStatus(str, Enum):
 
 
 class OrderLine(_Record):
-    id: str
-    sku: str | None = None
-    product_id: str | None = None
-    variant_id: str | None = None
+    id: RecordId
+    sku: str | None = Field(default=None, max_length=255)
+    product_id: RecordId | None = None
+    variant_id: RecordId | None = None
     title: str
-    quantity: int = Field(gt=0)
+    quantity: int = Field(gt=0, le=INT32_MAX)
     unit_price: Money = Field(ge=0)
     discount: Money = Field(default=Decimal("0"), ge=0)
     tax: Money = Field(default=Decimal("0"), ge=0)
 
 
 class Order(_Record):
-    id: str
-    number: str = Field(min_length=1)
-    store: str = Field(min_length=1, description="the store's code; (store, id) is the order's key")
+    id: RecordId
+    number: str = Field(min_length=1, max_length=128)
+    store: str = Field(min_length=1, max_length=64, description="the store's code; (store, id) is the order's key")
     status: OrderStatus
     financial_status: str | None = None
     fulfillment_status: str | None = None
@@ -164,7 +185,7 @@ class Order(_Record):
     shipping: Money = Decimal("0")
     total: Money = Field(ge=0)
     refunded_amount: Money = Field(default=Decimal("0"), ge=0)
-    total_weight_grams: int | None = Field(default=None, ge=0)
+    total_weight_grams: Count | None = None
     created_at: AwareDatetime
     updated_at: AwareDatetime
     cancelled_at: AwareDatetime | None = None
@@ -174,11 +195,17 @@ class Order(_Record):
     referring_site: str | None = None
     cart_token: str | None = None
     abandoned_checkout_url: str | None = None
-    pickup_point_id: str | None = None
-    customer_id: str | None = None
-    company_id: str | None = None
+    pickup_point_id: RecordId | None = None
+    customer_id: RecordId | None = None
+    company_id: RecordId | None = None
     lines: list[OrderLine] = []
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _item_count_fits(self) -> "Order":
+        if sum(line.quantity for line in self.lines) > INT32_MAX:
+            raise ValueError(f"lines: the quantities add up to more than {INT32_MAX}")
+        return self
 
     @property
     def key(self) -> str:
@@ -188,7 +215,7 @@ class Order(_Record):
 
 class Deletion(_Record):
     kind: Literal["order", "customer", "company", "product"]
-    id: str
+    id: RecordId
     store: str | None = None
     deleted_at: AwareDatetime
 

@@ -14,21 +14,29 @@ from typing import Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import extensions
 from ..crypto import SecretCipher
 from ..db.models import MoulinStore
 from ..logs import log_event
+from ..moulin.address_guard import StoreAddressRefused
 from ..moulin.client import MoulinClient
 from ..moulin.errors import MoulinAuthError, MoulinError, MoulinNotFound, MoulinUnavailable
+from ..moulin.order_links import template_problem
 from ..moulin.records import OrderStatus
-from ..moulin.stores import StoreSettingsError, client_for, connect_store
+from ..moulin.stores import (StoreSettingsError, check_api_url, check_order_url_template, check_room_for_store,
+                             client_for, connect_store)
+from ..sync.products import ARCHIVE, DELETION_MODES
 from ..sync.stages import DEFAULT_MAPPING, STAGES, validate_mapping
 
 log = logging.getLogger(__name__)
 
 STAGE_SOURCES = ("moulin", "hubspot")
 DEFAULT_SETTINGS = {"recreate_deleted_deals": False, "stage_source": "moulin"}
+# Unset means these, in the sync too (`sync.stages.abandon_after`, `sync.products.deletion_mode`).
+COMMERCE_DEFAULTS = {"abandon_after_hours": 24, "product_deletion": ARCHIVE}
+MAX_ABANDON_AFTER_HOURS = 720  # 30 days: beyond, a cart is not a lead any more
 # The check runs while the operator waits on the page: one try, a short timeout.
-CHECK_OPTIONS = {"timeout": 5.0, "retries": 0}
+CHECK_OPTIONS = {"timeout": 5.0, "retries": 0, "max_body": 1_000_000, "deadline_s": 10.0}
 
 
 class StoreNotFound(LookupError):
@@ -42,9 +50,15 @@ class ConnectionCheck:
 
 
 def ping_store(client: MoulinClient) -> ConnectionCheck:
-    """Ping the store and say, in words an operator can act on, what is wrong."""
+    """Ping the store and say, in words an operator can act on, what is wrong.
+
+    Only our own words and the HTTP status reach the page: the answer's body is
+    whatever the URL's owner wrote, and the URL may not be a Moulin at all.
+    """
     try:
         answer = client.ping()
+    except StoreAddressRefused as error:
+        return ConnectionCheck(False, f"This address is refused: {error}.")
     except MoulinAuthError:
         return ConnectionCheck(False, "Moulin refused the API key. Copy it again from Moulin's API settings.")
     except MoulinNotFound:
@@ -53,8 +67,7 @@ def ping_store(client: MoulinClient) -> ConnectionCheck:
         return ConnectionCheck(False, f"Moulin could not be reached: {error}. Check the API URL, or try again.")
     except MoulinError as error:
         return ConnectionCheck(False, f"Moulin answered with an error: {error}.")
-    name = answer.get("name") or answer.get("store") or "the store"
-    return ConnectionCheck(True, f"Connected: Moulin answered as {name}.")
+    return ConnectionCheck(True, "Connected: Moulin answered and accepted the API key.")
 
 
 def connect_checked(session: Session, cipher: SecretCipher, portal_id: int, form: Mapping[str, str]
@@ -63,7 +76,11 @@ def connect_checked(session: Session, cipher: SecretCipher, portal_id: int, form
     api_url, api_key = (form.get("api_url") or "").strip(), (form.get("api_key") or "").strip()
     if not api_url or not api_key:
         raise StoreSettingsError("api_url and api_key: both are required")
-    check = ping_store(MoulinClient(api_url, api_key, **CHECK_OPTIONS))
+    # What can be refused without a call is refused first: no request leaves for a URL we would not keep.
+    check_api_url(api_url, extensions.store_address_policy())
+    check_order_url_template((form.get("order_url_template") or "").strip() or None)
+    check_room_for_store(session, portal_id, extensions.config().max_stores_per_portal)
+    check = ping_store(MoulinClient(api_url, api_key, policy=extensions.store_address_policy(), **CHECK_OPTIONS))
     if not check.ok:
         raise StoreSettingsError(check.message)
     store, push_secret = connect_store(session, cipher, portal_id, form.get("code", ""), form.get("name", ""),
@@ -127,16 +144,27 @@ def parse_store_settings(form: Mapping[str, str]) -> tuple[dict[str, str], dict]
     stage_source = form.get("stage_source", "moulin")
     if stage_source not in STAGE_SOURCES:
         raise StoreSettingsError("stage_source: choose moulin or hubspot")
-    settings = {"recreate_deleted_deals": form.get("recreate_deleted_deals") == "on", "stage_source": stage_source}
+    settings = {"recreate_deleted_deals": form.get("recreate_deleted_deals") == "on", "stage_source": stage_source,
+                **_commerce_settings(form)}
     return mapping, settings
+
+
+def _commerce_settings(form: Mapping[str, str]) -> dict:
+    """When a checkout counts as abandoned, and what a product deleted in Moulin becomes in HubSpot."""
+    hours = (form.get("abandon_after_hours") or str(COMMERCE_DEFAULTS["abandon_after_hours"])).strip()
+    if not hours.isdigit() or not 1 <= int(hours) <= MAX_ABANDON_AFTER_HOURS:
+        raise StoreSettingsError(f"abandon_after_hours: a whole number of hours from 1 to {MAX_ABANDON_AFTER_HOURS}")
+    product_deletion = form.get("product_deletion", ARCHIVE)
+    if product_deletion not in DELETION_MODES:
+        raise StoreSettingsError(f"product_deletion: choose {' or '.join(DELETION_MODES)}")
+    return {"abandon_after_hours": int(hours), "product_deletion": product_deletion}
 
 
 def save_store_settings(session: Session, portal_id: int, store_id: int, form: Mapping[str, str]) -> MoulinStore:
     store = get_store(session, portal_id, store_id)
     mapping, settings = parse_store_settings(form)
     template = (form.get("order_url_template") or "").strip() or None
-    if template and "{order_id}" not in template:
-        raise StoreSettingsError("order_url_template: must contain {order_id}")
+    check_order_url_template(template)
     # New dicts, not in-place edits: SQLAlchemy's JSON columns only notice reassignment.
     store.stage_mapping = mapping
     store.settings = {**(store.settings or {}), **settings}
@@ -146,5 +174,12 @@ def save_store_settings(session: Session, portal_id: int, store_id: int, form: M
     return store
 
 
+def store_warnings(store: MoulinStore) -> list[str]:
+    """What the operator should fix in a store saved before today's rules (it still syncs meanwhile)."""
+    problem = store.order_url_template and template_problem(store.order_url_template)
+    return [f"The saved order link is unusable ({problem}): orders sync without a link until it is fixed."
+            ] if problem else []
+
+
 def store_settings(store: MoulinStore) -> dict:
-    return {**DEFAULT_SETTINGS, **(store.settings or {})}
+    return {**DEFAULT_SETTINGS, **COMMERCE_DEFAULTS, **(store.settings or {})}

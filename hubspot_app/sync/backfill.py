@@ -14,8 +14,9 @@ from typing import Callable, Iterable
 
 from .. import extensions
 from ..logs import log_event
+from ..moulin.errors import MoulinError
 from ..moulin.records import Order, RecordError
-from ..moulin.stores import list_stores
+from ..moulin.stores import active_stores
 from . import bootstrap
 from . import repository as repo
 from .batch import order_facts
@@ -110,31 +111,54 @@ def backfill(portal_id: int, store_code: str | None = None, *, chunk: int = CHUN
     """Sync every order of the portal's stores (or one store). Resumable; a finished store is skipped."""
     crm = bootstrap.crm_for(portal_id)
     with extensions.db().session() as session:
-        stores = [s for s in list_stores(session, portal_id) if store_code in (None, s.code)]
+        stores = [s for s in active_stores(session, portal_id) if store_code in (None, s.code)]
     if store_code and not stores:
-        raise ValueError(f"portal {portal_id} has no store {store_code!r}")
+        raise ValueError(f"portal {portal_id} has no store {store_code!r} (or it is paused)")
     reports = [_run(portal_id, s, crm, "backfill", chunk, progress, stop_after) for s in stores]
     return {"portal_id": portal_id, "stores": reports, "hubspot_calls": crm.calls,
             "limiter_wait_s": round(crm.waited_s, 2), "hubspot_call_s": round(crm.in_call_s, 2)}
 
 
+def _poll_store(portal_id: int, store, crm, chunk: int) -> dict:
+    db = extensions.db()
+    report = _run(portal_id, store, crm, "poll", chunk, None, None)
+    source = bootstrap.source_for(store)
+    with db.session() as session:
+        since = repo.checkpoint(session, portal_id, store.code, "deletions").high_water
+    deletions = [d for d in source.iter_deletions(since=since) if not isinstance(d, RecordError)]
+    if deletions:
+        with db.session() as session:
+            report["deletions"] = apply_deletions(session, crm, portal_id, [
+                d.model_copy(update={"store": d.store or store.code}) for d in deletions])
+            cp = repo.checkpoint(session, portal_id, store.code, "deletions")
+            repo.advance(cp, cp.position + len(deletions), max(d.deleted_at for d in deletions))
+    return report
+
+
 def poll(portal_id: int, *, chunk: int = CHUNK) -> dict:
-    """Incremental: orders changed and deletions since the last poll, per store."""
+    """Incremental: orders changed and deletions since the last poll, per active store.
+
+    Each store on its own: one that cannot be read is recorded (an open error
+    `store / poll:<code>` on the sync health page, closed by its next good
+    poll) and the others are still polled. The next poll, 5 minutes on, is
+    the retry; HubSpot's own failures still fail the job, as for every store.
+    """
     crm = bootstrap.crm_for(portal_id)
     db = extensions.db()
     with db.session() as session:
-        stores = list_stores(session, portal_id)
-    reports = []
+        stores = active_stores(session, portal_id)
+    reports, unavailable = [], []
     for store in stores:
-        reports.append(_run(portal_id, store, crm, "poll", chunk, None, None))
-        source = bootstrap.source_for(store)
-        with db.session() as session:
-            since = repo.checkpoint(session, portal_id, store.code, "deletions").high_water
-        deletions = [d for d in source.iter_deletions(since=since) if not isinstance(d, RecordError)]
-        if deletions:
+        key = f"poll:{store.code}"
+        try:
+            reports.append(_poll_store(portal_id, store, crm, chunk))
+        except MoulinError as error:
+            log_event(logger, "sync.poll.store_failed", logging.WARNING, portal_id=portal_id, store=store.code,
+                      error=str(error))
+            unavailable.append(store.code)
             with db.session() as session:
-                reports[-1]["deletions"] = apply_deletions(session, crm, portal_id, [
-                    d.model_copy(update={"store": d.store or store.code}) for d in deletions])
-                cp = repo.checkpoint(session, portal_id, store.code, "deletions")
-                repo.advance(cp, cp.position + len(deletions), max(d.deleted_at for d in deletions))
-    return {"portal_id": portal_id, "stores": reports, "hubspot_calls": crm.calls}
+                repo.record_errors(session, portal_id, "store", {key: f"{type(error).__name__}: {error}"})
+            continue
+        with db.session() as session:
+            repo.resolve_errors(session, portal_id, "store", [key])
+    return {"portal_id": portal_id, "stores": reports, "unavailable": unavailable, "hubspot_calls": crm.calls}

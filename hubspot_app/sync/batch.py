@@ -13,7 +13,7 @@ from ..moulin.records import Company, Customer, Order, OrderStatus, Product
 from ..webhooks.contract import may_recreate
 from . import mapping
 from .planner import CONTACT_COMPANY, DEAL_COMPANY, DEAL_CONTACT, LINE_ITEM_DEAL, Work
-from .stages import net_amount, stage_for
+from .stages import abandon_after, net_amount, stage_for
 
 KIND = {"contacts": "contact", "companies": "company", "products": "product", "deals": "deal",
         "line_items": "line_item"}
@@ -28,6 +28,7 @@ class SourceBatch:
     companies: dict[str, Company] = field(default_factory=dict)
     products: dict[str, Product] = field(default_factory=dict)  # by SKU, variants' SKUs included
     pickup_points: dict[str, str] = field(default_factory=dict)  # id -> name
+    reached: dict[str, str] = field(default_factory=dict)  # order key -> stage its deal last had from us
 
     def customer_of(self, order: Order) -> Customer | None:
         return self.customers.get(order.customer_id) if order.customer_id else None
@@ -45,6 +46,7 @@ class PortalShape:
     stage_mapping: dict[str, str]
     now: datetime
     settings: dict = field(default_factory=dict)  # the store's: recreate_deleted_deals, stage_source
+    company_identity: str = "account"  # the portal's: what makes two accounts one company (mapping.company_key)
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Built:
     work: Work
     hashes: dict[tuple[str, str], str] = field(default_factory=dict)  # (object type, key) -> hash to store
     line_products: dict[str, str] = field(default_factory=dict)  # line key -> SKU
+    stages: dict[str, str] = field(default_factory=dict)  # order key -> stage key Moulin says
     stale_lines: dict[str, list[str]] = field(default_factory=dict)  # order key -> line keys no longer in the order
     # Gone links the contract left gone, with the hash of what Moulin says now: storing it on the link means
     # "seen", so only a later change of the record counts as a change.
@@ -74,6 +77,11 @@ class Gone:
 
     state: str  # "deleted_in_hubspot", "privacy_deleted", "archived"
     content_hash: str | None
+
+
+def _state(gone: dict[tuple[str, str], Gone], kind: str, key: str) -> str | None:
+    link = gone.get((kind, key))
+    return link.state if link else None
 
 
 def _digest(object_type: str, props: dict, extra: dict | None) -> str:
@@ -118,10 +126,11 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
     for order in batch.orders:
         customer, company = batch.customer_of(order), batch.company_of(order)
         email = customer.email if customer and customer.email not in privacy_deleted else None
-        company_key = mapping.company_key(order.store, company) if company else None
+        company_key = mapping.company_key(order.store, company, shape.company_identity) if company else None
 
         if company:
-            _put(built, hashes, "companies", company_key, mapping.company_properties(order.store, company))
+            _put(built, hashes, "companies", company_key,
+                 mapping.company_properties(order.store, company, shape.company_identity))
         if customer and email:
             contact_changed = _put(built, hashes, "contacts", email,
                                    mapping.contact_properties(customer, stats.get(email, mapping.ContactStats())),
@@ -140,11 +149,13 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
             if product:
                 for sku, props in mapping.product_properties(product):
                     _put(built, hashes, "products", sku, props)
-            elif not hashes.get(("product", line.sku)):
-                # Unknown to the catalogue and never synced: a product from the line, once.
+            elif not hashes.get(("product", line.sku)) and _state(gone, "product", line.sku) != "archived":
+                # Unknown to the catalogue and never synced (nor deleted in Moulin): a product from the line, once.
                 _put(built, hashes, "products", line.sku, mapping.product_from_line(line))
 
-        stage = stage_for(order, shape.now, shape.stage_mapping)
+        stage = stage_for(order, shape.now, shape.stage_mapping, reached=batch.reached.get(order.key),
+                          threshold=abandon_after(shape.settings))
+        built.stages[order.key] = stage
         deal = mapping.deal_properties(
             order, customer=customer, company=company, pipeline_id=shape.pipeline_id,
             stage_id=shape.stage_ids[stage], pickup_point=batch.pickup_points.get(order.pickup_point_id or ""))

@@ -12,7 +12,7 @@ from ..db.models import MoulinEvent, MoulinStore
 from ..logs import log_event
 from ..moulin.errors import MoulinError, MoulinNotFound
 from ..moulin.records import Deletion, RecordError, normalise_email
-from ..moulin.stores import list_stores
+from ..moulin.stores import active_stores, is_paused
 from . import bootstrap
 from .orders import StoreInfo, apply_deletions, sync_orders
 from .setup import ensure_setup
@@ -34,17 +34,19 @@ def setup_portal(portal_id: int, force: bool = False) -> dict:
 
 
 def sync_customer_orders(portal_id: int, email: str) -> dict:
-    """Pull one customer's orders from every store of the portal and sync them now (the card's Refresh).
+    """Pull one customer's orders from every active store of the portal and sync them now (the card's Refresh).
 
-    Every store is read before anything is written, so when Moulin is down the
-    existing HubSpot data and read model stay exactly as they were.
+    Every store is read before anything is written, so a store that is down
+    leaves its orders in HubSpot and the read model exactly as they were. One
+    store down does not hold back the others: the report names it in
+    `unavailable`; only when no store could be read is it a failure.
     """
     email = normalise_email(email)
     if not email:
         raise ValueError("email is required")
     with extensions.db().session() as session:
-        stores = list_stores(session, portal_id)
-    pulled = []
+        stores = active_stores(session, portal_id)
+    pulled, unavailable = [], []
     for store in stores:
         source = bootstrap.source_for(store)
         try:
@@ -53,11 +55,16 @@ def sync_customer_orders(portal_id: int, email: str) -> dict:
         except MoulinError as error:
             log_event(logger, "sync.refresh.moulin_down", logging.WARNING, portal_id=portal_id, store=store.code,
                       error=str(error))
-            raise MoulinDown(f"Moulin store {store.code!r} is unavailable: {error}") from error
+            unavailable.append((store, error))
+            continue
         pulled.append((store, lookup, catalogue))
+    if unavailable and not pulled:
+        store, error = unavailable[0]
+        raise MoulinDown(f"Moulin store {store.code!r} is unavailable: {error}") from error
 
     crm = bootstrap.crm_for(portal_id)
-    report = {"email": email, "stores": len(stores), "orders": 0, "errors": 0}
+    report = {"email": email, "stores": len(stores), "orders": 0, "errors": 0,
+              "unavailable": [{"store": store.code, "name": store.name} for store, _ in unavailable]}
     for store, lookup, catalogue in pulled:
         orders = [o for o in lookup.orders if o.store == store.code]
         batch, missing = catalogue.batch(store.code, orders, customers=lookup.customers)
@@ -101,12 +108,14 @@ def handle_moulin_event(event_row_id: int) -> dict:
 
 def _apply_event(event_type: str, record_id: str, store: MoulinStore, portal_id: int) -> dict:
     kind, _, action = event_type.partition(".")
-    source, crm = bootstrap.source_for(store), bootstrap.crm_for(portal_id)
     result: dict = {"type": event_type}
-    if kind == "order" and action == "deleted":
+    if is_paused(store):  # not called while paused; the first poll after resuming reads every change since
+        return {**result, "skipped": "store paused"}
+    source, crm = bootstrap.source_for(store), bootstrap.crm_for(portal_id)
+    if kind in ("order", "product") and action == "deleted":
         with extensions.db().session() as session:
             result.update(apply_deletions(session, crm, portal_id, [
-                Deletion(kind="order", id=record_id, store=store.code, deleted_at=bootstrap.now())]))
+                Deletion(kind=kind, id=record_id, store=store.code, deleted_at=bootstrap.now())]))
     elif kind == "order":
         try:
             order = source.get_order(record_id)
@@ -123,4 +132,5 @@ def _apply_event(event_type: str, record_id: str, store: MoulinStore, portal_id:
         if getattr(customer, "email", None):
             result.update(sync_customer_orders(portal_id, customer.email))
     # company.* and product.* changes reach HubSpot with the next order that uses them (content hashes).
+    # A product's deletion is applied at once (above); it touches no order.
     return result

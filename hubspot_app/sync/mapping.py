@@ -68,6 +68,7 @@ def deal_properties(order: Order, *, customer: Customer | None, company: Company
         "moulin_referring_site": order.referring_site,
         "moulin_cancel_reason": order.cancel_reason,
         "moulin_cancelled_at": ms(order.cancelled_at),
+        "moulin_checkout_recovery_url": order.abandoned_checkout_url,
     })
 
 
@@ -217,14 +218,33 @@ def stats_properties(stats: ContactStats) -> dict[str, str]:
     })
 
 
-def company_key(store: str, company: Company) -> str:
-    return f"{store}:{company.id}"
+# What makes two Moulin accounts one legal entity, per portal (`PortalSetup.company_identity`).
+COMPANY_IDENTITIES = ("siret", "vat", "domain", "account")
 
 
-def company_properties(store: str, company: Company) -> dict[str, str]:
+def _identifier(company: Company, identity: str) -> str | None:
+    if identity == "siret":
+        return "".join(ch for ch in company.siret or "" if ch.isdigit()) or None
+    if identity == "vat":
+        return "".join(ch for ch in company.vat_number or "" if ch.isalnum()).upper() or None
+    if identity == "domain":
+        return (company.domain or "").strip().lower().removeprefix("www.") or None
+    return None
+
+
+def company_key(store: str, company: Company, identity: str = "account") -> str:
+    """One key per legal entity: the same SIRET (VAT, domain) in two stores is one HubSpot company.
+
+    An account that lacks the identifier keeps a key of its own store ("account" keys everything so).
+    """
+    value = _identifier(company, identity)
+    return f"{identity}:{value}" if value else f"{store}:{company.id}"
+
+
+def company_properties(store: str, company: Company, identity: str = "account") -> dict[str, str]:
     address = company.address
     return _clean({
-        COMPANY_KEY: company_key(store, company),
+        COMPANY_KEY: company_key(store, company, identity),
         "name": company.name,
         "domain": company.domain,
         **_address_properties(address),
@@ -235,14 +255,19 @@ def company_properties(store: str, company: Company) -> dict[str, str]:
 
 def product_properties(product: Product) -> list[tuple[str, dict[str, str]]]:
     """The product and each variant, as products of their own keyed by SKU (HubSpot has no variants)."""
-    base = {"description": product.description_html, "moulin_product_id": product.id}
+    # hs_images is HubSpot's own "Image URL" product property (knowledge.hubspot.com/properties/
+    # hubspots-default-product-properties); type and vendor have no HubSpot counterpart (hs_product_type
+    # is inventory/non-inventory/service), so they are ours.
+    base = {"description": product.description_html, "moulin_product_id": product.id, "hs_images": product.image_url,
+            "moulin_product_type": product.product_type, "moulin_vendor": product.vendor}
     rows = [(product.sku, _clean({**base, PRODUCT_KEY: product.sku, "name": product.title,
                                   "price": money(product.price)}))]
     for variant in product.variants:
         if variant.sku != product.sku:
             rows.append((variant.sku, _clean({**base, PRODUCT_KEY: variant.sku,
                                               "name": f"{product.title} — {variant.title}",
-                                              "price": money(variant.price), "moulin_variant_id": variant.id})))
+                                              "price": money(variant.price), "moulin_variant_id": variant.id,
+                                              "moulin_variant_options": variant.title})))
     return rows
 
 

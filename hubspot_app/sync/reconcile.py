@@ -4,7 +4,8 @@ For every Moulin order, the deal HubSpot holds is read back (100 per call, by
 `moulin_order_key`). A deal that is missing, or whose stage, amount or line
 count differ from what Moulin says, has its stored hash cleared, so the same
 pass re-sends it (and its line items). Deals whose order Moulin no longer has
-are archived. Open checkouts also age into "checkout abandoned" here.
+are archived. Open checkouts age into "checkout abandoned" here too, as a backstop: the scheduled
+check (`sync.abandonment`) marks them within minutes of their threshold.
 
 Only links HubSpot still has are healed this way: a deal a person deleted is
 missing on purpose, and the webhooks contract (`sync.batch.build`) decides
@@ -21,8 +22,9 @@ from .. import extensions
 from ..db.models import ObjectLink
 from ..logs import log_event
 from ..moulin.records import Deletion
-from ..moulin.stores import list_stores
+from ..moulin.stores import active_stores
 from . import bootstrap
+from . import repository as repo
 from .backfill import CHUNK, _chunks
 from .batch import PortalShape, build
 from .orders import StoreInfo, apply_deletions, sync_orders
@@ -37,8 +39,9 @@ COMPARED = ("dealstage", "amount", "pipeline")
 
 def _drifted(crm, batch, setup, info) -> list[str]:
     """Order keys whose deal in HubSpot differs from what Moulin says now (or is gone)."""
-    expected = build(batch, PortalShape(setup.pipeline_id, setup.stage_ids, info.stage_mapping,
-                                        bootstrap.now()), {}, {}, {}).work.upserts.get("deals", {})
+    shape = PortalShape(setup.pipeline_id, setup.stage_ids, info.stage_mapping, bootstrap.now(), info.settings,
+                        setup.company_identity)
+    expected = build(batch, shape, {}, {}, {}).work.upserts.get("deals", {})
     keys = sorted(expected)
     compared = [p for p in COMPARED if not (p == "dealstage" and info.settings.get("stage_source") == "hubspot")]
     drifted = []
@@ -55,7 +58,7 @@ def reconcile(portal_id: int, *, chunk: int = CHUNK) -> dict:
     crm = bootstrap.crm_for(portal_id)
     db = extensions.db()
     with db.session() as session:
-        stores = list_stores(session, portal_id)
+        stores = active_stores(session, portal_id)
     report = {"portal_id": portal_id, "orders": 0, "healed": 0, "archived": 0}
     with db.session() as session:
         drain_pending_associations(session, crm, portal_id)
@@ -68,6 +71,7 @@ def reconcile(portal_id: int, *, chunk: int = CHUNK) -> dict:
             seen.update(o.key for o in orders)
             with db.session() as session:
                 setup = ensure_setup(session, crm, portal_id)
+                batch.reached = repo.reached_stages(session, portal_id, [(o.store, o.id) for o in orders])
                 drifted = set(_drifted(crm, batch, setup, info))
                 # A drifted deal is re-sent with all its line items: forget what we believed HubSpot had.
                 stale_keys = drifted | {f"{o.key}:{line.id}" for o in orders if o.key in drifted for line in o.lines}

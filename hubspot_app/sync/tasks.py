@@ -18,6 +18,7 @@ from ..hubspot.errors import TransientError
 from ..install.tokens import TokenBusy
 from ..logs import log_event
 from ..moulin.errors import MoulinUnavailable
+from . import abandonment
 from . import backfill as backfill_service
 from . import engine, reconcile as reconcile_service
 from . import repository as repo
@@ -68,6 +69,12 @@ def poll_all() -> None:
         queue.enqueue("sync.poll", portal_id)
 
 
+def abandon_due_all() -> None:
+    queue = extensions.jobs()
+    for portal_id in abandonment.portals_due():
+        queue.enqueue("sync.abandon_due", portal_id)
+
+
 def reconcile_all() -> None:
     queue = extensions.jobs()
     for portal_id in _active_portals():
@@ -81,6 +88,7 @@ JOBS = {
     "sync.backfill": backfill_service.backfill,
     "sync.poll": backfill_service.poll,
     "sync.reconcile": reconcile_service.reconcile,
+    "sync.abandon_due": abandonment.abandon_due,
 }
 
 
@@ -88,4 +96,5 @@ def register(queue) -> None:
     for name, service in JOBS.items():
         queue.register(_recorded(name, service), name=name, retries=RETRIES, retry_delay=RETRY_DELAY_S)
     queue.register_periodic(poll_all, crontab(minute="*/5"), name="sync.poll_all")
+    queue.register_periodic(abandon_due_all, crontab(minute="*/2"), name="sync.abandon_due_all")
     queue.register_periodic(reconcile_all, crontab(minute="17", hour="3"), name="sync.reconcile_all")

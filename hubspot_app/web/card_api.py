@@ -58,4 +58,4 @@ def refresh_orders():
         # Not a 5xx: HubSpot would retry it, and the retry would only meet the rate limit.
         return jsonify({**outcome.listing, "refresh": {"status": "running",
                         "message": "Moulin is slow to answer: the refresh goes on in the background."}}), 202
-    return jsonify({**outcome.listing, "refresh": {"status": "done", **(outcome.report or {})}})
+    return jsonify({**outcome.listing, "refresh": outcome.summary()})

@@ -5,12 +5,13 @@ import hmac
 import logging
 import secrets
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
 from .. import extensions
 from ..install.service import InstallRefused, complete_install
 from ..logs import log_event
 from ..operator.auth import sign_in_operator
+from ..single_use import spend
 
 bp = Blueprint("oauth", __name__, url_prefix="/oauth")
 log = logging.getLogger(__name__)
@@ -28,6 +29,15 @@ def _problem(message: str, reason: str, status: int = 400):
     return render_template("install/problem.html", message=message), status
 
 
+def _first_use_of(state: str) -> bool:
+    # The state sits in the session cookie, which the browser (or whoever copied it) can send again with the
+    # same callback URL: only the database can tell a replay from the first use. Kept for as long as such a
+    # cookie is accepted at all.
+    now = extensions.clock()()
+    with extensions.db().session() as db_session:
+        return spend(db_session, "oauth-state", state, now + current_app.permanent_session_lifetime, now)
+
+
 @bp.get("/callback")
 def callback():
     expected_state = session.pop("oauth_state", None)
@@ -36,6 +46,8 @@ def callback():
     if not expected_state or not hmac.compare_digest(expected_state.encode(), given_state.encode()):
         return _problem("This install link is invalid or has expired (its security check did not match). "
                         "Start the install again.", "bad state")
+    if not _first_use_of(given_state):
+        return _problem("This install link has already been used. Start the install again.", "state reused")
     if request.args.get("error"):
         if request.args["error"] == "access_denied":
             return _problem("The install was cancelled in HubSpot, so nothing was connected.", "access_denied")

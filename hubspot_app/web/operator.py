@@ -6,14 +6,14 @@ the session = portal in the URL); CSRF tokens by Flask-WTF on every POST.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from .. import extensions
 from ..install.service import uninstall
 from ..install.tokens import InstallationInactive
 from ..moulin.stores import StoreSettingsError, list_stores
-from ..operator import auth, backfill
+from ..operator import auth, backfill, store_lifecycle
 from ..operator import stores as store_service
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
@@ -56,7 +56,7 @@ def other_portal(_error):
 
 @bp.errorhandler(auth.NotInstalled)
 def not_installed(_error):
-    session.clear()
+    auth.sign_out_operator()
     return render_template("operator/refused.html", message="The app is not installed in this HubSpot account "
                            "any more. Install it again from HubSpot to use these pages."), 404
 
@@ -78,7 +78,7 @@ def enter():
 
 @bp.post("/sign-out")
 def sign_out():
-    session.clear()
+    auth.sign_out_operator()
     return render_template("operator/refused.html", message="You are signed out.", ok=True)
 
 
@@ -153,8 +153,33 @@ def store_settings(portal_id: int, store_id: int):
         store = store_service.get_store(db_session, portal_id, store_id)
         page = render_template("operator/store_settings.html", portal_id=portal_id, store=store, error=error,
                                rows=store_service.mapping_rows(store), stages=store_service.stage_choices(),
-                               settings=store_service.store_settings(store))
+                               settings=store_service.store_settings(store),
+                               warnings=store_service.store_warnings(store))
     return page, status
+
+
+@bp.post("/<int:portal_id>/stores/<int:store_id>/pause")
+@auth.operator_required
+def pause_store(portal_id: int, store_id: int):
+    paused = request.form.get("paused") == "on"
+    with extensions.db().session() as db_session:
+        store_lifecycle.set_paused(db_session, portal_id, store_id, paused)
+    flash("Store paused: the app no longer calls it." if paused else "Store resumed: the next poll catches up.",
+          "ok")
+    return redirect(url_for("operator.store_settings", portal_id=portal_id, store_id=store_id))
+
+
+@bp.post("/<int:portal_id>/stores/<int:store_id>/disconnect")
+@auth.operator_required
+def disconnect_store(portal_id: int, store_id: int):
+    if request.form.get("confirm") != "disconnect":
+        flash("To disconnect, type the word disconnect in the confirmation box.", "error")
+        return redirect(url_for("operator.store_settings", portal_id=portal_id, store_id=store_id))
+    with extensions.db().session() as db_session:
+        gone = store_lifecycle.disconnect(db_session, portal_id, store_id, purge=request.form.get("data") == "purge")
+    flash(f"Store {gone.name} ({gone.code}) disconnected"
+          + (f"; {gone.purged_rows} rows of its data deleted." if gone.purged_rows else "; its data is kept."), "ok")
+    return redirect(url_for("operator.settings", portal_id=portal_id))
 
 
 @bp.post("/<int:portal_id>/stores/<int:store_id>/backfill")
@@ -193,7 +218,7 @@ def uninstall_app(portal_id: int):
                            purge=purge)
     except InstallationInactive:
         abort(404)
-    session.clear()
+    auth.sign_out_operator()
     return render_template("operator/uninstalled.html", result=result, purged=purge)
 
 

@@ -90,8 +90,11 @@ class OAuthServer:
         access = self._new_token(portal_id, scopes, "access_token")
         # HubSpot keeps the same refresh token across refreshes.
         refresh = refresh or self._new_token(portal_id, scopes, "refresh_token")
-        return {"token_type": "bearer", "access_token": access.value, "refresh_token": refresh.value,
-                "expires_in": ACCESS_TOKEN_SECONDS, "hub_id": portal_id, "scopes": list(scopes)}
+        # token_use is required in the 2026-03 answer (HubSpot/hubspot-sdk-python
+        # src/hubspot_sdk/types/auth/access_token_response.py, generated from HubSpot's spec).
+        return {"token_type": "bearer", "token_use": "access_token", "access_token": access.value,
+                "refresh_token": refresh.value, "expires_in": ACCESS_TOKEN_SECONDS, "hub_id": portal_id,
+                "scopes": list(scopes)}
 
     def check_client(self, client_id: str | None, client_secret: str | None) -> None:
         if client_id != self.client_id:
@@ -131,15 +134,11 @@ class OAuthServer:
         return token.alive and (token.expires_at is None or token.expires_at > self.now())
 
     def revoke(self, value: str) -> None:
+        """Only the given token ends: HubSpot documents that revoking a refresh token leaves the access tokens
+        made with it working until they expire (developers.hubspot.com/docs-beta/oauth/tokens)."""
         token = self.tokens.get(value)
-        if token is None:
-            return
-        token.alive = False
-        if token.kind == "refresh_token":
-            # Revoking a refresh token ends the access tokens issued with it too.
-            for other in self.tokens.values():
-                if other.portal_id == token.portal_id and other.kind == "access_token":
-                    other.alive = False
+        if token is not None:
+            token.alive = False
 
     def uninstall(self, portal_id: int) -> None:
         for token in self.tokens.values():

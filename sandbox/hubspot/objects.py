@@ -135,7 +135,7 @@ class CrmService:
     def plan_update(self, t: ObjectType, object_id: str, body: dict, id_property: str | None = None,
                     pending: dict | None = None) -> Plan:
         record = self.get(t, object_id, id_property)
-        values = validation.normalise(self.portal, t, body.get("properties"))
+        values = validation.normalise(self.portal, t, body.get("properties"), record)
         validation.check_rules(self.portal, t, values, record)
         self._check_unique(t, values, record.id, {} if pending is None else pending)
         return Plan(t, values, record, [], body)

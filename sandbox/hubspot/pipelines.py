@@ -6,6 +6,11 @@ from itertools import count
 from .clock import iso_timestamp
 from .errors import HubSpotError, not_found
 
+# "Pipelines may have up to 100 stages" (create pipeline, https://developers.hubspot.com/docs/methods/pipelines/
+# create_new_pipeline); stage labels must differ within a pipeline (pipelines guide,
+# https://developers.hubspot.com/docs/api-reference/latest/crm/pipelines/guide).
+MAX_DEAL_STAGES = 100
+
 DEFAULT_STAGES = (
     ("appointmentscheduled", "Appointment Scheduled", "0.2"), ("qualifiedtobuy", "Qualified To Buy", "0.4"),
     ("presentationscheduled", "Presentation Scheduled", "0.6"),
@@ -59,12 +64,26 @@ class PipelineRegistry:
                for p in table.values()):
             raise HubSpotError(409, f"A pipeline with label {body['label']} already exists", "CONFLICT")
         stages = [self._stage(type_name, s, s.get("id")) for s in body["stages"]]
+        self._check_stages(type_name, stages)
         stamp = self._stamp()
         pipeline = {"id": pipeline_id or str(next(self._ids)), "label": body["label"],
                     "displayOrder": int(body["displayOrder"]), "stages": stages, "createdAt": stamp,
                     "updatedAt": stamp, "archived": False}
         table[pipeline["id"]] = pipeline
         return pipeline
+
+    @staticmethod
+    def _check_stages(type_name: str, stages: list[dict]) -> None:
+        live = [s for s in stages if not s["archived"]]
+        if type_name == "deals" and len(live) > MAX_DEAL_STAGES:
+            raise HubSpotError(400, f"A deal pipeline can have at most {MAX_DEAL_STAGES} stages, {len(live)} "
+                                    "provided", "VALIDATION_ERROR")
+        seen: set[str] = set()
+        for stage in live:
+            if stage["label"] in seen:
+                raise HubSpotError(400, f"Stage label {stage['label']!r} is used twice in the pipeline: stage "
+                                        "labels must be unique within a pipeline", "VALIDATION_ERROR")
+            seen.add(stage["label"])
 
     def create(self, type_name: str, body: dict) -> dict:
         return self._build(type_name, body)
@@ -103,13 +122,17 @@ class PipelineRegistry:
 
     def add_stage(self, type_name: str, pipeline_id: str, body: dict) -> dict:
         stage = self._stage(type_name, body)
-        self.get(type_name, pipeline_id)["stages"].append(stage)
+        pipeline = self.get(type_name, pipeline_id)
+        self._check_stages(type_name, pipeline["stages"] + [stage])
+        pipeline["stages"].append(stage)
         return stage
 
     def update_stage(self, type_name: str, pipeline_id: str, stage_id: str, body: dict) -> dict:
         stage = self.get_stage(type_name, pipeline_id, stage_id)
         merged = {**stage, **{k: v for k, v in body.items() if v is not None}}
         checked = self._stage(type_name, merged, stage_id)
+        others = [s for s in self.get(type_name, pipeline_id)["stages"] if s["id"] != stage_id]
+        self._check_stages(type_name, others + [checked])
         for key in ("label", "displayOrder", "metadata"):
             stage[key] = checked[key]
         stage["updatedAt"] = self._stamp()

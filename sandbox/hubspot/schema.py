@@ -28,9 +28,10 @@ OBJECT_TYPES: tuple[ObjectType, ...] = (
                 "hs_object_id", "pipeline")),
     ObjectType("products", "0-7", "product", "PRODUCT", "productinformation",
                ("createdate", "description", "hs_lastmodifieddate", "hs_object_id", "name", "price")),
+    # Search the CRM, default returned properties of line items:
+    # https://developers.hubspot.com/docs/api-reference/2026-03/crm/search-the-crm
     ObjectType("line_items", "0-8", "line_item", "LINE_ITEM", "lineiteminformation",
-               ("createdate", "hs_lastmodifieddate", "hs_object_id", "hs_product_id", "name", "price",
-                "quantity")),
+               ("amount", "createdate", "hs_lastmodifieddate", "hs_object_id", "price", "quantity")),
     ObjectType("orders", "0-123", "order", "ORDER", "orderinformation",
                ("createdate", "hs_lastmodifieddate", "hs_object_id")),
 )
@@ -88,6 +89,7 @@ _DEFAULTS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
         ("name", "Name", "string", "text"), ("description", "Description", "string", "textarea"),
         ("price", "Unit price", "number", "number"), ("hs_sku", "SKU", "string", "text"),
         ("hs_cost_of_goods_sold", "Unit cost", "number", "number"), ("hs_url", "URL", "string", "text"),
+        ("hs_images", "Image URL", "string", "text"),
     ),
     "line_items": (
         ("name", "Name", "string", "text"), ("description", "Description", "string", "textarea"),

@@ -1,4 +1,10 @@
-"""CRM search: HubSpot's filterGroups (OR of ANDs), sorts, query, paging and limits."""
+"""CRM search: HubSpot's filterGroups (OR of ANDs), sorts, query, paging and limits.
+
+Limits and matching rules from "Search the CRM", Limitations:
+https://developers.hubspot.com/docs/api-reference/2026-03/crm/search-the-crm (5 filter groups, 6 filters per
+group, 18 filters in all, a request body of at most 3,000 characters, 200 per page, 10,000 per query; filters on
+enumeration properties match the stored option value exactly, case included).
+"""
 from __future__ import annotations
 
 import re
@@ -8,12 +14,19 @@ from .errors import HubSpotError
 from .moments import parse_moment
 from .portal import Record
 
-MAX_GROUPS, MAX_FILTERS_PER_GROUP, MAX_FILTERS = 5, 10, 25
+MAX_GROUPS, MAX_FILTERS_PER_GROUP, MAX_FILTERS = 5, 6, 18
+MAX_BODY_CHARS = 3000
 MAX_LIMIT, MAX_RESULTS = 200, 10_000
 OPERATORS = {"EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY",
              "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"}
 QUERY_PROPERTIES = ("firstname", "lastname", "email", "phone", "company", "name", "domain", "dealname",
                     "hs_sku", "description", "hs_order_name")
+
+
+def check_body_size(raw: str) -> None:
+    if len(raw) > MAX_BODY_CHARS:
+        raise HubSpotError(400, f"The search request body is {len(raw)} characters long, the maximum is "
+                                f"{MAX_BODY_CHARS}", "VALIDATION_ERROR")
 
 
 def check_request(body: dict) -> None:
@@ -36,13 +49,31 @@ def check_request(body: dict) -> None:
     if total > MAX_FILTERS:
         raise HubSpotError(400, f"Too many filters: {total} provided, the maximum is {MAX_FILTERS}",
                            "VALIDATION_ERROR")
-    limit = int(body.get("limit") or 10)
+    sorts = body.get("sorts") or []
+    if len(sorts) > 1:
+        # "Only one sort" (HUBSPOT-FACTS; not found in the stored docs): the stricter choice.
+        raise HubSpotError(400, f"Only one sort is allowed, {len(sorts)} provided", "VALIDATION_ERROR")
+    limit, after = _integer(body, "limit", 10), _integer(body, "after", 0)
     if not 1 <= limit <= MAX_LIMIT:
         raise HubSpotError(400, f"limit must be between 1 and {MAX_LIMIT}", "VALIDATION_ERROR")
-    after = int(body.get("after") or 0)
     if after + limit > MAX_RESULTS:
         raise HubSpotError(400, f"Search results are limited to {MAX_RESULTS} records per query",
                            "VALIDATION_ERROR")
+
+
+def _integer(body: dict, name: str, default: int) -> int:
+    try:
+        return int(body.get(name) or default)
+    except (TypeError, ValueError):
+        raise HubSpotError(400, f"{name} must be an integer, got {body.get(name)!r}", "VALIDATION_ERROR") from None
+
+
+def unknown_properties(body: dict, exists: Callable[[str], bool]) -> list[str]:
+    """Properties a search filters or sorts on that the object type does not have (strict mode refuses them)."""
+    named = [f.get("propertyName") or "" for g in body.get("filterGroups") or [] for f in g.get("filters") or []]
+    named += [_sort_key(sort)[0] for sort in body.get("sorts") or []]
+    return [n for n in dict.fromkeys(named)
+            if n and n != "hs_object_id" and not n.startswith("associations.") and not exists(n)]
 
 
 def _value(record: Record, name: str) -> str | None:
@@ -74,17 +105,25 @@ def _token_match(value: str, pattern: str) -> bool:
 
 
 Linked = Callable[[Record, str], set[str]]  # (record, object type name) -> ids of associated records
+IsEnumeration = Callable[[str], bool]  # property name -> is it an enumeration (compared exactly)?
 
 
 def _no_links(record: Record, type_name: str) -> set[str]:
     return set()
 
 
-def matches(record: Record, item: dict, linked: Linked = _no_links) -> bool:
+def _no_enumerations(name: str) -> bool:
+    return False
+
+
+def matches(record: Record, item: dict, linked: Linked = _no_links,
+            is_enumeration: IsEnumeration = _no_enumerations) -> bool:
     name = item["propertyName"]
     if name.startswith("associations."):
         return _matches_association(record, item, linked)
     op, value = item["operator"], _value(record, name)
+    if is_enumeration(name) and op in ("EQ", "NEQ", "IN", "NOT_IN"):
+        return _matches_option(op, value, item)
     if op == "HAS_PROPERTY":
         return value is not None
     if op == "NOT_HAS_PROPERTY":
@@ -106,6 +145,13 @@ def matches(record: Record, item: dict, linked: Linked = _no_links) -> bool:
     other = _comparable(str(item.get("value")))
     return {"EQ": mine == other, "LT": mine < other, "LTE": mine <= other, "GT": mine > other,
             "GTE": mine >= other}[op]
+
+
+def _matches_option(op: str, value: str | None, item: dict) -> bool:
+    """An enumeration holds option values (ids such as `appointmentscheduled`): equal only when identical."""
+    wanted = {str(v) for v in (item.get("values") or [])} if op in ("IN", "NOT_IN") else {str(item.get("value"))}
+    inside = value is not None and value in wanted
+    return inside if op in ("EQ", "IN") else not inside
 
 
 def _matches_association(record: Record, item: dict, linked: Linked) -> bool:
@@ -130,19 +176,20 @@ def _sort_key(sort) -> tuple[str, bool]:
     return sort.get("propertyName", "hs_object_id"), str(sort.get("direction", "ASCENDING")).upper() == "DESCENDING"
 
 
-def run(records: list[Record], body: dict, linked: Linked = _no_links) -> tuple[list[Record], int, str | None]:
+def run(records: list[Record], body: dict, linked: Linked = _no_links,
+        is_enumeration: IsEnumeration = _no_enumerations) -> tuple[list[Record], int, str | None]:
     """Matching records for one page, the total, and the next `after` cursor."""
     check_request(body)
     groups = body.get("filterGroups") or []
     query = (body.get("query") or "").strip().lower()
     hits = [r for r in records
-            if (not groups or any(all(matches(r, f, linked) for f in g.get("filters") or []) for g in groups))
+            if (not groups or any(all(matches(r, f, linked, is_enumeration) for f in g.get("filters") or []) for g in groups))
             and (not query or any(query in (r.properties.get(p) or "").lower() for p in QUERY_PROPERTIES))]
     hits.sort(key=lambda r: int(r.id))
     for sort in reversed(body.get("sorts") or []):
         name, descending = _sort_key(sort)
         hits.sort(key=lambda r: (_value(r, name) is None, _comparable(_value(r, name) or "")), reverse=descending)
-    limit, after = int(body.get("limit") or 10), int(body.get("after") or 0)
+    limit, after = _integer(body, "limit", 10), _integer(body, "after", 0)
     page = hits[after:after + limit]
     next_after = str(after + limit) if after + limit < len(hits) else None
     return page, len(hits), next_after

@@ -22,7 +22,8 @@ class SandboxState:
     def __init__(self, client_id: str = "sandbox-client-id", client_secret: str = "sandbox-client-secret",
                  app_id: int = 1000, auto_approve: bool = False, rate_limit: tuple[int, float] = (110, 10.0),
                  fault_rate: float = 0.0, seed: int = 0, search_rate_limit: tuple[int, float] = (5, 1.0),
-                 redirect_uris: list[str] | None = None, latency_s: float = 0.0) -> None:
+                 redirect_uris: list[str] | None = None, latency_s: float = 0.0, strict: bool = True,
+                 card_backend_url: str | None = None) -> None:
         self.clock = Clock()
         self.events = EventBus()
         self.request_log = RequestLog()
@@ -35,8 +36,13 @@ class SandboxState:
         self.redirect_uris = list(redirect_uris) if redirect_uris else None
         # Added to every API call, outside the state lock: HubSpot answers a batch in a few hundred ms.
         self.latency_s = float(latency_s)
+        # Where HubSpot's docs are silent, strict mode (the default, which the test suite runs in) refuses
+        # rather than guessing; `strict=False` keeps the lenient guesses for exploring by hand.
+        self.strict = strict
         self.portals: dict[int, Portal] = {}
         self.installed: set[int] = set()
+        # Where the card preview's `hubspot.fetch` really goes (the app on loopback): see card_fetch_proxy.py.
+        self.card_backend_url = card_backend_url
         # One lock serialises every change, like a single database transaction per request.
         self.lock = threading.RLock()
         self._next_portal = 10_000_001

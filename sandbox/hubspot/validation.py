@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 
 from . import moments
 from .errors import HubSpotError, invalid_properties, property_problem
@@ -10,9 +11,12 @@ from .schema import SYSTEM_PROPERTIES, ObjectType
 
 
 EMAIL = re.compile(r"^[^@\s;]+@[^@\s;]+\.[^@\s;]+$")
+# A decimal numeral: Python's float() would also take "nan", "inf" and "1_000", which no CRM number holds.
+NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
-def normalise(portal: Portal, t: ObjectType, properties: dict | None) -> dict[str, str]:
+def normalise(portal: Portal, t: ObjectType, properties: dict | None,
+              current: Record | None = None) -> dict[str, str]:
     """Values as HubSpot stores them (strings); unknown properties are a 400 PROPERTY_DOESNT_EXIST."""
     problems, values = [], {}
     for name, value in (properties or {}).items():
@@ -25,6 +29,8 @@ def normalise(portal: Portal, t: ObjectType, properties: dict | None) -> dict[st
         text = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
         if name == "email":
             text = text.strip().lower()
+        if prop["fieldType"] == "checkbox" and text.startswith(";"):
+            text = _appended(current.properties.get(name) if current else None, text)
         problem = None
         if text and prop["type"] in ("date", "datetime"):
             text, message = moments.canonical(prop["type"], text)
@@ -38,17 +44,21 @@ def normalise(portal: Portal, t: ObjectType, properties: dict | None) -> dict[st
     return values
 
 
+def _appended(stored: str | None, text: str) -> str:
+    """A multiple-checkbox value starting with `;` adds its options to the stored ones ("to append a value, start
+    with a semicolon", properties guide: https://developers.hubspot.com/docs/api/crm/properties)."""
+    options = [o for o in (stored or "").split(";") + text.split(";") if o]
+    return ";".join(dict.fromkeys(options))
+
+
 def _check_value(prop: dict, text: str) -> dict | None:
     if text == "":
         return None
     name = prop["name"]
     if name == "email" and not EMAIL.match(text):
         return property_problem(name, f"Email address {text} is invalid", "INVALID_EMAIL")
-    if prop["type"] == "number":
-        try:
-            float(text)
-        except ValueError:
-            return property_problem(name, f"{text} was not a valid number.", "INVALID_NUMBER")
+    if prop["type"] == "number" and not NUMBER.match(text):
+        return property_problem(name, f"{text} was not a valid number.", "INVALID_NUMBER")
     if prop["type"] in ("enumeration", "bool") and prop["options"]:
         allowed = {o["value"] for o in prop["options"]}
         chosen = text.split(";") if prop["fieldType"] == "checkbox" else [text]
@@ -94,3 +104,20 @@ def _check_line_item(portal: Portal, values: dict[str, str], current: Record | N
             for name in ("name", "price", "hs_sku", "description"):
                 if not values.get(name) and product.properties.get(name):
                     values[name] = product.properties[name]
+    _net_price(values, current)
+
+
+def _net_price(values: dict[str, str], current: Record | None) -> None:
+    """`amount` is calculated by HubSpot: (unit price - unit discount) x quantity (the legacy line item docs show
+    it with source CALCULATED, https://developers.hubspot.com/docs/api-reference/legacy/crm-line-items-v1/
+    post-crm-objects-v1-objects-line-items-batch-create)."""
+    if not {"price", "quantity", "discount"} & values.keys():
+        return
+    merged = {**(current.properties if current else {}), **values}
+    try:
+        price = Decimal(merged.get("price") or "0")
+        quantity = Decimal(merged.get("quantity") or "1")
+        discount = Decimal(merged.get("discount") or "0")
+    except InvalidOperation:
+        return  # the number checks already named the bad value
+    values["amount"] = format((price - discount) * quantity, "f")

@@ -166,7 +166,11 @@ class WebhookDelivery:
         timestamp = self._now_ms()
         headers = {"Content-Type": "application/json", "X-HubSpot-Request-Timestamp": str(timestamp),
                    "X-HubSpot-Signature-v3": signature_v3(self._secret, "POST", self.target_url, body, timestamp),
-                   "X-HubSpot-Signature-Version": "v3", "User-Agent": "HubSpot Connect 2.0 (sandbox)"}
+                   # Webhooks still carry the older signature beside v3: v1 is sha256(secret + body), hex
+                   # (https://developers.hubspot.com/docs/apps/developer-platform/build-apps/authentication/
+                   # request-validation).
+                   "X-HubSpot-Signature": hashlib.sha256((self._secret + body).encode("utf-8")).hexdigest(),
+                   "X-HubSpot-Signature-Version": "v1", "User-Agent": "HubSpot Connect 2.0 (sandbox)"}
         try:
             return self._http.post(self.target_url, data=body.encode("utf-8"), headers=headers,
                                    timeout=self.timeout).status_code

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from flask import Flask, jsonify, request
 
-from .edits import EditError, apply_order_action, tick
+from .edits import EditError, age_checkout, apply_order_action, tick
 from .store import CursorError, SampleStore
 
 MAX_LIMIT = 1000
@@ -151,6 +151,28 @@ def create_moulin_app(store: SampleStore) -> Flask:
         except ValueError as exc:
             return error(400, "invalid_change", str(exc))
         return jsonify(customer) if customer is not None else error(404, "not_found", f"no customer {customer_id}")
+
+    @app.post("/_admin/orders/<order_id>/age")
+    def admin_age_checkout(order_id: str):
+        try:
+            order = age_checkout(store, order_id, _json_body().get("hours"))
+        except EditError as exc:
+            return error(400, "invalid_change", str(exc), "hours")
+        return jsonify(order) if order is not None else error(404, "not_found", f"no order {order_id}")
+
+    @app.post("/_admin/companies/<company_id>")
+    def admin_company(company_id: str):
+        try:
+            company = store.update_company(company_id, _json_body())
+        except ValueError as exc:
+            return error(400, "invalid_change", str(exc))
+        return jsonify(company) if company is not None else error(404, "not_found", f"no company {company_id}")
+
+    @app.delete("/_admin/products/<product_id>")
+    def admin_delete_product(product_id: str):
+        if not store.delete("products", product_id):
+            return error(404, "not_found", f"no product {product_id}")
+        return "", 204
 
     @app.post("/_admin/orders")
     def admin_create_order():

@@ -226,6 +226,14 @@ class SampleStore:
         self._notify(f"{RECORD_KINDS[name]}.{event}", record)
         return copy.deepcopy(record)
 
+    def backdate(self, name: str, record: dict, seconds: float) -> dict:
+        """List the record as changed now, with its own updated_at `seconds` earlier than it was; no push."""
+        self.advance(1)
+        last = to_us(datetime.fromisoformat(record["updated_at"].replace("Z", "+00:00")))
+        record = {**record, "updated_at": iso(last - int(seconds * 1_000_000))}
+        self.overlays[name].edits[record["id"]] = (self.clock_us, record)
+        return copy.deepcopy(record)
+
     def delete(self, name: str, record_id: str) -> bool:
         if self.get(name, record_id) is None:
             return False
@@ -248,6 +256,16 @@ class SampleStore:
         if unknown:
             raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
         return self.save("customers", {**customer, **changes})
+
+    def update_company(self, company_id: str, changes: dict) -> dict | None:
+        """A B2B account's legal identity edited in the back office (e.g. the same SIRET as another store's)."""
+        company = self.get("companies", company_id)
+        if company is None:
+            return None
+        unknown = set(changes) - {"name", "siret", "vat_number", "domain"}
+        if unknown:
+            raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
+        return self.save("companies", {**company, **changes})
 
     def create_order(self, customer_id: str | None, lines: int = 1) -> dict:
         """A brand-new order (order.created), numbered after the generated ones."""

@@ -27,4 +27,6 @@ def test_demo_installs_and_syncs_every_live_order_once(tmp_path):
     assert summary["companies"] > 0  # the sample store has B2B orders
     assert summary["hubspot_calls"] > 0 and summary["portal_id"] > 0
     assert "Backfill" in run.stderr  # the progress bar
+    # the card preview: the sandbox's record page of a synced contact
+    assert f"/contacts/{summary['portal_id']}/record/0-1/" in summary["card_url"]
     assert (tmp_path / "worker.log").exists()

@@ -96,7 +96,7 @@ def test_onboarding_end_to_end(live, moulin, page):
     page.goto(f"{base}/operator/{PORTAL_A}/")
     assert secret not in page.content()
     page.click("text=Test connection")
-    expect(page.get_by_role("status").first).to_contain_text("Connected: Moulin answered as Boutique Moulin.")
+    expect(page.get_by_role("status").first).to_contain_text("Connected: Moulin answered and accepted the API key.")
 
     page.click("text=Mapping & settings")
     page.select_option("#stage-paid", "checkout_completed")
@@ -110,7 +110,8 @@ def test_onboarding_end_to_end(live, moulin, page):
     with app.extensions["moulin.db"].session() as session:
         store = session.scalar(select(MoulinStore))
         assert store.stage_mapping == {"paid": "checkout_completed"}
-        assert store.settings == {"recreate_deleted_deals": True, "stage_source": "hubspot"}
+        assert store.settings == {"recreate_deleted_deals": True, "stage_source": "hubspot",
+                                  "abandon_after_hours": 24, "product_deletion": "archive"}
 
     page.goto(f"{base}/operator/{PORTAL_A}/")
     page.click("text=Start import")

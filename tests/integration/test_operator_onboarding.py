@@ -87,7 +87,7 @@ def test_test_connection_reports_in_words(app, operator, moulin):
     [store] = stores(app)
     response = operator.post(f"/operator/{PORTAL_A}/stores/{store.id}/test", data={"csrf_token": token(operator)},
                              follow_redirects=True)
-    assert "Connected: Moulin answered as Boutique Moulin." in response.get_data(as_text=True)
+    assert "Connected: Moulin answered and accepted the API key." in response.get_data(as_text=True)
 
 
 def test_settings_save_mapping_and_behaviours(app, operator, moulin):
@@ -103,7 +103,8 @@ def test_settings_save_mapping_and_behaviours(app, operator, moulin):
     assert "Settings saved." in response.get_data(as_text=True)
     [store] = stores(app)
     assert store.stage_mapping == {"paid": "checkout_completed"}  # only what differs from the defaults
-    assert store.settings == {"recreate_deleted_deals": True, "stage_source": "hubspot"}
+    assert store.settings == {"recreate_deleted_deals": True, "stage_source": "hubspot", "abandon_after_hours": 24,
+                              "product_deletion": "archive"}
     assert store.order_url_template == "https://bo.example/orders/{order_id}"
 
 

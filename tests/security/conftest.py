@@ -1,4 +1,5 @@
-"""Fixtures for the hostile-input tests: an installed portal and requests signed (v3) over any raw bytes."""
+"""Fixtures for the security tests: the sync world (HubSpot sandbox + sample stores on loopback) and the card's
+signed calls, shared with the integration tests; an installed portal and requests signed over any raw bytes."""
 from __future__ import annotations
 
 import hashlib
@@ -10,6 +11,8 @@ from sqlalchemy import select
 
 from hubspot_app.db.models import MoulinStore
 from hubspot_app.hubspot.signature import sign_v3
+from tests.integration.card.conftest import Card  # noqa: F401
+from tests.integration.sync_flows.conftest import World, hubspot, stores, world  # noqa: F401
 from tests.webhook_support import BASE, PORTAL, SECRET, install
 
 PUSH_SECRET = "push-secret"
@@ -50,3 +53,4 @@ def moulin_signed(raw: bytes) -> dict:
     timestamp = str(int(time.time()))
     digest = hmac.new(PUSH_SECRET.encode(), timestamp.encode() + b"." + raw, hashlib.sha256).hexdigest()
     return {"X-Moulin-Signature": f"t={timestamp},v1={digest}", "Content-Type": "application/json"}
+

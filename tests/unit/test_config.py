@@ -42,12 +42,19 @@ def test_heroku_postgres_url_is_accepted():
         ("DATABASE_URL", "mysql://x/y", "DATABASE_URL"),
         ("APP_BASE_URL", "moulin.example.com", "APP_BASE_URL must be an http"),
         ("HUBSPOT_APP_ID", "abc", "HUBSPOT_APP_ID must be a whole number"),
+        ("MAX_STORES_PER_PORTAL", "0", "MAX_STORES_PER_PORTAL must be at least 1"),
         pytest.param("TOKEN_ENCRYPTION_KEYS", f"{KEY},not-a-key", "key #2", id="second-key-malformed"),
     ],
 )
 def test_malformed_setting_is_named(name, value, message):
     with pytest.raises(ConfigError, match=message):
         Config.from_env({**GOOD, name: value})
+
+
+def test_store_settings_default_to_production():
+    config = Config.from_env(GOOD)
+    assert config.allow_private_store_urls is False and config.max_stores_per_portal == 20
+    assert Config.from_env({**GOOD, "ALLOW_PRIVATE_STORE_URLS": "1"}).allow_private_store_urls is True
 
 
 def test_secrets_not_in_repr():

@@ -31,12 +31,12 @@ def test_503_then_success_is_retried(requests_mock, client, sleeps):
     assert requests_mock.request_history[0].headers["X-Moulin-Api-Key"] == "k"
 
 
-def test_400_is_not_retried_and_keeps_the_message(requests_mock, client, sleeps):
+def test_400_is_not_retried_and_keeps_the_code_not_the_text(requests_mock, client, sleeps):
     requests_mock.get(f"{BASE}/orders", status_code=400,
                       json={"error": {"code": "invalid_parameter", "message": "limit too big", "field": "limit"}})
-    with pytest.raises(MoulinError, match="limit too big") as caught:
+    with pytest.raises(MoulinError, match=r"^HTTP 400 \(invalid_parameter\)$") as caught:
         list(client.iter_orders())
-    assert type(caught.value) is MoulinError and caught.value.status == 400
+    assert type(caught.value) is MoulinError and caught.value.status == 400 and caught.value.code == "invalid_parameter"
     assert requests_mock.call_count == 1 and sleeps == []
 
 

@@ -13,16 +13,26 @@ def test_only_changes_from_the_defaults_are_kept():
         "stage.paid": "checkout_completed", "stage.shipped": "shipped", "stage.partially_refunded": "",
         "stage_source": "hubspot", "recreate_deleted_deals": "on"})
     assert mapping == {"paid": "checkout_completed"}
-    assert settings == {"recreate_deleted_deals": True, "stage_source": "hubspot"}
+    assert settings == {"recreate_deleted_deals": True, "stage_source": "hubspot", "abandon_after_hours": 24,
+                        "product_deletion": "archive"}
 
 
 def test_unchecked_box_and_missing_source_mean_the_safe_defaults():
-    assert parse_store_settings({}) == ({}, {"recreate_deleted_deals": False, "stage_source": "moulin"})
+    assert parse_store_settings({}) == ({}, {"recreate_deleted_deals": False, "stage_source": "moulin",
+                                             "abandon_after_hours": 24, "product_deletion": "archive"})
+
+
+def test_abandonment_threshold_and_product_deletion_are_the_stores():
+    _, settings = parse_store_settings({"abandon_after_hours": "6", "product_deletion": "discontinue"})
+    assert settings["abandon_after_hours"] == 6 and settings["product_deletion"] == "discontinue"
 
 
 @pytest.mark.parametrize("form, needle", [
     ({"stage.paid": "nowhere"}, "unknown stage 'nowhere'"),
     ({"stage_source": "salesforce"}, "stage_source"),
+    ({"abandon_after_hours": "0"}, "abandon_after_hours"),
+    ({"abandon_after_hours": "two"}, "abandon_after_hours"),
+    ({"product_deletion": "burn"}, "product_deletion"),
 ])
 def test_bad_values_are_refused_by_name(form, needle):
     with pytest.raises(StoreSettingsError, match=needle):
@@ -40,7 +50,7 @@ class FakeMoulin:
 
 
 @pytest.mark.parametrize("error, ok, needle", [
-    (None, True, "Moulin answered as Boutique"),
+    (None, True, "Moulin answered and accepted the API key"),
     (MoulinAuthError("401", status=401), False, "refused the API key"),
     (MoulinNotFound("404", status=404), False, "not as a Moulin API"),
     (MoulinUnavailable("Moulin unreachable at http://x"), False, "could not be reached"),

@@ -42,12 +42,12 @@ def test_numbers_and_dates_compare_as_numbers():
 
 
 def test_search_limits_follow_hubspot():
-    group = {"filters": [{"propertyName": "a", "operator": "HAS_PROPERTY"}] * 10}
-    search.check_request({"filterGroups": [group, {"filters": group["filters"][:5]}]})
+    group = {"filters": [{"propertyName": "a", "operator": "HAS_PROPERTY"}] * 6}
+    search.check_request({"filterGroups": [group, group, group]})  # 18 filters, 6 per group
     with pytest.raises(HubSpotError):
-        search.check_request({"filterGroups": [group] * 3})  # 30 filters > 25
+        search.check_request({"filterGroups": [group] * 3 + [{"filters": group["filters"][:1]}]})  # 19 > 18
     with pytest.raises(HubSpotError):
-        search.check_request({"filterGroups": [{"filters": group["filters"] + group["filters"][:1]}]})
+        search.check_request({"filterGroups": [{"filters": group["filters"] + group["filters"][:1]}]})  # 7 > 6
     with pytest.raises(HubSpotError):
         search.check_request({"after": "9950", "limit": 100})
 

@@ -4,12 +4,13 @@ from .card_refresh import CardRefresh
 from .installs import Installation
 from .links import ObjectLink
 from .moulin_events import MoulinEvent
+from .operator_sessions import OperatorSession, SpentToken
 from .stores import MoulinStore
-from .sync import PortalSetup, SyncCheckpoint, SyncedOrder, SyncError
+from .sync import OpenCheckout, PortalSetup, SyncCheckpoint, SyncedOrder, SyncError
 from .webhooks import DealStageChange, HubSpotObjectState, PendingAssociation, SyncConflict, WebhookEvent
 
 __all__ = [
     "CardOrder", "CardRefresh", "DealStageChange", "HubSpotObjectState", "Installation", "MoulinEvent",
-    "MoulinStore", "ObjectLink", "PendingAssociation", "PortalSetup", "SyncCheckpoint", "SyncConflict",
-    "SyncError", "SyncedOrder", "WebhookEvent",
+    "MoulinStore", "ObjectLink", "OpenCheckout", "OperatorSession", "PendingAssociation", "PortalSetup",
+    "SpentToken", "SyncCheckpoint", "SyncConflict", "SyncError", "SyncedOrder", "WebhookEvent",
 ]

@@ -1,13 +1,14 @@
 """Sandbox-only admin endpoints (loopback, no auth): portals, tokens, user actions, clock, faults, request log."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
+from .. import user_actions
+from ..errors import HubSpotError
 from . import body, state
 
 blueprint = Blueprint("hubspot_sandbox_admin", __name__, url_prefix="/_sandbox")
-
-
+PAGE_ROWS = 200  # the page lists the most recent records; the JSON endpoints reach all of them
 
 
 @blueprint.post("/portals")
@@ -68,6 +69,42 @@ def user_merge(portal_id, type_name):
 def user_privacy_delete(portal_id, object_id):
     state().user_privacy_delete_contact(portal_id, object_id)
     return Response(status=204)
+
+
+@blueprint.get("/portals/<int:portal_id>/page")
+def user_page(portal_id):
+    """A small page where a person acts as a HubSpot user: merge, delete a deal, change an email or a stage."""
+    return _page(portal_id, done=request.args.get("done"))
+
+
+@blueprint.post("/portals/<int:portal_id>/user-actions")
+def user_action(portal_id):
+    """`{action, ...fields}` as JSON (answers JSON) or as the page's form (answers the page again)."""
+    as_form = not request.is_json
+    fields = request.form.to_dict() if as_form else body()
+    try:
+        message = user_actions.perform(state(), portal_id, fields.get("action", ""), fields)
+    except HubSpotError as error:
+        if not as_form:
+            raise
+        return _page(portal_id, error=error.message), error.http_status
+    if as_form:
+        return redirect(url_for(".user_page", portal_id=portal_id, done=message), 303)
+    return {"message": message}
+
+
+def _page(portal_id: int, done: str | None = None, error: str | None = None) -> str:
+    def recent(type_name):
+        live = [r for r in state().objects(portal_id, type_name).values() if not r.archived]
+        return sorted(live, key=lambda r: int(r.id), reverse=True)[:PAGE_ROWS]
+
+    contacts = [{"id": r.id, "email": r.properties.get("email") or "",
+                 "name": " ".join(filter(None, (r.properties.get("firstname"), r.properties.get("lastname"))))}
+                for r in recent("contacts")]
+    deals = [{"id": r.id, "name": r.properties.get("dealname") or "", "pipeline": r.properties.get("pipeline") or "",
+              "stage": r.properties.get("dealstage") or ""} for r in recent("deals")]
+    return render_template("user_page.html", portal_id=portal_id, contacts=contacts, deals=deals, done=done,
+                           error=error, action_url=url_for(".user_action", portal_id=portal_id))
 
 
 @blueprint.post("/clock/advance")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from ..associations import default_type, label_of
+from ..associations import TYPES, check_spec, default_type, label_of
 from ..errors import HubSpotError, batch_item_error
 from ..schema import object_type
 from . import batch_inputs, batch_response, body, crm, int_param, state
@@ -114,12 +114,27 @@ def batch_archive(from_type, to_type):
 
 @blueprint.post(BATCH + "/labels/archive")
 def batch_archive_labels(from_type, to_type):
+    """"Deleting an unlabeled association will also delete all labeled associations between those two objects"
+    (https://developers.hubspot.com/docs/api-reference/latest/crm/associations/associate-records/batch/
+    delete-association-labels)."""
     (t, to_t), service = _types(from_type, to_type), crm()
     for item in batch_inputs(body(), CREATE_LIMIT):
         from_id, to_id = _ids(item)
         type_ids = {int(s.get("associationTypeId", 0)) for s in item.get("types") or []}
-        service.unassociate(t, from_id, to_t, to_id, type_ids)
+        unlabelled = any(label_of(t.name, to_t.name, tid) is None for tid in type_ids & TYPES[(t.name, to_t.name)].keys())
+        service.unassociate(t, from_id, to_t, to_id, None if unlabelled else type_ids)
     return Response(status=204)
+
+
+@blueprint.get("/crm/v4/associations/<from_type>/<to_type>/labels")
+def labels(from_type, to_type):
+    """Every association type between two object types: `{results: [{category, typeId, label}]}`, label null for
+    the unlabelled default (hubspot-api-python `hubspot/crm/associations/v4/schema/api/definitions_api.py`,
+    `get_all`, and its model `AssociationSpecWithLabel`)."""
+    t, to_t = _types(from_type, to_type)
+    known = TYPES.get((t.name, to_t.name), {})
+    return {"results": [{"category": "HUBSPOT_DEFINED", "typeId": tid, "label": label}
+                        for tid, (label, _) in sorted(known.items())]}
 
 
 OBJECT = "/crm/v4/objects/<from_type>/<from_id>/associations"
@@ -147,8 +162,18 @@ def create_for_object(from_type, from_id, to_type, to_id):
         raise HubSpotError(400, "Request body must be a list of association types", "VALIDATION_ERROR")
     from_id, to_id = _checked(service, t, to_t, {"from": {"id": from_id}, "to": {"id": to_id}})
     for spec in specs:
-        service.associate(t, from_id, to_t, to_id, int(spec.get("associationTypeId", 0)))
+        check_spec(t.name, to_t.name, str(spec.get("associationCategory")), _type_id(spec))
+    for spec in specs:
+        service.associate(t, from_id, to_t, to_id, _type_id(spec))
     return _pair(t, from_id, to_t, to_id), 201
+
+
+def _type_id(spec: dict) -> int:
+    try:
+        return int(spec.get("associationTypeId"))
+    except (TypeError, ValueError):
+        raise HubSpotError(400, f"associationTypeId must be an integer, got {spec.get('associationTypeId')!r}",
+                           "VALIDATION_ERROR") from None
 
 
 @blueprint.put("/crm/v4/objects/<from_type>/<from_id>/associations/default/<to_type>/<to_id>")

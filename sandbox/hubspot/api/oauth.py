@@ -122,7 +122,11 @@ def introspect():
     if found is None or not sandbox.oauth.is_active(found) or not sandbox.portal_alive(found.portal_id):
         return {"active": False}
     portal = sandbox.portal(found.portal_id)
-    answer = {"active": True, "token_use": found.kind, "hub_id": found.portal_id, "hub_domain": portal.hub_domain,
+    # token and token_type are among the documented response fields (token introspection, 2026-03:
+    # https://developers.hubspot.com/docs/api-reference/2026-03/authentication/oauth-tokens/token-introspect);
+    # token_type's values follow the v1 token metadata endpoints ("access" / "refresh").
+    answer = {"active": True, "token": found.value, "token_type": found.kind.removesuffix("_token"),
+              "token_use": found.kind, "hub_id": found.portal_id, "hub_domain": portal.hub_domain,
               "app_id": sandbox.app_id, "client_id": sandbox.oauth.client_id, "user_id": SANDBOX_USER_ID,
               "user": "sandbox-user@example.com", "scopes": found.scopes}
     if found.expires_at is not None:

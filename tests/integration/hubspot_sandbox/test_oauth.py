@@ -111,7 +111,25 @@ def test_introspect_and_revoke(sandbox):
     assert revoked.status_code == 200
     assert token(url, grant_type="refresh_token", refresh_token=tokens["refresh_token"]).json()["error"] == \
         "invalid_grant"
+
+
+def test_revoking_the_refresh_token_leaves_its_access_tokens_working(sandbox):
+    # "This will only delete the refresh token. Access tokens generated with the refresh token will not be
+    # affected." (developers.hubspot.com/docs-beta/oauth/tokens); the app must not count on revoke ending access.
+    state, url = sandbox
+    tokens = exchange(url, authorize(url)["code"]).json()
+    requests.post(f"{url}/oauth/2026-03/token/revoke", data={**CLIENT, "token": tokens["refresh_token"]}, timeout=5)
+    assert contacts(url, tokens["access_token"]).status_code == 200
+    state.clock.advance(1801)
     assert contacts(url, tokens["access_token"]).status_code == 401
+
+
+def test_token_answers_name_their_token_use(sandbox):
+    # 2026-03 token answers carry token_use (HubSpot/hubspot-sdk-python types/auth/access_token_response.py).
+    state, url = sandbox
+    first = exchange(url, authorize(url)["code"]).json()
+    refreshed = token(url, grant_type="refresh_token", refresh_token=first["refresh_token"]).json()
+    assert first["token_use"] == refreshed["token_use"] == "access_token"
 
 
 def test_external_install_uninstall_kills_tokens(sandbox):
@@ -188,3 +206,17 @@ def test_pkce_s256_is_checked(sandbox):
     code = authorize(url, code_challenge=challenge, code_challenge_method="S256")["code"]
     right = token(url, grant_type="authorization_code", code=code, redirect_uri=REDIRECT, code_verifier=verifier)
     assert right.status_code == 200 and right.json()["access_token"]
+
+
+def test_v3_and_v1_token_paths_answer_like_2026_03(sandbox):
+    # The v1 paths stay until 16 Feb 2027 and the SDK's OAuth helpers still call them
+    # (developers.hubspot.com/docs/api-reference/legacy/authentication/oauth-tokens/v1/migration-guide).
+    state, url = sandbox
+    first = exchange(url, authorize(url)["code"]).json()
+    for path in ("/oauth/v3/token", "/oauth/v1/token"):
+        answer = requests.post(f"{url}{path}", data={**CLIENT, "grant_type": "refresh_token",
+                                                    "refresh_token": first["refresh_token"]}, timeout=5)
+        assert answer.status_code == 200 and answer.json()["refresh_token"] == first["refresh_token"]
+    info = requests.post(f"{url}/oauth/v3/token/introspect", data={**CLIENT, "token": first["refresh_token"]},
+                         timeout=5).json()
+    assert info["active"] is True and info["token_use"] == "refresh_token"

@@ -165,3 +165,25 @@ def test_orders_through_the_generic_objects_api(hs):
                                                              "hs_external_order_id": "M-1001"}))
     read = objects.get_by_id("order", order.id, properties=["hs_order_name", "hs_external_order_id"])
     assert read.properties == {"hs_order_name": "#1001", "hs_external_order_id": "M-1001"}
+
+
+def test_date_versioned_object_paths_serve_the_same_records(hs):
+    # /crm/objects/2026-03/{objectType} replaces /crm/v3/objects/{objectType} with the same contract
+    # (developers.hubspot.com/docs/api-reference/latest/crm/using-object-apis).
+    import requests
+    base, v3 = f"{hs.url}/crm/objects/2026-03/companies", f"{hs.url}/crm/v3/objects/companies"
+    created = requests.post(base, json={"properties": {"name": "Dated"}}, headers=hs.headers(), timeout=5)
+    assert created.status_code == 201
+    company = created.json()["id"]
+    assert requests.get(f"{v3}/{company}", headers=hs.headers(), timeout=5).json()["properties"]["name"] == "Dated"
+    patched = requests.patch(f"{base}/{company}", json={"properties": {"name": "Renamed"}}, headers=hs.headers(),
+                             timeout=5)
+    assert patched.status_code == 200 and patched.json()["properties"]["name"] == "Renamed"
+    read = requests.post(f"{base}/batch/read", json={"inputs": [{"id": company}], "properties": ["name"]},
+                         headers=hs.headers(), timeout=5)
+    assert read.status_code == 200 and read.json()["results"][0]["id"] == company
+    found = requests.post(f"{base}/search", json={"filterGroups": [{"filters": [
+        {"propertyName": "name", "operator": "EQ", "value": "Renamed"}]}]}, headers=hs.headers(), timeout=5)
+    assert found.status_code == 200 and found.json()["total"] == 1
+    assert requests.delete(f"{base}/{company}", headers=hs.headers(), timeout=5).status_code == 204
+    assert requests.get(f"{v3}/{company}", headers=hs.headers(), timeout=5).status_code == 404

@@ -73,10 +73,9 @@ class World:
             return fn(*args, **kw)
 
 
-@pytest.fixture
-def world(make_config, hubspot):
-    state, server = hubspot
-    app = create_app(make_config(hubspot_api_base=server.url))
+def installed_world(config, state, clock=None) -> World:
+    """An app on a fresh schema with one portal installed against the sandbox (`clock`: the app's, if moved)."""
+    app = create_app(config, clock=clock)
     database = app.extensions["moulin.db"]
     Base.metadata.drop_all(database.engine)
     database.create_all()
@@ -86,6 +85,18 @@ def world(make_config, hubspot):
     app.extensions[bootstrap.SDK_OPTIONS] = {"client_side_validation": True}  # the SDK checks every response
     with database.session() as session:
         session.add(Installation(portal_id=portal_id, scopes="", status="active"))
-    yield World(app, state, portal_id)
+    return World(app, state, portal_id)
+
+
+def drop_world(world: World) -> None:
+    database = world.app.extensions["moulin.db"]
     Base.metadata.drop_all(database.engine)
     database.dispose()
+
+
+@pytest.fixture
+def world(make_config, hubspot):
+    state, server = hubspot
+    world = installed_world(make_config(hubspot_api_base=server.url), state)
+    yield world
+    drop_world(world)

@@ -67,7 +67,7 @@ def test_backfill_cli_builds_the_app_from_the_environment(world, stores, monkeyp
     for name, value in {"SECRET_KEY": "k", "HUBSPOT_CLIENT_ID": "c", "HUBSPOT_CLIENT_SECRET": "s",
                         "APP_BASE_URL": "https://app.test", "TOKEN_ENCRYPTION_KEYS": config.token_encryption_keys[0],
                         "DATABASE_URL": config.database_url, "HUBSPOT_API_BASE": config.hubspot_api_base,
-                        "QUEUE_IMMEDIATE": "1"}.items():
+                        "QUEUE_IMMEDIATE": "1", "ALLOW_PRIVATE_STORE_URLS": "1"}.items():
         monkeypatch.setenv(name, value)
     result = CliRunner().invoke(cli, ["sync", "backfill", "--portal", str(world.portal_id), "--store", "nope"])
     assert result.exit_code == 1

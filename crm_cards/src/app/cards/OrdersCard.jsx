@@ -19,7 +19,8 @@ import {
   Text,
 } from '@hubspot/ui-extensions';
 import { fetchOrders, refreshOrders } from './backend.js';
-import { day, lifetimeValue, money, statusLabel, statusVariant } from './format.js';
+import { CompactOrderList } from './CompactOrderList.jsx';
+import { day, isRefunded, lifetimeValue, money, statusLabel, statusVariant } from './format.js';
 
 function Totals({ totals }) {
   return (
@@ -38,9 +39,16 @@ function OrderRow({ order }) {
       <TableCell>{day(order.orderedAt)}</TableCell>
       <TableCell>{order.storeName}</TableCell>
       <TableCell>
-        <StatusTag variant={statusVariant(order.status)}>{statusLabel(order.status)}</StatusTag>
+        <Flex direction="row" gap="xs">
+          <StatusTag variant={statusVariant(order.status)}>{statusLabel(order.status)}</StatusTag>
+          {/* A person moved the deal in HubSpot: both are true, so both show. */}
+          {order.hubspotStage ? <StatusTag variant="info">{`HubSpot: ${order.hubspotStage}`}</StatusTag> : null}
+        </Flex>
       </TableCell>
-      <TableCell align="right">{money(order.total, order.currency)}</TableCell>
+      <TableCell align="right">
+        {money(order.total, order.currency)}
+        {isRefunded(order.refunded) ? <Text variant="microcopy">{`${money(order.refunded, order.currency)} refunded`}</Text> : null}
+      </TableCell>
       <TableCell>{order.pickupPoint || '—'}</TableCell>
       <TableCell align="right">{order.itemCount}</TableCell>
     </TableRow>
@@ -73,10 +81,10 @@ function OrdersTable({ data, page, onPageChange, density }) {
 }
 
 /**
- * A contact's Moulin orders. `fetcher` is `hubspot.fetch` (a fake in tests); `perPage` and
- * `density` differ between the sidebar card and the full-history tab.
+ * A contact's Moulin orders. `fetcher` is `hubspot.fetch` (a fake in tests); `perPage` and `layout` differ
+ * between the sidebar card (`compact`: the latest orders as short rows) and the full-history tab (`table`).
  */
-export function OrdersCard({ context, actions, fetcher, perPage = 5, density = 'condensed' }) {
+export function OrdersCard({ context, actions, fetcher, perPage = 5, density = 'condensed', layout = 'table' }) {
   const contactId = context.crm.objectId;
   const [page, setPage] = useState(1);
   const [attempt, setAttempt] = useState(0);
@@ -103,6 +111,11 @@ export function OrdersCard({ context, actions, fetcher, perPage = 5, density = '
       setPage(1);
       if (data.refresh && data.refresh.status === 'running') {
         actions.addAlert({ type: 'info', title: 'Still syncing', message: data.refresh.message });
+      } else if (data.refresh && data.refresh.status === 'partial') {
+        // One store down: the others' orders are fresh. addAlert types, incl. 'warning':
+        // https://developers.hubspot.com/docs/apps/developer-platform/add-features/ui-extensibility/linting/rules/no-browser-dialogs
+        actions.addAlert({ type: 'warning', title: 'A store is not answering', message: data.refresh.message });
+        actions.refreshObjectProperties();
       } else {
         actions.addAlert({ type: 'success', message: 'Orders refreshed from Moulin.' });
         actions.refreshObjectProperties();
@@ -146,7 +159,11 @@ export function OrdersCard({ context, actions, fetcher, perPage = 5, density = '
   return (
     <Flex direction="column" gap="sm">
       <Totals totals={data.totals} />
-      <OrdersTable data={data} page={page} onPageChange={setPage} density={density} />
+      {layout === 'compact' ? (
+        <CompactOrderList data={data} />
+      ) : (
+        <OrdersTable data={data} page={page} onPageChange={setPage} density={density} />
+      )}
       {refreshButton}
     </Flex>
   );

@@ -42,6 +42,29 @@ describe('OrdersCard', () => {
     await renderer.waitFor(() => expect(renderer.maybeFind(LoadingSpinner)).toBeNull());
   });
 
+  it('shows the refunded amount and the stage a person set in HubSpot beside the Moulin status', async () => {
+    const { backend, renderer, show } = setup();
+    backend.answer(
+      LIST,
+      200,
+      listing([
+        order(3, { status: 'partially_refunded', refunded: '7.50', hubspotStage: 'Completed' }),
+        order(2, { hubspotStage: null }),
+      ])
+    );
+    show();
+    await renderer.waitFor(() => expect(renderer.maybeFind(Table)).not.toBeNull());
+    const rows = bodyRows(renderer);
+    expect(textOf(rows[0])).toContain('30.00 EUR');
+    expect(textOf(rows[0])).toContain('7.50 EUR refunded');
+    expect(textOf(rows[1])).not.toContain('refunded');
+    expect(rows[0].findAll(StatusTag).map((t) => [t.text, t.props.variant])).toEqual([
+      ['Partially refunded', 'warning'],
+      ['HubSpot: Completed', 'info'],
+    ]);
+    expect(rows[1].findAll(StatusTag).map((t) => t.text)).toEqual(['Paid']);
+  });
+
   it("asks the backend for this record's orders", async () => {
     const { backend, renderer, mocks, show } = setup();
     backend.answer(LIST, 200, listing([order(1)]));
@@ -164,6 +187,20 @@ describe('OrdersCard', () => {
     expect(mocks.actions.refreshObjectProperties.callCount).toBe(0);
     await renderer.waitFor(() => expect(renderer.find(LoadingButton).props.loading).toBe(false));
     expect(bodyRows(renderer).map((r) => r.find(Link).text)).toEqual(['N-1']);
+  });
+
+  it('shows the fresh orders and names the store that did not answer', async () => {
+    const { backend, renderer, mocks, show } = setup('crm.record.tab');
+    backend.answer(LIST, 200, listing([]));
+    const message = 'Moulin store Pro (b2b) is not answering: its orders are shown from the last sync; '
+      + 'the other stores are up to date.';
+    backend.answer(REFRESH, 200, { ...listing([]), refresh: { status: 'partial', message } });
+    show({ perPage: 25, density: 'default' });
+    await renderer.waitFor(() => expect(renderer.maybeFind(EmptyState)).not.toBeNull());
+    renderer.find(LoadingButton).trigger('onClick');
+    await renderer.waitFor(() => expect(mocks.actions.addAlert.callCount).toBe(1));
+    expect(mocks.actions.addAlert.calls[0][0]).toMatchObject({ type: 'warning', message });
+    expect(mocks.actions.refreshObjectProperties.callCount).toBe(1);
   });
 
   it('tells the user when the refresh goes on in the background', async () => {
