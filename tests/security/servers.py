@@ -13,6 +13,7 @@ from pathlib import Path
 from werkzeug.serving import make_server
 
 from hubspot_app import create_app
+from tests.procfile_support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,16 +30,10 @@ def werkzeug_server(app):
         thread.join()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextlib.contextmanager
 def gunicorn_server(tmp_path: Path, **env):
     """gunicorn as the Procfile runs it (sync workers), configured from the environment."""
-    port = _free_port()
+    port = free_port()
     settings = {
         "SECRET_KEY": "s", "HUBSPOT_CLIENT_ID": "id", "HUBSPOT_CLIENT_SECRET": "test-client-secret",
         "APP_BASE_URL": "https://app.test", "TOKEN_ENCRYPTION_KEYS": "a" * 64,

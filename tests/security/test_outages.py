@@ -6,7 +6,6 @@ plain error page. The outages are real: a database URL nothing answers, a Redis 
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 from sqlalchemy import func, select
@@ -14,15 +13,13 @@ from sqlalchemy import func, select
 from hubspot_app import create_app
 from hubspot_app.db.models.webhooks import WebhookEvent
 from tests.operator_support import operator_link
+from tests.procfile_support import free_port
 from tests.security.conftest import card_query, hubspot_signed
 from tests.webhook_support import event
 
 
 def _closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return free_port()  # bound, then released: nothing listens there
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
