@@ -21,7 +21,8 @@ def test_a_push_reaches_hubspot_while_another_portal_backfills_endless_stores(st
     shop, shop_server = start_sample_store(orders=3, seed=5, store_code="b2c")
     stack.stores.append(shop_server)
     store_id, secret = stack.connect(quiet, "b2c", shop_server.url, shop.api_key)
-    with stack.app.app_context():
+    with stack.app.app_context():  # as the install does, before any import
+        setup_portal(busy)
         setup_portal(quiet)
     app_server = serve_in_thread(stack.app)
     stack.stores.append(app_server)
@@ -31,7 +32,7 @@ def test_a_push_reaches_hubspot_while_another_portal_backfills_endless_stores(st
     # Two endless backfills: as many as the worker has threads, enough to hold every one of them forever.
     for store in endless:
         stack.enqueue("sync.backfill", busy, store.store_code)
-    wait_for(lambda: sum(s.pages() for s in endless) >= 5, "the endless backfill to be under way")
+    wait_for(lambda: all(s.pages() >= 3 for s in endless), "both endless backfills to be under way")
 
     customer = next(c["id"] for c in shop.iter_raw("customers") if c.get("email"))
     created = shop.create_order(customer, lines=1)  # pushed, signed, to the app: stored and enqueued
@@ -41,6 +42,6 @@ def test_a_push_reaches_hubspot_while_another_portal_backfills_endless_stores(st
         return [d for d in deals if d.properties.get("moulin_order_key") == f"b2c:{created['id']}"]
 
     wait_for(pushed_deal, "the pushed order's deal in HubSpot")
-    pages_then = sum(s.pages() for s in endless)
-    wait_for(lambda: sum(s.pages() for s in endless) > pages_then, "the endless backfill to go on")
+    pages_then = [s.pages() for s in endless]
+    wait_for(lambda: all(s.pages() > then for s, then in zip(endless, pages_then)), "both backfills to go on")
     assert stack.hubspot.objects(busy, "deals") == {}  # the endless store's facts pass never ends: nothing sent
