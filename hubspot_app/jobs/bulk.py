@@ -176,10 +176,13 @@ def run_slice(job: JobRef, token: str | None, work: Callable[[SliceBudget], bool
 def sweep() -> int:
     """Enqueue again the jobs a dead worker left: an expired lease, or a queued job whose message was lost."""
     now = _now()
+    lost = [(BulkJob.state == RUNNING) & (BulkJob.lease_until <= now)]
+    if not extensions.jobs().bulk.pending_count():
+        # Only with the bulk queue empty is an old queued job surely without a message (re-enqueuing one that
+        # still waits in a long queue would send it to the back again).
+        lost.append((BulkJob.state == QUEUED) & (BulkJob.updated_at <= now - LOST_QUEUED_AFTER))
     with extensions.db().session() as session:
-        rows = list(session.scalars(select(BulkJob).where(or_(
-            (BulkJob.state == RUNNING) & (BulkJob.lease_until <= now),
-            (BulkJob.state == QUEUED) & (BulkJob.updated_at <= now - LOST_QUEUED_AFTER)))))
+        rows = list(session.scalars(select(BulkJob).where(or_(*lost))))
         jobs = [(JobRef(r.task, r.portal_id, r.key), _queue_up(session, JobRef(r.task, r.portal_id, r.key), r).token)
                 for r in rows]
     queue = extensions.jobs()

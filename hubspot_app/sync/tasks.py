@@ -94,8 +94,11 @@ def poll_slice(portal_id: int, token: str | None = None) -> dict:
 def reconcile_job(portal_id: int, token: str | None = None) -> dict:
     # One run compares a whole store (its archive step needs every order seen), so it is not sliced yet;
     # the lease still keeps it on the bulk threads and under the portal's cap.
-    return bulk.run_slice(bulk.JobRef("sync.reconcile", portal_id), token,
-                          lambda _budget: bool(reconcile_service.reconcile(portal_id)), TRANSIENT)
+    def whole_run(_budget: bulk.SliceBudget) -> bool:
+        reconcile_service.reconcile(portal_id)
+        return True
+
+    return bulk.run_slice(bulk.JobRef("sync.reconcile", portal_id), token, whole_run, TRANSIENT)
 
 
 REALTIME_JOBS = {
