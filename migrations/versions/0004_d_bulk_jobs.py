@@ -1,15 +1,15 @@
 """bulk jobs: the lease and chain token of each sliced backfill, poll and reconcile
 
-Revision ID: 0004_d_bulk_jobs
-Revises: 0003
+Revision ID: 0004_d
+Revises: 0004_e
 """
 from alembic import op
 import sqlalchemy as sa
 import hubspot_app.db.base
 
 
-revision = '0004_d_bulk_jobs'
-down_revision = '0003'
+revision = '0004_d'
+down_revision = '0004_e'
 branch_labels = None
 depends_on = None
 

@@ -97,6 +97,7 @@ class Stack:
             "APP_BASE_URL": "http://127.0.0.1", "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}", "QUEUE_PATH": str(tmp_path / "queue.sqlite3"),
             "HUBSPOT_API_BASE": hubspot_url, "REDIS_URL": "", "QUEUE_IMMEDIATE": "",
+            "ALLOW_PRIVATE_STORE_URLS": "1",  # the stores are on loopback
         }
         self.app = create_app(self.env)
         self.db = self.app.extensions["moulin.db"]
