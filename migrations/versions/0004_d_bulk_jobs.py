@@ -1,7 +1,7 @@
 """bulk jobs: the lease and chain token of each sliced backfill, poll and reconcile
 
 Revision ID: 0004_d
-Revises: 0004_e
+Revises: 0004_e1
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import hubspot_app.db.base
 
 
 revision = '0004_d'
-down_revision = '0004_e'
+down_revision = '0004_e1'
 branch_labels = None
 depends_on = None
 
