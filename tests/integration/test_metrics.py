@@ -89,7 +89,7 @@ def test_metrics_token_is_required_when_set(build_app):
 
 def test_sync_lag_counts_only_pending_events_of_active_portals(build_app):
     """A failed event waits for an operator, an uninstalled portal syncs nothing: neither is lag."""
-    app = build_app(clock=MovableClock(NOW))
+    app = build_app(clock=MovableClock(NOW), metrics_private_listener=True)
     install_portals(app, PORTAL_A, PORTAL_B)
     cipher = app.extensions["moulin.cipher"]
     with app.extensions["moulin.db"].session() as session:
