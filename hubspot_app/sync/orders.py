@@ -19,6 +19,8 @@ from ..moulin.records import Deletion, Order, RecordError
 from . import repository as repo
 from .batch import KIND, Gone, PortalShape, SourceBatch, build, order_facts
 from .executor import execute
+from .links_back import OrderRecords
+from .links_delivery import note_links
 from .mapping import company_key, contact_stats, stats_properties, stats_sent_alone
 from .pending import drain_pending_associations
 from .planner import work_size
@@ -149,6 +151,10 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
                   privacy_deleted, built.stages.get(o.key))
         for o in orders])
     _track_open_checkouts(session, portal_id, store, orders, built.stages)
+    note_links(session, portal_id, store.code, [OrderRecords(
+        o.id, (c := batch.customer_of(o)) and c.id, id_of("deals", o.key), id_of("contacts", facts[o.key][0]),
+        id_of("companies", company_key(o.store, co, setup.company_identity)) if (co := batch.company_of(o)) else None)
+        for o in orders])
     objects, associations, archives = work_size(built.work)
     report = {"orders": len(orders), "written": objects, "associations": {f"{k[0]}->{k[1]}": n for k, n in
                                                                            associations.items()},

@@ -20,7 +20,7 @@ from ..logs import log_event
 from ..moulin.errors import MoulinUnavailable
 from . import abandonment
 from . import backfill as backfill_service
-from . import engine, reconcile as reconcile_service
+from . import engine, links_delivery, reconcile as reconcile_service
 from . import repository as repo
 
 logger = logging.getLogger(__name__)
@@ -89,6 +89,7 @@ JOBS = {
     "sync.poll": backfill_service.poll,
     "sync.reconcile": reconcile_service.reconcile,
     "sync.abandon_due": abandonment.abandon_due,
+    links_delivery.JOB: links_delivery.deliver_links,
 }
 
 

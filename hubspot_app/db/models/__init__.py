@@ -5,6 +5,7 @@ from .installs import Installation
 from .links import ObjectLink
 from .moulin_events import MoulinEvent
 from .operator_sessions import OperatorSession, SpentToken
+from .store_links import StoreLink
 from .stores import MoulinStore
 from .sync import OpenCheckout, PortalSetup, SyncCheckpoint, SyncedOrder, SyncError
 from .webhooks import DealStageChange, HubSpotObjectState, PendingAssociation, SyncConflict, WebhookEvent
@@ -12,5 +13,5 @@ from .webhooks import DealStageChange, HubSpotObjectState, PendingAssociation, S
 __all__ = [
     "CardOrder", "CardRefresh", "DealStageChange", "HubSpotObjectState", "Installation", "MoulinEvent",
     "MoulinStore", "ObjectLink", "OpenCheckout", "OperatorSession", "PendingAssociation", "PortalSetup",
-    "SpentToken", "SyncCheckpoint", "SyncConflict", "SyncError", "SyncedOrder", "WebhookEvent",
+    "SpentToken", "StoreLink", "SyncCheckpoint", "SyncConflict", "SyncError", "SyncedOrder", "WebhookEvent",
 ]

@@ -1,0 +1,97 @@
+"""Links both ways: after a sync the store receives its orders' deals and its customers' contacts, once per change.
+
+Both sandboxes over loopback HTTP; what the sample store received is counted on its side.
+"""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from hubspot_app import extensions
+from hubspot_app.sync.backfill import backfill, poll
+from hubspot_app.sync.engine import sync_customer_orders
+from hubspot_app.sync.links_delivery import JOB, deliver_links
+
+pytestmark = pytest.mark.db
+
+
+def test_a_store_that_takes_links_receives_each_deal_once_per_change(world, stores):
+    store, server = stores(orders=30, seed=11, store_code="b2c", hubspot_links=True)
+    world.connect(store, server)
+    world.run(backfill, world.portal_id, chunk=10)
+
+    deals = world.deals_by_key()
+    orders = {o.id: o for o in store.live_orders()}
+    assert orders and all(f"b2c:{order_id}" in deals for order_id in orders)
+    for order_id in orders:
+        received = store.links.received_for("orders", order_id)
+        deal_id = deals[f"b2c:{order_id}"]["id"]
+        assert [links["deal"]["id"] for links in received] == [deal_id], order_id
+        assert received[0]["deal"]["url"].endswith(f"/contacts/{world.portal_id}/record/0-3/{deal_id}")
+        assert received[0]["order"] is None  # the HubSpot order object is not written (yet)
+        assert received[0]["portal_id"] == world.portal_id
+    contact_ids = {c["properties"]["email"]: c["id"] for c in world.objects("contacts")}
+    customer = next(o.customer_id for o in orders.values()
+                    if (c := store.get("customers", o.customer_id)) and c.get("email"))
+    email = store.get("customers", customer)["email"].strip().lower()
+    assert store.links.received_for("customers", customer)[-1]["contact"]["id"] == contact_ids[email]
+
+    # Nothing changed in HubSpot's ids: a new poll, a status edit, a Refresh send nothing again.
+    before = len(store.links.received)
+    order = next(iter(orders))
+    edited = requests.post(f"{server.url}/_admin/orders/{order}", json={"action": "set_status", "status": "shipped"},
+                           timeout=5)
+    assert edited.status_code == 200, edited.text
+    world.run(poll, world.portal_id)
+    world.run(sync_customer_orders, world.portal_id, email)
+    assert len(store.links.received) == before
+
+    # The customer's email changes: a new contact, so that customer's links go once more, its deals do not.
+    store.update_customer(customer, {"email": "new.address@example.org"})
+    world.run(sync_customer_orders, world.portal_id, "new.address@example.org")
+    contact = next(c for c in world.objects("contacts") if c["properties"]["email"] == "new.address@example.org")
+    received = store.links.received_for("customers", customer)
+    assert received[-1]["contact"]["id"] == contact["id"] != contact_ids[email]
+    assert len(received) == 2
+    for order_id in orders:
+        assert len(store.links.received_for("orders", order_id)) == 1
+
+
+def test_links_point_at_the_hubspot_app_host(world, stores):
+    store, server = stores(orders=3, seed=2, store_code="b2c", hubspot_links=True)
+    world.connect(store, server)
+    world.run(backfill, world.portal_id)
+    host = world.run(lambda: extensions.config().hubspot_auth_base)
+    urls = [links["deal"]["url"] for _, _, links in store.links.received if links.get("deal")]
+    assert urls and all(url.startswith(f"{host.rstrip('/')}/contacts/{world.portal_id}/record/0-3/") for url in urls)
+    page = requests.get(f"{server.url}/_admin/hubspot-links", timeout=5)
+    assert page.status_code == 200 and urls[0] in page.text  # the back office shows the link
+
+
+def test_a_store_without_the_capability_is_never_sent_links(world, stores):
+    store, server = stores(orders=12, seed=4, store_code="b2c")
+    world.connect(store, server)
+    world.run(backfill, world.portal_id)
+    assert world.deals_by_key()
+    assert store.links.requests == 0 and store.links.received == []
+    assert not world.open_errors()
+
+
+def test_a_failing_links_endpoint_leaves_the_sync_green_and_sends_later(world, stores):
+    store, server = stores(orders=12, seed=4, store_code="b2c", hubspot_links=True)
+    world.connect(store, server)
+    store.links.fail_with = 500
+    report = world.run(backfill, world.portal_id)
+    assert report["stores"][0].get("error") is None
+    deals = world.deals_by_key()
+    assert {f"b2c:{o.id}" for o in store.live_orders()} == set(deals)
+    assert store.links.requests >= 1 and store.links.received == []
+    errors = world.open_errors()
+    assert [e for e in errors if e.startswith(f"job {JOB}:{world.portal_id}:b2c")], errors
+    assert all(e.startswith("job") for e in errors)  # no record of the sync failed
+
+    store.links.fail_with = None
+    assert world.run(deliver_links, world.portal_id, "b2c")["sent"] > 0  # what the operator's Retry runs
+    for order in store.live_orders():
+        assert [links["deal"]["id"] for links in store.links.received_for("orders", order.id)] == \
+            [deals[f"b2c:{order.id}"]["id"]]
