@@ -7,26 +7,19 @@ there, always null for now), per customer its contact and company. A link is
 sent when it differs from what the store last received, never again otherwise.
 I/O lives in `links_delivery`.
 
-Record pages: `{HubSpot app host}/contacts/{portal id}/record/{object type id}/{record id}`, the shape of
-HubSpot's record URLs (used by HubSpot's own UI and the sandbox's card preview, sandbox/hubspot/api/preview.py;
-HubSpot's docs found here document no URL form). Object type ids: contacts 0-1, companies 0-2, deals 0-3,
-orders 0-123 (https://developers.hubspot.com/docs/guides/crm/using-object-apis, "objects and their object
-type ID values").
+Record pages: `hubspot.record_pages`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-OBJECT_TYPE_IDS = {"contact": "0-1", "company": "0-2", "deal": "0-3", "order": "0-123"}
+from ..hubspot.record_pages import record_url
+
 TARGETS = {"order": ("deal", "order"), "customer": ("contact", "company")}
 BATCH = 100  # records per request, as the contract allows
 
 RecordKey = tuple[str, str]  # (kind: "order" | "customer", Moulin record id)
-
-
-def record_url(app_host: str, portal_id: int, target: str, hubspot_id: str) -> str:
-    return f"{app_host.rstrip('/')}/contacts/{portal_id}/record/{OBJECT_TYPE_IDS[target]}/{hubspot_id}"
 
 
 @dataclass(frozen=True)
