@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import event, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .. import extensions
@@ -23,6 +22,7 @@ from ..db.base import utcnow
 from ..db.models import StoreLink
 from ..logs import log_event
 from ..moulin.stores import client_for, find_store, is_paused
+from . import repository as repo
 from .links_back import LinkState, OrderRecords, RecordKey, batches, changes, payload, wanted_links
 
 logger = logging.getLogger(__name__)
@@ -41,14 +41,10 @@ def note_links(session: Session, portal_id: int, store_code: str, synced: list[O
     if not rows:
         return
     now = utcnow()
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(StoreLink)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["portal_id", "store_code", "kind", "record_id"],
-        set_={"links": statement.excluded.links, "pending": statement.excluded.pending,
-              "updated_at": statement.excluded.updated_at}),
-        [{"portal_id": portal_id, "store_code": store_code, "kind": kind, "record_id": record_id, "links": links,
-          "pending": pending, "updated_at": now} for (kind, record_id), (links, pending) in sorted(rows.items())])
+    repo._upsert(session, StoreLink, [
+        {"portal_id": portal_id, "store_code": store_code, "kind": kind, "record_id": record_id, "links": links,
+         "pending": pending, "updated_at": now} for (kind, record_id), (links, pending) in sorted(rows.items())],
+        ("portal_id", "store_code", "kind", "record_id"))
     if any(pending for _, pending in rows.values()):
         _deliver_after_commit(session, portal_id, store_code)
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 import requests
 
-from hubspot_app import extensions
 from hubspot_app.sync.backfill import backfill, poll
 from hubspot_app.sync.engine import sync_customer_orders
 from hubspot_app.sync.links_delivery import JOB, deliver_links
+
+from .conftest import drop_world, installed_world
 
 pytestmark = pytest.mark.db
 
@@ -57,15 +58,30 @@ def test_a_store_that_takes_links_receives_each_deal_once_per_change(world, stor
         assert len(store.links.received_for("orders", order_id)) == 1
 
 
-def test_links_point_at_the_hubspot_app_host(world, stores):
+@pytest.fixture
+def world_on_sandbox_app(make_config, hubspot):
+    """The demo's set-up: HubSpot's app host (HUBSPOT_AUTH_BASE) is the sandbox too, so record links open there."""
+    state, server = hubspot
+    world = installed_world(make_config(hubspot_api_base=server.url, hubspot_auth_base=server.url), state)
+    yield world, server
+    drop_world(world)
+
+
+def test_links_open_the_deal_on_the_hubspot_app_host_and_the_back_office_shows_them(world_on_sandbox_app, stores):
+    world, hubspot_server = world_on_sandbox_app
     store, server = stores(orders=3, seed=2, store_code="b2c", hubspot_links=True)
     world.connect(store, server)
     world.run(backfill, world.portal_id)
-    host = world.run(lambda: extensions.config().hubspot_auth_base)
+    deals = {d["id"]: d for d in world.objects("deals")}
     urls = [links["deal"]["url"] for _, _, links in store.links.received if links.get("deal")]
-    assert urls and all(url.startswith(f"{host.rstrip('/')}/contacts/{world.portal_id}/record/0-3/") for url in urls)
+    assert len(urls) == len(deals)
+    for url in urls:
+        assert url.startswith(f"{hubspot_server.url}/contacts/{world.portal_id}/record/0-3/")
+        page = requests.get(url, timeout=5)
+        assert page.status_code == 200
+        assert deals[url.rsplit("/", 1)[1]]["properties"]["dealname"] in page.text
     page = requests.get(f"{server.url}/_admin/hubspot-links", timeout=5)
-    assert page.status_code == 200 and urls[0] in page.text  # the back office shows the link
+    assert page.status_code == 200 and all(url in page.text for url in urls)  # the back office shows the links
 
 
 def test_a_store_without_the_capability_is_never_sent_links(world, stores):
