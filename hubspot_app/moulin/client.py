@@ -93,15 +93,15 @@ class MoulinClient:
 
     # -- transport ---------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, params: dict | None = None, body: dict | None = None) -> dict:
-        """`body` is sent as JSON; only idempotent calls take one, since a transient failure re-sends it."""
+    def _request(self, method: str, path: str, params: dict | None = None, payload: dict | None = None) -> dict:
+        """`payload` is sent as JSON; only idempotent calls take one, since a transient failure re-sends it."""
         url = f"{self.base_url}{path}"
         headers = {API_KEY_HEADER: self._api_key, "Accept": "application/json"}
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
                 # A redirect could lead the API key anywhere, past the checks of the URL the operator saved.
-                response = self._session.request(method, url, params=params, json=body, headers=headers,
+                response = self._session.request(method, url, params=params, json=payload, headers=headers,
                                                  timeout=self.timeout, allow_redirects=False, stream=True)
                 body = self._read(response, time.monotonic())
             except READ_ERRORS as error:
@@ -235,4 +235,4 @@ class MoulinClient:
 
     def put_hubspot_links(self, links: dict) -> dict:
         """Hand the store the HubSpot records of its orders and customers (`PUT /hubspot-links`, idempotent)."""
-        return self._request("PUT", "/hubspot-links", body=links)
+        return self._request("PUT", "/hubspot-links", payload=links)
