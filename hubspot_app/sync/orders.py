@@ -19,6 +19,7 @@ from ..moulin.records import Deletion, Order, RecordError
 from . import repository as repo
 from .batch import KIND, Gone, PortalShape, SourceBatch, build, order_facts
 from .executor import execute
+from .identity import resolve_contacts
 from .links_back import OrderRecords
 from .links_delivery import note_links
 from .mapping import company_key, contact_stats, stats_properties, stats_sent_alone
@@ -46,8 +47,8 @@ class StoreInfo:
 
 def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch, contact_id, deal_id,
               privacy_deleted: set[str], stage: str | None) -> dict:
-    customer = batch.customer_of(order)
-    email = customer.email if customer and customer.email not in privacy_deleted else None
+    email = batch.contact_key_of(order)
+    email = email if email not in privacy_deleted else None
     return {"portal_id": portal_id, "store_code": order.store, "order_id": order.id, "order_number": order.number,
             "contact_email": email, "hubspot_contact_id": contact_id,
             "hubspot_deal_id": deal_id, "status": order.status.value, "stage": stage, "currency": order.currency,
@@ -66,11 +67,14 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     drain_pending_associations(session, crm, portal_id)
     orders = list({o.key: o for o in batch.orders}.values())  # the same order twice in a batch: newest read wins
     batch.orders = orders
-    facts = {o.key: ((c.email if (c := batch.customer_of(o)) else None), order_facts(o, batch)) for o in orders}
+    # A customer Moulin sent as bad data is missing too: its own, more precise, error is recorded last and stays.
+    errors = [*resolve_contacts(session, crm, portal_id, batch), *errors]
+    facts = {o.key: (batch.contact_key_of(o), order_facts(o, batch)) for o in orders}
+    counted_under = repo.contact_keys_of_orders(session, portal_id, facts)
     repo.save_order_facts(session, portal_id, facts)
     session.flush()
     emails = {email for email, _ in facts.values() if email}
-    stats = {e: contact_stats(f) for e, f in repo.order_facts_by_email(session, portal_id, emails).items()}
+    stats = {e: contact_stats(f) for e, f in repo.facts_by_contact(session, portal_id, emails).items()}
 
     keys = {"contact": emails, "deal": {o.key for o in orders},
             "company": {company_key(o.store, c, setup.company_identity) for o in orders if (c := batch.company_of(o))},
@@ -151,6 +155,9 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
                   privacy_deleted, built.stages.get(o.key))
         for o in orders])
     _track_open_checkouts(session, portal_id, store, orders, built.stages)
+    # Orders that left a contact (merged accounts, a changed email): the contact they left is recounted.
+    _refresh_contact_stats(session, crm, portal_id, {old for key, old in counted_under.items()
+                                                     if old and old != facts[key][0]} - emails)
     note_links(session, portal_id, store.code, [OrderRecords(
         o.id, (c := batch.customer_of(o)) and c.id, id_of("deals", o.key), id_of("contacts", facts[o.key][0]),
         id_of("companies", company_key(o.store, co, setup.company_identity)) if (co := batch.company_of(o)) else None)
@@ -233,7 +240,9 @@ def _refresh_contact_stats(session: Session, crm, portal_id: int, emails: set[st
     """
     links = {e: l for e, l in repo.load_links(session, portal_id, "contact", emails).items()
              if l.hubspot_id and l.state == "synced"}
-    facts = repo.order_facts_by_email(session, portal_id, links)
+    if not links:
+        return
+    facts = repo.facts_by_contact(session, portal_id, links)
     by_id: dict[str, str] = {}  # two emails merged into one contact: one write
     for email in sorted(links):
         by_id.setdefault(links[email].hubspot_id, email)

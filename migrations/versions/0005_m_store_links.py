@@ -1,7 +1,7 @@
 """store links: the HubSpot records each Moulin order and customer should know, and what the store was sent
 
 Revision ID: 0005_m
-Revises: 0004_e
+Revises: 0004_e1
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import hubspot_app.db.base
 
 
 revision = '0005_m'
-down_revision = '0004_e'
+down_revision = '0004_e1'
 branch_labels = None
 depends_on = None
 
