@@ -63,6 +63,12 @@ def changes(wanted: dict[RecordKey, dict], known: dict[RecordKey, LinkState]) ->
             for key, links in wanted.items() if key not in known or known[key].links != links}
 
 
+def awaiting(known: dict[RecordKey, LinkState], rows: dict[RecordKey, tuple[dict, bool]]) -> bool:
+    """Whether any record of this sync still waits for the store: changed now, or not delivered before."""
+    return any(pending for _, pending in rows.values()) or any(
+        state.links != state.sent for key, state in known.items() if key not in rows)
+
+
 def payload(portal_id: int, rows: Iterable[tuple[RecordKey, dict]]) -> dict:
     """The body of one `PUT /hubspot-links`."""
     body: dict = {"portal_id": portal_id, "orders": [], "customers": []}

@@ -23,7 +23,7 @@ from ..db.models import StoreLink
 from ..logs import log_event
 from ..moulin.stores import client_for, find_store, is_paused
 from . import repository as repo
-from .links_back import LinkState, OrderRecords, RecordKey, batches, changes, payload, wanted_links
+from .links_back import LinkState, OrderRecords, RecordKey, awaiting, batches, changes, payload, wanted_links
 
 logger = logging.getLogger(__name__)
 
@@ -37,15 +37,16 @@ def note_links(session: Session, portal_id: int, store_code: str, synced: list[O
     wanted = wanted_links(extensions.config().hubspot_auth_base, portal_id, synced)
     if not wanted:
         return
-    rows = changes(wanted, _known(session, portal_id, store_code, wanted))
-    if not rows:
-        return
-    now = utcnow()
-    repo._upsert(session, StoreLink, [
-        {"portal_id": portal_id, "store_code": store_code, "kind": kind, "record_id": record_id, "links": links,
-         "pending": pending, "updated_at": now} for (kind, record_id), (links, pending) in sorted(rows.items())],
-        ("portal_id", "store_code", "kind", "record_id"))
-    if any(pending for _, pending in rows.values()):
+    known = _known(session, portal_id, store_code, wanted)
+    rows = changes(wanted, known)
+    if rows:
+        repo._upsert(session, StoreLink, [
+            {"portal_id": portal_id, "store_code": store_code, "kind": kind, "record_id": record_id, "links": links,
+             "pending": pending, "updated_at": utcnow()}
+            for (kind, record_id), (links, pending) in sorted(rows.items())],
+            ("portal_id", "store_code", "kind", "record_id"))
+    # Links a failed or refused delivery left behind go with the next sync of their records.
+    if awaiting(known, rows):
         _deliver_after_commit(session, portal_id, store_code)
 
 

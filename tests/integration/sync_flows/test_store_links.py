@@ -12,6 +12,7 @@ from hubspot_app.sync.engine import sync_customer_orders
 from hubspot_app.sync.links_delivery import JOB, deliver_links
 
 from .conftest import drop_world, installed_world
+from .test_webhooks_contract import hooked  # noqa: F401 - the fixture: both sandboxes, webhooks delivered
 
 pytestmark = pytest.mark.db
 
@@ -47,15 +48,34 @@ def test_a_store_that_takes_links_receives_each_deal_once_per_change(world, stor
     world.run(sync_customer_orders, world.portal_id, email)
     assert len(store.links.received) == before
 
-    # The customer's email changes: a new contact, so that customer's links go once more, its deals do not.
+    # The customer's email changes: the contact (keyed by the Moulin customer) stays, so nothing is sent again.
     store.update_customer(customer, {"email": "new.address@example.org"})
     world.run(sync_customer_orders, world.portal_id, "new.address@example.org")
-    contact = next(c for c in world.objects("contacts") if c["properties"]["email"] == "new.address@example.org")
-    received = store.links.received_for("customers", customer)
-    assert received[-1]["contact"]["id"] == contact["id"] != contact_ids[email]
-    assert len(received) == 2
-    for order_id in orders:
-        assert len(store.links.received_for("orders", order_id)) == 1
+    assert len(store.links.received) == before
+
+
+def test_a_deal_made_again_in_hubspot_is_sent_once_more_and_a_late_capability_gets_the_backlog(hooked):
+    store = hooked.store
+    assert store.links.requests == 0  # the backfill's links are kept for later: the store did not take them
+    store.links.enabled = True  # the back office is upgraded
+    order = hooked.orders_of_distinct_customers(1)[0]
+    hooked.order_changes(order)
+    deals = hooked.world.deals_by_key()
+    for live in store.live_orders():  # the whole backlog, once
+        assert [links["deal"]["id"] for links in store.links.received_for("orders", live.id)] == \
+            [deals[live.key]["id"]]
+
+    deal_id = deals[order.key]["id"]
+    hooked.world.state.user_delete(hooked.portal_id, "deals", deal_id)
+    hooked.flush()
+    hooked.settings(recreate_deleted_deals=True)
+    hooked.order_changes(order, amount="2.00")
+    new_deal = hooked.world.deals_by_key()[order.key]["id"]
+    assert new_deal != deal_id
+    assert [links["deal"]["id"] for links in store.links.received_for("orders", order.id)] == [deal_id, new_deal]
+    for other in store.live_orders():
+        if other.id != order.id:
+            assert len(store.links.received_for("orders", other.id)) == 1, other.id
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Which links go back to the store: pure selection, no I/O."""
 from __future__ import annotations
 
-from hubspot_app.sync.links_back import LinkState, OrderRecords, batches, changes, payload, wanted_links
+from hubspot_app.sync.links_back import LinkState, OrderRecords, awaiting, batches, changes, payload, wanted_links
 
 HOST = "https://app.hubspot.com"
 
@@ -36,3 +36,12 @@ def test_a_request_body_groups_orders_and_customers_as_the_contract_says():
     assert body == {"portal_id": 42, "orders": [{"order_id": "o1", "deal": None, "order": None}],
                     "customers": [{"customer_id": "c1", "contact": {"id": "5", "url": "u"}, "company": None}]}
     assert [len(b) for b in batches(list(range(250)))] == [100, 100, 50]
+
+
+def test_a_sync_delivers_when_a_link_changed_or_one_of_its_records_was_never_delivered():
+    deal = {"deal": {"id": "1", "url": "u1"}, "order": None}
+    delivered, undelivered = LinkState(deal, deal), LinkState(deal, None)
+    assert not awaiting({("order", "a"): delivered}, {})
+    assert awaiting({("order", "a"): undelivered}, {})  # a store that failed or lacked the capability before
+    assert awaiting({}, {("order", "b"): (deal, True)})
+    assert not awaiting({("order", "b"): LinkState({"deal": None, "order": None}, deal)}, {("order", "b"): (deal, False)})
