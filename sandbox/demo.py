@@ -93,7 +93,7 @@ def start(options: DemoOptions) -> RunningDemo:
     workdir = Path(options.workdir or tempfile.mkdtemp(prefix="moulin-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     hubspot_state, hubspot_server = start_sandbox(auto_approve=True)
-    store, moulin_server = start_sample_store(orders=options.orders, seed=options.seed)
+    store, moulin_server = start_sample_store(orders=options.orders, seed=options.seed, hubspot_links=True)
     env: dict = {}
 
     def build(app_url: str):
@@ -220,6 +220,8 @@ def _wait_for_ctrl_c(options, demo: RunningDemo) -> None:
     _say(options, f"Real-time sync: edit orders in the sample store, e.g.\n"
                   f"  curl -X POST {moulin}/_admin/tick -H 'Content-Type: application/json' -d '{{\"edits\": 5}}'\n"
                   "and the store pushes signed events to the app, which the worker syncs to the HubSpot sandbox.\n"
+                  f"The store's back office receives each order's deal and customer's contact back:\n"
+                  f"  {moulin}/_admin/hubspot-links\n"
                   f"Act as a HubSpot user (merge contacts, delete a deal, change an email or a stage):\n"
                   f"  {demo.sandbox_page}\n"
                   "the sandbox delivers the webhooks to the app, and the worker updates its mapping and the card.\n"

@@ -19,6 +19,7 @@ _JOB_ARGS: dict[str, Callable[[list[str]], tuple]] = {
     "sync.customer": lambda a: (int(a[0]), ":".join(a[1:])),
     "sync.setup_portal": lambda a: (int(a[0]),),
     "sync.moulin_event": lambda a: (int(a[0]),),
+    "sync.store_links": lambda a: (int(a[0]), a[1]),
 }
 NOT_RETRYABLE = "syncs again at its next change in Moulin"
 

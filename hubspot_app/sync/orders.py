@@ -20,6 +20,8 @@ from . import repository as repo
 from .batch import KIND, Gone, PortalShape, SourceBatch, build, order_facts
 from .executor import execute
 from .identity import resolve_contacts
+from .links_back import OrderRecords
+from .links_delivery import note_links
 from .mapping import company_key, contact_stats, stats_properties, stats_sent_alone
 from .pending import drain_pending_associations
 from .planner import work_size
@@ -156,6 +158,10 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     # Orders that left a contact (merged accounts, a changed email): the contact they left is recounted.
     _refresh_contact_stats(session, crm, portal_id, {old for key, old in counted_under.items()
                                                      if old and old != facts[key][0]} - emails)
+    note_links(session, portal_id, store.code, [OrderRecords(
+        o.id, (c := batch.customer_of(o)) and c.id, id_of("deals", o.key), id_of("contacts", facts[o.key][0]),
+        id_of("companies", company_key(o.store, co, setup.company_identity)) if (co := batch.company_of(o)) else None)
+        for o in orders])
     objects, associations, archives = work_size(built.work)
     report = {"orders": len(orders), "written": objects, "associations": {f"{k[0]}->{k[1]}": n for k, n in
                                                                            associations.items()},

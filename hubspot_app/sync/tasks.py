@@ -23,7 +23,7 @@ from ..moulin.errors import MoulinUnavailable
 from ..moulin.inbox import sweep_inbox
 from . import abandonment
 from . import backfill as backfill_service
-from . import engine, reconcile as reconcile_service
+from . import engine, links_delivery, reconcile as reconcile_service
 from . import repository as repo
 
 logger = logging.getLogger(__name__)
@@ -113,6 +113,7 @@ REALTIME_JOBS = {
     "sync.moulin_event": engine.handle_moulin_event,
     "sync.customer": engine.sync_customer_orders,
     "sync.abandon_due": abandonment.abandon_due,
+    links_delivery.JOB: links_delivery.deliver_links,
 }
 BULK_JOBS = {
     "sync.backfill": backfill_slice,

@@ -17,6 +17,7 @@ from typing import Iterator
 from hubspot_app.moulin.records import Order, normalise_email, parse_record
 
 from .edits import new_order
+from .links import LinkBook
 from .generator import Generator, from_us, iso, to_us
 from .pusher import PushSender
 
@@ -60,8 +61,9 @@ class Overlay:
 class SampleStore:
     def __init__(self, orders: int = 1000, seed: int = 1, bad_records: float = 0.0, store_code: str = "b2c",
                  api_key: str = "sample-key", b2b_share: float = 0.2, start: datetime = DEFAULT_START,
-                 name: str | None = None):
+                 name: str | None = None, hubspot_links: bool = False):
         self.store_code, self.api_key = store_code, api_key
+        self.links = LinkBook(enabled=hubspot_links)
         self.name = name or f"Moulin sample store ({store_code})"
         self.gen = Generator(orders=orders, seed=seed, bad_records=bad_records, store_code=store_code,
                              b2b_share=b2b_share, start=start)

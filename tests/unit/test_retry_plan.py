@@ -28,3 +28,8 @@ def test_what_cannot_be_reread_alone_is_set_aside():
                   ("deal", "b2b:o9"), ("deal", "b2c:unknown"), ("job", "sync.unknown:7"), ("job", "sync.poll:x"))
     assert dict(result.jobs) == {}
     assert result.not_retryable == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_a_failed_delivery_of_links_to_a_store_is_sent_again_by_retry():
+    result = plan(("job", "sync.store_links:7:b2c"))
+    assert list(result.jobs) == [("sync.store_links", (7, "b2c"))]

@@ -6,6 +6,7 @@ from .jobs import BulkJob
 from .links import ObjectLink
 from .moulin_events import MoulinEvent
 from .operator_sessions import OperatorSession, SpentToken
+from .store_links import StoreLink
 from .stores import MoulinStore
 from .sync import OpenCheckout, PortalSetup, SyncCheckpoint, SyncedCustomer, SyncedOrder, SyncError
 from .webhooks import DealStageChange, HubSpotObjectState, PendingAssociation, SyncConflict, WebhookEvent
@@ -13,5 +14,6 @@ from .webhooks import DealStageChange, HubSpotObjectState, PendingAssociation, S
 __all__ = [
     "BulkJob", "CardOrder", "CardRefresh", "DealStageChange", "HubSpotObjectState", "Installation", "MoulinEvent",
     "MoulinStore", "ObjectLink", "OpenCheckout", "OperatorSession", "PendingAssociation", "PortalSetup",
-    "SpentToken", "SyncCheckpoint", "SyncConflict", "SyncError", "SyncedCustomer", "SyncedOrder", "WebhookEvent",
+    "SpentToken", "StoreLink", "SyncCheckpoint", "SyncConflict", "SyncError", "SyncedCustomer", "SyncedOrder",
+    "WebhookEvent",
 ]

@@ -35,7 +35,12 @@ function Totals({ totals }) {
 function OrderRow({ order }) {
   return (
     <TableRow>
-      <TableCell>{order.url ? <Link href={order.url}>{order.number}</Link> : order.number}</TableCell>
+      <TableCell>
+        <Flex direction="column" gap="flush">
+          {order.url ? <Link href={order.url}>{order.number}</Link> : order.number}
+          {order.dealUrl ? <Link href={order.dealUrl}>Deal</Link> : null}
+        </Flex>
+      </TableCell>
       <TableCell>{day(order.orderedAt)}</TableCell>
       <TableCell>{order.storeName}</TableCell>
       <TableCell>

@@ -101,6 +101,20 @@ describe('OrdersCard', () => {
     expect(renderer.find(Table).props.paginated).toBeUndefined();
   });
 
+  it("links each order to the store's back office and to its deal in HubSpot", async () => {
+    const { backend, renderer, show } = setup('crm.record.tab');
+    const deal = 'https://app.hubspot.com/contacts/1001/record/0-3/9001';
+    backend.answer(LIST, 200, listing([order(3, { dealUrl: deal }), order(2, { dealUrl: null })]));
+    show();
+    await renderer.waitFor(() => expect(renderer.maybeFind(Table)).not.toBeNull());
+    const rows = bodyRows(renderer);
+    expect(rows[0].findAll(Link).map((l) => [l.text, l.props.href])).toEqual([
+      ['N-3', 'https://bo.example/orders/o3'],
+      ['Deal', deal],
+    ]);
+    expect(rows[1].findAll(Link).map((l) => l.text)).toEqual(['N-2']); // not in HubSpot (yet): no deal link
+  });
+
   it('pages beyond the first page', async () => {
     const { backend, renderer, show } = setup();
     backend.answer(LIST, 200, listing([order(9), order(8)], { totalPages: 3, totalCount: 12 }));
