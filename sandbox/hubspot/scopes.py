@@ -7,8 +7,19 @@ from .schema import object_type
 SCHEMA_SCOPED = ("contacts", "companies", "deals")
 
 
+# developers.hubspot.com/docs/api-reference/legacy/marketing/forms/v3-legacy/submit-data-authenticated and the
+# marketing forms guide: `forms`; communication preferences: `communication_preferences.read` / `.write`
+# (developers.hubspot.com/scopes lists them).
+MARKETING_SCOPES = (("/marketing/v3/forms", "forms", "forms"), ("/submissions/", "forms", "forms"),
+                    ("/communication-preferences/", "communication_preferences.read",
+                     "communication_preferences.write"))
+
+
 def required_scope(method: str, path: str, view_args: dict) -> str | None:
     """The granular scope for a CRM call; None where the sandbox does not check one."""
+    for prefix, read, write in MARKETING_SCOPES:
+        if path.startswith(prefix):
+            return read if method == "GET" else write
     type_name = view_args.get("object_type_name") or view_args.get("from_type")
     if not type_name:
         return None
