@@ -22,7 +22,7 @@ from ..logs import log_event
 from .address_guard import AddressPolicy, guarded_session
 from .errors import MoulinAuthError, MoulinError, MoulinNotFound, MoulinUnavailable
 from .ports import CustomerLookup
-from .records import (Company, Customer, Deletion, Order, PickupPoint, Product, RecordError,
+from .records import (Company, Customer, Deletion, MarketingConsent, Order, PickupPoint, Product, RecordError,
                       normalise_email, parse_record)
 
 logger = logging.getLogger(__name__)
@@ -93,14 +93,14 @@ class MoulinClient:
 
     # -- transport ---------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, params: dict | None = None) -> dict:
+    def _request(self, method: str, path: str, params: dict | None = None, body: dict | None = None) -> dict:
         url = f"{self.base_url}{path}"
         headers = {API_KEY_HEADER: self._api_key, "Accept": "application/json"}
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
                 # A redirect could lead the API key anywhere, past the checks of the URL the operator saved.
-                response = self._session.request(method, url, params=params, headers=headers,
+                response = self._session.request(method, url, params=params, headers=headers, json=body,
                                                  timeout=self.timeout, allow_redirects=False, stream=True)
                 body = self._read(response, time.monotonic())
             except READ_ERRORS as error:
@@ -222,6 +222,12 @@ class MoulinClient:
                 record = self._parse(model, raw)
                 (result.errors if isinstance(record, RecordError) else bucket).append(record)
         return result
+
+    def put_consent(self, customer_id: str, consent: MarketingConsent) -> dict:
+        """Send a consent change to the store (idempotent PUT; the store keeps the latest `changed_at`)."""
+        body = {"marketing_email": consent.marketing_email, "changed_at": _iso(consent.changed_at),
+                "source": consent.source}
+        return self._request("PUT", f"/customers/{quote(str(customer_id), safe='')}/consent", body=body)
 
     def ping(self) -> dict:
         """Check the URL and the key in one cheap call ("test connection"); raises the mapped error."""
