@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
+from ..attribution.service import record_checkouts
+from ..consent.service import record_moulin_consent
 from ..logs import log_event
 from ..metrics import record_sync_outcome
 from ..moulin.order_links import order_link
@@ -139,6 +141,8 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
         _card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key),
                   privacy_deleted)
         for o in orders])
+    record_checkouts(session, portal_id, store.code, store.settings, orders, batch.customer_of, now)
+    record_moulin_consent(session, portal_id, store.code, [batch.customer_of(o) for o in orders])
     objects, associations, archives = work_size(built.work)
     report = {"orders": len(orders), "written": objects, "associations": {f"{k[0]}->{k[1]}": n for k, n in
                                                                            associations.items()},

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import CardOrder, MoulinStore, ObjectLink, SyncedOrder
 from ..db.models.webhooks import DealStageChange, PendingAssociation, SyncConflict, WebhookEvent
+from ..consent.service import handle_optout_change
 from ..moulin.records import normalise_email
 from . import facts, links
 from .contract import PRIVACY_DELETED, SYNCED, privacy_tombstone
@@ -164,12 +165,18 @@ def handle_deal_stage(session: Session, event: ParsedEvent, app_id: int | None) 
     return f"stage change recorded ({'adopted' if adopted else 'Moulin stays the source'})"
 
 
+def handle_contact_property(session: Session, event: ParsedEvent, app_id: int | None) -> str:
+    if event.property_name == "hs_email_optout":  # an unsubscribe (or resubscribe) seen in HubSpot
+        return handle_optout_change(session, event, app_id)
+    return handle_email_change(session, event, app_id)
+
+
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("contact", "deletion"): _lifecycle_handler(facts.DELETED),
     ("contact", "restore"): _lifecycle_handler(facts.LIVE),
     ("contact", "privacyDeletion"): handle_privacy_deletion,
     ("contact", "merge"): handle_merge,
-    ("contact", "propertyChange"): handle_email_change,
+    ("contact", "propertyChange"): handle_contact_property,
     ("company", "deletion"): _lifecycle_handler(facts.DELETED),
     ("company", "restore"): _lifecycle_handler(facts.LIVE),
     ("company", "merge"): handle_merge,

@@ -162,13 +162,28 @@ class SandboxState:
             entry = {"status": status, "source": source, "timestamp": self.clock.iso(), "legalBasis": legal_basis,
                      "legalBasisExplanation": explanation}
             marketing.statuses[(email, subscription_id)] = entry
-            crm = self.crm(portal_id, change_source=change_source)
-            contact = crm.find_by_value(object_type("contacts"), "email", email)
-            if contact is not None:
-                crm.apply(Plan(object_type("contacts"), {f"hs_email_optout_{subscription_id}":
-                                                         "true" if status == "NOT_SUBSCRIBED" else "false"},
-                               contact, [], {}))
+            values = {f"hs_email_optout_{subscription_id}": "true" if status == "NOT_SUBSCRIBED" else "false"}
+            if status == "SUBSCRIBED":
+                values["hs_email_optout"] = "false"  # opting in again ends "unsubscribed from all email"
+            self._set_contact_properties(portal_id, email, values, change_source)
             return status_item(email, definition, entry, self.clock.iso())
+
+    def _set_contact_properties(self, portal_id: int, email: str, values: dict, change_source: str) -> None:
+        """Properties HubSpot itself keeps on the contact (no validation: users cannot write them)."""
+        crm = self.crm(portal_id, change_source=change_source)
+        contact = crm.find_by_value(object_type("contacts"), "email", email)
+        if contact is not None:
+            crm.apply(Plan(object_type("contacts"), values, contact, [], {}))
+
+    def user_unsubscribe_all(self, portal_id: int, email: str) -> list[dict]:
+        """The contact opts out of all email: every type NOT_SUBSCRIBED, `hs_email_optout` true."""
+        email = email.strip().lower()
+        with self.lock:
+            items = [self.set_subscription(portal_id, email, int(d["id"]), "NOT_SUBSCRIBED", "Unsubscribe link",
+                                           change_source="CRM_UI")
+                     for d in self.marketing_of(portal_id).definitions if not d["isInternal"]]
+            self._set_contact_properties(portal_id, email, {"hs_email_optout": "true"}, "CRM_UI")
+            return items
 
     def user_set_subscription(self, portal_id: int, email: str, subscription_id: int, status: str) -> dict:
         """The contact changes its preferences (preference centre / unsubscribe link)."""

@@ -3,6 +3,7 @@ from .card import CardOrder
 from .card_refresh import CardRefresh
 from .installs import Installation
 from .links import ObjectLink
+from .marketing import AttributionSubmission, ConsentState, MarketingSetup
 from .moulin_events import MoulinEvent
 from .operator_sessions import OperatorSession, SpentToken
 from .stores import MoulinStore
@@ -10,6 +11,7 @@ from .sync import PortalSetup, SyncCheckpoint, SyncedOrder, SyncError
 from .webhooks import DealStageChange, HubSpotObjectState, PendingAssociation, SyncConflict, WebhookEvent
 
 __all__ = [
+    "AttributionSubmission", "ConsentState", "MarketingSetup",
     "CardOrder", "CardRefresh", "DealStageChange", "HubSpotObjectState", "Installation", "MoulinEvent",
     "MoulinStore", "ObjectLink", "OperatorSession", "PendingAssociation", "PortalSetup", "SpentToken",
     "SyncCheckpoint", "SyncConflict", "SyncError", "SyncedOrder", "WebhookEvent",

@@ -165,7 +165,10 @@ def list_submissions(portal_id):
 
 @blueprint.post("/portals/<int:portal_id>/subscriptions")
 def user_set_subscription(portal_id):
-    """The contact itself unsubscribes or resubscribes: `{"email", "subscriptionId", "status"}`."""
+    """The contact itself unsubscribes or resubscribes: `{"email", "subscriptionId", "status"}`, or opts out of
+    all email: `{"email", "unsubscribeAll": true}`."""
     data = body()
+    if data.get("unsubscribeAll"):
+        return {"results": state().user_unsubscribe_all(portal_id, str(data.get("email") or ""))}
     return state().user_set_subscription(portal_id, str(data.get("email") or ""),
                                          int(data.get("subscriptionId") or 0), str(data.get("status") or ""))
