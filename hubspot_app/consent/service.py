@@ -32,7 +32,9 @@ def _known(session: Session, portal_id: int, email: str) -> ConsentState | None:
 
 def _keep(session: Session, portal_id: int, change: ConsentChange, pending_hubspot: bool) -> bool:
     row = _known(session, portal_id, change.email)
-    if row is not None and not is_newer(change, row.changed_at):
+    # Only a different state that is more recent is a change: HubSpot stamps our own writes with its own time,
+    # so comparing times alone would bounce every consent back to the side it came from.
+    if row is not None and (row.status == change.status or not is_newer(change, row.changed_at)):
         return False
     if row is None:
         row = ConsentState(portal_id=portal_id, email=change.email)
@@ -99,7 +101,7 @@ def apply_hubspot_status(session: Session, portal_id: int, email: str) -> str:
     return f"consent {change.status} sent to {sent} Moulin customer(s)"
 
 
-def handle_optout_change(session: Session, event, _app_id: int | None) -> str:
+def handle_optout_change(session: Session, event) -> str:
     """Webhook handler: a contact's opt-out changed in HubSpot (e.g. an unsubscribe link)."""
     email = session.scalar(select(ObjectLink.source_key).where(
         ObjectLink.portal_id == event.portal_id, ObjectLink.kind == "contact",

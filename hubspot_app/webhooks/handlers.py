@@ -167,7 +167,7 @@ def handle_deal_stage(session: Session, event: ParsedEvent, app_id: int | None) 
 
 def handle_contact_property(session: Session, event: ParsedEvent, app_id: int | None) -> str:
     if event.property_name == "hs_email_optout":  # an unsubscribe (or resubscribe) seen in HubSpot
-        return handle_optout_change(session, event, app_id)
+        return "ignored: our own write" if _is_own_change(event, app_id) else handle_optout_change(session, event)
     return handle_email_change(session, event, app_id)
 
 

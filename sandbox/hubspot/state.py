@@ -163,7 +163,8 @@ class SandboxState:
                      "legalBasisExplanation": explanation}
             marketing.statuses[(email, subscription_id)] = entry
             values = {f"hs_email_optout_{subscription_id}": "true" if status == "NOT_SUBSCRIBED" else "false"}
-            if status == "SUBSCRIBED":
+            contact = self.crm(portal_id).find_by_value(object_type("contacts"), "email", email)
+            if status == "SUBSCRIBED" and contact is not None and contact.properties.get("hs_email_optout") == "true":
                 values["hs_email_optout"] = "false"  # opting in again ends "unsubscribed from all email"
             self._set_contact_properties(portal_id, email, values, change_source)
             return status_item(email, definition, entry, self.clock.iso())
