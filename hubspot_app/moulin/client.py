@@ -93,14 +93,14 @@ class MoulinClient:
 
     # -- transport ---------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, params: dict | None = None, body: dict | None = None) -> dict:
+    def _request(self, method: str, path: str, params: dict | None = None, payload: dict | None = None) -> dict:
         url = f"{self.base_url}{path}"
         headers = {API_KEY_HEADER: self._api_key, "Accept": "application/json"}
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
                 # A redirect could lead the API key anywhere, past the checks of the URL the operator saved.
-                response = self._session.request(method, url, params=params, headers=headers, json=body,
+                response = self._session.request(method, url, params=params, headers=headers, json=payload,
                                                  timeout=self.timeout, allow_redirects=False, stream=True)
                 body = self._read(response, time.monotonic())
             except READ_ERRORS as error:
@@ -227,7 +227,7 @@ class MoulinClient:
         """Send a consent change to the store (idempotent PUT; the store keeps the latest `changed_at`)."""
         body = {"marketing_email": consent.marketing_email, "changed_at": _iso(consent.changed_at),
                 "source": consent.source}
-        return self._request("PUT", f"/customers/{quote(str(customer_id), safe='')}/consent", body=body)
+        return self._request("PUT", f"/customers/{quote(str(customer_id), safe='')}/consent", payload=body)
 
     def ping(self) -> dict:
         """Check the URL and the key in one cheap call ("test connection"); raises the mapped error."""
