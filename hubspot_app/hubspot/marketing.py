@@ -54,7 +54,7 @@ class SubscriptionStatus:
     source: str
 
 
-class _IpGuard:
+class IpGuard:
     """Process-wide pause of form submissions: HubSpot's block is per IP, so it holds every portal of this host."""
 
     def __init__(self) -> None:
@@ -70,17 +70,18 @@ class _IpGuard:
             self._until = max(self._until, time.monotonic() + seconds)
 
 
-SUBMISSIONS_GUARD = _IpGuard()
+SUBMISSIONS_GUARD = IpGuard()
 
 
 class MarketingGateway:
     def __init__(self, portal_id: int, token_provider: Callable[[int], str], *, api_base: str, forms_base: str,
                  limiter: RateLimiter, http: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep, max_attempts: int = 4):
+                 sleep: Callable[[float], None] = time.sleep, max_attempts: int = 4,
+                 submissions_guard: IpGuard = SUBMISSIONS_GUARD):
         self.portal_id = portal_id
         self._token_provider, self._api_base, self._forms_base = token_provider, api_base, forms_base
-        self._limiter, self._http, self._sleep, self._max_attempts = limiter, http or requests.Session(), sleep, \
-            max_attempts
+        self._limiter, self._http, self._sleep = limiter, http or requests.Session(), sleep
+        self._max_attempts, self._guard = max_attempts, submissions_guard
         self.calls = 0
 
     # -- forms ---------------------------------------------------------------------------------
@@ -107,7 +108,7 @@ class MarketingGateway:
         if legal_consent:
             body["legalConsentOptions"] = legal_consent
         url = f"{self._forms_base}/submissions/v3/integration/secure/submit/{self.portal_id}/{quote(form_id, safe='')}"
-        self._send("forms.submit", "POST", url, body, idempotent=False, guard=SUBMISSIONS_GUARD)
+        self._send("forms.submit", "POST", url, body, idempotent=False, guard=self._guard)
 
     # -- email subscriptions ---------------------------------------------------------------------
     def subscription_definitions(self) -> list[dict]:
@@ -132,7 +133,7 @@ class MarketingGateway:
 
     # -- plumbing --------------------------------------------------------------------------------
     def _send(self, operation: str, method: str, url: str, body: dict | None = None, *, idempotent: bool = True,
-              guard: _IpGuard | None = None) -> dict:
+              guard: IpGuard | None = None) -> dict:
         limited = 0
         for attempt in range(1, self._max_attempts + 1):
             if guard is not None and (held := guard.wait_s()) > 0:
@@ -165,7 +166,7 @@ class MarketingGateway:
             raise failure
         raise AssertionError("unreachable")
 
-    def _error(self, response: requests.Response, guard: _IpGuard | None) -> HubSpotError:
+    def _error(self, response: requests.Response, guard: IpGuard | None) -> HubSpotError:
         status = response.status_code
         if status == 429 and response.text.strip() == IP_BLOCK_BODY:
             if guard is not None:
