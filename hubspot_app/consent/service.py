@@ -45,9 +45,13 @@ def _keep(session: Session, portal_id: int, change: ConsentChange, pending_hubsp
     return True
 
 
-def record_moulin_consent(session: Session, portal_id: int, store_code: str, customers) -> int:
+def syncs_consent(settings: dict) -> bool:
+    return bool((settings or {}).get("consent_sync", True))
+
+
+def record_moulin_consent(session: Session, portal_id: int, store_code: str, settings: dict, customers) -> int:
     """The sync's hook: keep each customer's consent when it is newer than what is known. Returns how many."""
-    if capabilities(session, portal_id).subscription_type_id is None:
+    if not syncs_consent(settings) or capabilities(session, portal_id).subscription_type_id is None:
         return 0
     kept = 0
     for customer in {c.id: c for c in customers if c is not None}.values():
@@ -93,6 +97,8 @@ def apply_hubspot_status(session: Session, portal_id: int, email: str) -> str:
     # A store that is down raises: the caller's transaction (and the state kept above) rolls back, so the
     # webhook event or the reconcile tries again later.
     for store in active_stores(session, portal_id):
+        if not syncs_consent(store.settings):
+            continue
         source = bootstrap.source_for(store)
         for customer in source.lookup_customer(email).customers:
             source.put_consent(customer.id, consent)

@@ -142,7 +142,7 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
                   privacy_deleted)
         for o in orders])
     record_checkouts(session, portal_id, store.code, store.settings, orders, batch.customer_of, now)
-    record_moulin_consent(session, portal_id, store.code, [batch.customer_of(o) for o in orders])
+    record_moulin_consent(session, portal_id, store.code, store.settings, [batch.customer_of(o) for o in orders])
     objects, associations, archives = work_size(built.work)
     report = {"orders": len(orders), "written": objects, "associations": {f"{k[0]}->{k[1]}": n for k, n in
                                                                            associations.items()},
