@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from .. import extensions
 from ..attribution.capabilities import capabilities
-from ..db.models import ConsentState, ObjectLink
+from ..db.models import AttributionSubmission, ConsentState, ObjectLink
 from ..logs import log_event
 from ..moulin.records import MarketingConsent
 from ..moulin.stores import active_stores
@@ -115,6 +115,19 @@ def handle_optout_change(session: Session, event) -> str:
     if email is None:
         return "no Moulin customer involved"
     return apply_hubspot_status(session, event.portal_id, email)
+
+
+def forget_addresses(session: Session, portal_id: int, emails: list[str]) -> None:
+    """A privacy deletion: keep no consent of these addresses, and never send their queued checkouts (a
+    submission would create the contact again)."""
+    if not emails:
+        return
+    session.execute(delete(ConsentState).where(ConsentState.portal_id == portal_id, ConsentState.email.in_(emails)))
+    wanted = set(emails)
+    for row in session.scalars(select(AttributionSubmission).where(
+            AttributionSubmission.portal_id == portal_id, AttributionSubmission.state == "pending")):
+        if any(f.get("name") == "email" and f.get("value") in wanted for f in (row.payload or {}).get("fields", [])):
+            session.delete(row)
 
 
 def reconcile_consent(portal_id: int) -> dict:

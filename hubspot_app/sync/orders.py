@@ -141,8 +141,9 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
         _card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key),
                   privacy_deleted)
         for o in orders])
-    record_checkouts(session, portal_id, store.code, store.settings, orders, batch.customer_of, now)
-    record_moulin_consent(session, portal_id, store.code, store.settings, [batch.customer_of(o) for o in orders])
+    marketable = [o for o in orders if (c := batch.customer_of(o)) is None or c.email not in privacy_deleted]
+    record_checkouts(session, portal_id, store.code, store.settings, marketable, batch.customer_of, now)
+    record_moulin_consent(session, portal_id, store.code, store.settings, [batch.customer_of(o) for o in marketable])
     objects, associations, archives = work_size(built.work)
     report = {"orders": len(orders), "written": objects, "associations": {f"{k[0]}->{k[1]}": n for k, n in
                                                                            associations.items()},

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import CardOrder, MoulinStore, ObjectLink, SyncedOrder
 from ..db.models.webhooks import DealStageChange, PendingAssociation, SyncConflict, WebhookEvent
-from ..consent.service import handle_optout_change
+from ..consent.service import forget_addresses, handle_optout_change
 from ..moulin.records import normalise_email
 from . import facts, links
 from .contract import PRIVACY_DELETED, SYNCED, privacy_tombstone
@@ -69,6 +69,7 @@ def handle_privacy_deletion(session: Session, event: ParsedEvent, app_id: int | 
     emails = [link.source_key for link in links.links_to(session, portal, "contact", {contact_id})
               if not link.source_key.startswith("privacy:")]
     outcome = _lifecycle_handler(facts.PRIVACY_DELETED)(session, event, app_id)
+    forget_addresses(session, portal, emails)
     # Whatever order events came in, nothing personal about this contact stays with us.
     if emails:
         session.execute(update(CardOrder).where(CardOrder.portal_id == portal, CardOrder.contact_email.in_(emails))

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from hubspot_app.attribution.service import setup_marketing
 from hubspot_app.config import OPTIONAL_SCOPES, REQUIRED_SCOPES
 from hubspot_app.consent.service import push_pending, reconcile_consent
-from hubspot_app.db.models import ConsentState, Installation
+from hubspot_app.db.models import AttributionSubmission, ConsentState, Installation, ObjectLink
 from hubspot_app.sync import bootstrap
 from hubspot_app.sync.backfill import backfill
 from hubspot_app.sync.engine import sync_customer_orders
@@ -140,3 +140,21 @@ def test_reconcile_catches_a_change_no_webhook_announced(consenting):
     world.run(reconcile_consent, world.portal_id)
 
     assert consenting.store_consent(customer["id"])["marketing_email"] == "withdrawn"
+
+
+def test_a_privacy_deletion_forgets_the_consent_and_never_sends_a_queued_checkout(consenting):
+    customer = consenting.customer_with_email("granted")
+    world, database = consenting.world, consenting.world.app.extensions["moulin.db"]
+    with database.session() as session:
+        assert session.scalar(select(ConsentState).where(ConsentState.email == customer["email"])) is not None
+        session.add(AttributionSubmission(portal_id=world.portal_id, store_code="b2c", order_id="queued",
+                                          state="pending", payload={"fields": [{"name": "email",
+                                                                                "value": customer["email"]}]}))
+        contact_id = session.scalar(select(ObjectLink.hubspot_id).where(ObjectLink.kind == "contact",
+                                                                        ObjectLink.source_key == customer["email"]))
+    world.state.user_privacy_delete_contact(world.portal_id, contact_id)
+    consenting.flush()
+
+    with database.session() as session:
+        assert session.scalar(select(ConsentState).where(ConsentState.email == customer["email"])) is None
+        assert session.scalar(select(AttributionSubmission).where(AttributionSubmission.order_id == "queued")) is None
