@@ -34,18 +34,19 @@ class MarketingStatus:
     def notices(self) -> list[str]:
         """What the app is not doing, and why, in the operator's words."""
         found = []
-        if self.attribution_missing:
-            found.append("Checkout attribution is off: HubSpot did not grant the optional scope "
-                         f"{', '.join(self.attribution_missing)}, so checkouts are not sent as form submissions "
-                         "and contacts get no original source from the shop's visits.")
-        elif not self.form_ready:
-            found.append("Checkout attribution starts within a minute: the “Moulin checkout” form is being made.")
-        if self.consent_missing:
-            found.append("Consent sync is off: HubSpot did not grant the optional scopes "
-                         f"{', '.join(self.consent_missing)}, so Moulin's email consent does not reach HubSpot "
-                         "and unsubscribes in HubSpot do not reach Moulin.")
-        elif not self.subscription_ready:
-            found.append("Consent sync is waiting for an email subscription type in HubSpot.")
+        for missing, ready, off, waiting in (
+                (self.attribution_missing, self.form_ready,
+                 "Checkout attribution is off: HubSpot did not grant the optional scope {scopes}, so checkouts are "
+                 "not sent as form submissions and contacts get no original source from the shop's visits.",
+                 "Checkout attribution starts within a minute: the “Moulin checkout” form is being made."),
+                (self.consent_missing, self.subscription_ready,
+                 "Consent sync is off: HubSpot did not grant the optional scopes {scopes}, so Moulin's email "
+                 "consent does not reach HubSpot and unsubscribes in HubSpot do not reach Moulin.",
+                 "Consent sync is waiting for an email subscription type in HubSpot.")):
+            if missing:
+                found.append(off.format(scopes=", ".join(missing)))
+            elif not ready:
+                found.append(waiting)
         return found
 
 

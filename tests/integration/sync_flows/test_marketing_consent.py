@@ -6,7 +6,6 @@ concurrent changes end with the latest.
 """
 from __future__ import annotations
 
-from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -15,16 +14,13 @@ from sqlalchemy import select
 from hubspot_app.attribution.service import setup_marketing
 from hubspot_app.config import OPTIONAL_SCOPES, REQUIRED_SCOPES
 from hubspot_app.consent.service import push_pending, reconcile_consent
-from hubspot_app.db.models import AttributionSubmission, ConsentState, Installation, ObjectLink
-from hubspot_app.sync import bootstrap
+from hubspot_app.db.models import AttributionSubmission, ConsentState, ObjectLink
 from hubspot_app.sync.backfill import backfill
 from hubspot_app.sync.engine import sync_customer_orders
-from sandbox.hubspot.testing import running_sandbox
 from sandbox.hubspot.webhook_delivery import WebhookDelivery
 from tests.webhook_support import APP_ID, SECRET
-from tests.webhook_support_http import app_on_loopback
 
-from .conftest import World
+from .conftest import World, installed_on_loopback
 
 pytestmark = pytest.mark.db
 MARKETING_TYPE = 1001  # the sandbox account's "Marketing Information" type
@@ -60,22 +56,13 @@ class Consenting:
 
 @pytest.fixture
 def consenting(make_config, stores):
-    with ExitStack() as stack:
-        state, url = stack.enter_context(running_sandbox(app_id=APP_ID))
-        app, hook_url = stack.enter_context(app_on_loopback(make_config, hubspot_api_base=url))
-        portal_id = state.create_portal()
-        token = state.issue_tokens(portal_id)["access_token"]
-        app.extensions[bootstrap.TOKEN_PROVIDER] = lambda _portal: token
-        with app.extensions["moulin.db"].session() as session:
-            session.add(Installation(portal_id=portal_id, status="active",
-                                     scopes=" ".join((*REQUIRED_SCOPES, *OPTIONAL_SCOPES))))
-        world = World(app, state, portal_id)
+    with installed_on_loopback(make_config, " ".join((*REQUIRED_SCOPES, *OPTIONAL_SCOPES))) as (world, hook_url):
         store, server = stores(orders=60, seed=3, store_code="b2c")
         world.connect(store, server)
-        world.run(setup_marketing, portal_id)
-        delivery = WebhookDelivery(state, hook_url, SECRET, APP_ID)
-        world.run(backfill, portal_id)
-        world.run(push_pending, portal_id)
+        world.run(setup_marketing, world.portal_id)
+        delivery = WebhookDelivery(world.state, hook_url, SECRET, APP_ID)
+        world.run(backfill, world.portal_id)
+        world.run(push_pending, world.portal_id)
         consenting = Consenting(world, store, delivery)
         consenting.flush()  # the app's own writes: acknowledged
         yield consenting
