@@ -39,10 +39,11 @@ REQUIRED_SCOPES = (
     "crm.schemas.deals.write",
 )
 # Marketing truth (docs/attribution.md): checkout attribution needs `forms` (marketing forms API and the
-# secure form submission), consent both ways the communication preferences scopes (developers.hubspot.com/scopes).
+# secure form submission), consent both ways the scopes of the 2026-03 communication preferences API
+# (developers.hubspot.com/docs/api-reference/2026-03/communication-preferences/guide, "Scope requirements").
 # Without them the app installs and syncs as before; the settings page says what it is not doing.
 ATTRIBUTION_SCOPES = ("forms",)
-CONSENT_SCOPES = ("communication_preferences.read", "communication_preferences.write")
+CONSENT_SCOPES = ("subscriptions-definition-read", "subscriptions-status-read", "subscriptions-status-write")
 OPTIONAL_SCOPES: tuple[str, ...] = (*ATTRIBUTION_SCOPES, *CONSENT_SCOPES)
 
 

@@ -14,7 +14,7 @@ Sources (facts only; HubSpot's wording is theirs):
   protection-being-added-to-form-submissions-api): so a 429 here pauses the whole process, never retries at once;
 - subscriptions: developers.hubspot.com/docs/api-reference/2026-03/communication-preferences/guide,
   `GET /communication-preferences/2026-03/definitions`, `GET|POST .../statuses/{subscriberIdString}` (scopes
-  `communication_preferences.read` / `.write`).
+  `subscriptions-definition-read`, `subscriptions-status-read` / `-write`: the 2026-03 guide's "Scope requirements").
 """
 from __future__ import annotations
 

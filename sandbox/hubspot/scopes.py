@@ -8,11 +8,12 @@ SCHEMA_SCOPED = ("contacts", "companies", "deals")
 
 
 # developers.hubspot.com/docs/api-reference/legacy/marketing/forms/v3-legacy/submit-data-authenticated and the
-# marketing forms guide: `forms`; communication preferences: `communication_preferences.read` / `.write`
-# (developers.hubspot.com/scopes lists them).
+# marketing forms guide: `forms`; the 2026-03 communication preferences guide ("Scope requirements"):
+# `subscriptions-definition-read` for definitions, `subscriptions-status-read` / `-write` for a contact's statuses.
 MARKETING_SCOPES = (("/marketing/v3/forms", "forms", "forms"), ("/submissions/", "forms", "forms"),
-                    ("/communication-preferences/", "communication_preferences.read",
-                     "communication_preferences.write"))
+                    ("/communication-preferences/2026-03/definitions", "subscriptions-definition-read", None),
+                    ("/communication-preferences/2026-03/statuses/", "subscriptions-status-read",
+                     "subscriptions-status-write"))
 
 
 def required_scope(method: str, path: str, view_args: dict) -> str | None:

@@ -80,7 +80,7 @@ def test_without_the_optional_scopes_it_installs_syncs_and_says_what_it_does_not
 
     page = settings_page(app, client, portal_id)
     assert "Checkout attribution is off" in page and "forms" in page
-    assert "Consent sync is off" in page and "communication_preferences.read" in page
+    assert "Consent sync is off" in page and "subscriptions-status-write" in page
     assert 'href="/oauth/install"' in page  # the way to grant them
 
 

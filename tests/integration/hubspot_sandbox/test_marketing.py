@@ -84,7 +84,7 @@ def test_marketing_calls_need_their_scopes(sandbox):
     hs.tokens = state.issue_tokens(hs.portal_id, ["oauth", "crm.objects.contacts.read"])
     for answer, scope in ((make_form(hs), "forms"), (submit(hs, "x"), "forms"),
                           (requests.get(f"{url}/communication-preferences/2026-03/definitions", headers=hs.headers(),
-                                        timeout=5), "communication_preferences.read")):
+                                        timeout=5), "subscriptions-definition-read")):
         assert answer.status_code == 403 and answer.json()["category"] == "MISSING_SCOPES"
         assert answer.json()["errors"][0]["context"]["requiredGranularScopes"] == [scope]
 
@@ -152,7 +152,7 @@ def test_optional_scopes_are_granted_only_when_the_user_agrees():
         hs.state.grant_optional_scopes = False
         answer = requests.get(f"{hs.url}/oauth/authorize", allow_redirects=False, timeout=5, params={
             "client_id": hs.state.oauth.client_id, "redirect_uri": "https://app.test/oauth/callback",
-            "scope": "oauth crm.objects.contacts.read", "optional_scope": "forms communication_preferences.read"})
+            "scope": "oauth crm.objects.contacts.read", "optional_scope": "forms subscriptions-status-read"})
         code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
         tokens = requests.post(f"{hs.url}/oauth/2026-03/token", timeout=5, data={
             "grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.test/oauth/callback",
