@@ -24,6 +24,13 @@ class Capabilities:
         return [s for s in CONSENT_SCOPES if s not in self.granted]
 
     @property
+    def needs_setup(self) -> bool:
+        """A scope granted (at install or a later re-install) whose part of the setup is not made yet."""
+        setup = self.setup
+        return ((not self.attribution_missing and (setup is None or setup.checkout_form_id is None))
+                or (not self.consent_missing and (setup is None or setup.subscription_type_id is None)))
+
+    @property
     def checkout_form_id(self) -> str | None:
         return self.setup.checkout_form_id if self.setup and not self.attribution_missing else None
 

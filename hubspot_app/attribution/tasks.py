@@ -25,10 +25,10 @@ TRANSIENT = (TransientError, MoulinUnavailable)
 
 
 def run_marketing(portal_id: int) -> dict:
-    """One pass for a portal: set up if never done, send pending submissions, push pending consent."""
+    """One pass for a portal: set up what its scopes allow and is not made yet, send submissions, push consent."""
     with extensions.db().session() as session:
         caps = capabilities(session, portal_id)
-    if caps.setup is None:
+    if caps.needs_setup:
         attribution.setup_marketing(portal_id)
     return {**attribution.submit_pending(portal_id), **consent.push_pending(portal_id)}
 

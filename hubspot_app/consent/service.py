@@ -87,7 +87,8 @@ def apply_hubspot_status(session: Session, portal_id: int, email: str) -> str:
     if subscription_id is None:
         return "consent sync is off (scopes or subscription type missing)"
     status = bootstrap.marketing_for(portal_id).subscription_status(email, subscription_id)
-    change = status and from_hubspot(email, status.status, datetime.fromisoformat(status.timestamp), status.source)
+    change = status and status.timestamp and from_hubspot(email, status.status,
+                                                           datetime.fromisoformat(status.timestamp), status.source)
     if not change:
         return "no HubSpot status for this address"
     if not _keep(session, portal_id, change, pending_hubspot=False):

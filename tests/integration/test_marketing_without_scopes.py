@@ -83,6 +83,15 @@ def test_without_the_optional_scopes_it_installs_syncs_and_says_what_it_does_not
     assert "Consent sync is off" in page and "subscriptions-status-write" in page
     assert 'href="/oauth/install"' in page  # the way to grant them
 
+    state.grant_optional_scopes = True  # installed again, this time accepting them
+    authorize = client.get("/oauth/install").location
+    client.get(requests.get(authorize + f"&portal_id={portal_id}", allow_redirects=False,
+                            timeout=5).headers["Location"].removeprefix("https://app.test"))
+    with app.app_context():
+        run_marketing(portal_id)
+    [form] = state.marketing_of(portal_id).forms.values()
+    assert form["name"] == "Moulin checkout" and "is off" not in settings_page(app, client, portal_id)
+
 
 @pytest.mark.parametrize("installed", [True], indirect=True)
 def test_with_the_optional_scopes_the_settings_page_counts_submissions(installed):

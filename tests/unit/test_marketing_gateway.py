@@ -6,8 +6,10 @@ protection-being-added-to-form-submissions-api).
 """
 import pytest
 
+from hubspot_app.config import Config, ConfigError
 from hubspot_app.hubspot.errors import RateLimited
 from hubspot_app.hubspot.marketing import IpGuard, MarketingGateway, SubmissionRejected
+from tests.unit.test_config import GOOD
 
 FORMS = "https://api.hsforms.com"
 SUBMIT = f"{FORMS}/submissions/v3/integration/secure/submit/42/form-1"
@@ -76,3 +78,12 @@ def test_a_refused_cookie_or_email_is_a_rejection_naming_hubspots_error_types(re
         gateway(parts).submit("form-1", [{"name": "email", "value": "a@b.fr"}], {"hutk": "bad"}, None)
     assert caught.value.error_types == ["INVALID_HUTK"] and "Invalid hutk" in str(caught.value)
     assert requests_mock.call_count == 1  # never retried: HubSpot gives the same answer
+
+
+def test_form_submissions_go_to_hubspots_forms_host_or_the_stand_in():
+    assert Config.from_env(GOOD).forms_base == "https://api.hsforms.com"
+    assert Config.from_env({**GOOD, "HUBSPOT_API_BASE": "http://127.0.0.1:8765"}).forms_base == "http://127.0.0.1:8765"
+    assert Config.from_env({**GOOD, "HUBSPOT_FORMS_BASE": "https://forms.example/"}).forms_base == \
+        "https://forms.example"
+    with pytest.raises(ConfigError, match="HUBSPOT_FORMS_BASE"):
+        Config.from_env({**GOOD, "HUBSPOT_FORMS_BASE": "ftp://nope"})
