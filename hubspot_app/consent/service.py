@@ -16,7 +16,7 @@ from .. import extensions
 from ..attribution.capabilities import capabilities
 from ..db.models import AttributionSubmission, ConsentState, ObjectLink
 from ..logs import log_event
-from ..moulin.records import MarketingConsent
+from ..moulin.records import MarketingConsent, normalise_email
 from ..moulin.stores import active_stores
 from ..sync import bootstrap
 from .plan import GRANTED, ConsentChange, from_hubspot, from_moulin, is_newer
@@ -110,11 +110,16 @@ def apply_hubspot_status(session: Session, portal_id: int, email: str) -> str:
 
 def handle_optout_change(session: Session, event) -> str:
     """Webhook handler: a contact's opt-out changed in HubSpot (e.g. an unsubscribe link)."""
-    email = session.scalar(select(ObjectLink.source_key).where(
+    linked = session.scalar(select(ObjectLink.id).where(
         ObjectLink.portal_id == event.portal_id, ObjectLink.kind == "contact",
-        ObjectLink.hubspot_id == event.object_id))
-    if email is None:
+        ObjectLink.hubspot_id == event.object_id).limit(1))
+    if linked is None:
         return "no Moulin customer involved"
+    # The contact's address as HubSpot has it now: how links are keyed is the sync's business, not ours.
+    found = bootstrap.crm_for(event.portal_id).read("contacts", [event.object_id], ["email"])
+    email = normalise_email((found.get(event.object_id) or {}).get("email"))
+    if not email:
+        return "the contact has no email"
     return apply_hubspot_status(session, event.portal_id, email)
 
 
