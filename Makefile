@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= python3
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-sqlite test-postgres test-card setup clean browser
+.PHONY: demo test test-sqlite test-postgres test-card card-preview setup clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,12 +16,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) card-preview
 	$(VENV)/bin/moulin-hubspot demo
 
 test: test-card test-postgres test-sqlite
 
-test-sqlite: $(STAMP) browser
+test-sqlite: $(STAMP) browser card-preview
 	$(PY) -m pytest -q -n 2
 
 # The browser tests (tests/e2e) drive the system Chromium; install it when missing.
@@ -31,6 +31,10 @@ browser:
 # Tests marked `db` again, on a throw-away PostgreSQL database.
 test-postgres: $(STAMP)
 	TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest -q -n 2 -m db
+
+# The cards bundled for the sandbox's record page (the card preview): esbuild, from the cards' npm packages.
+card-preview:
+	cd crm_cards/src/app/cards && npm ci --no-audit --no-fund --silent && npm run --silent build:preview
 
 # The app card's own tests (vitest) and HubSpot's project parser, from the npm registry.
 test-card:

@@ -27,9 +27,10 @@ from tqdm import tqdm
 
 from hubspot_app import create_app, extensions
 from hubspot_app.cli.db import alembic_config
-from hubspot_app.db.models import Installation
+from hubspot_app.db.models import CardOrder, Installation
 from hubspot_app.logs import configure_logging
 from sandbox.hubspot import start_sandbox
+from sandbox.hubspot.card_bundles import bundle_path, build_card_bundles, project_cards
 from sandbox.hubspot.marketing import Visit
 from sandbox.hubspot.webhook_delivery import WebhookDelivery
 from sandbox.moulin import start_sample_store
@@ -109,6 +110,9 @@ def start(options: DemoOptions) -> RunningDemo:
         return create_app(env)
 
     app, app_server = serve_app_in_thread(build, port=options.port)
+    hubspot_state.card_backend_url = app_server.url  # where the card preview's hubspot.fetch goes
+    if any(bundle_path(card.uid) is None for card in project_cards()):
+        build_card_bundles()  # `make demo` has built them already; `moulin-hubspot demo` alone has not
     configure_logging(stream=open(workdir / "app.log", "a"))  # keep the terminal for people
     worker = subprocess.Popen(
         [sys.executable, "-c", "from hubspot_app.cli import main; main()", "worker", "--workers", "2"],
@@ -175,7 +179,19 @@ def _install_and_sync(options, app, store, hubspot_state, hubspot_server, moulin
         summary = _summary(hubspot_state, portal_id, expected, report, wall)
         summary.update(_marketing_summary(hubspot_state, portal_id, store))
         summary["operator_url"] = make_operator_link(portal_id, None)
+        summary["card_url"] = _card_link(hubspot_server.url, portal_id)
     return summary
+
+
+def _card_link(hubspot_url: str, portal_id: int) -> str:
+    """The sandbox's record page of the synced contact with the most orders: the card preview."""
+    with extensions.db().session() as session:
+        contact_id = session.scalar(
+            select(CardOrder.hubspot_contact_id).where(CardOrder.portal_id == portal_id,
+                                                       CardOrder.hubspot_contact_id.is_not(None))
+            .group_by(CardOrder.hubspot_contact_id)
+            .order_by(func.count().desc(), CardOrder.hubspot_contact_id).limit(1))
+    return f"{hubspot_url}/contacts/{portal_id}/record/0-1/{contact_id}"
 
 
 def _summary(hubspot_state, portal_id: int, orders: int, report: dict, wall_s: float) -> dict:
@@ -264,3 +280,4 @@ def _print_summary(options: DemoOptions, summary: dict) -> None:
                                   "duplicate_deals", "failed_records", "hubspot_calls", "orders_with_hutk",
                                   "form_submissions", "contacts_with_source")))
     print(f"Operator pages    {summary['operator_url']}", flush=True)
+    print(f"Card preview      {summary['card_url']}", flush=True)

@@ -35,3 +35,4 @@ from . import importer as _importer  # noqa: E402,F401
 from . import sandbox_moulin as _sandbox_moulin  # noqa: E402,F401
 from . import demo as _demo  # noqa: E402,F401
 from . import sync as _sync  # noqa: E402,F401
+from . import hubspot_project as _hubspot_project  # noqa: E402,F401

@@ -45,6 +45,24 @@ def setup(portal_id: int, force: bool) -> None:
         _print(setup_portal(portal_id, force=force))
 
 
+@sync.command("company-identity")
+@click.option("--portal", "portal_id", type=int, required=True)
+@click.option("--by", "identity", type=click.Choice(["siret", "vat", "domain", "account"]), required=True,
+              help="siret, vat or domain: one company per legal entity across stores; account: one per store account.")
+def company_identity(portal_id: int, identity: str) -> None:
+    """Choose what makes two Moulin B2B accounts one HubSpot company (the portal's setting)."""
+    from .. import extensions
+    from ..sync.setup import set_company_identity
+
+    app = load_app()
+    with app.app_context(), extensions.db().session() as session:
+        try:
+            row = set_company_identity(session, portal_id, identity)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        _print({"portal_id": portal_id, "company_identity": row.company_identity})
+
+
 @sync.command()
 @click.option("--portal", "portal_id", type=int, required=True)
 def reconcile(portal_id: int) -> None:

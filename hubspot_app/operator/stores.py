@@ -25,12 +25,16 @@ from ..moulin.order_links import template_problem
 from ..moulin.records import OrderStatus
 from ..moulin.stores import (StoreSettingsError, check_api_url, check_order_url_template, check_room_for_store,
                              client_for, connect_store)
+from ..sync.products import ARCHIVE, DELETION_MODES
 from ..sync.stages import DEFAULT_MAPPING, STAGES, validate_mapping
 
 log = logging.getLogger(__name__)
 
 STAGE_SOURCES = ("moulin", "hubspot")
 DEFAULT_SETTINGS = {"recreate_deleted_deals": False, "stage_source": "moulin"}
+# Unset means these, in the sync too (`sync.stages.abandon_after`, `sync.products.deletion_mode`).
+COMMERCE_DEFAULTS = {"abandon_after_hours": 24, "product_deletion": ARCHIVE}
+MAX_ABANDON_AFTER_HOURS = 720  # 30 days: beyond, a cart is not a lead any more
 # The check runs while the operator waits on the page: one try, a short timeout.
 CHECK_OPTIONS = {"timeout": 5.0, "retries": 0, "max_body": 1_000_000, "deadline_s": 10.0}
 
@@ -140,8 +144,20 @@ def parse_store_settings(form: Mapping[str, str]) -> tuple[dict[str, str], dict]
     stage_source = form.get("stage_source", "moulin")
     if stage_source not in STAGE_SOURCES:
         raise StoreSettingsError("stage_source: choose moulin or hubspot")
-    settings = {"recreate_deleted_deals": form.get("recreate_deleted_deals") == "on", "stage_source": stage_source}
+    settings = {"recreate_deleted_deals": form.get("recreate_deleted_deals") == "on", "stage_source": stage_source,
+                **_commerce_settings(form)}
     return mapping, settings
+
+
+def _commerce_settings(form: Mapping[str, str]) -> dict:
+    """When a checkout counts as abandoned, and what a product deleted in Moulin becomes in HubSpot."""
+    hours = (form.get("abandon_after_hours") or str(COMMERCE_DEFAULTS["abandon_after_hours"])).strip()
+    if not hours.isdigit() or not 1 <= int(hours) <= MAX_ABANDON_AFTER_HOURS:
+        raise StoreSettingsError(f"abandon_after_hours: a whole number of hours from 1 to {MAX_ABANDON_AFTER_HOURS}")
+    product_deletion = form.get("product_deletion", ARCHIVE)
+    if product_deletion not in DELETION_MODES:
+        raise StoreSettingsError(f"product_deletion: choose {' or '.join(DELETION_MODES)}")
+    return {"abandon_after_hours": int(hours), "product_deletion": product_deletion}
 
 
 def save_store_settings(session: Session, portal_id: int, store_id: int, form: Mapping[str, str]) -> MoulinStore:
@@ -166,4 +182,4 @@ def store_warnings(store: MoulinStore) -> list[str]:
 
 
 def store_settings(store: MoulinStore) -> dict:
-    return {**DEFAULT_SETTINGS, **(store.settings or {})}
+    return {**DEFAULT_SETTINGS, **COMMERCE_DEFAULTS, **(store.settings or {})}

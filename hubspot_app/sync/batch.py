@@ -13,7 +13,7 @@ from ..moulin.records import Company, Customer, Order, OrderStatus, Product
 from ..webhooks.contract import may_recreate
 from . import mapping
 from .planner import CONTACT_COMPANY, DEAL_COMPANY, DEAL_CONTACT, LINE_ITEM_DEAL, Work
-from .stages import net_amount, stage_for
+from .stages import abandon_after, net_amount, stage_for
 
 KIND = {"contacts": "contact", "companies": "company", "products": "product", "deals": "deal",
         "line_items": "line_item"}
@@ -28,9 +28,18 @@ class SourceBatch:
     companies: dict[str, Company] = field(default_factory=dict)
     products: dict[str, Product] = field(default_factory=dict)  # by SKU, variants' SKUs included
     pickup_points: dict[str, str] = field(default_factory=dict)  # id -> name
+    reached: dict[str, str] = field(default_factory=dict)  # order key -> stage its deal last had from us
+    # Set by `identity.resolve_contacts`: customer id -> contact key, and contact key -> the contact's customer
+    # (several customers merged). Without them a customer is the contact of its own email.
+    contact_keys: dict[str, str] = field(default_factory=dict)
+    contacts: dict[str, Customer] = field(default_factory=dict)
 
     def customer_of(self, order: Order) -> Customer | None:
         return self.customers.get(order.customer_id) if order.customer_id else None
+
+    def contact_key_of(self, order: Order) -> str | None:
+        customer = self.customer_of(order)
+        return self.contact_keys.get(customer.id, customer.email) if customer else None
 
     def company_of(self, order: Order) -> Company | None:
         customer = self.customer_of(order)
@@ -45,6 +54,7 @@ class PortalShape:
     stage_mapping: dict[str, str]
     now: datetime
     settings: dict = field(default_factory=dict)  # the store's: recreate_deleted_deals, stage_source
+    company_identity: str = "account"  # the portal's: what makes two accounts one company (mapping.company_key)
 
 
 @dataclass
@@ -52,6 +62,7 @@ class Built:
     work: Work
     hashes: dict[tuple[str, str], str] = field(default_factory=dict)  # (object type, key) -> hash to store
     line_products: dict[str, str] = field(default_factory=dict)  # line key -> SKU
+    stages: dict[str, str] = field(default_factory=dict)  # order key -> stage key Moulin says
     stale_lines: dict[str, list[str]] = field(default_factory=dict)  # order key -> line keys no longer in the order
     # Gone links the contract left gone, with the hash of what Moulin says now: storing it on the link means
     # "seen", so only a later change of the record counts as a change.
@@ -65,7 +76,7 @@ def order_facts(order: Order, batch: SourceBatch) -> mapping.OrderFacts:
         ordered_at=order.created_at, net_total=net_amount(order), counts=order.status not in NOT_PURCHASES,
         pickup_point=batch.pickup_points.get(order.pickup_point_id) if order.pickup_point_id else None,
         skus=skus, categories=tuple(p.product_type for p in products if p.product_type),
-        brands=tuple(p.vendor for p in products if p.vendor))
+        brands=tuple(p.vendor for p in products if p.vendor), currency=order.currency)
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,11 @@ class Gone:
 
     state: str  # "deleted_in_hubspot", "privacy_deleted", "archived"
     content_hash: str | None
+
+
+def _state(gone: dict[tuple[str, str], Gone], kind: str, key: str) -> str | None:
+    link = gone.get((kind, key))
+    return link.state if link else None
 
 
 def _digest(object_type: str, props: dict, extra: dict | None) -> str:
@@ -117,17 +133,26 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
     gone = gone or {}
     for order in batch.orders:
         customer, company = batch.customer_of(order), batch.company_of(order)
-        email = customer.email if customer and customer.email not in privacy_deleted else None
-        company_key = mapping.company_key(order.store, company) if company else None
+        email = batch.contact_key_of(order)
+        email = email if email not in privacy_deleted else None
+        company_key = mapping.company_key(order.store, company, shape.company_identity) if company else None
 
         if company:
-            _put(built, hashes, "companies", company_key, mapping.company_properties(order.store, company))
+            _put(built, hashes, "companies", company_key,
+                 mapping.company_properties(order.store, company, shape.company_identity))
         if customer and email:
+            contact = batch.contacts.get(email, customer)
+            # The contact's own company first: an order placed for another company must not flip it.
+            own = batch.companies.get(contact.company_id) if contact.company_id else None
+            contact_company = mapping.company_key(order.store, own, shape.company_identity) if own else company_key
+            if own:
+                _put(built, hashes, "companies", contact_company,
+                     mapping.company_properties(order.store, own, shape.company_identity))
             contact_changed = _put(built, hashes, "contacts", email,
-                                   mapping.contact_properties(customer, stats.get(email, mapping.ContactStats())),
-                                   {"_company": company_key}, gone, shape)
-            if contact_changed and company_key:
-                built.work.associate(CONTACT_COMPANY, email, company_key)
+                                   mapping.contact_properties(contact, stats.get(email, mapping.ContactStats())),
+                                   {"_company": contact_company}, gone, shape)
+            if contact_changed and contact_company:
+                built.work.associate(CONTACT_COMPANY, email, contact_company)
             if ("contacts", email) not in built.hashes:  # left deleted: the deal gets no contact
                 email = None
         # A re-created contact has a new id: its deals must be attached again even if they did not change.
@@ -140,11 +165,13 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
             if product:
                 for sku, props in mapping.product_properties(product):
                     _put(built, hashes, "products", sku, props)
-            elif not hashes.get(("product", line.sku)):
-                # Unknown to the catalogue and never synced: a product from the line, once.
+            elif not hashes.get(("product", line.sku)) and _state(gone, "product", line.sku) != "archived":
+                # Unknown to the catalogue and never synced (nor deleted in Moulin): a product from the line, once.
                 _put(built, hashes, "products", line.sku, mapping.product_from_line(line))
 
-        stage = stage_for(order, shape.now, shape.stage_mapping)
+        stage = stage_for(order, shape.now, shape.stage_mapping, reached=batch.reached.get(order.key),
+                          threshold=abandon_after(shape.settings))
+        built.stages[order.key] = stage
         deal = mapping.deal_properties(
             order, customer=customer, company=company, pipeline_id=shape.pipeline_id,
             stage_id=shape.stage_ids[stage], pickup_point=batch.pickup_points.get(order.pickup_point_id or ""))

@@ -112,10 +112,10 @@ def _apply_event(event_type: str, record_id: str, store: MoulinStore, portal_id:
     if is_paused(store):  # not called while paused; the first poll after resuming reads every change since
         return {**result, "skipped": "store paused"}
     source, crm = bootstrap.source_for(store), bootstrap.crm_for(portal_id)
-    if kind == "order" and action == "deleted":
+    if kind in ("order", "product") and action == "deleted":
         with extensions.db().session() as session:
             result.update(apply_deletions(session, crm, portal_id, [
-                Deletion(kind="order", id=record_id, store=store.code, deleted_at=bootstrap.now())]))
+                Deletion(kind=kind, id=record_id, store=store.code, deleted_at=bootstrap.now())]))
     elif kind == "order":
         try:
             order = source.get_order(record_id)
@@ -128,8 +128,12 @@ def _apply_event(event_type: str, record_id: str, store: MoulinStore, portal_id:
             result.update(sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch, now=bootstrap.now(),
                                       errors=[*errors, *missing]))
     elif kind == "customer" and action != "deleted":  # a deleted customer keeps its contact
-        customer = source.get_customer(record_id)
+        try:
+            customer = source.get_customer(record_id)
+        except MoulinNotFound:  # deleted since: its orders keep their contact (`identity`)
+            return {**result, "skipped": "customer no longer exists"}
         if getattr(customer, "email", None):
             result.update(sync_customer_orders(portal_id, customer.email))
     # company.* and product.* changes reach HubSpot with the next order that uses them (content hashes).
+    # A product's deletion is applied at once (above); it touches no order.
     return result

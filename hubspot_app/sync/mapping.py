@@ -68,6 +68,7 @@ def deal_properties(order: Order, *, customer: Customer | None, company: Company
         "moulin_referring_site": order.referring_site,
         "moulin_cancel_reason": order.cancel_reason,
         "moulin_cancelled_at": ms(order.cancelled_at),
+        "moulin_checkout_recovery_url": order.abandoned_checkout_url,
     })
 
 
@@ -101,6 +102,7 @@ class ContactStats:
     skus: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     brands: tuple[str, ...] = ()
+    value_by_currency: tuple[tuple[str, Decimal], ...] = ()  # the card shows each currency apart
 
     @property
     def average_order_value(self) -> Decimal:
@@ -120,6 +122,7 @@ class OrderFacts:
     skus: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     brands: tuple[str, ...] = ()
+    currency: str | None = None
 
 
 def _newest_first(values: Iterable[tuple[datetime, Iterable[str]]]) -> tuple[str, ...]:
@@ -132,6 +135,7 @@ def _newest_first(values: Iterable[tuple[datetime, Iterable[str]]]) -> tuple[str
 
 
 def contact_stats(orders: Iterable[OrderFacts]) -> ContactStats:
+    """THE totals of a contact: the contact's properties and the card are both this function of its orders."""
     bought = [o for o in orders if o.counts]
     if not bought:
         return ContactStats()
@@ -146,6 +150,9 @@ def contact_stats(orders: Iterable[OrderFacts]) -> ContactStats:
         skus=_newest_first((o.ordered_at, o.skus) for o in bought),
         categories=_newest_first((o.ordered_at, o.categories) for o in bought),
         brands=_newest_first((o.ordered_at, o.brands) for o in bought),
+        value_by_currency=tuple(sorted(
+            (currency, sum((o.net_total for o in bought if o.currency == currency), Decimal("0")))
+            for currency in {o.currency for o in bought if o.currency})),
     )
 
 
@@ -171,8 +178,7 @@ def contact_properties(customer: Customer, stats: ContactStats) -> dict[str, str
         **_address_properties(address),
         "moulin_customer_id": customer.id,
         "moulin_accepts_marketing": "true" if customer.accepts_marketing else "false",
-        **stats_properties(stats),
-    })
+    }) | stats_properties(stats)
 
 
 STATS_PROPERTIES = ("moulin_orders_count", "moulin_lifetime_value", "moulin_average_order_value",
@@ -203,8 +209,12 @@ def stats_sent_alone(stored: str | None) -> str | None:
 
 
 def stats_properties(stats: ContactStats) -> dict[str, str]:
-    """The aggregates alone: what changes on a contact when one of its orders is deleted."""
-    return _clean({
+    """The aggregates alone, always all of them: a total that became empty is sent as "" so HubSpot clears it.
+
+    "Property values can be cleared by passing an empty string" (HubSpot CRM objects API, update a record:
+    https://developers.hubspot.com/docs/api/crm/understanding-the-crm).
+    """
+    return {name: str(value) if value not in (None, "") else "" for name, value in {
         "moulin_orders_count": stats.orders_count,
         "moulin_lifetime_value": money(stats.lifetime_value),
         "moulin_average_order_value": money(stats.average_order_value),
@@ -214,17 +224,36 @@ def stats_properties(stats: ContactStats) -> dict[str, str]:
         "moulin_skus_bought": _joined(stats.skus),
         "moulin_categories_bought": _joined(stats.categories),
         "moulin_brands_bought": _joined(stats.brands),
-    })
+    }.items()}
 
 
-def company_key(store: str, company: Company) -> str:
-    return f"{store}:{company.id}"
+# What makes two Moulin accounts one legal entity, per portal (`PortalSetup.company_identity`).
+COMPANY_IDENTITIES = ("siret", "vat", "domain", "account")
 
 
-def company_properties(store: str, company: Company) -> dict[str, str]:
+def _identifier(company: Company, identity: str) -> str | None:
+    if identity == "siret":
+        return "".join(ch for ch in company.siret or "" if ch.isdigit()) or None
+    if identity == "vat":
+        return "".join(ch for ch in company.vat_number or "" if ch.isalnum()).upper() or None
+    if identity == "domain":
+        return (company.domain or "").strip().lower().removeprefix("www.") or None
+    return None
+
+
+def company_key(store: str, company: Company, identity: str) -> str:
+    """One key per legal entity: the same SIRET (VAT, domain) in two stores is one HubSpot company.
+
+    An account that lacks the identifier keeps a key of its own store ("account" keys everything so).
+    """
+    value = _identifier(company, identity)
+    return f"{identity}:{value}" if value else f"{store}:{company.id}"
+
+
+def company_properties(store: str, company: Company, identity: str) -> dict[str, str]:
     address = company.address
     return _clean({
-        COMPANY_KEY: company_key(store, company),
+        COMPANY_KEY: company_key(store, company, identity),
         "name": company.name,
         "domain": company.domain,
         **_address_properties(address),
@@ -235,14 +264,19 @@ def company_properties(store: str, company: Company) -> dict[str, str]:
 
 def product_properties(product: Product) -> list[tuple[str, dict[str, str]]]:
     """The product and each variant, as products of their own keyed by SKU (HubSpot has no variants)."""
-    base = {"description": product.description_html, "moulin_product_id": product.id}
+    # hs_images is HubSpot's own "Image URL" product property (knowledge.hubspot.com/properties/
+    # hubspots-default-product-properties); type and vendor have no HubSpot counterpart (hs_product_type
+    # is inventory/non-inventory/service), so they are ours.
+    base = {"description": product.description_html, "moulin_product_id": product.id, "hs_images": product.image_url,
+            "moulin_product_type": product.product_type, "moulin_vendor": product.vendor}
     rows = [(product.sku, _clean({**base, PRODUCT_KEY: product.sku, "name": product.title,
                                   "price": money(product.price)}))]
     for variant in product.variants:
         if variant.sku != product.sku:
             rows.append((variant.sku, _clean({**base, PRODUCT_KEY: variant.sku,
                                               "name": f"{product.title} — {variant.title}",
-                                              "price": money(variant.price), "moulin_variant_id": variant.id})))
+                                              "price": money(variant.price), "moulin_variant_id": variant.id,
+                                              "moulin_variant_options": variant.title})))
     return rows
 
 

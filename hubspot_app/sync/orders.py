@@ -21,9 +21,12 @@ from ..moulin.records import Deletion, Order, RecordError
 from . import repository as repo
 from .batch import KIND, Gone, PortalShape, SourceBatch, build, order_facts
 from .executor import execute
-from .mapping import contact_stats, stats_properties, stats_sent_alone
+from .identity import resolve_contacts
+from .mapping import company_key, contact_stats, stats_properties, stats_sent_alone
 from .pending import drain_pending_associations
 from .planner import work_size
+from .products import apply_product_deletions, remember_catalogue
+from .stages import abandon_after, abandons_at, is_open_checkout
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +46,12 @@ class StoreInfo:
 
 
 def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch, contact_id, deal_id,
-              privacy_deleted: set[str]) -> dict:
-    customer = batch.customer_of(order)
-    email = customer.email if customer and customer.email not in privacy_deleted else None
+              privacy_deleted: set[str], stage: str | None) -> dict:
+    email = batch.contact_key_of(order)
+    email = email if email not in privacy_deleted else None
     return {"portal_id": portal_id, "store_code": order.store, "order_id": order.id, "order_number": order.number,
             "contact_email": email, "hubspot_contact_id": contact_id,
-            "hubspot_deal_id": deal_id, "status": order.status.value, "currency": order.currency,
+            "hubspot_deal_id": deal_id, "status": order.status.value, "stage": stage, "currency": order.currency,
             "total": order.total, "refunded": order.refunded_amount,
             "item_count": sum(line.quantity for line in order.lines),
             "pickup_point": batch.pickup_points.get(order.pickup_point_id or ""),
@@ -64,14 +67,17 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     drain_pending_associations(session, crm, portal_id)
     orders = list({o.key: o for o in batch.orders}.values())  # the same order twice in a batch: newest read wins
     batch.orders = orders
-    facts = {o.key: ((c.email if (c := batch.customer_of(o)) else None), order_facts(o, batch)) for o in orders}
+    # A customer Moulin sent as bad data is missing too: its own, more precise, error is recorded last and stays.
+    errors = [*resolve_contacts(session, crm, portal_id, batch), *errors]
+    facts = {o.key: (batch.contact_key_of(o), order_facts(o, batch)) for o in orders}
+    counted_under = repo.contact_keys_of_orders(session, portal_id, facts)
     repo.save_order_facts(session, portal_id, facts)
     session.flush()
     emails = {email for email, _ in facts.values() if email}
-    stats = {e: contact_stats(f) for e, f in repo.order_facts_by_email(session, portal_id, emails).items()}
+    stats = {e: contact_stats(f) for e, f in repo.facts_by_contact(session, portal_id, emails).items()}
 
     keys = {"contact": emails, "deal": {o.key for o in orders},
-            "company": {f"{o.store}:{c.id}" for o in orders if (c := batch.company_of(o))},
+            "company": {company_key(o.store, c, setup.company_identity) for o in orders if (c := batch.company_of(o))},
             "product": {line.sku for o in orders for line in o.lines if line.sku},
             "line_item": {f"{o.key}:{line.id}" for o in orders for line in o.lines}}
     links = {kind: repo.load_links(session, portal_id, kind, ks) for kind, ks in keys.items()}
@@ -95,7 +101,9 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     gone = {(kind, key): Gone(link.state, link.content_hash) for kind, found in links.items()
             for key, link in found.items() if link.state != "synced"}
     privacy_deleted = repo.privacy_deleted_emails(session, portal_id, emails)
-    shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now, store.settings)
+    shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now, store.settings,
+                        setup.company_identity)
+    batch.reached = repo.reached_stages(session, portal_id, [(o.store, o.id) for o in orders])
     built = build(batch, shape, hashes, linked_lines, stats, gone, frozenset(privacy_deleted))
     _drop_orphan_lines(session, crm, portal_id, [k for k in built.work.upserts.get("deals", {}) if ("deal", k) in gone],
                        known)
@@ -117,6 +125,9 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
         repo.record_errors(session, portal_id, kind, {k: f"association: {m}" for (t, k), m in outcome.incomplete.items()
                                                       if t == object_type})
         record_sync_outcome(portal_id, kind, len(written), sum(1 for t, _ in outcome.errors if t == object_type))
+    remember_catalogue(session, portal_id, store.code,
+                       {key: hs_id for (t, key), hs_id in outcome.ids.items() if t == "products"},
+                       {sku: product.id for sku, product in batch.products.items()})
     # A line item HubSpot refused may point at a product deleted there: re-send its product next time.
     repo.forget_hashes(session, portal_id, "product", {built.line_products[k] for t, k in outcome.errors
                                                        if t == "line_items" and k in built.line_products})
@@ -124,6 +135,8 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
         link = links[KIND[object_type]][key]
         repo.save_links(session, portal_id, link.kind, {key: (link.hubspot_id, digest, link.state)})
     repo.delete_links(session, portal_id, "line_item", stale)
+    # A Moulin record that was refused before and reads fine now: its error closes.
+    repo.resolve_errors(session, portal_id, "moulin_record", _moulin_record_keys(batch))
     repo.record_errors(session, portal_id, "moulin_record", {f"{e.kind}:{e.record_id}": "; ".join(e.errors)
                                                              for e in errors})
     record_sync_outcome(portal_id, "moulin_record", 0, len(errors))
@@ -139,8 +152,12 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
         crm.unassociate("deals", "contacts", moved)
     repo.save_card_orders(session, [
         _card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key),
-                  privacy_deleted)
+                  privacy_deleted, built.stages.get(o.key))
         for o in orders])
+    _track_open_checkouts(session, portal_id, store, orders, built.stages)
+    # Orders that left a contact (merged accounts, a changed email): the contact they left is recounted.
+    _refresh_contact_stats(session, crm, portal_id, {old for key, old in counted_under.items()
+                                                     if old and old != facts[key][0]} - emails)
     marketable = [o for o in orders if (c := batch.customer_of(o)) is None or c.email not in privacy_deleted]
     record_checkouts(session, portal_id, store.code, store.settings, marketable, batch.customer_of, now)
     record_moulin_consent(session, portal_id, store.code, store.settings, [batch.customer_of(o) for o in marketable])
@@ -152,6 +169,26 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     log_event(logger, "sync.orders.done", portal_id=portal_id, store=store.code, **{k: report[k] for k in (
         "orders", "errors", "incomplete", "bad_records")})
     return report
+
+
+def _moulin_record_keys(batch: SourceBatch) -> list[str]:
+    """The `moulin_record` error keys (as `RecordError` names them) of every record this batch used."""
+    keys = {f"order:{o.id}" for o in batch.orders}
+    for order in batch.orders:
+        customer, company = batch.customer_of(order), batch.company_of(order)
+        keys.update([f"customer:{customer.id}"] if customer else [])
+        keys.update([f"company:{company.id}"] if company else [])
+        keys.update(f"product:{p.id}" for line in order.lines if (p := batch.products.get(line.sku or "")))
+    return sorted(keys)
+
+
+def _track_open_checkouts(session: Session, portal_id: int, store: StoreInfo, orders: list[Order],
+                          stages: dict[str, str]) -> None:
+    """Open checkouts get a due time, so the scheduled check marks them abandoned on time; the rest are closed."""
+    threshold = abandon_after(store.settings)
+    due = {o.id: abandons_at(o, threshold) for o in orders
+           if is_open_checkout(o) and stages.get(o.key) != "checkout_abandoned"}
+    repo.track_open_checkouts(session, portal_id, store.code, due, [o.id for o in orders])
 
 
 def _drop_orphan_lines(session: Session, crm, portal_id: int, reborn_deals: list[str], known: dict) -> None:
@@ -166,7 +203,12 @@ def _drop_orphan_lines(session: Session, crm, portal_id: int, reborn_deals: list
 
 
 def apply_deletions(session: Session, crm, portal_id: int, deletions: list[Deletion]) -> dict:
-    """Order deleted -> its deal and line items archived. Customer deleted -> contact kept (HubSpot convention)."""
+    """Order deleted -> its deal and line items archived. Customer deleted -> contact kept (HubSpot convention).
+
+    Product deleted -> archived or marked discontinued (`sync.products`).
+    """
+    products = apply_product_deletions(session, crm, portal_id,
+                                       [d for d in deletions if d.kind == "product" and d.store])
     archived = 0
     emails = set()
     for deletion in deletions:
@@ -187,7 +229,7 @@ def apply_deletions(session: Session, crm, portal_id: int, deletions: list[Delet
             emails.add(email)
     session.flush()
     _refresh_contact_stats(session, crm, portal_id, emails)
-    return {"deals_archived": archived, "contacts_updated": len(emails)}
+    return {"deals_archived": archived, "contacts_updated": len(emails), **products}
 
 
 def _refresh_contact_stats(session: Session, crm, portal_id: int, emails: set[str]) -> None:
@@ -197,7 +239,9 @@ def _refresh_contact_stats(session: Session, crm, portal_id: int, emails: set[st
     """
     links = {e: l for e, l in repo.load_links(session, portal_id, "contact", emails).items()
              if l.hubspot_id and l.state == "synced"}
-    facts = repo.order_facts_by_email(session, portal_id, links)
+    if not links:
+        return
+    facts = repo.facts_by_contact(session, portal_id, links)
     by_id: dict[str, str] = {}  # two emails merged into one contact: one write
     for email in sorted(links):
         by_id.setdefault(links[email].hubspot_id, email)

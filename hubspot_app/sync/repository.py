@@ -14,8 +14,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..db.base import utcnow
-from ..db.models import CardOrder, ObjectLink
-from ..db.models.sync import SyncCheckpoint, SyncedOrder, SyncError
+from ..db.models import CardOrder, Installation, ObjectLink
+from ..db.models.sync import OpenCheckout, SyncCheckpoint, SyncedCustomer, SyncedOrder, SyncError
 from ..webhooks.contract import privacy_tombstone
 from .mapping import OrderFacts
 
@@ -115,18 +115,28 @@ def open_errors(session: Session, portal_id: int) -> list[SyncError]:
 
 
 # -- read models ----------------------------------------------------------------------
-def card_contact_ids(session: Session, portal_id: int, order_keys: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """(store, order id) pairs -> the HubSpot contact id each deal was last linked to ("store:id" keys)."""
+def _card_values(session: Session, portal_id: int, order_keys: Iterable[tuple[str, str]], column) -> dict[str, str]:
+    """(store, order id) pairs -> one non-null `card_orders` column of each ("store:id" keys)."""
     wanted = set(order_keys)
     found = {}
     for store in {s for s, _ in wanted}:
         ids = [i for s, i in wanted if s == store]
         for start in range(0, len(ids), 500):
-            for order_id, contact_id in session.execute(select(CardOrder.order_id, CardOrder.hubspot_contact_id).where(
+            for order_id, value in session.execute(select(CardOrder.order_id, column).where(
                     CardOrder.portal_id == portal_id, CardOrder.store_code == store,
-                    CardOrder.order_id.in_(ids[start:start + 500]), CardOrder.hubspot_contact_id.is_not(None))):
-                found[f"{store}:{order_id}"] = contact_id
+                    CardOrder.order_id.in_(ids[start:start + 500]), column.is_not(None))):
+                found[f"{store}:{order_id}"] = value
     return found
+
+
+def card_contact_ids(session: Session, portal_id: int, order_keys: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """(store, order id) pairs -> the HubSpot contact id each deal was last linked to ("store:id" keys)."""
+    return _card_values(session, portal_id, order_keys, CardOrder.hubspot_contact_id)
+
+
+def reached_stages(session: Session, portal_id: int, order_keys: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """(store, order id) pairs -> the stage key each deal last had from us (a partial refund must not move it back)."""
+    return _card_values(session, portal_id, order_keys, CardOrder.stage)
 
 
 def save_card_orders(session: Session, rows: list[dict]) -> None:
@@ -141,8 +151,27 @@ def save_order_facts(session: Session, portal_id: int, facts: dict[str, tuple[st
         {"portal_id": portal_id, "order_key": key,
          "contact_email": privacy_tombstone(email) if email in gone else email, "ordered_at": f.ordered_at,
          "net_total": f.net_total, "counts": f.counts, "pickup_point": f.pickup_point, "skus": list(f.skus),
-         "categories": list(f.categories), "brands": list(f.brands)}
+         "categories": list(f.categories), "brands": list(f.brands), "currency": f.currency}
         for key, (email, f) in sorted(facts.items())], ("portal_id", "order_key"))
+
+
+def save_customers(session: Session, portal_id: int, store: str, rows: dict[str, tuple[str, str | None, dict]]) -> None:
+    """rows: customer id -> (contact key, email, record as last read)."""
+    now = utcnow()
+    _upsert(session, SyncedCustomer, [
+        {"portal_id": portal_id, "store_code": store, "customer_id": customer_id, "contact_key": key, "email": email,
+         "record": record, "updated_at": now}
+        for customer_id, (key, email, record) in sorted(rows.items())], ("portal_id", "store_code", "customer_id"))
+
+
+def contact_keys_of_orders(session: Session, portal_id: int, order_keys: Iterable[str]) -> dict[str, str | None]:
+    """order key -> the contact key its facts count under now (before this sync moves them)."""
+    keys = sorted(set(order_keys))
+    found = {}
+    for start in range(0, len(keys), 500):
+        found.update(session.execute(select(SyncedOrder.order_key, SyncedOrder.contact_email).where(
+            SyncedOrder.portal_id == portal_id, SyncedOrder.order_key.in_(keys[start:start + 500]))).all())
+    return found
 
 
 def forget_order(session: Session, portal_id: int, store: str, order_id: str) -> str | None:
@@ -153,6 +182,7 @@ def forget_order(session: Session, portal_id: int, store: str, order_id: str) ->
     session.execute(delete(SyncedOrder).where(SyncedOrder.portal_id == portal_id, SyncedOrder.order_key == key))
     session.execute(delete(CardOrder).where(CardOrder.portal_id == portal_id, CardOrder.store_code == store,
                                             CardOrder.order_id == order_id))
+    track_open_checkouts(session, portal_id, store, {}, [order_id])
     return email
 
 
@@ -164,8 +194,56 @@ def order_facts_by_email(session: Session, portal_id: int, emails: Iterable[str]
                                                              SyncedOrder.contact_email.in_(emails[start:start + 500]))):
             out[row.contact_email].append(OrderFacts(
                 ordered_at=row.ordered_at, net_total=row.net_total, counts=row.counts, pickup_point=row.pickup_point,
-                skus=tuple(row.skus), categories=tuple(row.categories), brands=tuple(row.brands)))
+                skus=tuple(row.skus), categories=tuple(row.categories), brands=tuple(row.brands),
+                currency=row.currency))
     return out
+
+
+def facts_by_contact(session: Session, portal_id: int, keys: Iterable[str]) -> dict[str, list[OrderFacts]]:
+    """contact key -> the facts of every order of its HubSpot contact: after a merge in HubSpot, two keys
+    (emails) name one contact, and both get the one true total of the orders of both."""
+    keys = set(keys)
+    links = load_links(session, portal_id, "contact", keys)
+    ids = {link.hubspot_id for link in links.values() if link.hubspot_id and link.state == "synced"}
+    same: dict[str, set[str]] = {}
+    if ids:
+        for key, hs_id in session.execute(select(ObjectLink.source_key, ObjectLink.hubspot_id).where(
+                ObjectLink.portal_id == portal_id, ObjectLink.kind == "contact", ObjectLink.state == "synced",
+                ObjectLink.hubspot_id.in_(sorted(ids)))):
+            same.setdefault(hs_id, set()).add(key)
+    group = {key: same.get(link.hubspot_id, {key}) | {key} if (link := links.get(key)) else {key} for key in keys}
+    facts = order_facts_by_email(session, portal_id, set().union(*group.values()) if group else ())
+    return {key: [f for member in sorted(members) for f in facts[member]] for key, members in group.items()}
+
+
+# -- open checkouts -------------------------------------------------------------------
+def track_open_checkouts(session: Session, portal_id: int, store: str, due: dict[str, datetime],
+                         closed: Iterable[str]) -> None:
+    """due: order id -> when it turns abandoned; closed: order ids no longer open (paid, abandoned, gone)."""
+    closed = sorted(set(closed) - set(due))
+    for start in range(0, len(closed), 500):
+        session.execute(delete(OpenCheckout).where(OpenCheckout.portal_id == portal_id,
+                                                   OpenCheckout.store_code == store,
+                                                   OpenCheckout.order_id.in_(closed[start:start + 500])))
+    _upsert(session, OpenCheckout, [{"portal_id": portal_id, "store_code": store, "order_id": order_id,
+                                     "due_at": at} for order_id, at in sorted(due.items())],
+            ("portal_id", "store_code", "order_id"))
+
+
+def portals_with_due_checkouts(session: Session, now: datetime) -> list[int]:
+    """Active portals with a checkout past its threshold (an uninstalled portal's rows wait for its purge)."""
+    return list(session.scalars(select(OpenCheckout.portal_id).join(
+        Installation, Installation.portal_id == OpenCheckout.portal_id).where(
+        OpenCheckout.due_at <= now, Installation.status == "active").distinct()))
+
+
+def due_checkouts(session: Session, portal_id: int, now: datetime) -> dict[str, list[str]]:
+    """Store code -> ids of the open checkouts whose threshold has passed, oldest first."""
+    due: dict[str, list[str]] = {}
+    for store, order_id in session.execute(select(OpenCheckout.store_code, OpenCheckout.order_id).where(
+            OpenCheckout.portal_id == portal_id, OpenCheckout.due_at <= now).order_by(OpenCheckout.due_at)):
+        due.setdefault(store, []).append(order_id)
+    return due
 
 
 # -- checkpoints ----------------------------------------------------------------------

@@ -5,7 +5,7 @@ re-runs (it is idempotent: existing groups/properties are left alone).
 """
 from __future__ import annotations
 
-SETUP_VERSION = 1
+SETUP_VERSION = 2  # 2: recovery URL, product type/vendor/variant options/discontinued
 GROUP = {"name": "moulin", "label": "Moulin"}
 PIPELINE_LABEL = "Moulin e-commerce"
 OBJECT_TYPES = ("contacts", "companies", "deals", "products", "line_items")
@@ -60,6 +60,8 @@ PROPERTIES: dict[str, list[dict]] = {
         _p("moulin_referring_site", "Referring site"),
         _p("moulin_cancel_reason", "Cancel reason"),
         _date("moulin_cancelled_at", "Cancelled at"),
+        # The store's link back to the cart: a HubSpot workflow on "Checkout abandoned" emails it.
+        _p("moulin_checkout_recovery_url", "Checkout recovery URL"),
     ],
     "contacts": [
         _p("moulin_customer_id", "Moulin customer id"),
@@ -82,6 +84,10 @@ PROPERTIES: dict[str, list[dict]] = {
     "products": [
         _p("moulin_product_id", "Moulin product id"),
         _p("moulin_variant_id", "Moulin variant id"),
+        _p("moulin_product_type", "Product type"),
+        _p("moulin_vendor", "Vendor"),
+        _p("moulin_variant_options", "Variant options"),
+        _p("moulin_discontinued", "Discontinued in Moulin", "bool", "booleancheckbox", options=BOOL_OPTIONS),
     ],
     "line_items": [
         _p(LINE_KEY, "Moulin line key", unique=True),

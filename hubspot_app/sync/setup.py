@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ..db.models.sync import PortalSetup
 from ..hubspot.errors import Conflict
 from ..logs import log_event
+from .mapping import COMPANY_IDENTITIES
 from .schema import GROUP, OBJECT_TYPES, PIPELINE_LABEL, PROPERTIES, SETUP_VERSION
 from .stages import STAGES
 
@@ -71,4 +72,20 @@ def ensure_setup(session: Session, crm, portal_id: int, force: bool = False) -> 
         row.version, row.pipeline_id, row.stage_ids = SETUP_VERSION, pipeline_id, stage_ids
     session.flush()
     log_event(logger, "sync.setup.done", portal_id=portal_id, version=SETUP_VERSION, pipeline_id=pipeline_id)
+    return row
+
+
+def set_company_identity(session: Session, portal_id: int, identity: str) -> PortalSetup:
+    """What makes two Moulin accounts one HubSpot company in this portal, from the next sync on.
+
+    Companies already written under another identity stay as they are (their keys differ): the next
+    sync of each account writes the company under the new key.
+    """
+    if identity not in COMPANY_IDENTITIES:
+        raise ValueError(f"company identity must be one of {', '.join(COMPANY_IDENTITIES)}, not {identity!r}")
+    row = session.scalar(select(PortalSetup).where(PortalSetup.portal_id == portal_id).with_for_update())
+    if row is None:
+        raise ValueError(f"portal {portal_id} is not set up yet: run `sync setup --portal {portal_id}` first")
+    row.company_identity = identity
+    log_event(logger, "sync.setup.company_identity", portal_id=portal_id, identity=identity)
     return row

@@ -1,10 +1,18 @@
 """Moulin order status -> deal stage key, the rules HubSpot e-commerce users expect.
 
-Pure. A store may override the status -> stage table (`MoulinStore.stage_mapping`);
-three rules then apply on top, whatever the table says: a cart or checkout left
-more than 24 h becomes "checkout abandoned"; a full refund is "refunded"; a
-partial refund keeps the stage of the order's progress (the amount shrinks, the
-refunded amount is recorded) instead of being flattened into cancelled.
+Pure. Two inputs decide a stage: how far the order has *progressed* (its status, or
+for a "partially_refunded" order its fulfilment and the stage it had already reached)
+and its *refund state* (none, partial, full). `REFUND_RULES` combines them, for every
+pair, in one table:
+
+- a full refund is "refunded", whatever came before (a cancelled order refunded too);
+- a partial refund keeps the progress (a shipped order stays shipped, a completed one
+  completed; only the amount shrinks), and a cancelled order stays cancelled;
+- an open cart or checkout left longer than the store's threshold (default 24 h) is
+  "checkout abandoned"; paying it later moves it on like any other order.
+
+A store may override the status -> stage table (`MoulinStore.stage_mapping`); the
+refund and abandonment rules apply on top, whatever the table says.
 """
 from __future__ import annotations
 
@@ -29,6 +37,7 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("refunded", "Refunded", "0.0"),
 )
 STAGE_KEYS = frozenset(key for key, _, _ in STAGES)
+STAGE_LABELS = {key: label for key, label, _ in STAGES}
 
 DEFAULT_MAPPING: dict[str, str] = {
     OrderStatus.CART.value: "checkout_pending",
@@ -43,9 +52,25 @@ DEFAULT_MAPPING: dict[str, str] = {
     OrderStatus.REFUNDED.value: "refunded",
 }
 
-# A partial refund says nothing about progress: read it from the fulfilment status.
-_FULFILMENT_STAGE = {"fulfilled": "completed", "delivered": "completed", "shipped": "shipped",
-                     "partial": "processed", "ready_for_pickup": "ready_for_pickup"}
+# The order's progress, first to last: a partial refund never moves a deal back along it.
+PROGRESS = ("checkout_pending", "checkout_completed", "processed", "ready_for_pickup", "shipped", "completed")
+
+# A "partially_refunded" status hides how far the order had got: its fulfilment tells part of it.
+# "fulfilled" means every item left the shop (Shopify's sense), not that the customer has it: shipped.
+FULFILMENT_PROGRESS = {"fulfilled": "shipped", "shipped": "shipped", "delivered": "completed",
+                       "ready": "ready_for_pickup", "ready_for_pickup": "ready_for_pickup", "partial": "processed"}
+
+NO_REFUND, PARTIAL_REFUND, FULL_REFUND = "none", "partial", "full"
+REFUND_STATES = (NO_REFUND, PARTIAL_REFUND, FULL_REFUND)
+
+# (progress, refund state) -> stage, for every pair: the whole policy on one screen.
+REFUND_RULES: dict[tuple[str, str], str] = {
+    **{(progress, NO_REFUND): progress for progress in (*PROGRESS, "checkout_abandoned", "cancelled", "refunded")},
+    **{(progress, PARTIAL_REFUND): progress for progress in (*PROGRESS, "checkout_abandoned", "cancelled")},
+    ("refunded", PARTIAL_REFUND): "refunded",
+    **{(progress, FULL_REFUND): "refunded"
+       for progress in (*PROGRESS, "checkout_abandoned", "cancelled", "refunded")},
+}
 
 _OPEN_CHECKOUT = {OrderStatus.CART, OrderStatus.CHECKOUT}
 
@@ -62,16 +87,51 @@ def is_fully_refunded(order: Order) -> bool:
     return order.total > 0 and order.refunded_amount >= order.total
 
 
-def stage_for(order: Order, now: datetime, mapping: Mapping[str, str] | None = None) -> str:
-    table = {**DEFAULT_MAPPING, **{k: v for k, v in (mapping or {}).items() if v in STAGE_KEYS}}
-    if is_fully_refunded(order) or order.status is OrderStatus.REFUNDED:
-        return "refunded"
-    if order.status in _OPEN_CHECKOUT and now - order.updated_at > ABANDONED_AFTER:
+def refund_state(order: Order) -> str:
+    if order.status is OrderStatus.REFUNDED or is_fully_refunded(order):
+        return FULL_REFUND
+    if order.status is OrderStatus.PARTIALLY_REFUNDED or order.refunded_amount > 0:
+        return PARTIAL_REFUND
+    return NO_REFUND
+
+
+def abandon_after(settings: Mapping | None) -> timedelta:
+    """The store's threshold (`abandon_after_hours`), 24 h when unset."""
+    hours = (settings or {}).get("abandon_after_hours")
+    return timedelta(hours=float(hours)) if hours else ABANDONED_AFTER
+
+
+def is_open_checkout(order: Order) -> bool:
+    return order.status in _OPEN_CHECKOUT and refund_state(order) == NO_REFUND
+
+
+def abandons_at(order: Order, threshold: timedelta = ABANDONED_AFTER) -> datetime:
+    return order.updated_at + threshold
+
+
+def _furthest(*stages: str | None) -> str:
+    known = [s for s in stages if s in PROGRESS]
+    return max(known, key=PROGRESS.index) if known else "processed"
+
+
+def progress_for(order: Order, now: datetime, table: Mapping[str, str], reached: str | None,
+                 threshold: timedelta) -> str:
+    """How far the order has got, refunds aside. `reached`: the stage its deal last had from us."""
+    if order.status in _OPEN_CHECKOUT and now >= abandons_at(order, threshold):
         return "checkout_abandoned"
     if order.status is OrderStatus.PARTIALLY_REFUNDED:
+        if order.cancelled_at is not None:
+            return "cancelled"
         custom = table.get(OrderStatus.PARTIALLY_REFUNDED.value)
-        return custom or _FULFILMENT_STAGE.get((order.fulfillment_status or "").lower(), "processed")
+        return custom or _furthest(FULFILMENT_PROGRESS.get((order.fulfillment_status or "").lower()), reached)
     return table[order.status.value]
+
+
+def stage_for(order: Order, now: datetime, mapping: Mapping[str, str] | None = None, *,
+              reached: str | None = None, threshold: timedelta = ABANDONED_AFTER) -> str:
+    table = {**DEFAULT_MAPPING, **{k: v for k, v in (mapping or {}).items() if v in STAGE_KEYS}}
+    progress = progress_for(order, now, table, reached, threshold)
+    return REFUND_RULES[(progress, refund_state(order))]
 
 
 def net_amount(order: Order) -> Decimal:

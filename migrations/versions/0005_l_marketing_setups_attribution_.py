@@ -1,7 +1,7 @@
 """marketing setups, attribution submissions, consent states
 
 Revision ID: 0005_l
-Revises: 0004_b
+Revises: 0004_d
 Create Date: 2026-11-30 04:56:28.567473
 """
 from alembic import op
@@ -10,7 +10,7 @@ import hubspot_app.db.base
 
 
 revision = '0005_l'
-down_revision = '0004_b'
+down_revision = '0004_d'
 branch_labels = None
 depends_on = None
 

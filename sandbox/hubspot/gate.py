@@ -13,7 +13,10 @@ from .requestlog import LoggedRequest
 from .scopes import missing_scope, required_scope
 
 API_PREFIXES = ("/crm/", "/appinstalls/", "/marketing/", "/submissions/", "/communication-preferences/")
-NO_FAULT_PREFIXES = ("/_sandbox/", "/oauth/authorize")
+# Pages a person opens in HubSpot's web UI (the card preview's record page): no injected faults, and they are
+# not API calls, so the request log leaves them out.
+UI_PREFIXES = ("/contacts/",)
+NO_FAULT_PREFIXES = ("/_sandbox/", "/oauth/authorize", *UI_PREFIXES)
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 CREDENTIALS_NOT_FOUND = ("Authentication credentials not found. This API supports OAuth 2.0 authentication and "
                          "you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
@@ -135,7 +138,7 @@ def _form_submission_limit(state):
 def _after(state, response):
     for name, value in (g.get("rate_headers") or {}).items():
         response.headers[name] = value
-    if not request.path.startswith("/_sandbox/"):
+    if not request.path.startswith(("/_sandbox/", *UI_PREFIXES)):
         rule = request.url_rule.rule if request.url_rule is not None else request.path
         state.request_log.record(LoggedRequest(request.method, request.path, f"{request.method} {rule}",
                                                g.get("portal_id"), response.status_code, state.clock.now()))

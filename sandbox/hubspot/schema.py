@@ -89,6 +89,7 @@ _DEFAULTS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
         ("name", "Name", "string", "text"), ("description", "Description", "string", "textarea"),
         ("price", "Unit price", "number", "number"), ("hs_sku", "SKU", "string", "text"),
         ("hs_cost_of_goods_sold", "Unit cost", "number", "number"), ("hs_url", "URL", "string", "text"),
+        ("hs_images", "Image URL", "string", "text"),
     ),
     "line_items": (
         ("name", "Name", "string", "text"), ("description", "Description", "string", "textarea"),

@@ -23,7 +23,8 @@ class SandboxState:
     def __init__(self, client_id: str = "sandbox-client-id", client_secret: str = "sandbox-client-secret",
                  app_id: int = 1000, auto_approve: bool = False, rate_limit: tuple[int, float] = (110, 10.0),
                  fault_rate: float = 0.0, seed: int = 0, search_rate_limit: tuple[int, float] = (5, 1.0),
-                 redirect_uris: list[str] | None = None, latency_s: float = 0.0, strict: bool = True) -> None:
+                 redirect_uris: list[str] | None = None, latency_s: float = 0.0, strict: bool = True,
+                 card_backend_url: str | None = None) -> None:
         self.clock = Clock()
         self.events = EventBus()
         self.request_log = RequestLog()
@@ -42,6 +43,8 @@ class SandboxState:
         self.strict = strict
         self.portals: dict[int, Portal] = {}
         self.installed: set[int] = set()
+        # Where the card preview's `hubspot.fetch` really goes (the app on loopback): see card_fetch_proxy.py.
+        self.card_backend_url = card_backend_url
         # One lock serialises every change, like a single database transaction per request.
         self.lock = threading.RLock()
         self._next_portal = 10_000_001

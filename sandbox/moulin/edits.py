@@ -69,8 +69,33 @@ def _set_status(store, order: dict, args: dict) -> None:
     order.update(status=status, financial_status=FINANCIAL.get(status, "paid"))
 
 
+def _open_checkout(store: "SampleStore", order: dict, args: dict) -> None:
+    """Back to an unpaid checkout, with the cart link a recovery email would carry."""
+    order.update(status="checkout", financial_status=None, fulfillment_status=None,
+                 cart_token=order.get("cart_token") or f"ct_{store.store_code}_{order['id']}",
+                 abandoned_checkout_url=f"https://boutique.moulin.example/{store.store_code}/checkout/{order['id']}")
+
+
 ACTIONS = {"add_line": _add_line, "remove_line": _remove_line, "refund": _refund,
-           "partial_refund": _partial_refund, "cancel": _cancel, "set_status": _set_status}
+           "partial_refund": _partial_refund, "cancel": _cancel, "set_status": _set_status,
+           "open_checkout": _open_checkout}
+OPEN_CHECKOUT = ("cart", "checkout")
+
+
+def age_checkout(store: "SampleStore", order_id: str, hours: float) -> dict | None:
+    """Move an open checkout's last activity `hours` back, as if the customer had left it that long ago.
+
+    No push event: nothing happened in the shop, which is the point. The record is listed as changed
+    (`updated_since` sees it), so the app's next poll or scheduled check reads its new age.
+    """
+    order = store.get("orders", order_id)
+    if order is None:
+        return None
+    if order.get("status") not in OPEN_CHECKOUT:
+        raise EditError(f"order {order_id} is {order.get('status')!r}, not an open cart or checkout")
+    if not isinstance(hours, (int, float)) or hours <= 0:
+        raise EditError("hours must be a positive number")
+    return store.backdate("orders", order, hours * 3600)
 
 
 def apply_order_action(store: "SampleStore", order_id: str, args: dict) -> dict | None:

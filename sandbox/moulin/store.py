@@ -174,15 +174,16 @@ class SampleStore:
             candidates |= {self.gen.collections["customers"].id_of(int(number) + d) for d in (0, 1)}
         customers = [c for c in (self.get("customers", rid) for rid in sorted(candidates))
                      if c is not None and isinstance(c.get("email"), str) and normalise_email(c["email"]) == wanted]
-        orders = []
-        for customer in customers:
-            ids = {rid for rid, (_, rec) in self.overlays["orders"].edits.items() if rec.get("customer_id") == customer["id"]}
-            k = self.gen.collections["customers"].index_of(customer["id"])
-            if k is not None:
-                ids |= {self.gen.collections["orders"].id_of(j) for j in self.gen.orders_of_customer(k)}
-            orders += [o for o in (self.get("orders", rid) for rid in sorted(ids))
-                       if o is not None and o.get("customer_id") == customer["id"]]
-        return customers, orders
+        return customers, [order for customer in customers for order in self.orders_of(customer["id"])]
+
+    def orders_of(self, customer_id: str) -> list[dict]:
+        """The live orders of one customer (generated or edited), by id."""
+        ids = {rid for rid, (_, rec) in self.overlays["orders"].edits.items() if rec.get("customer_id") == customer_id}
+        k = self.gen.collections["customers"].index_of(customer_id)
+        if k is not None:
+            ids |= {self.gen.collections["orders"].id_of(j) for j in self.gen.orders_of_customer(k)}
+        return [o for o in (self.get("orders", rid) for rid in sorted(ids))
+                if o is not None and o.get("customer_id") == customer_id]
 
     # -- expected results, computed without the app ----------------------------------------------
 
@@ -224,6 +225,14 @@ class SampleStore:
         record = {**record, "updated_at": iso(self.clock_us)} if name != "pickup_points" else record
         self.overlays[name].edits[record["id"]] = (self.clock_us, record)
         self._notify(f"{RECORD_KINDS[name]}.{event}", record)
+        return copy.deepcopy(record)
+
+    def backdate(self, name: str, record: dict, seconds: float) -> dict:
+        """List the record as changed now, with its own updated_at `seconds` earlier than it was; no push."""
+        self.advance(1)
+        last = to_us(datetime.fromisoformat(record["updated_at"].replace("Z", "+00:00")))
+        record = {**record, "updated_at": iso(last - int(seconds * 1_000_000))}
+        self.overlays[name].edits[record["id"]] = (self.clock_us, record)
         return copy.deepcopy(record)
 
     def delete(self, name: str, record_id: str) -> bool:
@@ -270,10 +279,20 @@ class SampleStore:
         histories: dict[str, list[dict]] = {}
         for order in self.iter_raw("orders"):
             tracking = order.get("tracking")
-            if tracking and tracking.get("hutk") not in histories:
+            if tracking and order.get("created_at") and tracking.get("hutk") not in histories:
                 created = to_us(datetime.fromisoformat(order["created_at"]))
                 histories[tracking["hutk"]] = self.gen.visits(tracking["hutk"], created)
         return histories
+
+    def update_company(self, company_id: str, changes: dict) -> dict | None:
+        """A B2B account's legal identity edited in the back office (e.g. the same SIRET as another store's)."""
+        company = self.get("companies", company_id)
+        if company is None:
+            return None
+        unknown = set(changes) - {"name", "siret", "vat_number", "domain"}
+        if unknown:
+            raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
+        return self.save("companies", {**company, **changes})
 
     def create_order(self, customer_id: str | None, lines: int = 1) -> dict:
         """A brand-new order (order.created), numbered after the generated ones."""

@@ -38,4 +38,6 @@ def test_demo_installs_and_syncs_every_live_order_once(tmp_path):
     assert summary["form_submissions"] == len(eligible)
     assert 0 < summary["contacts_with_source"] <= len(eligible)
     assert "Backfill" in run.stderr  # the progress bar
+    # the card preview: the sandbox's record page of a synced contact
+    assert f"/contacts/{summary['portal_id']}/record/0-1/" in summary["card_url"]
     assert (tmp_path / "worker.log").exists()

@@ -1,20 +1,21 @@
 """Onboarding in a real browser: the app on loopback, the sample Moulin store, headless Chromium.
 
 The import itself belongs to the sync engine; here a stand-in task registered
-under its name (`sync.backfill`) opens the checkpoint as the engine does, and
+under its name (`sync.backfill`) opens the checkpoint and holds the job's lease as the engine does, and
 the test moves that checkpoint on, to see the page follow it live.
 """
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hubspot_app import create_app
 from hubspot_app.db.base import Base
-from hubspot_app.db.models import MoulinStore, SyncCheckpoint
+from hubspot_app.db.models import BulkJob, MoulinStore, SyncCheckpoint
 from sandbox.moulin import start_sample_store
 from sandbox.serving import serve_app_in_thread
 from tests.browser_support import screenshot
@@ -49,6 +50,9 @@ def open_checkpoint(app):
         with app.extensions["moulin.db"].session() as session:
             session.add(SyncCheckpoint(portal_id=portal_id, store_code=store_code, mode="backfill", position=0,
                                        done=False))
+            # As a slice does: it holds the job's lease while it runs.
+            session.execute(update(BulkJob).values(state="running",
+                                                   lease_until=datetime.now(timezone.utc) + timedelta(hours=1)))
 
     app.extensions["moulin.jobs"].register(backfill, name="sync.backfill")
 
@@ -110,7 +114,8 @@ def test_onboarding_end_to_end(live, moulin, page):
     with app.extensions["moulin.db"].session() as session:
         store = session.scalar(select(MoulinStore))
         assert store.stage_mapping == {"paid": "checkout_completed"}
-        assert store.settings == {"recreate_deleted_deals": True, "stage_source": "hubspot"}
+        assert store.settings == {"recreate_deleted_deals": True, "stage_source": "hubspot",
+                                  "abandon_after_hours": 24, "product_deletion": "archive"}
 
     page.goto(f"{base}/operator/{PORTAL_A}/")
     page.click("text=Start import")
@@ -156,3 +161,18 @@ def test_expired_or_missing_sign_in_shows_how_to_get_in(live, page):
     response = page.goto(f"{base}/operator/{PORTAL_A}/")
     assert response.status == 401
     expect(page.locator("body")).to_contain_text("Open these pages from the app in your HubSpot account")
+
+
+def test_operator_pages_render_under_the_csp(live, page):
+    """The CSP (hubspot_app/web/headers.py) leaves the pages working: their inline style and script carry the
+    response's nonce, and Chromium reports no violation."""
+    app, _base = live
+    console = []
+    page.on("console", lambda message: console.append(message.text))
+    response = page.goto(operator_link(app, PORTAL_A))
+    assert "nonce-" in response.headers["content-security-policy"]
+    expect(page.locator("#no-stores")).to_be_visible()
+    # base.html's inline <style> applied: the header's orange rule.
+    assert page.eval_on_selector("header", "e => getComputedStyle(e).borderBottomColor") == "rgb(255, 122, 89)"
+    page.goto(page.url + "health")
+    assert [text for text in console if "Content Security Policy" in text] == []

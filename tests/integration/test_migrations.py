@@ -34,3 +34,17 @@ def test_upgrade_from_empty_matches_models_then_downgrade_to_nothing(empty_datab
     assert diff == [], f"models and migrations disagree: {diff}"
     command.downgrade(config, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+
+
+def test_a_portal_set_up_before_keeps_account_identity_and_new_ones_default_to_siret(empty_database):
+    url, engine = empty_database
+    config = alembic_config(url)
+    command.upgrade(config, "0003")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO sync_portal_setups (portal_id, version, pipeline_id, stage_ids, updated_at) "
+                          "VALUES (7, 1, 'p', '{}', CURRENT_TIMESTAMP)"))
+    command.upgrade(config, "0004_e")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT company_identity FROM sync_portal_setups WHERE portal_id = 7")).scalar() \
+            == "account"
+    command.downgrade(config, "base")

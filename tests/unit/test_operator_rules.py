@@ -13,16 +13,26 @@ def test_only_changes_from_the_defaults_are_kept():
         "stage.paid": "checkout_completed", "stage.shipped": "shipped", "stage.partially_refunded": "",
         "stage_source": "hubspot", "recreate_deleted_deals": "on"})
     assert mapping == {"paid": "checkout_completed"}
-    assert settings == {"recreate_deleted_deals": True, "stage_source": "hubspot"}
+    assert settings == {"recreate_deleted_deals": True, "stage_source": "hubspot", "abandon_after_hours": 24,
+                        "product_deletion": "archive"}
 
 
 def test_unchecked_box_and_missing_source_mean_the_safe_defaults():
-    assert parse_store_settings({}) == ({}, {"recreate_deleted_deals": False, "stage_source": "moulin"})
+    assert parse_store_settings({}) == ({}, {"recreate_deleted_deals": False, "stage_source": "moulin",
+                                             "abandon_after_hours": 24, "product_deletion": "archive"})
+
+
+def test_abandonment_threshold_and_product_deletion_are_the_stores():
+    _, settings = parse_store_settings({"abandon_after_hours": "6", "product_deletion": "discontinue"})
+    assert settings["abandon_after_hours"] == 6 and settings["product_deletion"] == "discontinue"
 
 
 @pytest.mark.parametrize("form, needle", [
     ({"stage.paid": "nowhere"}, "unknown stage 'nowhere'"),
     ({"stage_source": "salesforce"}, "stage_source"),
+    ({"abandon_after_hours": "0"}, "abandon_after_hours"),
+    ({"abandon_after_hours": "two"}, "abandon_after_hours"),
+    ({"product_deletion": "burn"}, "product_deletion"),
 ])
 def test_bad_values_are_refused_by_name(form, needle):
     with pytest.raises(StoreSettingsError, match=needle):

@@ -2,17 +2,18 @@
 from .card import CardOrder
 from .card_refresh import CardRefresh
 from .installs import Installation
+from .jobs import BulkJob
 from .links import ObjectLink
 from .marketing import AttributionSubmission, ConsentState, MarketingSetup
 from .moulin_events import MoulinEvent
 from .operator_sessions import OperatorSession, SpentToken
 from .stores import MoulinStore
-from .sync import PortalSetup, SyncCheckpoint, SyncedOrder, SyncError
+from .sync import OpenCheckout, PortalSetup, SyncCheckpoint, SyncedCustomer, SyncedOrder, SyncError
 from .webhooks import DealStageChange, HubSpotObjectState, PendingAssociation, SyncConflict, WebhookEvent
 
 __all__ = [
     "AttributionSubmission", "ConsentState", "MarketingSetup",
-    "CardOrder", "CardRefresh", "DealStageChange", "HubSpotObjectState", "Installation", "MoulinEvent",
-    "MoulinStore", "ObjectLink", "OperatorSession", "PendingAssociation", "PortalSetup", "SpentToken",
-    "SyncCheckpoint", "SyncConflict", "SyncError", "SyncedOrder", "WebhookEvent",
+    "BulkJob", "CardOrder", "CardRefresh", "DealStageChange", "HubSpotObjectState", "Installation", "MoulinEvent",
+    "MoulinStore", "ObjectLink", "OpenCheckout", "OperatorSession", "PendingAssociation", "PortalSetup",
+    "SpentToken", "SyncCheckpoint", "SyncConflict", "SyncError", "SyncedCustomer", "SyncedOrder", "WebhookEvent",
 ]

@@ -30,6 +30,8 @@ class CardOrder(Base):
     hubspot_contact_id: Mapped[str | None] = mapped_column(String(64))
     hubspot_deal_id: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(32), nullable=False)
+    # The stage key our sync gave the deal (a partial refund keeps the furthest one reached).
+    stage: Mapped[str | None] = mapped_column(String(32))
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     total: Mapped[Decimal] = mapped_column(Numeric(14, 2), nullable=False)
     refunded: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0, nullable=False)

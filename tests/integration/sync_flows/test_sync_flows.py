@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 
 from hubspot_app.db.models import CardOrder
-from hubspot_app.moulin.records import Order, parse_record
+from hubspot_app.moulin.records import Company, Order, parse_record
 from hubspot_app.sync.backfill import backfill, poll
 from hubspot_app.sync.engine import sync_customer_orders
-from hubspot_app.sync.mapping import line_key
+from hubspot_app.sync.mapping import company_key, line_key
 from hubspot_app.sync.stages import net_amount
 from sandbox.moulin.edits import apply_order_action
 
@@ -126,8 +126,9 @@ def test_customer_without_email_and_b2b_company(world, stores):
     for order in no_email:
         assert world.associations("deals", deals[order.key]["id"], "contacts") == []
     companies = {c["properties"]["moulin_account_id"]: c for c in world.objects("companies")}
-    for order in b2b:
-        company = companies[f"b2c:{order.company_id}"]
+    for order in b2b:  # a new portal keys companies by SIRET (the legal entity)
+        company = companies[company_key("b2c", parse_record(Company, store.get("companies", order.company_id)),
+                                        "siret")]
         assert world.associations("deals", deals[order.key]["id"], "companies") == [company["id"]]
 
 

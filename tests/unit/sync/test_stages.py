@@ -3,7 +3,11 @@ from decimal import Decimal
 
 import pytest
 
-from hubspot_app.sync.stages import STAGE_KEYS, net_amount, stage_for, validate_mapping
+from hubspot_app.moulin.records import OrderStatus
+from hubspot_app.sync.stages import (
+    FULFILMENT_PROGRESS, PROGRESS, REFUND_RULES, REFUND_STATES, STAGE_KEYS, abandon_after, net_amount, stage_for,
+    validate_mapping,
+)
 
 from .records import T0, order
 
@@ -54,3 +58,67 @@ def test_validate_mapping_names_problems():
     problems = validate_mapping({"teleported": "processed", "paid": "nowhere"})
     assert any("teleported" in p for p in problems) and any("nowhere" in p for p in problems)
     assert "refunded" in STAGE_KEYS
+
+
+# -- every combination of status x fulfilment x refund x cancellation x stage already reached -----------------
+_REFUNDS = {"none": Decimal("0"), "partial": Decimal("5.00"), "full": Decimal("20.00")}
+_FULFILMENTS = (None, *FULFILMENT_PROGRESS)
+_REACHED = (None, *STAGE_KEYS)
+_COMBINATIONS = [(status, fulfilment, refund, cancelled, reached)
+                 for status in OrderStatus for fulfilment in _FULFILMENTS for refund in _REFUNDS
+                 for cancelled in (False, True) for reached in _REACHED]
+
+
+def _stage(status, fulfilment, refund, cancelled, reached, now=T0 + timedelta(hours=1)):
+    o = order(status=status.value, fulfillment_status=fulfilment, refunded_amount=_REFUNDS[refund],
+              cancelled_at=T0 if cancelled else None)
+    return stage_for(o, now, reached=reached)
+
+
+def test_the_refund_table_has_one_rule_for_every_pair():
+    assert set(REFUND_RULES) == {(stage, refund) for stage in STAGE_KEYS for refund in REFUND_STATES}
+    assert set(REFUND_RULES.values()) <= STAGE_KEYS
+
+
+def _expected(status, fulfilment, refund, cancelled, reached):
+    """The rules in words, for checking the table (not a second copy of it)."""
+    if refund == "full" or status is OrderStatus.REFUNDED:
+        return "refunded"  # money all back: refunded, also after a cancel
+    if status is OrderStatus.CANCELLED or (status is OrderStatus.PARTIALLY_REFUNDED and cancelled):
+        return "cancelled"  # a refund after a cancel never revives the order
+    if status is OrderStatus.PARTIALLY_REFUNDED:
+        # progress only from evidence (its fulfilment, the stage it had reached), never further, never back
+        evidence = [s for s in (FULFILMENT_PROGRESS.get(fulfilment or ""), reached) if s in PROGRESS]
+        return max(evidence, key=PROGRESS.index) if evidence else "processed"
+    return stage_for(order(status=status.value), T0 + timedelta(hours=1))  # a partial refund keeps the stage
+
+
+def test_every_combination_follows_the_rules():
+    wrong = [(c, got, want) for c in _COMBINATIONS if (got := _stage(*c)) != (want := _expected(*c))]
+    assert len(_COMBINATIONS) > 4000
+    assert not wrong, f"{len(wrong)} combinations break the rules, e.g. {wrong[:3]}"
+
+
+def test_shipped_then_partially_refunded_stays_shipped():
+    # Moulin replaces "shipped" by "partially_refunded" and keeps fulfilment "fulfilled"
+    assert _stage(OrderStatus.PARTIALLY_REFUNDED, "fulfilled", "partial", False, None) == "shipped"
+    assert _stage(OrderStatus.PARTIALLY_REFUNDED, "fulfilled", "partial", False, "shipped") == "shipped"
+
+
+def test_completed_then_partially_refunded_stays_completed():
+    assert _stage(OrderStatus.PARTIALLY_REFUNDED, "fulfilled", "partial", False, "completed") == "completed"
+
+
+def test_refunds_after_a_cancel():
+    assert _stage(OrderStatus.PARTIALLY_REFUNDED, None, "partial", True, "cancelled") == "cancelled"
+    assert _stage(OrderStatus.REFUNDED, None, "full", True, "cancelled") == "refunded"
+
+
+def test_the_abandonment_threshold_is_the_stores():
+    o = order(status="checkout")
+    threshold = abandon_after({"abandon_after_hours": 2})
+    assert stage_for(o, T0 + timedelta(hours=1, minutes=59), threshold=threshold) == "checkout_pending"
+    assert stage_for(o, T0 + timedelta(hours=2), threshold=threshold) == "checkout_abandoned"
+    assert abandon_after({}) == timedelta(hours=24)
+    # a recovered checkout that is paid moves on
+    assert stage_for(order(status="paid"), T0 + timedelta(days=3), threshold=threshold) == "processed"

@@ -19,7 +19,8 @@ import {
   Text,
 } from '@hubspot/ui-extensions';
 import { fetchOrders, refreshOrders } from './backend.js';
-import { day, lifetimeValue, money, sourceLabel, statusLabel, statusVariant } from './format.js';
+import { CompactOrderList } from './CompactOrderList.jsx';
+import { day, isRefunded, lifetimeValue, money, sourceLabel, statusLabel, statusVariant } from './format.js';
 
 const SOURCE_PROPERTY = 'hs_analytics_source';
 
@@ -57,9 +58,16 @@ function OrderRow({ order }) {
       <TableCell>{day(order.orderedAt)}</TableCell>
       <TableCell>{order.storeName}</TableCell>
       <TableCell>
-        <StatusTag variant={statusVariant(order.status)}>{statusLabel(order.status)}</StatusTag>
+        <Flex direction="row" gap="xs">
+          <StatusTag variant={statusVariant(order.status)}>{statusLabel(order.status)}</StatusTag>
+          {/* A person moved the deal in HubSpot: both are true, so both show. */}
+          {order.hubspotStage ? <StatusTag variant="info">{`HubSpot: ${order.hubspotStage}`}</StatusTag> : null}
+        </Flex>
       </TableCell>
-      <TableCell align="right">{money(order.total, order.currency)}</TableCell>
+      <TableCell align="right">
+        {money(order.total, order.currency)}
+        {isRefunded(order.refunded) ? <Text variant="microcopy">{`${money(order.refunded, order.currency)} refunded`}</Text> : null}
+      </TableCell>
       <TableCell>{order.pickupPoint || '—'}</TableCell>
       <TableCell align="right">{order.itemCount}</TableCell>
     </TableRow>
@@ -92,10 +100,10 @@ function OrdersTable({ data, page, onPageChange, density }) {
 }
 
 /**
- * A contact's Moulin orders. `fetcher` is `hubspot.fetch` (a fake in tests); `perPage` and
- * `density` differ between the sidebar card and the full-history tab.
+ * A contact's Moulin orders. `fetcher` is `hubspot.fetch` (a fake in tests); `perPage` and `layout` differ
+ * between the sidebar card (`compact`: the latest orders as short rows) and the full-history tab (`table`).
  */
-export function OrdersCard({ context, actions, fetcher, perPage = 5, density = 'condensed' }) {
+export function OrdersCard({ context, actions, fetcher, perPage = 5, density = 'condensed', layout = 'table' }) {
   const contactId = context.crm.objectId;
   const [page, setPage] = useState(1);
   const [attempt, setAttempt] = useState(0);
@@ -171,7 +179,11 @@ export function OrdersCard({ context, actions, fetcher, perPage = 5, density = '
   return (
     <Flex direction="column" gap="sm">
       <Totals totals={data.totals} source={source} />
-      <OrdersTable data={data} page={page} onPageChange={setPage} density={density} />
+      {layout === 'compact' ? (
+        <CompactOrderList data={data} />
+      ) : (
+        <OrdersTable data={data} page={page} onPageChange={setPage} density={density} />
+      )}
       {refreshButton}
     </Flex>
   );

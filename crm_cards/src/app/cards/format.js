@@ -23,6 +23,9 @@ export const statusLabel = (status) => {
 // Amounts arrive as exact decimal strings: shown as they are, never through floats.
 export const money = (amount, currency) => `${amount} ${currency}`;
 
+// "0.00", "0" or missing: nothing refunded. Compared as text, like every amount here.
+export const isRefunded = (amount) => Boolean(amount) && !/^0+(\.0+)?$/.test(amount);
+
 export const day = (iso) => (iso ? iso.slice(0, 10) : '—');
 
 export const lifetimeValue = (values) =>

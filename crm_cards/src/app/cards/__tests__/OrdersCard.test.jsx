@@ -42,6 +42,29 @@ describe('OrdersCard', () => {
     await renderer.waitFor(() => expect(renderer.maybeFind(LoadingSpinner)).toBeNull());
   });
 
+  it('shows the refunded amount and the stage a person set in HubSpot beside the Moulin status', async () => {
+    const { backend, renderer, show } = setup();
+    backend.answer(
+      LIST,
+      200,
+      listing([
+        order(3, { status: 'partially_refunded', refunded: '7.50', hubspotStage: 'Completed' }),
+        order(2, { hubspotStage: null }),
+      ])
+    );
+    show();
+    await renderer.waitFor(() => expect(renderer.maybeFind(Table)).not.toBeNull());
+    const rows = bodyRows(renderer);
+    expect(textOf(rows[0])).toContain('30.00 EUR');
+    expect(textOf(rows[0])).toContain('7.50 EUR refunded');
+    expect(textOf(rows[1])).not.toContain('refunded');
+    expect(rows[0].findAll(StatusTag).map((t) => [t.text, t.props.variant])).toEqual([
+      ['Partially refunded', 'warning'],
+      ['HubSpot: Completed', 'info'],
+    ]);
+    expect(rows[1].findAll(StatusTag).map((t) => t.text)).toEqual(['Paid']);
+  });
+
   it("asks the backend for this record's orders", async () => {
     const { backend, renderer, mocks, show } = setup();
     backend.answer(LIST, 200, listing([order(1)]));
