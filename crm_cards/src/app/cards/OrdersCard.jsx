@@ -40,10 +40,13 @@ function useOriginalSource(actions) {
   const [source, setSource] = useState(null);
   useEffect(() => {
     let current = true;
-    Promise.resolve(actions.fetchCrmObjectProperties([SOURCE_PROPERTY])).then(
-      (properties) => current && setSource((properties && properties[SOURCE_PROPERTY]) || null),
-      () => current && setSource(null) // no source shown rather than an error over the orders
-    );
+    // Inside the promise: a host without the action (or one that throws) shows no source, never breaks the card.
+    Promise.resolve()
+      .then(() => actions.fetchCrmObjectProperties([SOURCE_PROPERTY]))
+      .then(
+        (properties) => current && setSource((properties && properties[SOURCE_PROPERTY]) || null),
+        () => current && setSource(null) // no source shown rather than an error over the orders
+      );
     return () => {
       current = false;
     };
