@@ -22,7 +22,7 @@ from ..logs import log_event
 from .address_guard import AddressPolicy, guarded_session
 from .errors import MoulinAuthError, MoulinError, MoulinNotFound, MoulinUnavailable
 from .ports import CustomerLookup
-from .records import (Company, Customer, Deletion, Order, PickupPoint, Product, RecordError,
+from .records import (Company, Customer, Deletion, MarketingConsent, Order, PickupPoint, Product, RecordError,
                       normalise_email, parse_record)
 
 logger = logging.getLogger(__name__)
@@ -223,6 +223,12 @@ class MoulinClient:
                 record = self._parse(model, raw)
                 (result.errors if isinstance(record, RecordError) else bucket).append(record)
         return result
+
+    def put_consent(self, customer_id: str, consent: MarketingConsent) -> dict:
+        """Send a consent change to the store (idempotent PUT; the store keeps the latest `changed_at`)."""
+        body = {"marketing_email": consent.marketing_email, "changed_at": _iso(consent.changed_at),
+                "source": consent.source}
+        return self._request("PUT", f"/customers/{quote(str(customer_id), safe='')}/consent", payload=body)
 
     def ping(self) -> dict:
         """Check the URL and the key in one cheap call ("test connection"); raises the mapped error."""

@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
+from ..attribution.service import record_checkouts
+from ..consent.service import record_moulin_consent
 from ..logs import log_event
 from ..metrics import record_sync_outcome
 from ..moulin.order_links import order_link
@@ -162,6 +164,9 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
         o.id, (c := batch.customer_of(o)) and c.id, id_of("deals", o.key), id_of("contacts", facts[o.key][0]),
         id_of("companies", company_key(o.store, co, setup.company_identity)) if (co := batch.company_of(o)) else None)
         for o in orders])
+    marketable = [o for o in orders if (c := batch.customer_of(o)) is None or c.email not in privacy_deleted]
+    record_checkouts(session, portal_id, store.code, store.settings, marketable, batch.customer_of, now)
+    record_moulin_consent(session, portal_id, store.code, store.settings, [batch.customer_of(o) for o in marketable])
     objects, associations, archives = work_size(built.work)
     report = {"orders": len(orders), "written": objects, "associations": {f"{k[0]}->{k[1]}": n for k, n in
                                                                            associations.items()},

@@ -25,6 +25,7 @@ OBJECT_TYPE_IDS = {"0-1": "contact", "0-2": "company", "0-3": "deal", "0-7": "pr
 HANDLED = {
     ("contact", "deletion", None), ("contact", "privacyDeletion", None), ("contact", "merge", None),
     ("contact", "restore", None), ("contact", "propertyChange", "email"),
+    ("contact", "propertyChange", "hs_email_optout"),
     ("company", "deletion", None), ("company", "merge", None), ("company", "restore", None),
     ("deal", "deletion", None), ("deal", "merge", None), ("deal", "restore", None),
     ("deal", "propertyChange", "dealstage"),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import CardOrder, MoulinStore, ObjectLink, SyncedCustomer, SyncedOrder
 from ..db.models.webhooks import DealStageChange, PendingAssociation, SyncConflict, WebhookEvent
+from ..consent.service import forget_addresses, handle_optout_change
 from ..moulin.records import normalise_email
 from . import facts, links
 from .contract import PRIVACY_DELETED, SYNCED, privacy_tombstone
@@ -68,6 +69,7 @@ def handle_privacy_deletion(session: Session, event: ParsedEvent, app_id: int | 
     emails = [link.source_key for link in links.links_to(session, portal, "contact", {contact_id})
               if not link.source_key.startswith("privacy:")]
     outcome = _lifecycle_handler(facts.PRIVACY_DELETED)(session, event, app_id)
+    forget_addresses(session, portal, emails)
     # Whatever order events came in, nothing personal about this contact stays with us.
     if emails:
         session.execute(update(CardOrder).where(CardOrder.portal_id == portal, CardOrder.contact_email.in_(emails))
@@ -166,12 +168,18 @@ def handle_deal_stage(session: Session, event: ParsedEvent, app_id: int | None) 
     return f"stage change recorded ({'adopted' if adopted else 'Moulin stays the source'})"
 
 
+def handle_contact_property(session: Session, event: ParsedEvent, app_id: int | None) -> str:
+    if event.property_name == "hs_email_optout":  # an unsubscribe (or resubscribe) seen in HubSpot
+        return "ignored: our own write" if _is_own_change(event, app_id) else handle_optout_change(session, event)
+    return handle_email_change(session, event, app_id)
+
+
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("contact", "deletion"): _lifecycle_handler(facts.DELETED),
     ("contact", "restore"): _lifecycle_handler(facts.LIVE),
     ("contact", "privacyDeletion"): handle_privacy_deletion,
     ("contact", "merge"): handle_merge,
-    ("contact", "propertyChange"): handle_email_change,
+    ("contact", "propertyChange"): handle_contact_property,
     ("company", "deletion"): _lifecycle_handler(facts.DELETED),
     ("company", "restore"): _lifecycle_handler(facts.LIVE),
     ("company", "merge"): handle_merge,

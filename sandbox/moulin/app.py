@@ -67,6 +67,25 @@ LINKS_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><titl
 </td></tr>{% endfor %}</tbody></table>{% endif %}</body></html>"""
 
 
+CONSENT_STATES = ("granted", "withdrawn")
+
+
+def _consent_body(body: dict) -> dict:
+    """docs/moulin-api.yaml `ConsentChange`: a new consent state, when it was given or withdrawn, and where."""
+    if body.get("marketing_email") not in CONSENT_STATES:
+        raise BadParameter("marketing_email", "marketing_email must be granted or withdrawn")
+    try:
+        changed_at = datetime.fromisoformat(str(body.get("changed_at")))
+    except ValueError:
+        raise BadParameter("changed_at", "changed_at must be an ISO 8601 date-time with its offset") from None
+    if changed_at.tzinfo is None:
+        raise BadParameter("changed_at", "changed_at must carry a timezone offset")
+    source = body.get("source")
+    if not isinstance(source, str) or not 0 < len(source) <= 64:
+        raise BadParameter("source", "source must be a non-empty string of at most 64 characters")
+    return {"marketing_email": body["marketing_email"], "changed_at": changed_at.isoformat(), "source": source}
+
+
 def create_moulin_app(store: SampleStore) -> Flask:
     app = Flask("sandbox.moulin")
     app.json.ensure_ascii = False
@@ -142,6 +161,15 @@ def create_moulin_app(store: SampleStore) -> Flask:
         if record is None:
             return error(404, "not_found", f"no {collection[:-1]} {record_id}")
         return jsonify(record)
+
+    @app.put("/customers/<customer_id>/consent")
+    def put_consent(customer_id: str):
+        consent = _consent_body(_json_body())
+        result = store.set_consent(customer_id, consent)
+        if result is None:
+            return error(404, "not_found", f"no customer {customer_id}")
+        current, applied = result
+        return jsonify(consent=current, applied=applied)
 
     @app.get("/deletions")
     def deletions():

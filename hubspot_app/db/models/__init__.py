@@ -4,6 +4,7 @@ from .card_refresh import CardRefresh
 from .installs import Installation
 from .jobs import BulkJob
 from .links import ObjectLink
+from .marketing import AttributionSubmission, ConsentState, MarketingSetup
 from .moulin_events import MoulinEvent
 from .operator_sessions import OperatorSession, SpentToken
 from .store_links import StoreLink
@@ -12,6 +13,7 @@ from .sync import OpenCheckout, PortalSetup, SyncCheckpoint, SyncedCustomer, Syn
 from .webhooks import DealStageChange, HubSpotObjectState, PendingAssociation, SyncConflict, WebhookEvent
 
 __all__ = [
+    "AttributionSubmission", "ConsentState", "MarketingSetup",
     "BulkJob", "CardOrder", "CardRefresh", "DealStageChange", "HubSpotObjectState", "Installation", "MoulinEvent",
     "MoulinStore", "ObjectLink", "OpenCheckout", "OperatorSession", "PendingAssociation", "PortalSetup",
     "SpentToken", "StoreLink", "SyncCheckpoint", "SyncConflict", "SyncError", "SyncedCustomer", "SyncedOrder",

@@ -232,4 +232,27 @@ describe('OrdersCard', () => {
     expect(mocks.actions.refreshObjectProperties.callCount).toBe(0);
     expect(backend.calls[1].options.body.perPage).toBe(25);
   });
+
+  it("shows the contact's original source next to its totals", async () => {
+    const { backend, renderer, mocks, show } = setup();
+    mocks.actions.fetchCrmObjectProperties.willCall(async () => ({ hs_analytics_source: 'ORGANIC_SEARCH' }));
+    backend.answer(LIST, 200, listing([order(2), order(1)]));
+    show();
+    await renderer.waitFor(() => expect(renderer.findAll(StatisticsItem)).toHaveLength(4));
+    const source = renderer.findAll(StatisticsItem)[3].props;
+    expect(source).toMatchObject({ label: 'Original source', number: 'Organic search' });
+    expect(mocks.actions.fetchCrmObjectProperties.calls[0][0]).toEqual(['hs_analytics_source']);
+  });
+
+  it('shows no source when the contact has none', async () => {
+    const { backend, renderer, show } = setup();
+    backend.answer(LIST, 200, listing([order(1)]));
+    show();
+    await renderer.waitFor(() => expect(renderer.maybeFind(Table)).not.toBeNull());
+    expect(renderer.findAll(StatisticsItem).map((item) => item.props.label)).toEqual([
+      'Orders',
+      'Lifetime value',
+      'Last order',
+    ]);
+  });
 });
