@@ -1,0 +1,250 @@
+"""What the sync benchmarks share: the stand-ins on loopback, an installed portal, the sync in its own process.
+
+The HubSpot sandbox and the sample stores run on threads of the benchmark's process; the code under
+measure (a backfill, a worker, the web app) runs in other processes, so its CPU and RSS are its own and
+the stand-ins' CPU is this process's (`process_cpu_s`). Every JSON carries `machine` (load averages,
+cores): the machine is shared, and a figure means little without the load it was taken under.
+"""
+from __future__ import annotations
+
+import math
+import os
+import resource
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+HUBSPOT_RATE = 110 / 10.0  # requests per second per portal, HubSpot's limit (the sandbox enforces it)
+BATCH_LIMIT = 100  # objects per HubSpot batch call
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def machine() -> dict:
+    one, five, fifteen = os.getloadavg()
+    return {"loadavg_1m": round(one, 2), "loadavg_5m": round(five, 2), "loadavg_15m": round(fifteen, 2),
+            "cpus": os.cpu_count()}
+
+
+def process_cpu_s() -> float:
+    return time.process_time()
+
+
+def children_cpu_s() -> float:
+    """CPU of the child processes this process has waited for (user + system)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return round(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+
+
+def minimal_calls(objects: dict[str, int], associations: dict[tuple, int] | None = None,
+                  archives: dict[str, int] | None = None) -> int:
+    """The planner's lower bound (100 objects per batch call, 2,000 associations per v4 call). The one place the
+    benchmarks import the sync's internals: after a refactor moves the planner, fix this import only."""
+    from hubspot_app.sync.planner import minimal_calls as bound
+
+    return bound(objects, associations, archives)
+
+
+def association_kinds() -> tuple[tuple[str, str], ...]:
+    from hubspot_app.sync.planner import ASSOCIATION_ORDER
+
+    return ASSOCIATION_ORDER
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """Nearest-rank percentile (share in 0..1) of the values; None when there are none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
+
+
+def app_environment(hubspot_url: str, workdir: Path, database_url: str | None = None, redis_url: str = "",
+                    app_url: str = "https://bench.invalid") -> dict:
+    """The app's settings as a deployment sets them, pointed at the stand-ins; every process gets the same."""
+    return {
+        **os.environ,
+        "SECRET_KEY": "bench", "HUBSPOT_CLIENT_ID": "sandbox-client-id", "HUBSPOT_CLIENT_SECRET": "sandbox-client-secret",
+        "HUBSPOT_APP_ID": "1000", "APP_BASE_URL": app_url, "TOKEN_ENCRYPTION_KEYS": secrets.token_hex(32),
+        "HUBSPOT_API_BASE": hubspot_url, "HUBSPOT_AUTH_BASE": hubspot_url,
+        "DATABASE_URL": database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "QUEUE_PATH": str(workdir / "queue.sqlite3"), "QUEUE_IMMEDIATE": "", "REDIS_URL": redis_url,
+        "ALLOW_PRIVATE_STORE_URLS": "1", "PYTHONPATH": str(ROOT),
+    }
+
+
+@dataclass
+class Installed:
+    portal_id: int
+    store_id: int
+    push_secret: str
+
+
+@dataclass
+class StandIns:
+    """The HubSpot sandbox and sample stores, served on loopback threads of this process."""
+    latency_ms: float = 0.0
+    state: object = None
+    hubspot: object = None
+    stores: list = field(default_factory=list)  # (SampleStore, RunningServer)
+
+    def __post_init__(self) -> None:
+        from sandbox.hubspot import start_sandbox
+
+        self.state, self.hubspot = start_sandbox(latency_s=self.latency_ms / 1000)
+
+    def add_store(self, orders: int, seed: int, store_code: str = "b2c"):
+        from sandbox.moulin import start_sample_store
+
+        self.stores.append(start_sample_store(orders=orders, seed=seed, store_code=store_code))
+        return self.stores[-1]
+
+    def calls(self, portal_id: int | None = None, since: float = 0.0) -> list:
+        return [e for e in self.state.request_log.entries()
+                if e.at >= since and (portal_id is None or e.portal_id == portal_id)]
+
+    def stop(self) -> None:
+        for _store, server in self.stores:
+            server.stop()
+        self.hubspot.stop()
+
+
+def by_endpoint(entries: list) -> dict[str, int]:
+    return dict(Counter(e.endpoint for e in entries))
+
+
+def install(app, stand_ins: StandIns, store, store_url: str) -> Installed:
+    """A portal in the sandbox with the app installed (tokens stored as the OAuth callback stores them),
+    one store connected, properties and pipeline set up."""
+    from hubspot_app import extensions
+    from hubspot_app.db.models import Installation
+    from hubspot_app.hubspot.oauth import TokenSet
+    from hubspot_app.install.tokens import store_tokens
+    from hubspot_app.moulin.stores import connect_store
+    from hubspot_app.sync.engine import setup_portal
+
+    portal_id = stand_ins.state.create_portal()
+    answer = stand_ins.state.issue_tokens(portal_id)
+    tokens = TokenSet(answer["access_token"], answer["refresh_token"], answer["expires_in"], portal_id)
+    with app.app_context():
+        with extensions.db().session() as session:
+            installation = Installation(portal_id=portal_id, scopes="", status="active")
+            store_tokens(installation, tokens, extensions.cipher(), datetime.now(timezone.utc))
+            session.add(installation)
+            row, push_secret = connect_store(session, extensions.cipher(), portal_id, store.store_code, "bench",
+                                             store_url, store.api_key)
+            store_id = row.id
+        setup_portal(portal_id)
+    return Installed(portal_id, store_id, push_secret)
+
+
+def settle_rate_window() -> None:
+    """Let set-up's requests leave HubSpot's rolling 10 s window, so the run is measured alone."""
+    time.sleep(10.5)
+
+
+def start_worker(env: dict, threads: int, log: Path) -> subprocess.Popen:
+    """A real `moulin-hubspot worker` process (Huey consumer), configured through the environment."""
+    return subprocess.Popen([sys.executable, "-c", "from hubspot_app.cli import main; main()", "worker",
+                             "--workers", str(threads)], env=env, cwd=ROOT,
+                            stdout=open(log, "a"), stderr=subprocess.STDOUT)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Stop as Ctrl-C would, then reap it (so its CPU shows in `children_cpu_s`)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def workdir(prefix: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"bench-{prefix}-"))
+
+
+@contextmanager
+def scratch_database(url: str | None, default_dir: Path):
+    """A fresh, empty database for one run: a SQLite file, or a new PostgreSQL database on the server that
+    `url` names (created here, dropped after), so runs never share tables with tests or other runs."""
+    if not url or url.startswith("sqlite"):
+        yield url or f"sqlite:///{default_dir / 'bench.sqlite3'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"bench_{secrets.token_hex(4)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def own_redis_db(url: str):
+    """Use a Redis database only if it is empty (no other run's queue or limiter in it); empty it after."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    if client.dbsize():
+        raise SystemExit(f"Redis {url} is not empty: another run may be using it; pass --redis-url with a free db")
+    try:
+        yield url
+    finally:
+        for key in client.scan_iter(count=1000):
+            client.delete(key)
+        client.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the app at {url} did not start")
+
+
+def start_web(env: dict, port: int, workers: int, log: Path | None = None) -> subprocess.Popen:
+    """The app under gunicorn, as the Procfile runs it."""
+    from hubspot_app.web.access_log import GUNICORN_LOGGER_CLASS
+
+    output = open(log, "a") if log else subprocess.DEVNULL
+    return subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+                             "--log-level", "warning", "--logger-class", GUNICORN_LOGGER_CLASS,
+                             "hubspot_app:create_app()"], env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)

@@ -1,0 +1,144 @@
+"""Several portals backfilling at once: worker processes sharing the Redis queue and the Redis limiter.
+
+    python -m bench.portals --portals 10 --orders 10000 --json [--workers 2 --threads 5]
+
+Each portal gets its own sample store (--orders orders); one `sync.backfill` job per portal is enqueued
+on the Redis queue and real `moulin-hubspot worker` processes take them. The HubSpot sandbox limits every
+portal to 110 requests / 10 s, as HubSpot does, so a portal's best possible time is its own floor:
+its calls / 11 per s. Prints one JSON object:
+
+- portals: per portal, wall_s (first HubSpot call -> checkpoint done), floor_s, floor_ratio, calls,
+  queued_s (enqueue -> first call: the wait for a free worker thread)
+- floor_ratio_max / floor_ratio_median: over the portals; makespan_s: enqueue -> last portal done
+- cpu_ms_per_order: the worker processes' CPU (start-up included) per order synced
+- cpu_s: where the machine's CPU went during the run: workers, stand-ins (the sandbox and stores, this
+  process), and capacity_s = makespan x cores; the rest was other load on the machine (see machine)
+
+Redis must be free at --redis-url (a db number no one else uses): the run refuses a non-empty db and
+empties it afterwards. --database-url postgresql+psycopg://... runs on a fresh PostgreSQL database.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+
+from bench.harness import (HUBSPOT_RATE, StandIns, app_environment, children_cpu_s, install, machine, own_redis_db,
+                           process_cpu_s, scratch_database, settle_rate_window, start_worker, stop_process, workdir)
+
+
+def _finished(app, portal_ids: list[int]) -> dict[int, bool]:
+    from sqlalchemy import select
+
+    from hubspot_app.db.models.sync import SyncCheckpoint
+
+    with app.extensions["moulin.db"].session() as session:
+        done = set(session.scalars(select(SyncCheckpoint.portal_id).where(
+            SyncCheckpoint.mode == "backfill", SyncCheckpoint.done.is_(True))))
+    return {p: p in done for p in portal_ids}
+
+
+def _wait_all(app, portal_ids: list[int], timeout_s: float) -> dict[int, float]:
+    """When each portal's backfill checkpoint turned done (time.time()); missing ones did not finish."""
+    finished_at: dict[int, float] = {}
+    deadline = time.time() + timeout_s
+    while len(finished_at) < len(portal_ids) and time.time() < deadline:
+        for portal_id, done in _finished(app, portal_ids).items():
+            if done and portal_id not in finished_at:
+                finished_at[portal_id] = time.time()
+        time.sleep(0.2)
+    return finished_at
+
+
+def _portal_figures(stand_ins: StandIns, portal_id: int, enqueued: float, finished: float | None) -> dict:
+    calls = stand_ins.calls(portal_id, since=enqueued)
+    floor_s = len(calls) / HUBSPOT_RATE
+    if not calls or finished is None:
+        return {"portal_id": portal_id, "calls": len(calls), "finished": False}
+    wall_s = finished - calls[0].at
+    return {"portal_id": portal_id, "calls": len(calls), "finished": True, "wall_s": round(wall_s, 2),
+            "floor_s": round(floor_s, 2), "floor_ratio": round(wall_s / floor_s, 3) if floor_s else None,
+            "queued_s": round(calls[0].at - enqueued, 2)}
+
+
+def _sync_errors(app) -> int:
+    from sqlalchemy import func, select
+
+    from hubspot_app.db.models.sync import SyncError
+
+    with app.extensions["moulin.db"].session() as session:
+        return session.scalar(select(func.count()).select_from(SyncError))
+
+
+def run(portals: int, orders: int, seed: int, workers: int, threads: int, redis_url: str,
+        database_url: str | None, timeout_s: float) -> dict:
+    from hubspot_app import create_app
+
+    folder = workdir("portals")
+    stand_ins = StandIns()
+    try:
+        with own_redis_db(redis_url), scratch_database(database_url, folder) as database:
+            env = app_environment(stand_ins.hubspot.url, folder, database_url=database, redis_url=redis_url)
+            app = create_app(env)
+            app.extensions["moulin.db"].create_all()
+            portal_ids = []
+            for i in range(portals):
+                store, server = stand_ins.add_store(orders, seed + i)
+                portal_ids.append(install(app, stand_ins, store, server.url).portal_id)
+            settle_rate_window()
+            load, cpu_children, cpu_self = machine(), children_cpu_s(), process_cpu_s()
+            enqueued = time.time()
+            with app.app_context():
+                for portal_id in portal_ids:
+                    app.extensions["moulin.jobs"].enqueue("sync.backfill", portal_id)
+            processes = [start_worker(env, threads, folder / f"worker{n}.log") for n in range(workers)]
+            try:
+                finished_at = _wait_all(app, portal_ids, timeout_s)
+            finally:
+                for process in processes:
+                    stop_process(process)
+            workers_cpu, standins_cpu = children_cpu_s() - cpu_children, process_cpu_s() - cpu_self
+            makespan = max(finished_at.values(), default=time.time()) - enqueued
+            per_portal = [_portal_figures(stand_ins, p, enqueued, finished_at.get(p)) for p in portal_ids]
+            errors = _sync_errors(app)
+            app.extensions["moulin.db"].dispose()
+    finally:
+        stand_ins.stop()
+    synced = sum(store.count()["valid_orders"] for store, _ in stand_ins.stores)
+    ratios = [p["floor_ratio"] for p in per_portal if p.get("floor_ratio")]
+    return {
+        "portals": per_portal, "orders_per_portal": orders, "orders_total": synced,
+        "finished_portals": len(finished_at), "floor_ratio_max": max(ratios, default=None),
+        "floor_ratio_median": statistics.median(ratios) if ratios else None, "makespan_s": round(makespan, 2),
+        "cpu_ms_per_order": round(workers_cpu * 1000 / synced, 3) if synced else None,
+        "cpu_s": {"workers": round(workers_cpu, 2), "standins": round(standins_cpu, 2),
+                  "capacity": round(makespan * (load["cpus"] or 1), 2)},
+        "sync_errors": errors, "workers": workers, "threads_per_worker": threads,
+        "queue": "redis", "database": "postgresql" if database_url and "postgresql" in database_url else "sqlite",
+        "rate_limit": "sandbox 110 req / 10 s per portal, real time; floors at 110 / 10 s",
+        "machine": load, "machine_after": machine(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--portals", type=int, default=10)
+    parser.add_argument("--orders", type=int, default=10000, help="orders per portal (one store each)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--threads", type=int, default=5, help="threads per worker process")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13", help="an empty Redis db for this run")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL server URL (a scratch db is made there)")
+    parser.add_argument("--timeout-s", type=float, default=1800)
+    parser.add_argument("--json", action="store_true", help="print only the JSON object")
+    args = parser.parse_args(argv)
+    result = run(args.portals, args.orders, args.seed, args.workers, args.threads, args.redis_url,
+                 args.database_url, args.timeout_s)
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
