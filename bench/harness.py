@@ -78,6 +78,23 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
 
+OBJECT_TYPES = ("contacts", "companies", "products", "deals", "line_items")
+WRITE_STAMPS = ("hs_lastmodifieddate", "lastmodifieddate")  # the sandbox stamps every write, changed or not
+
+
+def hubspot_snapshot(state, portal_id: int) -> dict[str, dict[str, dict]]:
+    """What the sandbox holds for a portal: per type, id -> properties (and whether archived)."""
+    return {t: {r.id: {**{k: v for k, v in r.properties.items() if k not in WRITE_STAMPS}, "(archived)": r.archived}
+                for r in state.objects(portal_id, t).values()} for t in OBJECT_TYPES}
+
+
+def changed_objects(before: dict, after: dict) -> dict[str, int]:
+    """Per type, the objects new, archived or with different properties between two snapshots. A write that
+    re-sends identical values changes nothing."""
+    counts = {t: sum(1 for i, props in after[t].items() if before[t].get(i) != props) for t in OBJECT_TYPES}
+    return {t: n for t, n in counts.items() if n}
+
+
 def app_environment(hubspot_url: str, workdir: Path, database_url: str | None = None, redis_url: str = "",
                     app_url: str = "https://bench.invalid") -> dict:
     """The app's settings as a deployment sets them, pointed at the stand-ins; every process gets the same."""
@@ -121,6 +138,12 @@ class StandIns:
     def calls(self, portal_id: int | None = None, since: float = 0.0) -> list:
         return [e for e in self.state.request_log.entries()
                 if e.at >= since and (portal_id is None or e.portal_id == portal_id)]
+
+    def __enter__(self) -> "StandIns":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
 
     def stop(self) -> None:
         for _store, server in self.stores:

@@ -26,8 +26,8 @@ from contextlib import nullcontext
 
 import requests
 
-from bench.harness import (StandIns, app_environment, by_endpoint, free_port, install, machine, minimal_calls,
-                           own_redis_db, percentile, settle_rate_window, start_web, start_worker, stop_process,
+from bench.harness import (StandIns, app_environment, by_endpoint, changed_objects, free_port, hubspot_snapshot,
+                           install, machine, minimal_calls, own_redis_db, percentile, settle_rate_window, start_web, start_worker, stop_process,
                            wait_until_up, workdir)
 
 
@@ -61,22 +61,11 @@ def _latencies(state, portal_id: int, deals: dict[str, str], sent: list[tuple[st
         time.sleep(0.05)
 
 
-OBJECT_TYPES = ("contacts", "companies", "products", "deals", "line_items")
-WRITE_STAMPS = ("hs_lastmodifieddate", "lastmodifieddate")  # the sandbox stamps every write, changed or not
-
-
-def _snapshot(state, portal_id: int) -> dict[str, dict[str, dict]]:
-    return {t: {r.id: {k: v for k, v in r.properties.items() if k not in WRITE_STAMPS}
-                for r in state.objects(portal_id, t).values() if not r.archived} for t in OBJECT_TYPES}
-
-
 def _minimal_plan(before: dict, after: dict) -> tuple[dict, dict]:
     """What had to change in HubSpot: objects new or with different properties, per type; new line items'
     deal associations. A write that re-sends identical values is not part of it."""
-    objects = {t: sum(1 for i, props in after[t].items() if before[t].get(i) != props) for t in OBJECT_TYPES}
     new_lines = len(after["line_items"].keys() - before["line_items"].keys())
-    return ({t: n for t, n in objects.items() if n},
-            {("line_items", "deals"): new_lines} if new_lines else {})
+    return changed_objects(before, after), {("line_items", "deals"): new_lines} if new_lines else {}
 
 
 def _start_app(env: dict, port: int, folder, web_workers: int, worker_threads: int) -> list:
@@ -108,11 +97,11 @@ def run(edits: int, rate: float, orders: int, seed: int, redis_url: str, web_wor
             deals = _deals_by_order(stand_ins.state, installed.portal_id, store.store_code)
             targets = list(itertools.islice(itertools.cycle(sorted(deals)), edits))
             settle_rate_window()
-            load, since, before = machine(), time.time(), _snapshot(stand_ins.state, installed.portal_id)
+            load, since, before = machine(), time.time(), hubspot_snapshot(stand_ins.state, installed.portal_id)
             sent = _send_edits(server.url, targets, rate)
             seen = _latencies(stand_ins.state, installed.portal_id, deals, sent, timeout_s)
             calls = stand_ins.calls(installed.portal_id, since)
-            objects, associations = _minimal_plan(before, _snapshot(stand_ins.state, installed.portal_id))
+            objects, associations = _minimal_plan(before, hubspot_snapshot(stand_ins.state, installed.portal_id))
     finally:
         for process in processes:
             stop_process(process)

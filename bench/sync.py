@@ -25,13 +25,13 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from bench.harness import (HUBSPOT_RATE, StandIns, app_environment, association_kinds, by_endpoint, current_rss_mb,
+from bench.harness import (HUBSPOT_RATE, OBJECT_TYPES, StandIns, app_environment, association_kinds, by_endpoint, current_rss_mb,
                            install, machine, minimal_calls, peak_rss_mb, process_cpu_s, settle_rate_window, workdir)
 
 
 def _counts(state, portal_id: int) -> tuple[dict, dict]:
     objects, live = {}, {}
-    for object_type in ("contacts", "companies", "products", "deals", "line_items"):
+    for object_type in OBJECT_TYPES:
         records = [r for r in state.objects(portal_id, object_type).values() if not r.archived]
         objects[object_type] = len(records)
         live[object_type] = [r.id for r in records]
