@@ -7,6 +7,8 @@ cores): the machine is shared, and a figure means little without the load it was
 """
 from __future__ import annotations
 
+import argparse
+import json
 import math
 import os
 import resource
@@ -100,7 +102,8 @@ def app_environment(hubspot_url: str, workdir: Path, database_url: str | None = 
     """The app's settings as a deployment sets them, pointed at the stand-ins; every process gets the same."""
     return {
         **os.environ,
-        "SECRET_KEY": "bench", "HUBSPOT_CLIENT_ID": "sandbox-client-id", "HUBSPOT_CLIENT_SECRET": "sandbox-client-secret",
+        "SECRET_KEY": "bench", "HUBSPOT_CLIENT_ID": "sandbox-client-id",
+        "HUBSPOT_CLIENT_SECRET": "sandbox-client-secret",
         "HUBSPOT_APP_ID": "1000", "APP_BASE_URL": app_url, "TOKEN_ENCRYPTION_KEYS": secrets.token_hex(32),
         "HUBSPOT_API_BASE": hubspot_url, "HUBSPOT_AUTH_BASE": hubspot_url,
         "DATABASE_URL": database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
@@ -271,3 +274,38 @@ def start_web(env: dict, port: int, workers: int, log: Path | None = None) -> su
     return subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
                              "--log-level", "warning", "--logger-class", GUNICORN_LOGGER_CLASS,
                              "hubspot_app:create_app()"], env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+
+
+@dataclass
+class Prepared:
+    env: dict
+    app: object
+    store: object
+    store_url: str
+    installed: Installed
+
+
+def prepare(stand_ins: StandIns, orders: int, seed: int, folder: Path, **environment) -> Prepared:
+    """One sample store, the app's database, and a portal installed with that store connected."""
+    from hubspot_app import create_app
+
+    store, server = stand_ins.add_store(orders, seed)
+    env = app_environment(stand_ins.hubspot.url, folder, **environment)
+    app = create_app(env)
+    app.extensions["moulin.db"].create_all()
+    return Prepared(env, app, store, server.url, install(app, stand_ins, store, server.url))
+
+
+def bench_parser(doc: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--json", action="store_true", help="print only the JSON object")
+    return parser
+
+
+def print_result(parser: argparse.ArgumentParser, argv: list[str] | None, run) -> int:
+    """Parse the options, pass them to `run` by name, print its JSON object."""
+    options = vars(parser.parse_args(argv))
+    as_json = options.pop("json")
+    result = run(**options)
+    print(json.dumps(result) if as_json else json.dumps(result, indent=2))
+    return 0

@@ -19,14 +19,13 @@ empties it afterwards. --database-url postgresql+psycopg://... runs on a fresh P
 """
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import sys
 import time
 
-from bench.harness import (HUBSPOT_RATE, StandIns, app_environment, children_cpu_s, install, machine, own_redis_db,
-                           process_cpu_s, scratch_database, settle_rate_window, start_worker, stop_process, workdir)
+from bench.harness import (HUBSPOT_RATE, StandIns, app_environment, bench_parser, children_cpu_s, install, machine,
+                           own_redis_db, print_result, process_cpu_s, scratch_database, settle_rate_window,
+                           start_worker, stop_process, workdir)
 
 
 def _finished(app, portal_ids: list[int]) -> dict[int, bool]:
@@ -123,7 +122,7 @@ def run(portals: int, orders: int, seed: int, workers: int, threads: int, redis_
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--portals", type=int, default=10)
     parser.add_argument("--orders", type=int, default=10000, help="orders per portal (one store each)")
     parser.add_argument("--seed", type=int, default=1)
@@ -132,12 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13", help="an empty Redis db for this run")
     parser.add_argument("--database-url", default=None, help="PostgreSQL server URL (a scratch db is made there)")
     parser.add_argument("--timeout-s", type=float, default=1800)
-    parser.add_argument("--json", action="store_true", help="print only the JSON object")
-    args = parser.parse_args(argv)
-    result = run(args.portals, args.orders, args.seed, args.workers, args.threads, args.redis_url,
-                 args.database_url, args.timeout_s)
-    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
-    return 0
+    return print_result(parser, argv, run)
 
 
 if __name__ == "__main__":

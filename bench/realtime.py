@@ -17,18 +17,16 @@ schedule at --rate edits/s after a backfill (not measured). Prints one JSON obje
 """
 from __future__ import annotations
 
-import argparse
 import itertools
-import json
 import sys
 import time
 from contextlib import nullcontext
 
 import requests
 
-from bench.harness import (StandIns, app_environment, by_endpoint, changed_objects, free_port, hubspot_snapshot,
-                           install, machine, minimal_calls, own_redis_db, percentile, settle_rate_window, start_web, start_worker, stop_process,
-                           wait_until_up, workdir)
+from bench.harness import (StandIns, bench_parser, by_endpoint, changed_objects, free_port, hubspot_snapshot, machine,
+                           minimal_calls, own_redis_db, percentile, prepare, print_result, settle_rate_window,
+                           start_web, start_worker, stop_process, wait_until_up, workdir)
 
 
 def _deals_by_order(state, portal_id: int, store_code: str) -> dict[str, str]:
@@ -77,20 +75,15 @@ def _start_app(env: dict, port: int, folder, web_workers: int, worker_threads: i
 
 def run(edits: int, rate: float, orders: int, seed: int, redis_url: str, web_workers: int, worker_threads: int,
         timeout_s: float) -> dict:
-    from hubspot_app import create_app
     from hubspot_app.sync.backfill import backfill
 
     folder, stand_ins, port = workdir("realtime"), StandIns(), free_port()
     processes = []
     try:
         with own_redis_db(redis_url) if redis_url else nullcontext():
-            store, server = stand_ins.add_store(orders, seed)
-            env = app_environment(stand_ins.hubspot.url, folder, redis_url=redis_url,
-                                  app_url=f"http://127.0.0.1:{port}")
-            app = create_app(env)
-            app.extensions["moulin.db"].create_all()
-            installed = install(app, stand_ins, store, server.url)
-            with app.app_context():
+            prepared = prepare(stand_ins, orders, seed, folder, redis_url=redis_url, app_url=f"http://127.0.0.1:{port}")
+            env, store, installed = prepared.env, prepared.store, prepared.installed
+            with prepared.app.app_context():
                 backfill(installed.portal_id)
             processes = _start_app(env, port, folder, web_workers, worker_threads)
             store.push_to(f"{env['APP_BASE_URL']}/moulin/push/{installed.store_id}", installed.push_secret)
@@ -98,7 +91,7 @@ def run(edits: int, rate: float, orders: int, seed: int, redis_url: str, web_wor
             targets = list(itertools.islice(itertools.cycle(sorted(deals)), edits))
             settle_rate_window()
             load, since, before = machine(), time.time(), hubspot_snapshot(stand_ins.state, installed.portal_id)
-            sent = _send_edits(server.url, targets, rate)
+            sent = _send_edits(prepared.store_url, targets, rate)
             seen = _latencies(stand_ins.state, installed.portal_id, deals, sent, timeout_s)
             calls = stand_ins.calls(installed.portal_id, since)
             objects, associations = _minimal_plan(before, hubspot_snapshot(stand_ins.state, installed.portal_id))
@@ -110,7 +103,8 @@ def run(edits: int, rate: float, orders: int, seed: int, redis_url: str, web_wor
     minimal = minimal_calls(objects, associations)
     return {
         "edits": edits, "rate_per_s": rate, "distinct_orders": len(set(targets)), "deals_changed": len(found),
-        "p50_ms": _ms(percentile(found, 0.5)), "p95_ms": _ms(percentile(found, 0.95)), "max_ms": _ms(max(found, default=None)),
+        "p50_ms": _ms(percentile(found, 0.5)), "p95_ms": _ms(percentile(found, 0.95)),
+        "max_ms": _ms(max(found, default=None)),
         "hubspot_calls": len(calls), "calls_per_edit": round(len(calls) / edits, 3),
         "minimal_plan": {"objects": objects, "associations": {f"{a}->{b}": n for (a, b), n in associations.items()}},
         "minimal_calls": minimal, "call_ratio": round(len(calls) / minimal, 3) if minimal else None,
@@ -125,7 +119,7 @@ def _ms(value: float | None) -> float | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--edits", type=int, default=20)
     parser.add_argument("--rate", type=float, default=1.0, help="edits per second (open loop)")
     parser.add_argument("--orders", type=int, default=300, help="size of the sample store (backfilled first)")
@@ -134,12 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--worker-threads", type=int, default=2)
     parser.add_argument("--timeout-s", type=float, default=60, help="how long to wait for the last deal")
-    parser.add_argument("--json", action="store_true", help="print only the JSON object")
-    args = parser.parse_args(argv)
-    result = run(args.edits, args.rate, args.orders, args.seed, args.redis_url, args.web_workers,
-                 args.worker_threads, args.timeout_s)
-    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
-    return 0
+    return print_result(parser, argv, run)
 
 
 if __name__ == "__main__":

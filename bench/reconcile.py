@@ -14,8 +14,6 @@ constant), then after N orders were deleted in the store through its admin API. 
 """
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import multiprocessing
 import sys
@@ -24,8 +22,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 import requests
 
-from bench.harness import (StandIns, app_environment, by_endpoint, changed_objects, hubspot_snapshot, install,
-                           machine, minimal_calls, settle_rate_window, workdir)
+from bench.harness import (StandIns, bench_parser, by_endpoint, changed_objects, hubspot_snapshot, machine,
+                           minimal_calls, prepare, print_result, settle_rate_window, workdir)
 
 
 def reconcile_process(env: dict, portal_id: int) -> dict:
@@ -56,24 +54,20 @@ def _vanish(store_url: str, order_ids: list[str]) -> None:
 
 
 def run(vanished: int, orders: int, seed: int) -> dict:
-    from hubspot_app import create_app
     from hubspot_app.sync.backfill import backfill
 
     stand_ins = StandIns()
     try:
-        store, server = stand_ins.add_store(orders, seed)
-        env = app_environment(stand_ins.hubspot.url, workdir("reconcile"))
-        app = create_app(env)
-        app.extensions["moulin.db"].create_all()
-        installed = install(app, stand_ins, store, server.url)
-        with app.app_context():
+        prepared = prepare(stand_ins, orders, seed, workdir("reconcile"))
+        env, installed, store = prepared.env, prepared.installed, prepared.store
+        with prepared.app.app_context():
             backfill(installed.portal_id)
         load = machine()
         baseline, baseline_calls, _, _ = _measured_reconcile(stand_ins, env, installed.portal_id)
         live = sorted(o.id for o in store.live_orders())
         if vanished > len(live):
             raise SystemExit(f"--vanished {vanished} is more than the {len(live)} orders the store has")
-        _vanish(server.url, live[:vanished])
+        _vanish(prepared.store_url, live[:vanished])
         result, calls, before, after = _measured_reconcile(stand_ins, env, installed.portal_id)
     finally:
         stand_ins.stop()
@@ -91,15 +85,11 @@ def run(vanished: int, orders: int, seed: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--vanished", type=int, default=100, help="orders deleted in the store before reconciling")
     parser.add_argument("--orders", type=int, default=1000, help="size of the sample store (backfilled first)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--json", action="store_true", help="print only the JSON object")
-    args = parser.parse_args(argv)
-    result = run(args.vanished, args.orders, args.seed)
-    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
-    return 0
+    return print_result(parser, argv, run)
 
 
 if __name__ == "__main__":

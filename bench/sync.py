@@ -18,15 +18,14 @@ first and is not counted: `hubspot_calls` are the sync's own requests, as the sa
 """
 from __future__ import annotations
 
-import argparse
-import json
 import multiprocessing
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from bench.harness import (HUBSPOT_RATE, OBJECT_TYPES, StandIns, app_environment, association_kinds, by_endpoint, current_rss_mb,
-                           install, machine, minimal_calls, peak_rss_mb, process_cpu_s, settle_rate_window, workdir)
+from bench.harness import (HUBSPOT_RATE, OBJECT_TYPES, StandIns, association_kinds, bench_parser, by_endpoint,
+                           current_rss_mb, machine, minimal_calls, peak_rss_mb, prepare, print_result, process_cpu_s,
+                           settle_rate_window, workdir)
 
 
 def _counts(state, portal_id: int) -> tuple[dict, dict]:
@@ -67,19 +66,14 @@ def run_backfill_process(env: dict, portal_id: int, chunk: int) -> dict:
 
 
 def run(orders: int, seed: int, chunk: int, latency_ms: float = 0.0) -> dict:
-    from hubspot_app import create_app
-
     stand_ins = StandIns(latency_ms=latency_ms)
     try:
-        store, moulin = stand_ins.add_store(orders, seed)
-        env = app_environment(stand_ins.hubspot.url, workdir("sync"))
-        app = create_app(env)
-        app.extensions["moulin.db"].create_all()
-        installed = install(app, stand_ins, store, moulin.url)
+        prepared = prepare(stand_ins, orders, seed, workdir("sync"))
+        installed = prepared.installed
         setup_calls = len(stand_ins.calls(installed.portal_id))
         settle_rate_window()
         load, since, standins_cpu = machine(), time.time(), process_cpu_s()
-        sync = run_backfill_process(env, installed.portal_id, chunk)
+        sync = run_backfill_process(prepared.env, installed.portal_id, chunk)
         standins_cpu = process_cpu_s() - standins_cpu
         calls = stand_ins.calls(installed.portal_id, since)
         objects, associations = _counts(stand_ins.state, installed.portal_id)
@@ -123,17 +117,13 @@ def run(orders: int, seed: int, chunk: int, latency_ms: float = 0.0) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--chunk", type=int, default=2000)
     parser.add_argument("--latency-ms", type=float, default=0.0,
                         help="the sandbox answers each API call this much later (real HubSpot: a few hundred ms)")
-    parser.add_argument("--json", action="store_true", help="print only the JSON object")
-    args = parser.parse_args(argv)
-    result = run(args.orders, args.seed, args.chunk, args.latency_ms)
-    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
-    return 0
+    return print_result(parser, argv, run)
 
 
 if __name__ == "__main__":
