@@ -24,8 +24,8 @@ import sys
 import time
 
 from bench.harness import (HUBSPOT_RATE, StandIns, app_environment, bench_parser, children_cpu_s, install, machine,
-                           own_redis_db, print_result, process_cpu_s, scratch_database, settle_rate_window,
-                           start_worker, stop_process, workdir)
+                           print_result, process_cpu_s, settle_rate_window, workdir)
+from bench.processes import own_redis_db, scratch_database, start_worker, stop_process
 
 
 def _finished(app, portal_ids: list[int]) -> dict[int, bool]:

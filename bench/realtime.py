@@ -24,9 +24,9 @@ from contextlib import nullcontext
 
 import requests
 
-from bench.harness import (StandIns, bench_parser, by_endpoint, changed_objects, free_port, hubspot_snapshot, machine,
-                           minimal_calls, own_redis_db, percentile, prepare, print_result, settle_rate_window,
-                           start_web, start_worker, stop_process, wait_until_up, workdir)
+from bench.harness import (StandIns, bench_parser, by_endpoint, changed_objects, hubspot_snapshot, machine,
+                           minimal_calls, percentile, prepare, print_result, settle_rate_window, workdir)
+from bench.processes import free_port, own_redis_db, start_web, start_worker, stop_process, wait_until_up
 
 
 def _deals_by_order(state, portal_id: int, store_code: str) -> dict[str, str]:

@@ -34,13 +34,12 @@ import requests
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
-from bench.harness import (StandIns, free_port, install, machine, scratch_database, start_web, stop_process,
-                           wait_until_up)
+from bench.harness import StandIns, install, machine
+from bench.processes import ROOT, free_port, scratch_database, start_web, stop_process, wait_until_up
 from sandbox.hubspot.webhook_delivery import signature_v3
 
 PORTAL = 62515
 SECRET = "bench-client-secret"
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def environment(tmp: Path, base_url: str, database_url: str, hubspot_url: str | None) -> dict:
