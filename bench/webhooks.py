@@ -125,9 +125,10 @@ def wait_processed(env: dict, total: int, timeout: float) -> tuple[float, int]:
     try:
         while time.perf_counter() - started < timeout:
             with database.session() as session:
-                counts = dict(session.execute(select(WebhookEvent.status == "pending", func.count())
-                                              .group_by(WebhookEvent.status == "pending")).all())
-            done, pending = counts.get(False, 0), counts.get(True, 0)
+                counts = dict(session.execute(select(WebhookEvent.status, func.count())
+                                              .group_by(WebhookEvent.status)).all())
+            pending = counts.pop("pending", 0)
+            done = sum(counts.values())
             if (done, pending) != last:
                 stable_since, last = time.perf_counter(), (done, pending)
             if done >= total or (not pending and time.perf_counter() - stable_since > 1.0):
