@@ -7,8 +7,9 @@ on the Redis queue and real `moulin-hubspot worker` processes take them. The Hub
 portal to 110 requests / 10 s, as HubSpot does, so a portal's best possible time is its own floor:
 its calls / 11 per s. Prints one JSON object:
 
-- portals: per portal, wall_s (first HubSpot call -> checkpoint done), floor_s, floor_ratio, calls,
-  queued_s (enqueue -> first call: the wait for a free worker thread)
+- portals: per portal, outcome ("done", or "failed: ..." from the backfill job's dead-letter row), wall_s
+  (first HubSpot call -> checkpoint done), floor_s, floor_ratio, calls, queued_s (enqueue -> first call: the
+  wait for a free worker thread). The workers run their periodic jobs too (a poll every 5 minutes), as deployed.
 - floor_ratio_max / floor_ratio_median: over the portals; makespan_s: enqueue -> last portal done
 - cpu_ms_per_order: the worker processes' CPU (start-up included) per order synced
 - cpu_s: where the machine's CPU went during the run: workers, stand-ins (the sandbox and stores, this
@@ -28,38 +29,41 @@ from bench.harness import (HUBSPOT_RATE, StandIns, app_environment, bench_parser
 from bench.processes import own_redis_db, scratch_database, start_worker, stop_process
 
 
-def _finished(app, portal_ids: list[int]) -> dict[int, bool]:
+def _outcomes(app, portal_ids: list[int]) -> dict[int, str]:
+    """Portals whose backfill ended: "done" (checkpoint done) or "failed: ..." (its job's dead-letter row)."""
     from sqlalchemy import select
 
-    from hubspot_app.db.models.sync import SyncCheckpoint
+    from hubspot_app.db.models.sync import SyncCheckpoint, SyncError
 
     with app.extensions["moulin.db"].session() as session:
         done = set(session.scalars(select(SyncCheckpoint.portal_id).where(
             SyncCheckpoint.mode == "backfill", SyncCheckpoint.done.is_(True))))
-    return {p: p in done for p in portal_ids}
+        failed = dict(session.execute(select(SyncError.portal_id, SyncError.message).where(
+            SyncError.kind == "job", SyncError.source_key.startswith("sync.backfill:"),
+            SyncError.resolved_at.is_(None))).all())
+    return {p: "done" if p in done else f"failed: {failed[p][:200]}" for p in portal_ids if p in done or p in failed}
 
 
-def _wait_all(app, portal_ids: list[int], timeout_s: float) -> dict[int, float]:
-    """When each portal's backfill checkpoint turned done (time.time()); missing ones did not finish."""
-    finished_at: dict[int, float] = {}
+def _wait_all(app, portal_ids: list[int], timeout_s: float) -> dict[int, tuple[float, str]]:
+    """When (time.time()) and how each portal's backfill ended; missing ones did not end in time."""
+    ended: dict[int, tuple[float, str]] = {}
     deadline = time.time() + timeout_s
-    while len(finished_at) < len(portal_ids) and time.time() < deadline:
-        for portal_id, done in _finished(app, portal_ids).items():
-            if done and portal_id not in finished_at:
-                finished_at[portal_id] = time.time()
+    while len(ended) < len(portal_ids) and time.time() < deadline:
+        for portal_id, outcome in _outcomes(app, portal_ids).items():
+            ended.setdefault(portal_id, (time.time(), outcome))
         time.sleep(0.2)
-    return finished_at
+    return ended
 
 
-def _portal_figures(stand_ins: StandIns, portal_id: int, enqueued: float, finished: float | None) -> dict:
+def _portal_figures(stand_ins: StandIns, portal_id: int, enqueued: float, ended: tuple[float, str] | None) -> dict:
     calls = stand_ins.calls(portal_id, since=enqueued)
-    floor_s = len(calls) / HUBSPOT_RATE
-    if not calls or finished is None:
-        return {"portal_id": portal_id, "calls": len(calls), "finished": False}
-    wall_s = finished - calls[0].at
-    return {"portal_id": portal_id, "calls": len(calls), "finished": True, "wall_s": round(wall_s, 2),
-            "floor_s": round(floor_s, 2), "floor_ratio": round(wall_s / floor_s, 3) if floor_s else None,
-            "queued_s": round(calls[0].at - enqueued, 2)}
+    figures = {"portal_id": portal_id, "calls": len(calls), "outcome": ended[1] if ended else "not ended",
+               "finished": bool(ended) and ended[1] == "done"}
+    if not calls or not figures["finished"]:
+        return figures
+    wall_s, floor_s = ended[0] - calls[0].at, len(calls) / HUBSPOT_RATE
+    return {**figures, "wall_s": round(wall_s, 2), "floor_s": round(floor_s, 2),
+            "floor_ratio": round(wall_s / floor_s, 3) if floor_s else None, "queued_s": round(calls[0].at - enqueued, 2)}
 
 
 def _sync_errors(app) -> int:
@@ -94,13 +98,13 @@ def run(portals: int, orders: int, seed: int, workers: int, threads: int, redis_
                     app.extensions["moulin.jobs"].enqueue("sync.backfill", portal_id)
             processes = [start_worker(env, threads, folder / f"worker{n}.log") for n in range(workers)]
             try:
-                finished_at = _wait_all(app, portal_ids, timeout_s)
+                ended = _wait_all(app, portal_ids, timeout_s)
             finally:
                 for process in processes:
                     stop_process(process)
             workers_cpu, standins_cpu = children_cpu_s() - cpu_children, process_cpu_s() - cpu_self
-            makespan = max(finished_at.values(), default=time.time()) - enqueued
-            per_portal = [_portal_figures(stand_ins, p, enqueued, finished_at.get(p)) for p in portal_ids]
+            makespan = max((at for at, _ in ended.values()), default=time.time()) - enqueued
+            per_portal = [_portal_figures(stand_ins, p, enqueued, ended.get(p)) for p in portal_ids]
             errors = _sync_errors(app)
             app.extensions["moulin.db"].dispose()
     finally:
@@ -109,7 +113,7 @@ def run(portals: int, orders: int, seed: int, workers: int, threads: int, redis_
     ratios = [p["floor_ratio"] for p in per_portal if p.get("floor_ratio")]
     return {
         "portals": per_portal, "orders_per_portal": orders, "orders_total": synced,
-        "finished_portals": len(finished_at), "floor_ratio_max": max(ratios, default=None),
+        "finished_portals": sum(p["finished"] for p in per_portal), "floor_ratio_max": max(ratios, default=None),
         "floor_ratio_median": statistics.median(ratios) if ratios else None, "makespan_s": round(makespan, 2),
         "cpu_ms_per_order": round(workers_cpu * 1000 / synced, 3) if synced else None,
         "cpu_s": {"workers": round(workers_cpu, 2), "standins": round(standins_cpu, 2),
