@@ -167,7 +167,7 @@ def backfill_running(env: dict, stand_ins: StandIns, orders: int, log: Path):
 
 
 def measure(env: dict, url: str, batches: int, size: int, clients: int, web_workers: int, queue_workers: int,
-            rate: float) -> dict:
+            rate: float, backfill: subprocess.Popen | None) -> dict:
     web = start_web(env, int(url.rsplit(":", 1)[1]), web_workers)
     # Web and worker share this machine's cores here (they are separate dynos in production): the worker
     # runs at a lower CPU priority, as a co-located background worker should.
@@ -184,13 +184,15 @@ def measure(env: dict, url: str, batches: int, size: int, clients: int, web_work
         paced, _, paced_failures = post_all(url, batches, size, clients, first=warm_up, rate=rate)
         flat_out, elapsed, failures = post_all(url, batches, size, clients, first=warm_up + batches)
         answered = time.perf_counter()
+        backfill_running = backfill.poll() is None if backfill else None
         total = (warm_up + 2 * batches) * size
         lag, processed = wait_processed(env, total, timeout=900)
     finally:
         for process in (web, worker):
             stop_process(process)
     return {"paced": paced, "flat_out": flat_out, "elapsed": elapsed, "failures": paced_failures + failures,
-            "total": total, "lag": lag, "processed": processed, "delivering_s": answered - began + lag}
+            "total": total, "lag": lag, "processed": processed, "delivering_s": answered - began + lag,
+            "backfill_running": backfill_running}
 
 
 def run(batches: int, size: int, clients: int, web_workers: int, queue_workers: int, rate: float,
@@ -203,8 +205,7 @@ def run(batches: int, size: int, clients: int, web_workers: int, queue_workers: 
         prepare_database(env, links=5000)
         with backfill_running(env, stand_ins, orders, Path(tmp) / "backfill.log") if stand_ins else nullcontext() \
                 as backfill:
-            figures = measure(env, url, batches, size, clients, web_workers, queue_workers, rate)
-            still_running = backfill.poll() is None if backfill else None
+            figures = measure(env, url, batches, size, clients, web_workers, queue_workers, rate, backfill)
     p50, p99 = percentiles(figures["paced"])
     saturated_p50, saturated_p99 = percentiles(figures["flat_out"])
     return {
@@ -216,7 +217,7 @@ def run(batches: int, size: int, clients: int, web_workers: int, queue_workers: 
         "batch_size": size, "clients": clients, "web_workers": web_workers, "queue_workers": queue_workers,
         "database": "postgresql" if database_url and database_url.startswith("postgresql") else "sqlite",
         "during_backfill": during_backfill, "backfill_orders": orders if during_backfill else None,
-        "backfill_running_at_end": still_running, "machine": load, "machine_after": machine(),
+        "backfill_running_at_end": figures["backfill_running"], "machine": load, "machine_after": machine(),
     }
 
 
