@@ -184,7 +184,7 @@ def measure(env: dict, url: str, batches: int, size: int, clients: int, web_work
         paced, _, paced_failures = post_all(url, batches, size, clients, first=warm_up, rate=rate)
         flat_out, elapsed, failures = post_all(url, batches, size, clients, first=warm_up + batches)
         answered = time.perf_counter()
-        backfill_running = backfill.poll() is None if backfill else None
+        still_running = backfill.poll() is None if backfill else None
         total = (warm_up + 2 * batches) * size
         lag, processed = wait_processed(env, total, timeout=900)
     finally:
@@ -192,7 +192,7 @@ def measure(env: dict, url: str, batches: int, size: int, clients: int, web_work
             stop_process(process)
     return {"paced": paced, "flat_out": flat_out, "elapsed": elapsed, "failures": paced_failures + failures,
             "total": total, "lag": lag, "processed": processed, "delivering_s": answered - began + lag,
-            "backfill_running": backfill_running}
+            "backfill_running": still_running}
 
 
 def run(batches: int, size: int, clients: int, web_workers: int, queue_workers: int, rate: float,
