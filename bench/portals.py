@@ -8,8 +8,8 @@ portal to 110 requests / 10 s, as HubSpot does, so a portal's best possible time
 its calls / 11 per s. Prints one JSON object:
 
 - portals: per portal, outcome ("done", or "failed: ..." from the backfill job's dead-letter row), wall_s
-  (first HubSpot call -> checkpoint done), floor_s, floor_ratio, calls, queued_s (enqueue -> first call: the
-  wait for a free worker thread). The workers run their periodic jobs too (a poll every 5 minutes), as deployed.
+  (first HubSpot call -> checkpoint done), floor_s, floor_ratio, calls, queued_s (enqueue -> first call: worker start-up,
+  a free thread, and the backfill's reading before its first call). The workers run their periodic jobs too (a poll every 5 minutes), as deployed.
 - floor_ratio_max / floor_ratio_median: over the portals; makespan_s: enqueue -> last portal done
 - cpu_ms_per_order: the worker processes' CPU (start-up included) per order synced
 - cpu_s: where the machine's CPU went during the run: workers, stand-ins (the sandbox and stores, this
