@@ -160,8 +160,8 @@ def test_uninstall_needs_confirmation_then_keeps_or_purges(app, operator, moulin
     assert len(stores(app)) == 1
     csrf = token(operator, settings)
     with requests_mock.Mocker() as hubspot:
-        removed = hubspot.delete("https://api.hubapi.com/appinstalls/2026-03/external-install", status_code=204)
-        revoked = hubspot.post("https://api.hubapi.com/oauth/2026-03/token/revoke", status_code=200, text="")
+        removed = hubspot.delete("/appinstalls/2026-03/external-install", status_code=204)
+        revoked = hubspot.post("/oauth/2026-03/token/revoke", status_code=200, text="")
         response = operator.post(f"/operator/{PORTAL_A}/uninstall", data={
             "csrf_token": csrf, "data": choice, "confirm": "uninstall"})
     assert response.status_code == 200
