@@ -33,8 +33,8 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
         PERMANENT_SESSION_LIFETIME=timedelta(hours=config.session_lifetime_hours),
     )
     app.extensions["moulin.config"] = config
-    app.extensions["moulin.clock"] = clock or system_clock
-    app.extensions["moulin.db"] = Database(config.database_url)
+    app.extensions["moulin.clock"] = clock = clock or system_clock
+    app.extensions["moulin.db"] = Database(config.database_url, clock)
     app.extensions["moulin.cipher"] = SecretCipher(config.token_encryption_keys)
     app.extensions["moulin.jobs"] = JobQueue(app, make_huey(config))
 

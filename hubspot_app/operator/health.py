@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..db.base import utcnow
+from ..db.base import now_of
 from ..db.models import (MoulinEvent, MoulinStore, ObjectLink, SyncCheckpoint, SyncConflict, SyncedOrder, SyncError,
                          WebhookEvent)
 from ..jobs import JobQueue
@@ -99,7 +99,7 @@ def retry_errors(session: Session, queue: JobQueue, portal_id: int, error_id: in
     for row in rows:
         # A failed job leaves no record to re-sync: its row closes now and reopens if the job fails again.
         if row.id in retried_jobs:
-            row.resolved_at = utcnow()
+            row.resolved_at = now_of(session)
     session.flush()
     for (name, args) in plan.jobs:
         queue.enqueue(name, *args)
