@@ -164,19 +164,26 @@ def handle_deal_stage(session: Session, event: ParsedEvent, app_id: int | None) 
     return f"stage change recorded ({'adopted' if adopted else 'Moulin stays the source'})"
 
 
-HANDLERS: dict[tuple[str, str], Handler] = {
-    ("contact", "deletion"): _lifecycle_handler(facts.DELETED),
-    ("contact", "restore"): _lifecycle_handler(facts.LIVE),
-    ("contact", "privacyDeletion"): handle_privacy_deletion,
-    ("contact", "merge"): handle_merge,
-    ("contact", "propertyChange"): handle_email_change,
-    ("company", "deletion"): _lifecycle_handler(facts.DELETED),
-    ("company", "restore"): _lifecycle_handler(facts.LIVE),
-    ("company", "merge"): handle_merge,
-    ("deal", "deletion"): _lifecycle_handler(facts.DELETED),
-    ("deal", "restore"): _lifecycle_handler(facts.LIVE),
-    ("deal", "merge"): handle_merge,
-    ("deal", "propertyChange"): handle_deal_stage,
-    ("product", "deletion"): _lifecycle_handler(facts.DELETED),
-    ("line_item", "deletion"): _lifecycle_handler(facts.DELETED),
+# The one registry of what we act on: (object type, action, property for propertyChange else None) -> handler.
+# Intake stores only these events; everything else is acknowledged and logged. The subscriptions declared to
+# HubSpot (crm_cards/.../webhooks-hsmeta.json) are checked against it by tests/unit/test_webhooks_hsmeta.py.
+HANDLERS: dict[tuple[str, str, str | None], Handler] = {
+    ("contact", "deletion", None): _lifecycle_handler(facts.DELETED),
+    ("contact", "restore", None): _lifecycle_handler(facts.LIVE),
+    ("contact", "privacyDeletion", None): handle_privacy_deletion,
+    ("contact", "merge", None): handle_merge,
+    ("contact", "propertyChange", "email"): handle_email_change,
+    ("company", "deletion", None): _lifecycle_handler(facts.DELETED),
+    ("company", "restore", None): _lifecycle_handler(facts.LIVE),
+    ("company", "merge", None): handle_merge,
+    ("deal", "deletion", None): _lifecycle_handler(facts.DELETED),
+    ("deal", "restore", None): _lifecycle_handler(facts.LIVE),
+    ("deal", "merge", None): handle_merge,
+    ("deal", "propertyChange", "dealstage"): handle_deal_stage,
+    ("product", "deletion", None): _lifecycle_handler(facts.DELETED),
+    ("line_item", "deletion", None): _lifecycle_handler(facts.DELETED),
 }
+
+
+def handler_for(event: ParsedEvent) -> Handler | None:
+    return HANDLERS.get(event.handler_key)

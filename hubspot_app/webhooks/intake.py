@@ -21,6 +21,7 @@ from ..db.models import Installation
 from ..db.models.webhooks import WebhookEvent
 from ..logs import log_event
 from .events import ParsedEvent
+from .handlers import handler_for
 from .writer_priority import WriterPriority
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def accept_delivery(session: Session, events: list[ParsedEvent]) -> Accepted:
     ignored: Counter = Counter()
     seen: set[str] = set()
     for event in events:
-        if event.portal_id not in installed or not event.handled:
+        if event.portal_id not in installed or handler_for(event) is None:
             reason = "portal not installed" if event.portal_id not in installed else "type not handled"
             ignored[(event.portal_id, event.subscription_type, event.property_name, reason)] += 1
             continue

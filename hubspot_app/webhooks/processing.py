@@ -25,7 +25,7 @@ from ..db.base import now_of
 from ..db.models.webhooks import WebhookEvent
 from ..logs import log_event
 from .events import parse_event
-from .handlers import HANDLERS
+from .handlers import handler_for
 from .writer_priority import WriterPriority
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ CHUNK = 5
 
 def _apply(session: Session, row: WebhookEvent, app_id: int | None) -> None:
     event = parse_event(row.payload)
-    handler = HANDLERS.get((row.object_type, event.action))
+    handler = handler_for(event)
     if handler is None:
         row.status, row.outcome = "skipped", "no handler"
     else:
