@@ -22,6 +22,7 @@ from . import abandonment
 from . import backfill as backfill_service
 from . import engine, reconcile as reconcile_service
 from . import repository as repo
+from .job_keys import job_key
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def _recorded(name: str, fn):
     """Run the service; dead-letter every failure, re-raise only the transient ones (Huey retries those)."""
     @functools.wraps(fn)
     def run(*args):
-        key = f"{name}:{':'.join(map(str, args))}"
+        key = job_key(name, args)
         portal_id = args[0] if name != "sync.moulin_event" else _event_portal(args[0])
         try:
             result = fn(*args)
@@ -81,6 +82,8 @@ def reconcile_all() -> None:
         queue.enqueue("sync.reconcile", portal_id)
 
 
+# The one job registry: every sync job is registered from here, and the operator's retry reads failed ones
+# back by these services' signatures (`job_keys.read_job_key`).
 JOBS = {
     "sync.setup_portal": engine.setup_portal,
     "sync.moulin_event": engine.handle_moulin_event,

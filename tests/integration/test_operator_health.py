@@ -1,6 +1,7 @@
 """The sync health page and its retries, over rows as the sync engine and the webhook receiver write them."""
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -10,6 +11,8 @@ import pytest
 from hubspot_app.db.models import (MoulinEvent, MoulinStore, ObjectLink, SyncCheckpoint, SyncConflict, SyncedOrder,
                                    SyncError, WebhookEvent)
 from hubspot_app.metrics import record_hubspot_call
+from hubspot_app.sync import repository as repo
+from hubspot_app.sync.job_keys import job_key
 from tests.operator_support import PORTAL_A, PORTAL_B, csrf_token, install_portals, operator_link
 
 pytestmark = pytest.mark.db
@@ -75,6 +78,19 @@ def test_failures_show_their_reason_and_only_this_portals_rows(app, operator):
     assert "answered “429 too many requests”" in page
     assert "last change received 2 min ago" in re.sub(r"<[^>]+>", "", page)
     assert "order has no lines" in page and f"ord_{PORTAL_A}" in page and f"ord_{PORTAL_B}" not in page
+
+
+def test_a_failed_reconcile_is_run_again_from_the_page(app, operator, caplog):
+    with app.extensions["moulin.db"].session() as session:  # as the job boundary records a failed run
+        repo.record_errors(session, PORTAL_A, "job", {job_key("sync.reconcile", (PORTAL_A,)): "TransientError: 503"})
+    token = csrf_token(operator.get(f"/operator/{PORTAL_A}/health").get_data(as_text=True))
+    with caplog.at_level(logging.INFO, logger="hubspot_app.sync.reconcile"):
+        page = operator.post(f"/operator/{PORTAL_A}/health/errors/retry", data={"csrf_token": token},
+                             follow_redirects=True).get_data(as_text=True)
+    assert "Retry requested for 1 record: the sync runs again (1 job)" in page
+    assert [r.getMessage() for r in caplog.records if r.name == "hubspot_app.sync.reconcile"] == ["sync.reconcile.done"]
+    with app.extensions["moulin.db"].session() as session:
+        assert session.query(SyncError).one().resolved_at is not None
 
 
 def test_retry_reruns_the_engines_jobs_once_per_customer(app, operator):
