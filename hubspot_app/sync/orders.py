@@ -183,8 +183,7 @@ def _drop_orphan_lines(session: Session, crm, portal_id: int, reborn_deals: list
     """A re-created deal gets new line items: the old ones still hang on the deleted deal (one parent each)."""
     orphans = [link for key in reborn_deals for link in repo.links_with_prefix(session, portal_id, "line_item",
                                                                                key + ":") if link.hubspot_id]
-    for start in range(0, len(orphans), 100):
-        crm.archive("line_items", [link.hubspot_id for link in orphans[start:start + 100]])
+    crm.archive("line_items", [link.hubspot_id for link in orphans])
     repo.delete_links(session, portal_id, "line_item", [link.source_key for link in orphans])
     for link in orphans:
         known.pop(("line_items", link.source_key), None)
@@ -232,10 +231,9 @@ def _refresh_contact_stats(session: Session, crm, portal_id: int, emails: set[st
     for email in sorted(links):
         by_id.setdefault(links[email].hubspot_id, email)
     inputs = [(hs_id, stats_properties(contact_stats(facts[email]))) for hs_id, email in by_id.items()]
-    for start in range(0, len(inputs), 100):
-        result = crm.update("contacts", inputs[start:start + 100])
-        repo.record_errors(session, portal_id, "contact", {by_id[i]: m for i, m in result.errors.items()})
-        repo.save_links(session, portal_id, "contact", {
-            e: (l.hubspot_id, stats_sent_alone(l.content_hash), "synced") for e, l in links.items()
-            if l.hubspot_id in result.ids})
+    result = crm.update("contacts", inputs)
+    repo.record_errors(session, portal_id, "contact", {by_id[i]: m for i, m in result.errors.items()})
+    repo.save_links(session, portal_id, "contact", {
+        e: (l.hubspot_id, stats_sent_alone(l.content_hash), "synced") for e, l in links.items()
+        if l.hubspot_id in result.ids})
 
