@@ -12,6 +12,7 @@ from .crypto import SecretCipher
 from .db import Database
 from .jobs import JobQueue, make_huey
 from .logs import configure_logging
+from .metrics import flush_usage
 
 
 def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | None = None) -> Flask:
@@ -43,4 +44,6 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
 
     register_blueprints(app)
     register_tasks(app.extensions["moulin.jobs"])
+    # HubSpot calls this process made (a card refresh, an uninstall) join the shared usage counts.
+    app.before_request(lambda: flush_usage(app.extensions["moulin.db"]))
     return app

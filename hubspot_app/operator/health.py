@@ -74,7 +74,7 @@ def sync_health(session: Session, portal_id: int) -> SyncHealth:
     return SyncHealth(runs=runs, in_sync=in_sync, failing_total=failing_total, failing=failing,
                       conflicts=conflicts, webhook_events=events, moulin_pending=pending or 0,
                       oldest_pending_at=oldest, last_push_at=last_push_at, failed_pushes=failed_pushes,
-                      usage=hubspot_usage(portal_id))
+                      usage=hubspot_usage(session, portal_id))
 
 
 @dataclass(frozen=True)

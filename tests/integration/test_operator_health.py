@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
 from decimal import Decimal
 
@@ -78,6 +81,30 @@ def test_failures_show_their_reason_and_only_this_portals_rows(app, operator):
     assert "answered “429 too many requests”" in page
     assert "last change received 2 min ago" in re.sub(r"<[^>]+>", "", page)
     assert "order has no lines" in page and f"ord_{PORTAL_A}" in page and f"ord_{PORTAL_B}" not in page
+
+
+WORKER = """
+import sys
+from hubspot_app import create_app
+app = create_app()  # from the environment, as the worker builds it
+with app.app_context():
+    app.extensions["moulin.jobs"].enqueue("sync.setup_portal", int(sys.argv[1]))
+"""
+
+
+def test_hubspot_calls_made_by_a_worker_process_show_on_the_page(app, operator):
+    config = app.extensions["moulin.config"]
+    env = {**os.environ, "SECRET_KEY": "k", "HUBSPOT_CLIENT_ID": "c", "HUBSPOT_CLIENT_SECRET": "s",
+           "APP_BASE_URL": "https://app.test", "TOKEN_ENCRYPTION_KEYS": config.token_encryption_keys[0],
+           "DATABASE_URL": config.database_url, "HUBSPOT_API_BASE": config.hubspot_api_base, "QUEUE_IMMEDIATE": "1"}
+    before = operator.get(f"/operator/{PORTAL_A}/health").get_data(as_text=True)
+    assert "0 calls" in before
+    # The worker's set-up job calls the test config's HubSpot, which refuses the token: one call, not retried.
+    worker = subprocess.run([sys.executable, "-c", WORKER, str(PORTAL_A)], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert worker.returncode == 0, worker.stderr
+    after = operator.get(f"/operator/{PORTAL_A}/health").get_data(as_text=True)
+    assert "1 calls" in after
 
 
 def test_a_failed_reconcile_is_run_again_from_the_page(app, operator, caplog):
