@@ -35,7 +35,7 @@ from hubspot.crm.properties import models as prop_models
 from ..logs import log_event
 from ..metrics import record_hubspot_call
 from .limits import ASSOCIATION_BATCH, OBJECT_BATCH, batches
-from .errors import Conflict, HubSpotError, RateLimited, TransientError, from_exception
+from .errors import Action, Conflict, HubSpotError, action_of, from_exception
 from .ratelimit import RateLimiter
 from .search_plan import plan_search
 
@@ -166,14 +166,15 @@ class CrmGateway:
                     self.in_call_s += took
                     self.latency_s += 0.2 * (took - self.latency_s)
             last = attempt == self._max_attempts
-            if isinstance(error, RateLimited) and not last:
+            action = action_of(error)
+            if action is Action.RATE_LIMITED and not last:
                 limited += 1
                 wait = error.wait_s(limited)
                 self._limiter.pause(self.portal_id, wait)  # every worker of this portal waits, not just us
                 log_event(logger, "hubspot.rate_limited", logging.WARNING, portal_id=self.portal_id,
                           operation=operation, wait_s=wait)
                 continue
-            if isinstance(error, TransientError) and idempotent and not last:
+            if action is Action.RETRY and idempotent and not last:
                 delay = min(0.2 * 2 ** (attempt - 1), 5.0)
                 log_event(logger, "hubspot.retry", logging.WARNING, portal_id=self.portal_id,
                           operation=operation, status=error.status, attempt=attempt, delay_s=delay)
