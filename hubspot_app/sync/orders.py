@@ -16,6 +16,7 @@ from ..logs import log_event
 from ..metrics import record_sync_outcome
 from ..moulin.order_links import order_link
 from ..moulin.records import Deletion, Order, RecordError
+from ..store_settings import StoreSettings
 from . import repository as repo
 from .batch import KIND, Gone, PortalShape, SourceBatch, build, order_facts
 from .executor import execute
@@ -23,7 +24,7 @@ from .mapping import company_key, contact_stats, stats_properties, stats_sent_al
 from .pending import drain_pending_associations
 from .planner import work_size
 from .products import apply_product_deletions, remember_catalogue
-from .stages import abandon_after, abandons_at, is_open_checkout
+from .stages import abandons_at, is_open_checkout
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +36,11 @@ class StoreInfo:
     code: str
     stage_mapping: dict
     order_url_template: str | None = None
-    settings: dict = field(default_factory=dict)
+    settings: StoreSettings = field(default_factory=StoreSettings)
 
     @classmethod
     def of(cls, store) -> "StoreInfo":
-        return cls(store.code, dict(store.stage_mapping or {}), store.order_url_template, dict(store.settings or {}))
+        return cls(store.code, dict(store.stage_mapping or {}), store.order_url_template, StoreSettings.of(store.settings))
 
 
 def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch, contact_id, deal_id,
@@ -173,7 +174,7 @@ def _moulin_record_keys(batch: SourceBatch) -> list[str]:
 def _track_open_checkouts(session: Session, portal_id: int, store: StoreInfo, orders: list[Order],
                           stages: dict[str, str]) -> None:
     """Open checkouts get a due time, so the scheduled check marks them abandoned on time; the rest are closed."""
-    threshold = abandon_after(store.settings)
+    threshold = store.settings.abandon_after
     due = {o.id: abandons_at(o, threshold) for o in orders
            if is_open_checkout(o) and stages.get(o.key) != "checkout_abandoned"}
     repo.track_open_checkouts(session, portal_id, store.code, due, [o.id for o in orders])

@@ -43,7 +43,7 @@ def _drifted(crm, batch, setup, info) -> list[str]:
                         setup.company_identity)
     expected = build(batch, shape, {}, {}, {}).work.upserts.get("deals", {})
     keys = sorted(expected)
-    compared = [p for p in COMPARED if not (p == "dealstage" and info.settings.get("stage_source") == "hubspot")]
+    compared = [p for p in COMPARED if not (p == "dealstage" and info.settings.hubspot_owns_stages)]
     drifted = []
     found = crm.read("deals", keys, compared + [DEAL_KEY], id_property=DEAL_KEY)
     for key in keys:

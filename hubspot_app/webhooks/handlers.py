@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ..db.models import CardOrder, MoulinStore, ObjectLink, SyncedOrder
 from ..db.models.webhooks import DealStageChange, PendingAssociation, SyncConflict, WebhookEvent
 from ..moulin.records import normalise_email
+from ..store_settings import StoreSettings
 from . import facts, links
 from .contract import PRIVACY_DELETED, SYNCED, privacy_tombstone
 from .events import ParsedEvent
@@ -148,12 +149,12 @@ def handle_deal_stage(session: Session, event: ParsedEvent, app_id: int | None) 
     portal, deal_id, stage = event.portal_id, event.object_id, str(event.raw.get("propertyValue") or "")
     link = next(iter(links.links_to(session, portal, "deal", {deal_id})), None)
     order_key = link.source_key if link else None
-    settings = {}
+    settings = None
     if order_key:
         store = session.scalar(select(MoulinStore).where(MoulinStore.portal_id == portal,
                                                           MoulinStore.code == order_key.split(":", 1)[0]))
-        settings = store.settings if store else {}
-    adopted = settings.get("stage_source") == "hubspot"
+        settings = store.settings if store else None
+    adopted = StoreSettings.of(settings).hubspot_owns_stages
     exists = session.scalar(select(DealStageChange.id).where(
         DealStageChange.portal_id == portal, DealStageChange.hubspot_deal_id == deal_id,
         DealStageChange.occurred_at_ms == event.occurred_at_ms, DealStageChange.stage == stage))

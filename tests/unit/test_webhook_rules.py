@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+from hubspot_app.store_settings import StoreSettings
 from hubspot_app.webhooks.contract import may_recreate
 from hubspot_app.webhooks.events import MalformedDelivery, parse_delivery, parse_event
 from hubspot_app.webhooks.facts import lifecycle_wins
@@ -80,10 +81,10 @@ def test_link_states(current, lifecycle, expected):
 
 
 def test_recreation_contract():
-    assert not may_recreate("privacy_deleted", "contact", {}, moulin_changed=True)
-    assert not may_recreate("deleted_in_hubspot", "contact", {}, moulin_changed=False)
-    assert may_recreate("deleted_in_hubspot", "contact", {}, moulin_changed=True)
-    assert not may_recreate("deleted_in_hubspot", "deal", {}, moulin_changed=True)
-    assert may_recreate("deleted_in_hubspot", "deal", {"recreate_deleted_deals": True}, moulin_changed=True)
-    assert may_recreate("deleted_in_hubspot", "product", {}, moulin_changed=False)
-    assert may_recreate("synced", "deal", {}, moulin_changed=False)
+    assert not may_recreate("privacy_deleted", "contact", StoreSettings(), moulin_changed=True)
+    assert not may_recreate("deleted_in_hubspot", "contact", StoreSettings(), moulin_changed=False)
+    assert may_recreate("deleted_in_hubspot", "contact", StoreSettings(), moulin_changed=True)
+    assert not may_recreate("deleted_in_hubspot", "deal", StoreSettings(), moulin_changed=True)
+    assert may_recreate("deleted_in_hubspot", "deal", StoreSettings(recreate_deleted_deals=True), moulin_changed=True)
+    assert may_recreate("deleted_in_hubspot", "product", StoreSettings(), moulin_changed=False)
+    assert may_recreate("synced", "deal", StoreSettings(), moulin_changed=False)
