@@ -15,7 +15,6 @@ from hubspot_app.db.models import (MoulinEvent, MoulinStore, ObjectLink, SyncChe
                                    SyncError, WebhookEvent)
 from hubspot_app.metrics import record_hubspot_call
 from hubspot_app.sync import repository as repo
-from hubspot_app.sync.job_keys import job_key
 from tests.operator_support import PORTAL_A, PORTAL_B, csrf_token, install_portals, operator_link
 
 pytestmark = pytest.mark.db
@@ -109,7 +108,7 @@ def test_hubspot_calls_made_by_a_worker_process_show_on_the_page(app, operator):
 
 def test_a_failed_reconcile_is_run_again_from_the_page(app, operator, caplog):
     with app.extensions["moulin.db"].session() as session:  # as the job boundary records a failed run
-        repo.record_errors(session, PORTAL_A, "job", {job_key("sync.reconcile", (PORTAL_A,)): "TransientError: 503"})
+        repo.record_errors(session, PORTAL_A, "job", {f"sync.reconcile:{PORTAL_A}": "TransientError: 503"})
     token = csrf_token(operator.get(f"/operator/{PORTAL_A}/health").get_data(as_text=True))
     with caplog.at_level(logging.INFO, logger="hubspot_app.sync.reconcile"):
         page = operator.post(f"/operator/{PORTAL_A}/health/errors/retry", data={"csrf_token": token},
