@@ -23,6 +23,7 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from huey.api import TaskWrapper
 
 from ..config import Config, ConfigError
+from ..metrics import flush_usage
 
 
 REALTIME_QUEUE = "moulin-hubspot"
@@ -63,7 +64,10 @@ class JobQueue:
         @functools.wraps(fn)
         def in_app_context(*args, **kwargs):
             with app.app_context():
-                return fn(*args, **kwargs)
+                try:
+                    return fn(*args, **kwargs)
+                finally:  # the job's transactions are closed: its HubSpot usage joins every process's
+                    flush_usage(app.extensions["moulin.db"])
 
         task = (self.bulk if bulk else self.huey).task(name=name, retries=retries, retry_delay=retry_delay,
                               priority=priority)(in_app_context)

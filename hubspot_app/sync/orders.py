@@ -18,6 +18,7 @@ from ..logs import log_event
 from ..metrics import record_sync_outcome
 from ..moulin.order_links import order_link
 from ..moulin.records import Deletion, Order, RecordError
+from ..store_settings import StoreSettings
 from . import repository as repo
 from .batch import KIND, Gone, PortalShape, SourceBatch, build, order_facts
 from .executor import execute
@@ -28,7 +29,7 @@ from .mapping import company_key, contact_stats, stats_properties, stats_sent_al
 from .pending import drain_pending_associations
 from .planner import work_size
 from .products import apply_product_deletions, remember_catalogue
-from .stages import abandon_after, abandons_at, is_open_checkout
+from .stages import abandons_at, is_open_checkout
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +41,11 @@ class StoreInfo:
     code: str
     stage_mapping: dict
     order_url_template: str | None = None
-    settings: dict = field(default_factory=dict)
+    settings: StoreSettings = field(default_factory=StoreSettings)
 
     @classmethod
     def of(cls, store) -> "StoreInfo":
-        return cls(store.code, dict(store.stage_mapping or {}), store.order_url_template, dict(store.settings or {}))
+        return cls(store.code, dict(store.stage_mapping or {}), store.order_url_template, StoreSettings.of(store.settings))
 
 
 def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch, contact_id, deal_id,
@@ -191,7 +192,7 @@ def _moulin_record_keys(batch: SourceBatch) -> list[str]:
 def _track_open_checkouts(session: Session, portal_id: int, store: StoreInfo, orders: list[Order],
                           stages: dict[str, str]) -> None:
     """Open checkouts get a due time, so the scheduled check marks them abandoned on time; the rest are closed."""
-    threshold = abandon_after(store.settings)
+    threshold = store.settings.abandon_after
     due = {o.id: abandons_at(o, threshold) for o in orders
            if is_open_checkout(o) and stages.get(o.key) != "checkout_abandoned"}
     repo.track_open_checkouts(session, portal_id, store.code, due, [o.id for o in orders])
@@ -201,8 +202,7 @@ def _drop_orphan_lines(session: Session, crm, portal_id: int, reborn_deals: list
     """A re-created deal gets new line items: the old ones still hang on the deleted deal (one parent each)."""
     orphans = [link for key in reborn_deals for link in repo.links_with_prefix(session, portal_id, "line_item",
                                                                                key + ":") if link.hubspot_id]
-    for start in range(0, len(orphans), 100):
-        crm.archive("line_items", [link.hubspot_id for link in orphans[start:start + 100]])
+    crm.archive("line_items", [link.hubspot_id for link in orphans])
     repo.delete_links(session, portal_id, "line_item", [link.source_key for link in orphans])
     for link in orphans:
         known.pop(("line_items", link.source_key), None)
@@ -252,10 +252,9 @@ def _refresh_contact_stats(session: Session, crm, portal_id: int, emails: set[st
     for email in sorted(links):
         by_id.setdefault(links[email].hubspot_id, email)
     inputs = [(hs_id, stats_properties(contact_stats(facts[email]))) for hs_id, email in by_id.items()]
-    for start in range(0, len(inputs), 100):
-        result = crm.update("contacts", inputs[start:start + 100])
-        repo.record_errors(session, portal_id, "contact", {by_id[i]: m for i, m in result.errors.items()})
-        repo.save_links(session, portal_id, "contact", {
-            e: (l.hubspot_id, stats_sent_alone(l.content_hash), "synced") for e, l in links.items()
-            if l.hubspot_id in result.ids})
+    result = crm.update("contacts", inputs)
+    repo.record_errors(session, portal_id, "contact", {by_id[i]: m for i, m in result.errors.items()})
+    repo.save_links(session, portal_id, "contact", {
+        e: (l.hubspot_id, stats_sent_alone(l.content_hash), "synced") for e, l in links.items()
+        if l.hubspot_id in result.ids})
 

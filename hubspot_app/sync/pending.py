@@ -11,7 +11,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db.base import utcnow
+from ..db.base import now_of
 from ..db.models.webhooks import PendingAssociation
 from ..hubspot.errors import PermanentError, Unauthorized
 from ..logs import log_event
@@ -40,7 +40,7 @@ def drain_pending_associations(session: Session, crm, portal_id: int) -> int:
     repo.record_errors(session, portal_id, "pending_association", {f"{d}->{c}": m for (d, c), m in failed.items()})
     repo.resolve_errors(session, portal_id, "pending_association", [f"{d}->{c}" for d, c in pairs
                                                                       if (d, c) not in failed])
-    done = utcnow()
+    done = now_of(session)
     for row in rows:
         if pair_of[row.id] not in failed:
             row.done_at = done

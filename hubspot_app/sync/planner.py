@@ -3,7 +3,7 @@
 Order: contacts, companies and products first (deals and line items point at
 them), then deals, then line items (they carry `hs_product_id`), then the v4
 association batches (they need every id), then archives. Each object batch
-holds up to 100 inputs, each association batch up to 2,000, and a key appears
+holds up to HubSpot's limits (`hubspot/limits.py`: 100 inputs, 2,000 associations), and a key appears
 at most once per batch (HubSpot rejects duplicates in one upsert).
 """
 from __future__ import annotations
@@ -12,10 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+from ..hubspot.limits import ASSOCIATION_BATCH, OBJECT_BATCH
 from .schema import COMPANY_KEY, DEAL_KEY, LINE_KEY, PRODUCT_KEY
-
-OBJECT_BATCH = 100
-ASSOCIATION_BATCH = 2000
 
 UPSERT_ORDER = ("contacts", "companies", "products", "deals", "line_items")
 ID_PROPERTY = {"contacts": "email", "companies": COMPANY_KEY, "products": PRODUCT_KEY,

@@ -25,6 +25,7 @@ from . import abandonment
 from . import backfill as backfill_service
 from . import engine, links_delivery, reconcile as reconcile_service
 from . import repository as repo
+from .job_keys import job_key
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def _recorded(name: str, fn):
     """Run the service; dead-letter every failure, re-raise only the transient ones (Huey retries those)."""
     @functools.wraps(fn)
     def run(*args, **kwargs):  # kwargs: a bulk slice's chain token, not part of the job's identity
-        key = f"{name}:{':'.join(map(str, args))}"
+        key = job_key(name, args)
         portal_id = args[0] if name != "sync.moulin_event" else _event_portal(args[0])
         try:
             result = fn(*args, **kwargs)
@@ -120,6 +121,9 @@ BULK_JOBS = {
     "sync.poll": poll_slice,
     "sync.reconcile": reconcile_job,
 }
+# The one job registry: the operator's retry reads failed jobs back by these services' signatures
+# (`job_keys.read_job_key`).
+JOBS = {**REALTIME_JOBS, **BULK_JOBS}
 
 
 def register(queue) -> None:
