@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .. import extensions
-from ..db.base import utcnow
+from ..db.base import now_of
 from ..db.models import AttributionSubmission, MarketingSetup
 from ..hubspot.errors import HubSpotError, RateLimited
 from ..hubspot.marketing import SubmissionRejected
@@ -131,7 +131,7 @@ def _finish(row_id: int, state: str, reason: str | None) -> None:
     with extensions.db().session() as session:
         row = session.get(AttributionSubmission, row_id)
         # Sent or refused: the personal data it carried is not kept.
-        row.state, row.reason, row.payload, row.sent_at = state, reason, None, utcnow()
+        row.state, row.reason, row.payload, row.sent_at = state, reason, None, now_of(session)
 
 
 def counts(session: Session, portal_id: int) -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 A sibling of the CRM gateway (`crm.py`) for the APIs the official SDK does not cover in the
 versions we use: plain JSON over `requests`, through the same per-portal rate limiter, with
-errors mapped by the same table (`errors.action_for`).
+errors mapped by the same table (`errors.error_type_for`).
 
 Sources (facts only; HubSpot's wording is theirs):
 - create a form: developers.hubspot.com/docs/api-reference/marketing-forms-v3/guide, `POST /marketing/v3/forms/`
@@ -29,7 +29,8 @@ import requests
 
 from ..logs import log_event
 from ..metrics import record_hubspot_call
-from .errors import HubSpotError, PermanentError, RateLimited, TransientError, action_for, rate_limited
+from .errors import (Action, HubSpotError, PermanentError, RateLimited, TransientError, action_of, error_type_for,
+                     rate_limited)
 from .ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -152,15 +153,15 @@ class MarketingGateway:
                 if response.status_code < 300:
                     return response.json() if response.content else {}
                 failure = self._error(response, guard)
-            last = attempt == self._max_attempts
-            if isinstance(failure, RateLimited) and not last:
+            last, action = attempt == self._max_attempts, action_of(failure)
+            if action is Action.RATE_LIMITED and not last:
                 limited += 1
                 wait = failure.wait_s(limited)
                 self._limiter.pause(self.portal_id, wait)
                 log_event(logger, "hubspot.rate_limited", logging.WARNING, portal_id=self.portal_id,
                           operation=operation, wait_s=wait)
                 continue
-            if isinstance(failure, TransientError) and idempotent and not last:
+            if action is Action.RETRY and idempotent and not last:
                 self._sleep(min(0.2 * 2 ** (attempt - 1), 5.0))
                 continue
             raise failure
@@ -187,5 +188,5 @@ class MarketingGateway:
         if status == 400 and error_types:
             details = "; ".join(str(e.get("message")) for e in data.get("errors") or [])
             return SubmissionRejected(f"{', '.join(error_types)}: {details}"[:500], error_types, status=status)
-        _, cls = action_for(status)
+        cls = error_type_for(status)
         return cls(message[:500], status=status, correlation_id=data.get("correlationId"))

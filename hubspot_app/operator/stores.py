@@ -51,7 +51,7 @@ def ping_store(client: MoulinClient) -> ConnectionCheck:
     whatever the URL's owner wrote, and the URL may not be a Moulin at all.
     """
     try:
-        answer = client.ping()
+        client.ping()
     except StoreAddressRefused as error:
         return ConnectionCheck(False, f"This address is refused: {error}.")
     except MoulinAuthError:

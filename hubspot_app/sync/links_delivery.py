@@ -18,7 +18,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from .. import extensions
-from ..db.base import utcnow
+from ..db.base import now_of
 from ..db.models import StoreLink
 from ..logs import log_event
 from ..moulin.stores import client_for, find_store, is_paused
@@ -42,7 +42,7 @@ def note_links(session: Session, portal_id: int, store_code: str, synced: list[O
     if rows:
         repo._upsert(session, StoreLink, [
             {"portal_id": portal_id, "store_code": store_code, "kind": kind, "record_id": record_id, "links": links,
-             "pending": pending, "updated_at": utcnow()}
+             "pending": pending, "updated_at": now_of(session)}
             for (kind, record_id), (links, pending) in sorted(rows.items())],
             ("portal_id", "store_code", "kind", "record_id"))
     # Links a failed or refused delivery left behind go with the next sync of their records.

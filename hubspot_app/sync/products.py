@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import MoulinStore
 from ..moulin.records import Deletion
-from ..store_settings import ARCHIVE, DISCONTINUE, StoreSettings
+from ..store_settings import DISCONTINUE, StoreSettings
 from . import repository as repo
 
 CATALOGUE_KIND = "moulin_product"

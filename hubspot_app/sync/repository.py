@@ -157,7 +157,7 @@ def save_order_facts(session: Session, portal_id: int, facts: dict[str, tuple[st
 
 def save_customers(session: Session, portal_id: int, store: str, rows: dict[str, tuple[str, str | None, dict]]) -> None:
     """rows: customer id -> (contact key, email, record as last read)."""
-    now = utcnow()
+    now = now_of(session)
     _upsert(session, SyncedCustomer, [
         {"portal_id": portal_id, "store_code": store, "customer_id": customer_id, "contact_key": key, "email": email,
          "record": record, "updated_at": now}

@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..base import Base, UTCDateTime, utcnow
+from ..base import Base, UTCDateTime, recorded_at
 
 
 class MarketingSetup(Base):
@@ -16,7 +16,7 @@ class MarketingSetup(Base):
     portal_id: Mapped[int] = mapped_column(BigInteger, unique=True, nullable=False)
     checkout_form_id: Mapped[str | None] = mapped_column(String(64))
     subscription_type_id: Mapped[int | None] = mapped_column(BigInteger)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, onupdate=recorded_at, nullable=False)
 
 
 class AttributionSubmission(Base):
@@ -40,7 +40,7 @@ class AttributionSubmission(Base):
     state: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
     reason: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -58,4 +58,4 @@ class ConsentState(Base):
     source: Mapped[str] = mapped_column(String(64), nullable=False)  # "moulin:<store>:<source>" | "hubspot:<source>"
     # A change from Moulin not yet written to HubSpot's subscription status.
     pending_hubspot: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, onupdate=recorded_at, nullable=False)

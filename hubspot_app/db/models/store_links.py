@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..base import Base, UTCDateTime, utcnow
+from ..base import Base, UTCDateTime, recorded_at
 
 
 class StoreLink(Base):
@@ -28,4 +28,4 @@ class StoreLink(Base):
     links: Mapped[dict] = mapped_column(JSON, nullable=False)
     sent: Mapped[dict | None] = mapped_column(JSON)
     pending: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, onupdate=recorded_at, nullable=False)

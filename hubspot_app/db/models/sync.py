@@ -105,7 +105,7 @@ class SyncedCustomer(Base):
     contact_key: Mapped[str] = mapped_column(String(320), nullable=False)
     email: Mapped[str | None] = mapped_column(String(320))  # Moulin's (normalised) email at the last sync
     record: Mapped[dict] = mapped_column(JSON, nullable=False)  # the customer as last read, for when it is gone
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, onupdate=recorded_at, nullable=False)
 
 
 class OpenCheckout(Base):
