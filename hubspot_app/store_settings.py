@@ -10,6 +10,8 @@ STAGE_SOURCES = ("moulin", "hubspot")
 ARCHIVE, DISCONTINUE = "archive", "discontinue"
 DELETION_MODES = (ARCHIVE, DISCONTINUE)
 MAX_ABANDON_AFTER_HOURS = 720  # 30 days: beyond, a cart is not a lead any more
+DEFAULT_ATTRIBUTION_DAYS = 30  # HubSpot dates a form submission when it arrives: older checkouts are not sent
+MAX_ATTRIBUTION_DAYS = 365
 
 
 class InvalidStoreSettings(ValueError):
@@ -23,6 +25,9 @@ class StoreSettings:
     abandon_after_hours: int = 24  # an open checkout without activity this long is an abandoned cart
     product_deletion: str = ARCHIVE  # what a product deleted in Moulin becomes in HubSpot
     paused: bool = False  # the sync leaves this store alone
+    attribution: bool = True  # checkouts with HubSpot's tracking cookie are sent as form submissions
+    attribution_max_age_days: int = DEFAULT_ATTRIBUTION_DAYS  # only checkouts younger than this
+    consent_sync: bool = True  # marketing consent flows both ways between Moulin and HubSpot
 
     def __post_init__(self):
         if self.stage_source not in STAGE_SOURCES:
@@ -32,6 +37,9 @@ class StoreSettings:
             raise InvalidStoreSettings(f"abandon_after_hours: a whole number of hours from 1 to {MAX_ABANDON_AFTER_HOURS}")
         if self.product_deletion not in DELETION_MODES:
             raise InvalidStoreSettings(f"product_deletion: choose {' or '.join(DELETION_MODES)}")
+        days = self.attribution_max_age_days
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_ATTRIBUTION_DAYS:
+            raise InvalidStoreSettings(f"attribution_max_age_days: a whole number of days from 1 to {MAX_ATTRIBUTION_DAYS}")
 
     @classmethod
     def of(cls, row: Mapping | None) -> "StoreSettings":

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping
 
 from sqlalchemy import func, select
@@ -12,12 +12,12 @@ from ..db.models import ConsentState, MoulinStore
 from ..logs import log_event
 from ..moulin.stores import StoreSettingsError, list_stores
 from ..operator.stores import get_store
+from ..store_settings import (DEFAULT_ATTRIBUTION_DAYS, MAX_ATTRIBUTION_DAYS, InvalidStoreSettings,
+                              StoreSettings)
 from .capabilities import capabilities
-from .plan import DEFAULT_MAX_AGE_DAYS
 from .service import counts
 
 log = logging.getLogger(__name__)
-MAX_AGE_LIMIT_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -61,20 +61,23 @@ def marketing_status(session: Session, portal_id: int) -> MarketingStatus:
 
 
 def marketing_settings(store: MoulinStore) -> dict:
-    settings = store.settings or {}
-    return {"attribution": bool(settings.get("attribution", True)),
-            "attribution_max_age_days": int(settings.get("attribution_max_age_days", DEFAULT_MAX_AGE_DAYS)),
-            "consent_sync": bool(settings.get("consent_sync", True))}
+    settings = StoreSettings.of(store.settings)
+    return {"attribution": settings.attribution, "attribution_max_age_days": settings.attribution_max_age_days,
+            "consent_sync": settings.consent_sync}
 
 
 def save_marketing_settings(session: Session, portal_id: int, store_id: int, form: Mapping[str, str]) -> MoulinStore:
     store = get_store(session, portal_id, store_id)
-    raw_days = (form.get("attribution_max_age_days") or str(DEFAULT_MAX_AGE_DAYS)).strip()
-    if not raw_days.isdigit() or not 1 <= int(raw_days) <= MAX_AGE_LIMIT_DAYS:
-        raise StoreSettingsError(f"attribution_max_age_days: a whole number of days from 1 to {MAX_AGE_LIMIT_DAYS}")
+    raw_days = (form.get("attribution_max_age_days") or str(DEFAULT_ATTRIBUTION_DAYS)).strip()
+    if not raw_days.isascii() or not raw_days.isdigit() or len(raw_days) > 4:
+        raise StoreSettingsError(f"attribution_max_age_days: a whole number of days from 1 to {MAX_ATTRIBUTION_DAYS}")
     chosen = {"attribution": form.get("attribution") == "on", "attribution_max_age_days": int(raw_days),
               "consent_sync": form.get("consent_sync") == "on"}
-    store.settings = {**(store.settings or {}), **chosen}  # a new dict: JSON columns notice reassignment only
+    try:
+        settings = replace(StoreSettings.of(store.settings), **chosen)
+    except InvalidStoreSettings as error:
+        raise StoreSettingsError(str(error)) from None
+    store.settings = {**(store.settings or {}), **settings.to_row()}  # a new dict: JSON columns notice reassignment
     log_event(log, "operator.marketing_settings_saved", portal_id=portal_id,
               store=store.code, **chosen)
     return store

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..moulin.records import Customer, Order
+from ..store_settings import DEFAULT_ATTRIBUTION_DAYS, StoreSettings
 
 CONTACT_TYPE_ID = "0-1"
 FORM_NAME = "Moulin checkout"
 # The form's fields: contact properties HubSpot knows on every account.
 FORM_FIELDS = (("email", "Email", "email"), ("firstname", "First name", "single_line_text"),
                ("lastname", "Last name", "single_line_text"))
-DEFAULT_MAX_AGE_DAYS = 30
 PROCESSING_TEXT = "I agree to let the shop store and process my personal data to fulfil my order."
 MARKETING_TEXT = "I agree to receive marketing emails from the shop."
 
@@ -31,12 +31,11 @@ class StoreRules:
     """A store's attribution settings (operator pages): on/off and how old an order may be."""
 
     enabled: bool = True
-    max_age_days: int = DEFAULT_MAX_AGE_DAYS
+    max_age_days: int = DEFAULT_ATTRIBUTION_DAYS
 
     @classmethod
-    def of(cls, settings: dict) -> "StoreRules":
-        return cls(bool(settings.get("attribution", True)),
-                   int(settings.get("attribution_max_age_days", DEFAULT_MAX_AGE_DAYS)))
+    def of(cls, settings: StoreSettings) -> "StoreRules":
+        return cls(settings.attribution, settings.attribution_max_age_days)
 
 
 def eligible(order: Order, customer: Customer | None, rules: StoreRules, now: datetime) -> bool:

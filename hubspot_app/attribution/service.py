@@ -20,6 +20,7 @@ from ..db.models import AttributionSubmission, MarketingSetup
 from ..hubspot.errors import HubSpotError, RateLimited
 from ..hubspot.marketing import SubmissionRejected
 from ..logs import log_event
+from ..store_settings import StoreSettings
 from ..sync import bootstrap
 from .capabilities import capabilities
 from .plan import FORM_NAME, StoreRules, eligible, form_fields, legal_consent, submission
@@ -58,7 +59,7 @@ def _marketing_subscription(definitions: list[dict]) -> int | None:
     return int(usable[0]["id"]) if usable else None
 
 
-def record_checkouts(session: Session, portal_id: int, store_code: str, settings: dict, orders, customer_of,
+def record_checkouts(session: Session, portal_id: int, store_code: str, settings: StoreSettings, orders, customer_of,
                      now: datetime) -> int:
     """The sync's hook: queue one submission for each eligible order not queued before. Returns how many."""
     form_id = capabilities(session, portal_id).checkout_form_id

@@ -18,6 +18,7 @@ from ..db.models import AttributionSubmission, ConsentState, ObjectLink
 from ..logs import log_event
 from ..moulin.records import MarketingConsent, normalise_email
 from ..moulin.stores import active_stores
+from ..store_settings import StoreSettings
 from ..sync import bootstrap
 from .plan import GRANTED, ConsentChange, from_hubspot, from_moulin, is_newer
 
@@ -45,13 +46,10 @@ def _keep(session: Session, portal_id: int, change: ConsentChange, pending_hubsp
     return True
 
 
-def syncs_consent(settings: dict) -> bool:
-    return bool((settings or {}).get("consent_sync", True))
-
-
-def record_moulin_consent(session: Session, portal_id: int, store_code: str, settings: dict, customers) -> int:
+def record_moulin_consent(session: Session, portal_id: int, store_code: str, settings: StoreSettings,
+                          customers) -> int:
     """The sync's hook: keep each customer's consent when it is newer than what is known. Returns how many."""
-    if not syncs_consent(settings) or capabilities(session, portal_id).subscription_type_id is None:
+    if not settings.consent_sync or capabilities(session, portal_id).subscription_type_id is None:
         return 0
     kept = 0
     for customer in {c.id: c for c in customers if c is not None}.values():
@@ -98,7 +96,7 @@ def apply_hubspot_status(session: Session, portal_id: int, email: str) -> str:
     # A store that is down raises: the caller's transaction (and the state kept above) rolls back, so the
     # webhook event or the reconcile tries again later.
     for store in active_stores(session, portal_id):
-        if not syncs_consent(store.settings):
+        if not StoreSettings.of(store.settings).consent_sync:
             continue
         source = bootstrap.source_for(store)
         for customer in source.lookup_customer(email).customers:

@@ -13,6 +13,7 @@ from hubspot_app import create_app
 from hubspot_app.attribution.tasks import run_marketing
 from hubspot_app.config import OPTIONAL_SCOPES, REQUIRED_SCOPES
 from hubspot_app.db.base import Base
+from hubspot_app.store_settings import StoreSettings
 from hubspot_app.db.models import AttributionSubmission, Installation
 from hubspot_app.moulin.stores import connect_store
 from hubspot_app.sync.backfill import backfill
@@ -126,5 +127,5 @@ def test_store_marketing_switches_are_saved_and_checked(app, client):
     assert "attribution_max_age_days" in refused.get_data(as_text=True)
     client.post(post, data={"csrf_token": csrf_token(page), "attribution_max_age_days": "7", "consent_sync": "on"})
     with app.extensions["moulin.db"].session() as session:
-        settings = session.scalar(select(MoulinStore.settings))
-    assert settings == {"attribution": False, "attribution_max_age_days": 7, "consent_sync": True}
+        settings = StoreSettings.of(session.scalar(select(MoulinStore.settings)))
+    assert (settings.attribution, settings.attribution_max_age_days, settings.consent_sync) == (False, 7, True)

@@ -1,6 +1,7 @@
 """Pure rules of checkout attribution and consent (no I/O), and the import format's tracking columns."""
 from datetime import datetime, timedelta, timezone
 
+from hubspot_app.store_settings import StoreSettings
 from hubspot_app.attribution.plan import StoreRules, eligible, legal_consent, submission
 from hubspot_app.consent.plan import from_hubspot, from_moulin, is_newer
 from hubspot_app.moulin.importer import read_order_export
@@ -23,7 +24,7 @@ def test_only_recent_tracked_orders_of_customers_with_an_email_are_submitted():
     assert not eligible(order, customer, StoreRules(max_age_days=1), NOW)  # older than the window
     assert not eligible(order.model_copy(update={"tracking": None}), customer, StoreRules(), NOW)
     assert not eligible(order, Customer(**{**CUSTOMER, "email": None}), StoreRules(), NOW)
-    assert StoreRules.of({"attribution": False, "attribution_max_age_days": 7}) == StoreRules(False, 7)
+    assert StoreRules.of(StoreSettings.of({"attribution": False, "attribution_max_age_days": 7})) == StoreRules(False, 7)
 
 
 def test_the_submission_carries_the_cookie_the_page_and_the_contact():
