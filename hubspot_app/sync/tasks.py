@@ -22,7 +22,7 @@ from ..moulin.errors import MoulinUnavailable
 from ..moulin.inbox import sweep_inbox
 from . import abandonment
 from . import backfill as backfill_service
-from . import engine, reconcile as reconcile_service
+from . import engine, pushes, reconcile as reconcile_service
 from . import repository as repo
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def reconcile_job(portal_id: int, token: str | None = None) -> dict:
 
 REALTIME_JOBS = {
     "sync.setup_portal": engine.setup_portal,
-    "sync.moulin_event": engine.handle_moulin_event,
+    "sync.moulin_event": pushes.handle_push,
     "sync.customer": engine.sync_customer_orders,
     "sync.abandon_due": abandonment.abandon_due,
 }
