@@ -2,7 +2,7 @@
 
 Each pushed event still has its own `sync.moulin_event` job. The first job of a
 burst waits out the window (`PUSH_WINDOW_MS` after the event's receipt), claims
-every pending event of the store (at most a HubSpot batch), and syncs them
+every pending event of the store (at most one HubSpot batch, 100), and syncs them
 together through the sync's entry points: an order edited twice is read and
 written once, N edits cost one planned batch instead of ~5 calls each. The
 other jobs of the burst find their event processed (or claimed) and end. Every
@@ -27,13 +27,12 @@ from ..moulin.records import Deletion, RecordError
 from ..moulin.stores import is_paused
 from . import bootstrap, engine
 from .orders import StoreInfo, apply_deletions, sync_orders
+from .planner import OBJECT_BATCH
 from .setup import ensure_setup
 from .sources import cached_catalogue
 
 logger = logging.getLogger(__name__)
 
-# HubSpot's batch endpoints take at most 100 inputs (https://developers.hubspot.com/docs/api/crm/deals, batch).
-BATCH_SIZE = 100
 # Long enough to cover a slow batch's HubSpot calls; past it the events are pending again for the inbox sweep.
 CLAIM_FOR = timedelta(minutes=5)
 
@@ -78,7 +77,7 @@ def _wait_for_window(store_id: int, waited_ms: int) -> None:
     remaining_s = (config.push_window_ms - waited_ms) / 1000
     # Bounded by the window: however late a job starts, it never waits more than that.
     deadline = time.monotonic() + min(max(remaining_s, 0), config.push_window_ms / 1000)
-    while time.monotonic() < deadline and _pending_count(store_id) < BATCH_SIZE:
+    while time.monotonic() < deadline and _pending_count(store_id) < OBJECT_BATCH:
         time.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
 
 
@@ -92,14 +91,14 @@ def _pending(store_id: int, own_row_id: int, now):
 def _pending_count(store_id: int) -> int:
     with extensions.db().session() as session:
         return len(session.scalars(select(MoulinEvent.id).where(*_pending(store_id, 0, utcnow()))
-                                   .limit(BATCH_SIZE)).all())
+                                   .limit(OBJECT_BATCH)).all())
 
 
 def _claim(store_id: int, own_row_id: int) -> list[Claimed]:
     now = utcnow()
     with extensions.db().session() as session:
         ids = session.scalars(select(MoulinEvent.id).where(*_pending(store_id, own_row_id, now))
-                              .order_by(MoulinEvent.id).limit(BATCH_SIZE)).all()
+                              .order_by(MoulinEvent.id).limit(OBJECT_BATCH)).all()
         if not ids:
             return []
         # Conditional update: of two jobs claiming at once, each row goes to exactly one.
