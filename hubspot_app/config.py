@@ -156,6 +156,9 @@ class Config:
     sync_lease_seconds: int = 300
     # Bulk slices of one portal that may run at once, whatever the number of bulk worker threads.
     bulk_jobs_per_portal: int = 1
+    # Real-time pushes of one store are gathered this long after the first (or until a batch of 100 fills)
+    # and synced as one batch, so a burst of edits costs one planned batch, not ~5 calls per edit.
+    push_window_ms: int = 300
     # The nightly reconcile of one store stops after this long (its deals are then not archived that night).
     reconcile_store_seconds: int = 1800
 
@@ -185,6 +188,7 @@ class Config:
             sync_slice_seconds=_positive(env, "SYNC_SLICE_SECONDS", 60),
             sync_lease_seconds=_positive(env, "SYNC_LEASE_SECONDS", 300),
             bulk_jobs_per_portal=_positive(env, "BULK_JOBS_PER_PORTAL", 1),
+            push_window_ms=_int(env, "PUSH_WINDOW_MS", 300),
             reconcile_store_seconds=_positive(env, "RECONCILE_STORE_SECONDS", 1800),
         )
 

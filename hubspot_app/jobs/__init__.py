@@ -29,6 +29,13 @@ from ..metrics import flush_usage
 REALTIME_QUEUE = "moulin-hubspot"
 BULK_QUEUE = "moulin-hubspot-bulk"
 
+# Huey's consumer polls a non-blocking storage (SQLite) with a back-off from 0.1 s up to 10 s when idle
+# (https://github.com/coleifer/huey/blob/master/docs/consumer.rst, --delay/--max-delay/--backoff), so a push
+# after a quiet minute waited seconds. The real-time consumer polls every 0.1 s instead: one indexed SELECT
+# per thread, negligible. With Redis, RedisHuey's storage blocks on BRPOP (`blocking=True`, Huey's default)
+# and the consumer never sleeps between reads (huey/consumer.py `Worker.loop`), so these only matter on SQLite.
+REALTIME_POLLING = {"initial_delay": 0.1, "max_delay": 0.1, "backoff": 1.0}
+
 
 def make_huey(config: Config, name: str = REALTIME_QUEUE) -> Huey:
     if config.queue_immediate:

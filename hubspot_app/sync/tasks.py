@@ -23,7 +23,7 @@ from ..moulin.errors import MoulinUnavailable
 from ..moulin.inbox import sweep_inbox
 from . import abandonment
 from . import backfill as backfill_service
-from . import engine, links_delivery, reconcile as reconcile_service
+from . import engine, links_delivery, pushes, reconcile as reconcile_service
 from . import repository as repo
 from .job_keys import job_key
 
@@ -111,7 +111,7 @@ def reconcile_job(portal_id: int, token: str | None = None) -> dict:
 
 REALTIME_JOBS = {
     "sync.setup_portal": engine.setup_portal,
-    "sync.moulin_event": engine.handle_moulin_event,
+    "sync.moulin_event": pushes.handle_push,
     "sync.customer": engine.sync_customer_orders,
     "sync.abandon_due": abandonment.abandon_due,
     links_delivery.JOB: links_delivery.deliver_links,

@@ -27,3 +27,6 @@ class MoulinEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, nullable=False)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error: Mapped[str | None] = mapped_column(Text)
+    # Taken by the job syncing it in a gathered batch until then: another job skips it; once past (the worker
+    # died), the event is pending again and the inbox sweep sends it anew.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
