@@ -19,7 +19,6 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 
 from .. import extensions
-from ..db.base import utcnow
 from ..db.models import MoulinEvent, MoulinStore
 from ..logs import log_event
 from ..moulin.errors import MoulinNotFound
@@ -44,6 +43,10 @@ class Claimed:
     record_id: str
 
 
+def _now():
+    return extensions.clock()()  # the app's clock: the receiver stamped `received_at` with it
+
+
 def handle_push(event_row_id: int) -> dict:
     """The `sync.moulin_event` job: sync this event and every other pending one of its store, once."""
     db = extensions.db()
@@ -52,7 +55,7 @@ def handle_push(event_row_id: int) -> dict:
         if event is None or event.processed_at is not None:
             return {"skipped": True}
         store_id, portal_id, received_at = event.store_id, event.portal_id, event.received_at
-    waited_ms = round((utcnow() - received_at).total_seconds() * 1000)
+    waited_ms = round((_now() - received_at).total_seconds() * 1000)
     log_event(logger, "sync.push.picked_up", portal_id=portal_id, event_row_id=event_row_id, waited_ms=waited_ms)
     _wait_for_window(store_id, waited_ms)
     claimed = _claim(store_id, event_row_id)
@@ -90,12 +93,12 @@ def _pending(store_id: int, own_row_id: int, now):
 
 def _pending_count(store_id: int) -> int:
     with extensions.db().session() as session:
-        return len(session.scalars(select(MoulinEvent.id).where(*_pending(store_id, 0, utcnow()))
+        return len(session.scalars(select(MoulinEvent.id).where(*_pending(store_id, 0, _now()))
                                    .limit(OBJECT_BATCH)).all())
 
 
 def _claim(store_id: int, own_row_id: int) -> list[Claimed]:
-    now = utcnow()
+    now = _now()
     with extensions.db().session() as session:
         ids = session.scalars(select(MoulinEvent.id).where(*_pending(store_id, own_row_id, now))
                               .order_by(MoulinEvent.id).limit(OBJECT_BATCH)).all()
