@@ -110,8 +110,11 @@ def _put(built: Built, hashes: dict, object_type: str, key: str, props: dict, ex
         built.declined[(object_type, key)] = digest
         return False
     built.hashes[(object_type, key)] = digest
-    if hashes.get((KIND[object_type], key)) == digest:
+    stored = hashes.get((KIND[object_type], key))
+    if stored == digest:
         return False
+    if object_type == "contacts" and stored and not mapping.contact_properties_changed(stored, digest):
+        return False  # only the company it hangs on changed: `build` re-links it, the properties stay as they are
     built.work.upsert(object_type, key, props)
     return True
 
@@ -132,10 +135,11 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
             _put(built, hashes, "companies", company_key,
                  mapping.company_properties(order.store, company, shape.company_identity))
         if customer and email:
-            contact_changed = _put(built, hashes, "contacts", email,
-                                   mapping.contact_properties(customer, stats.get(email, mapping.ContactStats())),
-                                   {"_company": company_key}, gone, shape)
-            if contact_changed and company_key:
+            _put(built, hashes, "contacts", email,
+                 mapping.contact_properties(customer, stats.get(email, mapping.ContactStats())),
+                 {"_company": company_key}, gone, shape)
+            digest = built.hashes.get(("contacts", email))
+            if company_key and digest and digest != hashes.get(("contact", email)):
                 built.work.associate(CONTACT_COMPANY, email, company_key)
             if ("contacts", email) not in built.hashes:  # left deleted: the deal gets no contact
                 email = None

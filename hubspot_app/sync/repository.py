@@ -167,12 +167,27 @@ def forget_order(session: Session, portal_id: int, store: str, order_id: str) ->
     return email
 
 
-def order_facts_by_email(session: Session, portal_id: int, emails: Iterable[str]) -> dict[str, list[OrderFacts]]:
+def order_emails(session: Session, portal_id: int, order_keys: Iterable[str]) -> dict[str, str]:
+    """Order key -> the contact email its facts count under (orders without one are absent)."""
+    keys = sorted(set(order_keys))
+    found = {}
+    for start in range(0, len(keys), 500):
+        found.update(session.execute(select(SyncedOrder.order_key, SyncedOrder.contact_email).where(
+            SyncedOrder.portal_id == portal_id, SyncedOrder.order_key.in_(keys[start:start + 500]),
+            SyncedOrder.contact_email.is_not(None))).all())
+    return found
+
+
+def order_facts_by_email(session: Session, portal_id: int, emails: Iterable[str],
+                         skip: set[str] = frozenset()) -> dict[str, list[OrderFacts]]:
+    """skip: order keys left out (the caller has newer facts for them, or is deleting them)."""
     emails = list(set(emails))
     out: dict[str, list[OrderFacts]] = {e: [] for e in emails}
     for start in range(0, len(emails), 500):
         for row in session.scalars(select(SyncedOrder).where(SyncedOrder.portal_id == portal_id,
                                                              SyncedOrder.contact_email.in_(emails[start:start + 500]))):
+            if row.order_key in skip:
+                continue
             out[row.contact_email].append(OrderFacts(
                 ordered_at=row.ordered_at, net_total=row.net_total, counts=row.counts, pickup_point=row.pickup_point,
                 skus=tuple(row.skus), categories=tuple(row.categories), brands=tuple(row.brands)))

@@ -68,11 +68,11 @@ def test_line_items_get_product_ids_and_associations_use_known_ids():
     work = Work()
     work.upsert("line_items", "b2c:1:l1", {"name": "x"})
     work.associate(LINE_ITEM_DEAL, "b2c:1:l1", "b2c:1")
+    work.archive("line_items", "old-1")
     b = built(work)
     b.line_products["b2c:1:l1"] = "SKU-1"
     crm = FakeCrm()
-    outcome = execute(crm, b, {("products", "SKU-1"): "p-9", ("deals", "b2c:1"): "d-7"},
-                      archive_ids={"line_items": ["old-1"]})
+    outcome = execute(crm, b, {("products", "SKU-1"): "p-9", ("deals", "b2c:1"): "d-7"})
     assert crm.calls == [("line_items", [("b2c:1:l1", {"name": "x", "hs_product_id": "p-9"})])]
     assert crm.associated == [("line_items", "deals", "line_items-b2c:1:l1", "d-7")]
     assert crm.archived == [("line_items", "old-1")] and outcome.archived == {("line_items", "old-1")}
