@@ -91,7 +91,7 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     orders = list({o.key: o for o in batch.orders}.values())  # the same order twice in a batch: newest read wins
     batch.orders = orders
     facts = {o.key: ((c.email if (c := batch.customer_of(o)) else None), order_facts(o, batch)) for o in orders}
-    session.commit()
+    session.commit()  # what the caller wrote before (e.g. a portal set-up) is not held across the calls either
     loaded = _load(session, portal_id, setup, batch, facts)
     session.commit()  # the read ends here: nothing stays open across the HubSpot calls
 
@@ -119,11 +119,7 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
                        {sku: product.id for sku, product in batch.products.items()})
     repo.delete_links(session, portal_id, "line_item",
                       [key for keys_ in built.stale_lines.values() for key in keys_] + orphans)
-    # A Moulin record that was refused before and reads fine now: its error closes.
-    repo.resolve_errors(session, portal_id, "moulin_record", _moulin_record_keys(batch))
-    repo.record_errors(session, portal_id, "moulin_record", {f"{e.kind}:{e.record_id}": "; ".join(e.errors)
-                                                             for e in errors})
-    record_sync_outcome(portal_id, "moulin_record", 0, len(errors))
+    _save_record_errors(session, portal_id, batch, errors)
     settle_pending(session, portal_id, loaded.pending, outcome.linked_id_errors)
     repo.save_card_orders(session, [
         _card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key),
@@ -219,6 +215,14 @@ def _report(portal_id: int, store: StoreInfo, orders: list[Order], built: Built,
     log_event(logger, "sync.orders.done", portal_id=portal_id, store=store.code, **{k: report[k] for k in (
         "orders", "errors", "incomplete", "bad_records")})
     return report
+
+
+def _save_record_errors(session: Session, portal_id: int, batch: SourceBatch, errors: list[RecordError]) -> None:
+    # A Moulin record that was refused before and reads fine now: its error closes.
+    repo.resolve_errors(session, portal_id, "moulin_record", _moulin_record_keys(batch))
+    repo.record_errors(session, portal_id, "moulin_record", {f"{e.kind}:{e.record_id}": "; ".join(e.errors)
+                                                             for e in errors})
+    record_sync_outcome(portal_id, "moulin_record", 0, len(errors))
 
 
 def _moulin_record_keys(batch: SourceBatch) -> list[str]:
