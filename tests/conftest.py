@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 from cryptography.fernet import Fernet
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from hubspot_app import create_app
@@ -19,6 +20,13 @@ from hubspot_app.clock import MovableClock
 from hubspot_app.config import Config
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "").strip()
+
+# Property tests (tests/integration/sync_flows/test_rules_of_truth.py): `make test` runs a fixed, bounded set;
+# `pytest --hypothesis-profile long` explores many more sequences (docs/sync.md). Registered here, before the
+# Hypothesis plugin reads the option.
+settings.register_profile("bounded", max_examples=6, derandomize=True, deadline=None, database=None)
+settings.register_profile("long", max_examples=300, deadline=None)
+settings.load_profile("bounded")
 
 
 @pytest.fixture(scope="session")

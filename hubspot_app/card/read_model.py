@@ -1,29 +1,32 @@
 """Queries behind the contact card, on the `card_orders` read model only: no Moulin, no HubSpot call.
 
 A contact's orders are the rows of its portal carrying its HubSpot id, plus the
-rows carrying the email our link table holds for that id: the second half
+rows carrying any email our link table holds for that id: the second half
 covers orders synced before the contact existed or before a merge changed its id.
+Its totals are `sync.mapping.contact_stats` of those orders: the function that
+computes the contact's properties, so the card and HubSpot show one figure.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, and_, bindparam, case, func, literal_column, select, union
+from sqlalchemy import Connection, and_, bindparam, select, union
 from sqlalchemy.orm import Session
 
 from ..db.models import CardOrder, DealStageChange, MoulinStore, ObjectLink, PortalSetup
 from ..moulin.order_links import order_link
 from ..sync.batch import NOT_PURCHASES
 from ..sync.stages import STAGE_LABELS
+from ..sync.mapping import ContactStats, OrderFacts, contact_stats
 
 MAX_PER_PAGE = 50
 MAX_PAGE = 100_000  # keeps OFFSET a sane integer whatever the query string says
 DEFAULT_PER_PAGE = 10
 CENT = Decimal("0.01")
-_NOT_PURCHASES = sorted(status.value for status in NOT_PURCHASES)
+_NOT_PURCHASES = frozenset(status.value for status in NOT_PURCHASES)
 
 
 @dataclass(frozen=True)
@@ -45,31 +48,27 @@ class PageRequest:
 
 # The statements are built once, at import: building a select (with its CASEs and functions) costs more
 # CPU than SQLite takes to answer it. Values travel as bound parameters, so the compiled SQL is cached too.
-_EMAIL = select(ObjectLink.source_key).where(
+_EMAILS = select(ObjectLink.source_key).where(
     ObjectLink.portal_id == bindparam("portal"), ObjectLink.kind == "contact",
     ObjectLink.hubspot_id == bindparam("contact"), ObjectLink.state == "synced",
-).limit(1)
+).order_by(ObjectLink.source_key)
 
 
 def _of_contact(by_email: bool):
     # A UNION of two index searches rather than `a OR b`: planners (SQLite's at least) answer the OR
-    # by scanning the whole portal.
+    # by scanning the whole portal. Every email linked to the contact counts (two after a merge in HubSpot).
     ids = select(CardOrder.id).where(CardOrder.portal_id == bindparam("portal"),
                                      CardOrder.hubspot_contact_id == bindparam("contact"))
     if by_email:
         ids = union(ids, select(CardOrder.id).where(CardOrder.portal_id == bindparam("portal"),
-                                                    CardOrder.contact_email == bindparam("email")))
+                                                    CardOrder.contact_email.in_(bindparam("emails", expanding=True))))
     return CardOrder.id.in_(ids)
 
 
-def _counts_query(where):
-    """All orders (for paging) and the lifetime totals (purchases only), in one pass per currency."""
-    # The statuses are our own constants, written into the SQL: an IN over bound values is re-rendered at every run.
-    bought = CardOrder.status.not_in([literal_column(f"'{status}'") for status in _NOT_PURCHASES])
-    net = case((CardOrder.total > CardOrder.refunded, CardOrder.total - CardOrder.refunded), else_=0)
-    return (select(CardOrder.currency, func.count(), func.count(case((bought, 1))),
-                   func.sum(case((bought, net), else_=0)), func.max(case((bought, CardOrder.ordered_at))))
-            .where(where).group_by(CardOrder.currency).order_by(CardOrder.currency))
+def _facts_query(where):
+    """What the totals are computed from: the same facts, through the same function, as the contact's properties."""
+    return select(CardOrder.ordered_at, CardOrder.status, CardOrder.total, CardOrder.refunded, CardOrder.currency,
+                  CardOrder.pickup_point).where(where)
 
 
 def _page_query(where):
@@ -84,12 +83,16 @@ def _page_query(where):
             .offset(bindparam("offset")).limit(bindparam("limit")))
 
 
-_COUNTS = {by_email: _counts_query(_of_contact(by_email)) for by_email in (False, True)}
+_FACTS = {by_email: _facts_query(_of_contact(by_email)) for by_email in (False, True)}
 _PAGE = {by_email: _page_query(_of_contact(by_email)) for by_email in (False, True)}
 
 
+def contact_emails(session: Session | Connection, portal_id: int, contact_id: str) -> list[str]:
+    return list(session.execute(_EMAILS, {"portal": portal_id, "contact": contact_id}).scalars())
+
+
 def contact_email(session: Session | Connection, portal_id: int, contact_id: str) -> str | None:
-    return session.execute(_EMAIL, {"portal": portal_id, "contact": contact_id}).scalar()
+    return next(iter(contact_emails(session, portal_id, contact_id)), None)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -149,30 +152,31 @@ def _order(row, hubspot_stage: str | None = None) -> dict:
     }
 
 
-def _totals(rows) -> tuple[int, dict]:
-    last = max((r[4] for r in rows if r[4] is not None), default=None)
-    if isinstance(last, str):  # SQLite returns MAX(CASE ...) as text, not through the column's type
-        last = datetime.fromisoformat(last)
-    if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=timezone.utc)
-    return sum(r[1] for r in rows), {
-        "orders": sum(r[2] for r in rows),
-        "value": [{"currency": r[0], "amount": _money(r[3])} for r in rows if r[2]],
-        "lastOrderAt": _iso(last),
-    }
+def _facts(rows) -> list[OrderFacts]:
+    return [OrderFacts(ordered_at=r.ordered_at, net_total=max(Decimal(str(r.total)) - Decimal(str(r.refunded or 0)),
+                                                                Decimal("0")),
+                       counts=r.status not in _NOT_PURCHASES, pickup_point=r.pickup_point, currency=r.currency)
+            for r in rows]
+
+
+def _totals(stats: ContactStats) -> dict:
+    return {"orders": stats.orders_count,
+            "value": [{"currency": currency, "amount": _money(amount)} for currency, amount in stats.value_by_currency],
+            "lastOrderAt": _iso(stats.last_order_at)}
 
 
 def contact_orders(session: Session | Connection, portal_id: int, contact_id: str,
                    paging: PageRequest) -> dict:
     """One page of the contact's orders, newest first, with lifetime totals. Small by construction (≤ 50 rows)."""
-    email = contact_email(session, portal_id, contact_id)
-    params = {"portal": portal_id, "contact": contact_id, "email": email}
-    count, totals = _totals(session.execute(_COUNTS[bool(email)], params).all())
-    rows = session.execute(_PAGE[bool(email)], {**params, "offset": (paging.page - 1) * paging.per_page,
-                                                "limit": paging.per_page}).all()
+    emails = contact_emails(session, portal_id, contact_id)
+    params = {"portal": portal_id, "contact": contact_id, **({"emails": emails} if emails else {})}
+    facts = _facts(session.execute(_FACTS[bool(emails)], params).all())
+    count, totals = len(facts), _totals(contact_stats(facts))
+    rows = session.execute(_PAGE[bool(emails)], {**params, "offset": (paging.page - 1) * paging.per_page,
+                                                 "limit": paging.per_page}).all()
     moved = _moved_by_people(session, portal_id, rows)
     return {
-        "contactId": contact_id, "email": email,
+        "contactId": contact_id, "email": emails[0] if emails else None,
         "orders": [_order(row, moved.get(row.hubspot_deal_id)) for row in rows],
         "page": paging.page, "perPage": paging.per_page, "totalCount": count,
         "totalPages": max(1, math.ceil(count / paging.per_page)),

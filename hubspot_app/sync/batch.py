@@ -29,9 +29,17 @@ class SourceBatch:
     products: dict[str, Product] = field(default_factory=dict)  # by SKU, variants' SKUs included
     pickup_points: dict[str, str] = field(default_factory=dict)  # id -> name
     reached: dict[str, str] = field(default_factory=dict)  # order key -> stage its deal last had from us
+    # Set by `identity.resolve_contacts`: customer id -> contact key, and contact key -> the contact's customer
+    # (several customers merged). Without them a customer is the contact of its own email.
+    contact_keys: dict[str, str] = field(default_factory=dict)
+    contacts: dict[str, Customer] = field(default_factory=dict)
 
     def customer_of(self, order: Order) -> Customer | None:
         return self.customers.get(order.customer_id) if order.customer_id else None
+
+    def contact_key_of(self, order: Order) -> str | None:
+        customer = self.customer_of(order)
+        return self.contact_keys.get(customer.id, customer.email) if customer else None
 
     def company_of(self, order: Order) -> Company | None:
         customer = self.customer_of(order)
@@ -68,7 +76,7 @@ def order_facts(order: Order, batch: SourceBatch) -> mapping.OrderFacts:
         ordered_at=order.created_at, net_total=net_amount(order), counts=order.status not in NOT_PURCHASES,
         pickup_point=batch.pickup_points.get(order.pickup_point_id) if order.pickup_point_id else None,
         skus=skus, categories=tuple(p.product_type for p in products if p.product_type),
-        brands=tuple(p.vendor for p in products if p.vendor))
+        brands=tuple(p.vendor for p in products if p.vendor), currency=order.currency)
 
 
 @dataclass(frozen=True)
@@ -128,19 +136,27 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
     gone = gone or {}
     for order in batch.orders:
         customer, company = batch.customer_of(order), batch.company_of(order)
-        email = customer.email if customer and customer.email not in privacy_deleted else None
+        email = batch.contact_key_of(order)
+        email = email if email not in privacy_deleted else None
         company_key = mapping.company_key(order.store, company, shape.company_identity) if company else None
 
         if company:
             _put(built, hashes, "companies", company_key,
                  mapping.company_properties(order.store, company, shape.company_identity))
         if customer and email:
+            contact = batch.contacts.get(email, customer)
+            # The contact's own company first: an order placed for another company must not flip it.
+            own = batch.companies.get(contact.company_id) if contact.company_id else None
+            contact_company = mapping.company_key(order.store, own, shape.company_identity) if own else company_key
+            if own:
+                _put(built, hashes, "companies", contact_company,
+                     mapping.company_properties(order.store, own, shape.company_identity))
             _put(built, hashes, "contacts", email,
-                 mapping.contact_properties(customer, stats.get(email, mapping.ContactStats())),
-                 {"_company": company_key}, gone, shape)
+                 mapping.contact_properties(contact, stats.get(email, mapping.ContactStats())),
+                 {"_company": contact_company}, gone, shape)
             digest = built.hashes.get(("contacts", email))
-            if company_key and digest and digest != hashes.get(("contact", email)):
-                built.work.associate(CONTACT_COMPANY, email, company_key)
+            if contact_company and digest and digest != hashes.get(("contact", email)):
+                built.work.associate(CONTACT_COMPANY, email, contact_company)
             if ("contacts", email) not in built.hashes:  # left deleted: the deal gets no contact
                 email = None
         # A re-created contact has a new id: its deals must be attached again even if they did not change.

@@ -129,7 +129,10 @@ def _apply_event(event_type: str, record_id: str, store: MoulinStore, portal_id:
             result.update(sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch, now=bootstrap.now(),
                                       errors=[*errors, *missing]))
     elif kind == "customer" and action != "deleted":  # a deleted customer keeps its contact
-        customer = source.get_customer(record_id)
+        try:
+            customer = source.get_customer(record_id)
+        except MoulinNotFound:  # deleted since: its orders keep their contact (`identity`)
+            return {**result, "skipped": "customer no longer exists"}
         if getattr(customer, "email", None):
             result.update(sync_customer_orders(portal_id, customer.email))
     # company.* and product.* changes reach HubSpot with the next order that uses them (content hashes).

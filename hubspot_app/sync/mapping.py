@@ -102,6 +102,7 @@ class ContactStats:
     skus: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     brands: tuple[str, ...] = ()
+    value_by_currency: tuple[tuple[str, Decimal], ...] = ()  # the card shows each currency apart
 
     @property
     def average_order_value(self) -> Decimal:
@@ -121,6 +122,7 @@ class OrderFacts:
     skus: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     brands: tuple[str, ...] = ()
+    currency: str | None = None
 
 
 def _newest_first(values: Iterable[tuple[datetime, Iterable[str]]]) -> tuple[str, ...]:
@@ -133,6 +135,7 @@ def _newest_first(values: Iterable[tuple[datetime, Iterable[str]]]) -> tuple[str
 
 
 def contact_stats(orders: Iterable[OrderFacts]) -> ContactStats:
+    """THE totals of a contact: the contact's properties and the card are both this function of its orders."""
     bought = [o for o in orders if o.counts]
     if not bought:
         return ContactStats()
@@ -147,6 +150,9 @@ def contact_stats(orders: Iterable[OrderFacts]) -> ContactStats:
         skus=_newest_first((o.ordered_at, o.skus) for o in bought),
         categories=_newest_first((o.ordered_at, o.categories) for o in bought),
         brands=_newest_first((o.ordered_at, o.brands) for o in bought),
+        value_by_currency=tuple(sorted(
+            (currency, sum((o.net_total for o in bought if o.currency == currency), Decimal("0")))
+            for currency in {o.currency for o in bought if o.currency})),
     )
 
 
@@ -172,8 +178,7 @@ def contact_properties(customer: Customer, stats: ContactStats) -> dict[str, str
         **_address_properties(address),
         "moulin_customer_id": customer.id,
         "moulin_accepts_marketing": "true" if customer.accepts_marketing else "false",
-        **stats_properties(stats),
-    })
+    }) | stats_properties(stats)
 
 
 STATS_PROPERTIES = ("moulin_orders_count", "moulin_lifetime_value", "moulin_average_order_value",
@@ -211,8 +216,12 @@ def stats_sent_alone(stored: str | None) -> str | None:
 
 
 def stats_properties(stats: ContactStats) -> dict[str, str]:
-    """The aggregates alone: what changes on a contact when one of its orders is deleted."""
-    return _clean({
+    """The aggregates alone, always all of them: a total that became empty is sent as "" so HubSpot clears it.
+
+    "Property values can be cleared by passing an empty string" (HubSpot CRM objects API, update a record:
+    https://developers.hubspot.com/docs/api/crm/understanding-the-crm).
+    """
+    return {name: str(value) if value not in (None, "") else "" for name, value in {
         "moulin_orders_count": stats.orders_count,
         "moulin_lifetime_value": money(stats.lifetime_value),
         "moulin_average_order_value": money(stats.average_order_value),
@@ -222,7 +231,7 @@ def stats_properties(stats: ContactStats) -> dict[str, str]:
         "moulin_skus_bought": _joined(stats.skus),
         "moulin_categories_bought": _joined(stats.categories),
         "moulin_brands_bought": _joined(stats.brands),
-    })
+    }.items()}
 
 
 # What makes two Moulin accounts one legal entity, per portal (`PortalSetup.company_identity`).
@@ -239,7 +248,7 @@ def _identifier(company: Company, identity: str) -> str | None:
     return None
 
 
-def company_key(store: str, company: Company, identity: str = "account") -> str:
+def company_key(store: str, company: Company, identity: str) -> str:
     """One key per legal entity: the same SIRET (VAT, domain) in two stores is one HubSpot company.
 
     An account that lacks the identifier keeps a key of its own store ("account" keys everything so).
@@ -248,7 +257,7 @@ def company_key(store: str, company: Company, identity: str = "account") -> str:
     return f"{identity}:{value}" if value else f"{store}:{company.id}"
 
 
-def company_properties(store: str, company: Company, identity: str = "account") -> dict[str, str]:
+def company_properties(store: str, company: Company, identity: str) -> dict[str, str]:
     address = company.address
     return _clean({
         COMPANY_KEY: company_key(store, company, identity),

@@ -20,7 +20,9 @@ from ..moulin.order_links import order_link
 from ..moulin.records import Order, RecordError
 from . import repository as repo
 from .batch import KIND, Built, Gone, PortalShape, SourceBatch, build, order_facts
+from .aggregates import LeftContacts, load_left, plan_aggregates, save_aggregates
 from .executor import execute
+from .identity import resolve_contacts
 from .mapping import company_key, contact_stats
 from .pending import PendingLinks, load_pending, settle_pending
 from .planner import DEAL_CONTACT, work_size
@@ -46,8 +48,8 @@ class StoreInfo:
 
 def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch, contact_id, deal_id,
               privacy_deleted: set[str], stage: str | None) -> dict:
-    customer = batch.customer_of(order)
-    email = customer.email if customer and customer.email not in privacy_deleted else None
+    email = batch.contact_key_of(order)
+    email = email if email not in privacy_deleted else None
     return {"portal_id": portal_id, "store_code": order.store, "order_id": order.id, "order_number": order.number,
             "contact_email": email, "hubspot_contact_id": contact_id,
             "hubspot_deal_id": deal_id, "status": order.status.value, "stage": stage, "currency": order.currency,
@@ -70,6 +72,7 @@ class Loaded:
     previous_contacts: dict[str, str]  # order key -> HubSpot contact id its deal was last linked to
     old_lines: dict[str, list]  # gone deal key -> its line links (orphaned if the deal is re-created)
     pending: PendingLinks
+    left: LeftContacts  # contacts this batch's orders left (merged accounts, a changed email): recounted
 
     def live(self) -> dict[str, dict]:
         # Links as webhooks left them: a merged-away contact's link already names the survivor, a detached one
@@ -90,8 +93,10 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     now = now or datetime.now(timezone.utc)
     orders = list({o.key: o for o in batch.orders}.values())  # the same order twice in a batch: newest read wins
     batch.orders = orders
-    facts = {o.key: ((c.email if (c := batch.customer_of(o)) else None), order_facts(o, batch)) for o in orders}
     session.commit()  # what the caller wrote before (e.g. a portal set-up) is not held across the calls either
+    # A customer Moulin sent as bad data is missing too: its own, more precise, error is recorded last and stays.
+    errors = [*resolve_contacts(session, crm, portal_id, batch), *errors]
+    facts = {o.key: (batch.contact_key_of(o), order_facts(o, batch)) for o in orders}
     loaded = _load(session, portal_id, setup, batch, facts)
     session.commit()  # the read ends here: nothing stays open across the HubSpot calls
 
@@ -106,8 +111,8 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     built = build(batch, shape, {(kind, key): link.content_hash for kind, found in live.items()
                                  for key, link in found.items()},
                   loaded.linked_lines, loaded.stats, gone, frozenset(loaded.privacy_deleted))
-    orphans = _plan_removals(built, loaded, known, facts)
-    outcome = execute(crm, built, known)
+    orphans, by_id, recounted = _plan_more(built, loaded, known, facts)
+    outcome = execute(crm, built, known, by_id)
 
     def id_of(object_type: str, key: str | None) -> str | None:
         return (outcome.ids.get((object_type, key)) or known.get((object_type, key))) if key else None
@@ -121,6 +126,7 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
                       [key for keys_ in built.stale_lines.values() for key in keys_] + orphans)
     _save_record_errors(session, portal_id, batch, errors)
     settle_pending(session, portal_id, loaded.pending, outcome.linked_id_errors)
+    save_aggregates(session, portal_id, loaded.left, recounted, outcome)
     repo.save_card_orders(session, [
         _card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key),
                   loaded.privacy_deleted, built.stages.get(o.key))
@@ -133,10 +139,9 @@ def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: di
     orders = batch.orders
     emails = {email for email, _ in facts.values() if email}
     # This batch's own facts count as they are now, whatever the table still says about these orders.
-    stored = repo.order_facts_by_email(session, portal_id, emails, skip=set(facts))
-    for email, fact in facts.values():
-        if email:
-            stored[email].append(fact)
+    stored = repo.facts_by_contact(session, portal_id, emails, fresh=facts)
+    counted_under = repo.contact_keys_of_orders(session, portal_id, facts)
+    left = {old for key, old in counted_under.items() if old and old != facts[key][0]} - emails
     keys = {"contact": emails, "deal": {o.key for o in orders},
             "company": {company_key(o.store, c, setup.company_identity) for o in orders if (c := batch.company_of(o))},
             "product": {line.sku for o in orders for line in o.lines if line.sku},
@@ -157,17 +162,20 @@ def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: di
     return Loaded(links, linked_lines, {e: contact_stats(f) for e, f in stored.items()},
                   repo.privacy_deleted_emails(session, portal_id, emails),
                   repo.card_contact_ids(session, portal_id, [(o.store, o.id) for o in orders]), old_lines,
-                  load_pending(session, portal_id))
+                  load_pending(session, portal_id), load_left(session, portal_id, left, set(facts)))
 
 
-def _plan_removals(built: Built, loaded: Loaded, known: dict, facts: dict) -> list[str]:
-    """Add the removals to the plan; returns the orphaned line keys (their links go with the results).
+def _plan_more(built: Built, loaded: Loaded, known: dict, facts: dict) -> tuple[list[str], dict, list[str]]:
+    """Add removals, pending associations and recounts to the plan. Returns the orphaned line keys (their
+    links go with the results), what to write by id, and the contacts recounted.
 
     A re-created deal gets new line items: the old ones still hang on the deleted deal (one parent each),
     so they are archived. Line items no longer in their order are archived. An order moved to another
-    customer (or to a guest): its deal leaves the old contact. Pending associations ride along.
+    customer (or to a guest): its deal leaves the old contact, which is recounted.
     """
     work = built.work
+    by_id = {ref: hs_id for ref, hs_id in known.items() if ref[0] == "contacts"}
+    recounted = plan_aggregates(work, by_id, loaded.left)
     orphans = [line for key in work.upserts.get("deals", {}) for line in loaded.old_lines.get(key, ())]
     for line in orphans:
         work.archive("line_items", line.hubspot_id)
@@ -178,7 +186,7 @@ def _plan_removals(built: Built, loaded: Loaded, known: dict, facts: dict) -> li
         work.unassociate("deals", "contacts", order_key, old, facts[order_key][0])
     for deal_id, contact_id in loaded.pending.pairs():
         work.associate_ids(DEAL_CONTACT, deal_id, contact_id)
-    return [line.source_key for line in orphans]
+    return [line.source_key for line in orphans], by_id, recounted
 
 
 def _save_links(session: Session, portal_id: int, built: Built, outcome, links: dict[str, dict]) -> None:
@@ -187,7 +195,7 @@ def _save_links(session: Session, portal_id: int, built: Built, outcome, links: 
         written = {}
         for key in inputs:
             ref = (object_type, key)
-            if ref in outcome.ids:
+            if ref in outcome.ids and ref in built.hashes:  # recounts (`aggregates`) keep their own hashes
                 digest = None if ref in outcome.incomplete else built.hashes[ref]
                 written[key] = (outcome.ids[ref], digest, "synced")
         repo.save_links(session, portal_id, kind, written)

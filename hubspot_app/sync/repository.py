@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..db.base import utcnow
 from ..db.models import CardOrder, Installation, ObjectLink
-from ..db.models.sync import OpenCheckout, SyncCheckpoint, SyncedOrder, SyncError
+from ..db.models.sync import OpenCheckout, SyncCheckpoint, SyncedCustomer, SyncedOrder, SyncError
 from ..webhooks.contract import privacy_tombstone
 from .mapping import OrderFacts
 
@@ -151,8 +151,27 @@ def save_order_facts(session: Session, portal_id: int, facts: dict[str, tuple[st
         {"portal_id": portal_id, "order_key": key,
          "contact_email": privacy_tombstone(email) if email in gone else email, "ordered_at": f.ordered_at,
          "net_total": f.net_total, "counts": f.counts, "pickup_point": f.pickup_point, "skus": list(f.skus),
-         "categories": list(f.categories), "brands": list(f.brands)}
+         "categories": list(f.categories), "brands": list(f.brands), "currency": f.currency}
         for key, (email, f) in sorted(facts.items())], ("portal_id", "order_key"))
+
+
+def save_customers(session: Session, portal_id: int, store: str, rows: dict[str, tuple[str, str | None, dict]]) -> None:
+    """rows: customer id -> (contact key, email, record as last read)."""
+    now = utcnow()
+    _upsert(session, SyncedCustomer, [
+        {"portal_id": portal_id, "store_code": store, "customer_id": customer_id, "contact_key": key, "email": email,
+         "record": record, "updated_at": now}
+        for customer_id, (key, email, record) in sorted(rows.items())], ("portal_id", "store_code", "customer_id"))
+
+
+def contact_keys_of_orders(session: Session, portal_id: int, order_keys: Iterable[str]) -> dict[str, str | None]:
+    """order key -> the contact key its facts count under now (before this sync moves them)."""
+    keys = sorted(set(order_keys))
+    found = {}
+    for start in range(0, len(keys), 500):
+        found.update(session.execute(select(SyncedOrder.order_key, SyncedOrder.contact_email).where(
+            SyncedOrder.portal_id == portal_id, SyncedOrder.order_key.in_(keys[start:start + 500]))).all())
+    return found
 
 
 def forget_order(session: Session, portal_id: int, store: str, order_id: str) -> str | None:
@@ -167,17 +186,6 @@ def forget_order(session: Session, portal_id: int, store: str, order_id: str) ->
     return email
 
 
-def order_emails(session: Session, portal_id: int, order_keys: Iterable[str]) -> dict[str, str]:
-    """Order key -> the contact email its facts count under (orders without one are absent)."""
-    keys = sorted(set(order_keys))
-    found = {}
-    for start in range(0, len(keys), 500):
-        found.update(session.execute(select(SyncedOrder.order_key, SyncedOrder.contact_email).where(
-            SyncedOrder.portal_id == portal_id, SyncedOrder.order_key.in_(keys[start:start + 500]),
-            SyncedOrder.contact_email.is_not(None))).all())
-    return found
-
-
 def order_facts_by_email(session: Session, portal_id: int, emails: Iterable[str],
                          skip: set[str] = frozenset()) -> dict[str, list[OrderFacts]]:
     """skip: order keys left out (the caller has newer facts for them, or is deleting them)."""
@@ -190,8 +198,35 @@ def order_facts_by_email(session: Session, portal_id: int, emails: Iterable[str]
                 continue
             out[row.contact_email].append(OrderFacts(
                 ordered_at=row.ordered_at, net_total=row.net_total, counts=row.counts, pickup_point=row.pickup_point,
-                skus=tuple(row.skus), categories=tuple(row.categories), brands=tuple(row.brands)))
+                skus=tuple(row.skus), categories=tuple(row.categories), brands=tuple(row.brands),
+                currency=row.currency))
     return out
+
+
+def facts_by_contact(session: Session, portal_id: int, keys: Iterable[str], skip: set[str] = frozenset(),
+                     fresh: dict[str, tuple[str | None, OrderFacts]] | None = None) -> dict[str, list[OrderFacts]]:
+    """contact key -> the facts of every order of its HubSpot contact: after a merge in HubSpot, two keys
+    (emails) name one contact, and both get the one true total of the orders of both.
+
+    skip: order keys not counted (deleted, or counted elsewhere now); fresh: order key -> (contact key, facts)
+    not stored yet, counted instead of what the table says about those orders."""
+    keys = set(keys)
+    fresh = fresh or {}
+    skip = set(skip) | set(fresh)
+    links = load_links(session, portal_id, "contact", keys)
+    ids = {link.hubspot_id for link in links.values() if link.hubspot_id and link.state == "synced"}
+    same: dict[str, set[str]] = {}
+    if ids:
+        for key, hs_id in session.execute(select(ObjectLink.source_key, ObjectLink.hubspot_id).where(
+                ObjectLink.portal_id == portal_id, ObjectLink.kind == "contact", ObjectLink.state == "synced",
+                ObjectLink.hubspot_id.in_(sorted(ids)))):
+            same.setdefault(hs_id, set()).add(key)
+    group = {key: same.get(link.hubspot_id, {key}) | {key} if (link := links.get(key)) else {key} for key in keys}
+    facts = order_facts_by_email(session, portal_id, set().union(*group.values()) if group else (), skip)
+    for _, (key, fact) in sorted(fresh.items()):
+        if key in facts:
+            facts[key].append(fact)
+    return {key: [f for member in sorted(members) for f in facts[member]] for key, members in group.items()}
 
 
 # -- open checkouts -------------------------------------------------------------------

@@ -9,6 +9,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from ..moulin.errors import MoulinNotFound
 from ..moulin.ports import OrderSource
 from ..moulin.records import Company, Customer, Order, Product, RecordError
 from .batch import SourceBatch
@@ -55,12 +56,15 @@ class Catalogue:
 
     def batch(self, store: str, orders: list[Order], source: OrderSource | None = None,
               customers: list[Customer] = ()) -> tuple[SourceBatch, list[RecordError]]:
-        """The batch for these orders; customers the catalogue lacks are fetched one by one."""
+        """The batch for these orders; customers the catalogue lacks are fetched one by one (absent if deleted)."""
         known = {**self.customers, **{c.id: c for c in customers}}
         errors = []
         for order in orders:
             if order.customer_id and order.customer_id not in known and source is not None:
-                record = source.get_customer(order.customer_id)
+                try:
+                    record = source.get_customer(order.customer_id)
+                except MoulinNotFound:
+                    continue  # deleted in Moulin: `identity.resolve_contacts` uses the customer as last seen
                 if isinstance(record, RecordError):
                     errors.append(record)
                 else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 
 from .. import extensions
-from ..operator import auth
+from ..operator import auth, conflicts
 from ..operator import health as health_service
 from .operator import bp
 
@@ -46,3 +46,13 @@ def retry_one(portal_id: int, error_id: int):
 @auth.operator_required
 def retry_all(portal_id: int):
     return _retry(portal_id, None)
+
+
+@bp.post("/<int:portal_id>/health/conflicts/<int:conflict_id>/link-new-email")
+@auth.operator_required
+def link_new_email(portal_id: int, conflict_id: int):
+    if conflicts.link_customer_to_new_email(portal_id, conflict_id):
+        flash("The customer now belongs to the contact that has its new email; its orders move there now.", "ok")
+    else:
+        flash("Nothing to do: this conflict is already resolved.", "ok")
+    return redirect(url_for("operator.health", portal_id=portal_id) + "#conflicts")

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..db.models import CardOrder, MoulinStore, ObjectLink, SyncedOrder
+from ..db.models import CardOrder, MoulinStore, ObjectLink, SyncedCustomer, SyncedOrder
 from ..db.models.webhooks import DealStageChange, PendingAssociation, SyncConflict, WebhookEvent
 from ..moulin.records import normalise_email
 from . import facts, links
@@ -73,6 +73,8 @@ def handle_privacy_deletion(session: Session, event: ParsedEvent, app_id: int | 
         session.execute(update(CardOrder).where(CardOrder.portal_id == portal, CardOrder.contact_email.in_(emails))
                         .values(contact_email=None, hubspot_contact_id=None)
                         .execution_options(synchronize_session=False))
+        session.execute(delete(SyncedCustomer).where(SyncedCustomer.portal_id == portal, or_(
+            SyncedCustomer.contact_key.in_(emails), SyncedCustomer.email.in_(emails))))
     for email in emails:  # the sync's order facts keep counting under the tombstone, never under the email
         session.execute(update(SyncedOrder).where(SyncedOrder.portal_id == portal, SyncedOrder.contact_email == email)
                         .values(contact_email=privacy_tombstone(email)).execution_options(synchronize_session=False))

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 from flask import Flask, jsonify, request
 
+from . import accounts
 from .edits import EditError, age_checkout, apply_order_action, tick
 from .store import CursorError, SampleStore
 
@@ -173,6 +174,33 @@ def create_moulin_app(store: SampleStore) -> Flask:
         if not store.delete("products", product_id):
             return error(404, "not_found", f"no product {product_id}")
         return "", 204
+
+    @app.delete("/_admin/customers/<customer_id>")
+    def admin_delete_customer(customer_id: str):
+        if not accounts.delete_customer(store, customer_id):
+            return error(404, "not_found", f"no customer {customer_id}")
+        return "", 204
+
+    @app.post("/_admin/customers/<customer_id>/email")
+    def admin_change_email(customer_id: str):
+        try:
+            customer = accounts.change_email(store, customer_id, _json_body().get("email"))
+        except accounts.AccountError as exc:
+            return error(400, "invalid_change", str(exc), "email")
+        return jsonify(customer) if customer is not None else error(404, "not_found", f"no customer {customer_id}")
+
+    @app.post("/_admin/customers/<customer_id>/merge")
+    def admin_merge_customers(customer_id: str):
+        merged_id = _json_body().get("from")
+        if not isinstance(merged_id, str) or not merged_id:
+            raise BadParameter("from", "from must name the customer merged into this one")
+        try:
+            customer = accounts.merge_customers(store, customer_id, merged_id)
+        except accounts.AccountError as exc:
+            return error(400, "invalid_change", str(exc), "from")
+        if customer is None:
+            return error(404, "not_found", f"no customer {customer_id} or {merged_id}")
+        return jsonify(customer)
 
     @app.post("/_admin/orders")
     def admin_create_order():

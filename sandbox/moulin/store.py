@@ -174,15 +174,16 @@ class SampleStore:
             candidates |= {self.gen.collections["customers"].id_of(int(number) + d) for d in (0, 1)}
         customers = [c for c in (self.get("customers", rid) for rid in sorted(candidates))
                      if c is not None and isinstance(c.get("email"), str) and normalise_email(c["email"]) == wanted]
-        orders = []
-        for customer in customers:
-            ids = {rid for rid, (_, rec) in self.overlays["orders"].edits.items() if rec.get("customer_id") == customer["id"]}
-            k = self.gen.collections["customers"].index_of(customer["id"])
-            if k is not None:
-                ids |= {self.gen.collections["orders"].id_of(j) for j in self.gen.orders_of_customer(k)}
-            orders += [o for o in (self.get("orders", rid) for rid in sorted(ids))
-                       if o is not None and o.get("customer_id") == customer["id"]]
-        return customers, orders
+        return customers, [order for customer in customers for order in self.orders_of(customer["id"])]
+
+    def orders_of(self, customer_id: str) -> list[dict]:
+        """The live orders of one customer (generated or edited), by id."""
+        ids = {rid for rid, (_, rec) in self.overlays["orders"].edits.items() if rec.get("customer_id") == customer_id}
+        k = self.gen.collections["customers"].index_of(customer_id)
+        if k is not None:
+            ids |= {self.gen.collections["orders"].id_of(j) for j in self.gen.orders_of_customer(k)}
+        return [o for o in (self.get("orders", rid) for rid in sorted(ids))
+                if o is not None and o.get("customer_id") == customer_id]
 
     # -- expected results, computed without the app ----------------------------------------------
 

@@ -6,11 +6,11 @@ from .links import ObjectLink
 from .moulin_events import MoulinEvent
 from .operator_sessions import OperatorSession, SpentToken
 from .stores import MoulinStore
-from .sync import OpenCheckout, PortalSetup, SyncCheckpoint, SyncedOrder, SyncError
+from .sync import OpenCheckout, PortalSetup, SyncCheckpoint, SyncedCustomer, SyncedOrder, SyncError
 from .webhooks import DealStageChange, HubSpotObjectState, PendingAssociation, SyncConflict, WebhookEvent
 
 __all__ = [
     "CardOrder", "CardRefresh", "DealStageChange", "HubSpotObjectState", "Installation", "MoulinEvent",
     "MoulinStore", "ObjectLink", "OpenCheckout", "OperatorSession", "PendingAssociation", "PortalSetup",
-    "SpentToken", "SyncCheckpoint", "SyncConflict", "SyncError", "SyncedOrder", "WebhookEvent",
+    "SpentToken", "SyncCheckpoint", "SyncConflict", "SyncError", "SyncedCustomer", "SyncedOrder", "WebhookEvent",
 ]

@@ -81,6 +81,31 @@ class SyncedOrder(Base):
     skus: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
     categories: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
     brands: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    currency: Mapped[str | None] = mapped_column(String(3))
+
+
+class SyncedCustomer(Base):
+    """A Moulin customer as last seen, and the contact it belongs to (`contact_key`, an `object_links` contact key).
+
+    Once linked, the customer id is the contact's identity: an email changed in
+    Moulin moves the contact's email instead of creating a second contact, and
+    the orders of a customer deleted in Moulin keep the contact recorded here.
+    """
+
+    __tablename__ = "sync_customers"
+    __table_args__ = (
+        UniqueConstraint("portal_id", "store_code", "customer_id"),
+        Index("ix_sync_customers_contact", "portal_id", "contact_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    portal_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    store_code: Mapped[str] = mapped_column(String(64), nullable=False)
+    customer_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    contact_key: Mapped[str] = mapped_column(String(320), nullable=False)
+    email: Mapped[str | None] = mapped_column(String(320))  # Moulin's (normalised) email at the last sync
+    record: Mapped[dict] = mapped_column(JSON, nullable=False)  # the customer as last read, for when it is gone
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
 
 
 class OpenCheckout(Base):

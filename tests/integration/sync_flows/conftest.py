@@ -73,30 +73,52 @@ class World:
             return fn(*args, **kw)
 
 
-def installed_world(config, state, clock=None) -> World:
-    """An app on a fresh schema with one portal installed against the sandbox (`clock`: the app's, if moved)."""
+def _sandbox_app(config, clock=None):
+    """The app on a fresh database, talking to the HubSpot sandbox with the tokens `install` issues."""
     app = create_app(config, clock=clock)
     database = app.extensions["moulin.db"]
     Base.metadata.drop_all(database.engine)
     database.create_all()
-    portal_id = state.create_portal()
-    token = state.issue_tokens(portal_id)["access_token"]
-    app.extensions[bootstrap.TOKEN_PROVIDER] = lambda _portal: token
+    tokens: dict[int, str] = {}
+    app.extensions[bootstrap.TOKEN_PROVIDER] = lambda portal: tokens[portal]
     app.extensions[bootstrap.SDK_OPTIONS] = {"client_side_validation": True}  # the SDK checks every response
-    with database.session() as session:
-        session.add(Installation(portal_id=portal_id, scopes="", status="active"))
-    return World(app, state, portal_id)
+    return app, tokens
 
 
-def drop_world(world: World) -> None:
-    database = world.app.extensions["moulin.db"]
+def _drop(app) -> None:
+    database = app.extensions["moulin.db"]
     Base.metadata.drop_all(database.engine)
     database.dispose()
 
 
 @pytest.fixture
-def world(make_config, hubspot):
+def sandbox_app(make_config, hubspot):
+    """The app and the HubSpot sandbox; `install(app, state, tokens)` adds a portal."""
     state, server = hubspot
-    world = installed_world(make_config(hubspot_api_base=server.url), state)
-    yield world
-    drop_world(world)
+    app, tokens = _sandbox_app(make_config(hubspot_api_base=server.url))
+    yield app, state, tokens
+    _drop(app)
+
+
+def install(app, state, tokens) -> World:
+    """A new portal, installed: its token known to the app, its installation active."""
+    portal_id = state.create_portal()
+    tokens[portal_id] = state.issue_tokens(portal_id)["access_token"]
+    with app.extensions["moulin.db"].session() as session:
+        session.add(Installation(portal_id=portal_id, scopes="", status="active"))
+    return World(app, state, portal_id)
+
+
+def installed_world(config, state, clock=None) -> World:
+    """One portal on its own app (`clock`: the app's, when a test moves it); `drop_world` ends it."""
+    app, tokens = _sandbox_app(config, clock)
+    return install(app, state, tokens)
+
+
+def drop_world(world: World) -> None:
+    _drop(world.app)
+
+
+@pytest.fixture
+def world(sandbox_app):
+    return install(*sandbox_app)

@@ -58,7 +58,7 @@ def test_contact_stats_recomputed_from_orders():
 
 
 def test_company_properties_keyed_per_store():
-    props = mapping.company_properties("b2b", company(vat_number="FR123"))
+    props = mapping.company_properties("b2b", company(vat_number="FR123"), "account")
     assert props["moulin_account_id"] == "b2b:co1"
     assert props["moulin_siret"] == "12345678900011" and props["moulin_vat_number"] == "FR123"
 

@@ -1,0 +1,175 @@
+"""Which contact a Moulin customer is: the customer id is the identity once linked, the email only finds it first.
+
+`resolve_contacts` runs at the start of every `sync_orders`, on the batch's customers:
+- a customer seen for the first time belongs to the contact of its normalised email (`contact_key`, the
+  `object_links` contact key);
+- an email changed in Moulin moves the linked contact's email (by id) and re-keys what we hold under the old
+  one, unless another live contact already has the new email: then a `sync_conflicts` row (reason
+  `moulin_email_taken`) asks the operator, and the customer stays on its contact meanwhile;
+- a customer Moulin no longer has (deleted) is its last known record, so its orders keep their contact;
+- customers whose emails normalise to one address are one contact with fields merged by `merge_customers`.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from ..db.base import utcnow
+from ..db.models import CardOrder, ObjectLink, SyncConflict, SyncedCustomer, SyncedOrder
+from ..hubspot.errors import PermanentError
+from ..logs import log_event
+from ..moulin.records import Customer, RecordError
+from . import repository as repo
+from .batch import SourceBatch
+
+logger = logging.getLogger(__name__)
+
+EMAIL_TAKEN = "moulin_email_taken"
+_MERGED_FIELDS = ("first_name", "last_name", "phone", "addresses", "company_id", "kind")
+
+
+def merge_customers(customers: list[Customer]) -> Customer:
+    """One contact for customers sharing an address: the most recently updated customer (then the smallest id)
+    gives each field; an empty field takes the next one's. Pure and order-free, so every sync writes the same."""
+    ranked = sorted(customers, key=lambda c: (-c.updated_at.timestamp(), c.id))
+    first = ranked[0]
+    filled = {name: next((value for c in ranked if (value := getattr(c, name))), getattr(first, name))
+              for name in _MERGED_FIELDS}
+    return first.model_copy(update={**filled, "accepts_marketing": any(c.accepts_marketing for c in ranked)})
+
+
+def resolve_contacts(session: Session, crm, portal_id: int, batch: SourceBatch) -> list[RecordError]:
+    """Fill `batch.contact_keys` and `batch.contacts`; the customers Moulin lost come back as last seen.
+
+    Returns the orders' customers that are neither in Moulin nor known here (their orders sync without a contact).
+    """
+    wanted = {o.customer_id for o in batch.orders if o.customer_id}
+    rows = _customers(session, portal_id, batch.store, wanted)
+    errors = []
+    for customer_id in sorted(wanted - set(batch.customers)):
+        if customer_id in rows:
+            batch.customers[customer_id] = Customer.model_validate(rows[customer_id].record)
+        else:
+            errors.append(RecordError(kind="customer", record_id=customer_id, errors=[
+                "not found in Moulin and never synced before: its orders sync without a contact"]))
+    present = [batch.customers[i] for i in sorted(wanted & set(batch.customers))]
+    # Nothing personal is kept about a contact deleted for privacy (the webhook deleted its rows too).
+    erased = repo.privacy_deleted_emails(session, portal_id, {c.email for c in present if c.email})
+    seen = []
+    for customer in present:
+        row = rows.get(customer.id)
+        if row is None and customer.email and customer.email not in erased:
+            seen.append((customer, customer.email, customer.email))
+        elif row is not None:
+            key = row.contact_key
+            if customer.email and customer.email != row.email and customer.email not in erased:
+                key = _email_changed(session, crm, portal_id, row, customer.email)
+            seen.append((customer, key, customer.email or row.email))
+    repo.save_customers(session, portal_id, batch.store, {
+        c.id: (key, email, c.model_dump(mode="json")) for c, key, email in seen})
+    _merge_by_contact(session, portal_id, batch)
+    return errors
+
+
+def _customers(session: Session, portal_id: int, store: str, ids) -> dict[str, SyncedCustomer]:
+    ids, found = sorted(ids), {}
+    for start in range(0, len(ids), 500):
+        found.update((row.customer_id, row) for row in session.scalars(select(SyncedCustomer).where(
+            SyncedCustomer.portal_id == portal_id, SyncedCustomer.store_code == store,
+            SyncedCustomer.customer_id.in_(ids[start:start + 500]))))
+    return found
+
+
+def _merge_by_contact(session: Session, portal_id: int, batch: SourceBatch) -> None:
+    # Plain columns, not ORM rows: rows loaded before the upsert would come back from the identity map unchanged.
+    ids = sorted(batch.customers)
+    for start in range(0, len(ids), 500):
+        batch.contact_keys.update(session.execute(select(SyncedCustomer.customer_id, SyncedCustomer.contact_key).where(
+            SyncedCustomer.portal_id == portal_id, SyncedCustomer.store_code == batch.store,
+            SyncedCustomer.customer_id.in_(ids[start:start + 500]))).all())
+    keys, sharing = sorted(set(batch.contact_keys.values())), defaultdict(list)
+    for start in range(0, len(keys), 500):
+        for key, record in session.execute(select(SyncedCustomer.contact_key, SyncedCustomer.record).where(
+                SyncedCustomer.portal_id == portal_id, SyncedCustomer.contact_key.in_(keys[start:start + 500]))):
+            sharing[key].append(Customer.model_validate(record))
+    batch.contacts = {key: merge_customers(found).model_copy(update={"email": key}) for key, found in sharing.items()}
+
+
+def _email_changed(session: Session, crm, portal_id: int, row: SyncedCustomer, new_email: str) -> str:
+    """The contact key the customer has after its email changed in Moulin from `row.email` to `new_email`."""
+    old = row.contact_key
+    shared = session.scalar(select(SyncedCustomer.id).where(
+        SyncedCustomer.portal_id == portal_id, SyncedCustomer.contact_key == old, SyncedCustomer.id != row.id))
+    if shared is not None or old == new_email:
+        return new_email  # the others keep the shared contact; this customer goes to the one of its new email
+    links = {link.source_key: link for link in session.scalars(select(ObjectLink).where(
+        ObjectLink.portal_id == portal_id, ObjectLink.kind == "contact", ObjectLink.source_key.in_([old, new_email])))}
+    mine, theirs = links.get(old), links.get(new_email)
+    if mine is None or not mine.hubspot_id or mine.state != "synced":
+        return new_email  # no contact of ours to carry the new email: the usual first-sync rule applies
+    if theirs is not None and theirs.hubspot_id not in (None, mine.hubspot_id) and theirs.state == "synced":
+        _record_conflict(session, portal_id, mine.hubspot_id, row, new_email,
+                         f"HubSpot contact {theirs.hubspot_id} already has this email")
+        return old
+    try:
+        result = crm.update("contacts", [(mine.hubspot_id, {"email": new_email})])
+        refusal = result.errors.get(mine.hubspot_id)
+    except PermanentError as error:  # e.g. 409: a contact we never synced has the email
+        refusal = str(error)
+    if refusal:
+        _record_conflict(session, portal_id, mine.hubspot_id, row, new_email, f"HubSpot refused it: {refusal}")
+        return old
+    _rekey(session, portal_id, old, new_email, theirs)
+    log_event(logger, "sync.contact.email_moved", portal_id=portal_id, contact_id=mine.hubspot_id)
+    return new_email
+
+
+def _rekey(session: Session, portal_id: int, old: str, new: str, stale: ObjectLink | None) -> None:
+    """What we hold under the old email now lives under the new one (the contact's id does not change)."""
+    if stale is not None:  # a link to a contact that is gone or was the same one: the moved link replaces it
+        session.execute(delete(ObjectLink).where(ObjectLink.id == stale.id))
+    session.execute(update(ObjectLink).where(ObjectLink.portal_id == portal_id, ObjectLink.kind == "contact",
+                                             ObjectLink.source_key == old).values(source_key=new))
+    for model, column in ((SyncedOrder, SyncedOrder.contact_email), (CardOrder, CardOrder.contact_email),
+                          (SyncedCustomer, SyncedCustomer.contact_key)):
+        session.execute(update(model).where(model.portal_id == portal_id, column == old).values({column: new})
+                        .execution_options(synchronize_session=False))
+
+
+def _record_conflict(session: Session, portal_id: int, contact_id: str, row: SyncedCustomer, new_email: str,
+                     why: str) -> None:
+    reason_open = session.scalar(select(SyncConflict.id).where(
+        SyncConflict.portal_id == portal_id, SyncConflict.kind == "contact", SyncConflict.hubspot_id == contact_id,
+        SyncConflict.reason == EMAIL_TAKEN, SyncConflict.resolved_at.is_(None)))
+    if reason_open is None:
+        session.add(SyncConflict(
+            portal_id=portal_id, kind="contact", hubspot_id=contact_id, reason=EMAIL_TAKEN,
+            occurred_at_ms=int(utcnow().timestamp() * 1000),
+            detail=f"Moulin customer {row.store_code}:{row.customer_id} changed its email to {new_email}, but {why}. "
+                   f"It stays on contact {contact_id} until you choose “Link to the contact with the new email”."))
+    log_event(logger, "sync.contact.email_conflict", logging.WARNING, portal_id=portal_id, contact_id=contact_id)
+
+
+def link_to_new_email(session: Session, portal_id: int, conflict_id: int, now: datetime) -> list[str]:
+    """The operator's resolution: the customers waiting on this contact join the contact of their new email.
+
+    Returns the emails to sync again now: their orders move, and the contact they leave gets its totals again.
+    """
+    conflict = session.scalar(select(SyncConflict).where(
+        SyncConflict.id == conflict_id, SyncConflict.portal_id == portal_id, SyncConflict.reason == EMAIL_TAKEN,
+        SyncConflict.resolved_at.is_(None)))
+    if conflict is None:
+        return []
+    keys = list(session.scalars(select(ObjectLink.source_key).where(
+        ObjectLink.portal_id == portal_id, ObjectLink.kind == "contact", ObjectLink.hubspot_id == conflict.hubspot_id)))
+    waiting = list(session.scalars(select(SyncedCustomer).where(
+        SyncedCustomer.portal_id == portal_id, SyncedCustomer.contact_key.in_(keys),
+        SyncedCustomer.email != SyncedCustomer.contact_key)))
+    for row in waiting:
+        row.contact_key = row.email
+    conflict.resolved_at = now
+    return sorted({row.email for row in waiting})
