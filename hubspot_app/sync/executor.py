@@ -193,14 +193,12 @@ def execute(crm: CrmPort, built: Built, known: dict[Ref, str], by_id: dict[Ref, 
             outcome.errors.update(result.errors)
         elif step.op == "associate_ids":
             outcome.linked_id_errors.update(result)
-        elif step.op == "unassociate":
-            pass
         elif step.op == "associate":
             missing, failed = result
             outcome.incomplete.update(missing)
             for owner, message in failed:
                 outcome.incomplete.setdefault(owner, message)
-        else:
+        elif step.op == "archive":
             outcome.archived.update(result)
 
     with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT, thread_name_prefix="hubspot") as pool:
