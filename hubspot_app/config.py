@@ -128,6 +128,8 @@ class Config:
     testing: bool = False
     # When set, /metrics answers only `Authorization: Bearer <token>` (the scraper's).
     metrics_token: str | None = field(default=None, repr=False)
+    # Without a token /metrics is closed (404), unless the deployer says only a private network reaches it.
+    metrics_private_listener: bool = False
     # How long an operator stays signed in: a working day, not the month a default Flask cookie lives.
     session_lifetime_hours: int = 8
     # Development only (demo, sample store, tests): let stores live on http and loopback/private addresses.
@@ -151,6 +153,7 @@ class Config:
             queue_immediate=_flag(env, "QUEUE_IMMEDIATE"),
             queue_path=(env.get("QUEUE_PATH") or "").strip() or str(INSTANCE_DIR / "queue.sqlite3"),
             metrics_token=(env.get("METRICS_TOKEN") or "").strip() or None,
+            metrics_private_listener=_flag(env, "METRICS_PRIVATE_LISTENER"),
             session_lifetime_hours=_positive(env, "SESSION_LIFETIME_HOURS", 8),
             allow_private_store_urls=_flag(env, "ALLOW_PRIVATE_STORE_URLS"),
             max_stores_per_portal=_positive(env, "MAX_STORES_PER_PORTAL", 20),

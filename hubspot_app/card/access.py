@@ -15,6 +15,7 @@ from typing import Mapping
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
+from .. import untrusted_json
 from ..config import Config
 from ..db.models import Installation
 from ..hubspot.signature import verify_request
@@ -86,3 +87,16 @@ def contact_id_of(value) -> str:
     if not text.isdigit() or len(text) > 20:
         raise BadRequest("contactId must be a HubSpot record id.")
     return text
+
+
+def json_object_of(raw: bytes) -> dict:
+    """A request body that must be a JSON object (or empty); anything else is the caller's mistake."""
+    if not raw.strip():
+        return {}
+    try:
+        body = untrusted_json.loads(raw)
+    except untrusted_json.UnreadableJson as error:
+        raise BadRequest(f"The request body is unreadable: {error}.") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return body

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 import time
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import extensions
+from .. import extensions, untrusted_json
 from ..db.models import MoulinEvent, MoulinStore
 from ..logs import log_event
 
@@ -27,6 +26,8 @@ logger = logging.getLogger(__name__)
 TOLERANCE_S = 300
 TASK = "sync.moulin_event"
 EVENT_TYPE = re.compile(r"^(order|customer|company|product)\.(created|updated|deleted)$")
+# Unix seconds: ASCII digits, and short (int() of a 5,000-digit header raises, and `isdigit` lets "١٢" through).
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 class PushRejected(Exception):
@@ -46,23 +47,28 @@ def verify_signature(secret: str, header: str | None, body: bytes, now: float | 
         raise PushRejected(401, "invalid_signature", "X-Moulin-Signature header missing")
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
     timestamp, given = parts.get("t", ""), parts.get("v1", "")
-    if not timestamp.isdigit() or not given:
+    if not TIMESTAMP.fullmatch(timestamp) or not given:
         raise PushRejected(401, "invalid_signature", "X-Moulin-Signature must be t=<seconds>,v1=<hex>")
     now = time.time() if now is None else now
     if abs(now - int(timestamp)) > TOLERANCE_S:
         raise PushRejected(401, "stale_signature", "signature timestamp outside the 5-minute window")
     expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, given):
+    # Bytes, not str: compare_digest raises on non-ASCII text, and a header can carry any latin-1 character.
+    if not hmac.compare_digest(expected.encode(), given.encode("latin-1", "replace")):
         raise PushRejected(401, "invalid_signature", "signature does not match")
 
 
 def parse_event(body: bytes) -> dict:
     try:
-        event = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise PushRejected(400, "malformed_json", f"body is not valid JSON: {error}") from None
+        event = untrusted_json.loads(body)
+    except untrusted_json.UnreadableJson as error:
+        raise PushRejected(400, "malformed_json", str(error)) from None
     if not isinstance(event, dict):
         raise PushRejected(400, "invalid_event", "event must be a JSON object")
+    # A 4xx, not a failure later: a value no database can store would fail on every retry.
+    problem = untrusted_json.unstorable(event)
+    if problem:
+        raise PushRejected(400, "invalid_event", problem, problem.partition(":")[0])
     if not isinstance(event.get("id"), str) or not event["id"].strip() or len(event["id"]) > 128:
         raise PushRejected(400, "invalid_event", "id: a non-empty string (at most 128) is required", "id")
     if not isinstance(event.get("type"), str) or not EVENT_TYPE.match(event["type"]):

@@ -8,10 +8,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from .. import extensions
-from ..card.access import ActivePortals, contact_id_of, external_url, require_active, signed_portal
+from ..card.access import ActivePortals, contact_id_of, external_url, json_object_of, require_active, signed_portal
 from ..card.errors import CardError
 from ..card.read_model import PageRequest, contact_orders
 from ..card.refresh import refresh_contact
+from .limits import read_body
 
 bp = Blueprint("card_api", __name__, url_prefix="/card")
 
@@ -19,7 +20,7 @@ bp = Blueprint("card_api", __name__, url_prefix="/card")
 def _signed_portal() -> int:
     config = extensions.config()
     url = external_url(config, request.path, request.query_string)
-    return signed_portal(config, request.method, url, request.get_data(cache=True), request.headers, request.args)
+    return signed_portal(config, request.method, url, read_body(), request.headers, request.args)
 
 
 @bp.errorhandler(CardError)
@@ -48,7 +49,7 @@ def list_orders():
 @bp.post("/orders/refresh")
 def refresh_orders():
     portal_id = _signed_portal()
-    body = request.get_json(silent=True) or {}
+    body = json_object_of(read_body())
     contact_id = contact_id_of(body.get("contactId") or request.args.get("contactId"))
     with extensions.db().session() as session:
         require_active(session, portal_id)

@@ -14,6 +14,7 @@ from ..hubspot.signature import verify_request
 from ..logs import log_event
 from ..webhooks.events import MalformedDelivery, parse_delivery
 from ..webhooks.intake import receive
+from .limits import read_body
 
 bp = Blueprint("hubspot_webhooks", __name__)
 logger = logging.getLogger(__name__)
@@ -28,19 +29,21 @@ def external_url() -> str:
 
 @bp.post("/webhooks/hubspot")
 def hubspot_webhook():
-    body = request.get_data(cache=False)
+    body = read_body()
     check = verify_request(extensions.config().hubspot_client_secret, request.method, external_url(), body,
                            request.headers)
     if not check.ok:
         log_event(logger, "webhook.rejected", logging.WARNING, reason=check.reason)
         return jsonify(error="invalid signature"), 401
     try:
-        events, unreadable = parse_delivery(body)
+        events, failed = parse_delivery(body)
     except MalformedDelivery as error:
         log_event(logger, "webhook.malformed", logging.WARNING, reason=str(error))
-        return jsonify(error="malformed delivery"), 400
-    if unreadable:
-        log_event(logger, "webhook.events_unreadable", logging.WARNING, count=unreadable)
+        return jsonify(error="malformed_delivery", message=str(error)), 400
+    for event in failed:
+        # The record of a failed event is this line: what it carried may be unstorable (a NUL, a huge number).
+        log_event(logger, "webhook.event_failed", logging.WARNING, position=event.position,
+                  event_id=event.event_id, reason=event.reason)
     accepted = receive(extensions.db(), extensions.jobs(), events)
-    return jsonify(stored=accepted.stored, duplicates=accepted.duplicates,
-                   ignored=accepted.ignored + unreadable), 200
+    return jsonify(stored=accepted.stored, duplicates=accepted.duplicates, ignored=accepted.ignored,
+                   failed=len(failed)), 200

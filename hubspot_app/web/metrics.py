@@ -1,4 +1,6 @@
-"""`/metrics` for Prometheus. Behind a bearer token when METRICS_TOKEN is set: it names portal ids."""
+"""`/metrics` for Prometheus. It names portal ids, so it is closed (404) unless METRICS_TOKEN is set (then
+only `Authorization: Bearer <token>` reads it) or METRICS_PRIVATE_LISTENER says only a private network
+reaches this listener."""
 from __future__ import annotations
 
 import hmac
@@ -14,8 +16,12 @@ bp = Blueprint("metrics", __name__)
 
 @bp.get("/metrics")
 def metrics():
-    token = extensions.config().metrics_token
-    if token and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
+    config = extensions.config()
+    token = config.metrics_token
+    if token is None and not config.metrics_private_listener:
+        abort(404)
+    given = request.headers.get("Authorization", "").encode("latin-1", "replace")
+    if token and not hmac.compare_digest(given, f"Bearer {token}".encode()):
         abort(401)
     body = exposition(extensions.db(), extensions.jobs(), extensions.clock())
     return Response(body, mimetype=CONTENT_TYPE_LATEST)

@@ -4,19 +4,15 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from ..moulin.push import PushRejected, receive_push
+from .limits import read_body
 
 bp = Blueprint("moulin_push", __name__)
-
-# Far above any real event (a 120-line order is ~60 kB); stops a flood before it is read into memory.
-MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
 @bp.post("/moulin/push/<int:store_id>")
 def push(store_id: int):
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        return jsonify(error={"code": "too_large", "message": f"body over {MAX_BODY_BYTES} bytes"}), 413
     try:
-        outcome = receive_push(store_id, request.get_data(cache=False), request.headers.get("X-Moulin-Signature"))
+        outcome = receive_push(store_id, read_body(), request.headers.get("X-Moulin-Signature"))
     except PushRejected as rejected:
         error = {"code": rejected.code, "message": str(rejected)}
         if rejected.field:

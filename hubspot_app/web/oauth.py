@@ -42,7 +42,8 @@ def _first_use_of(state: str) -> bool:
 def callback():
     expected_state = session.pop("oauth_state", None)
     given_state = request.args.get("state", "")
-    if not expected_state or not hmac.compare_digest(expected_state, given_state):
+    # Bytes: compare_digest refuses non-ASCII text, and the query is anyone's to write.
+    if not expected_state or not hmac.compare_digest(expected_state.encode(), given_state.encode()):
         return _problem("This install link is invalid or has expired (its security check did not match). "
                         "Start the install again.", "bad state")
     if not _first_use_of(given_state):

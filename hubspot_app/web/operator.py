@@ -24,6 +24,9 @@ def register(app) -> None:
     # Only the operator pages are checked: webhooks, Moulin push and the card API are machine callers
     # authenticated by signatures, and must not need a browser's CSRF token.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    # Requests now see APP_BASE_URL's https scheme (web/headers.py), which turns on Flask-WTF's Referer check;
+    # our Referrer-Policy sends no Referer. The session-bound token and the SameSite cookie are the defence.
+    app.config.setdefault("WTF_CSRF_SSL_STRICT", False)
     csrf.init_app(app)
     app.register_blueprint(bp)
 

@@ -13,6 +13,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from .. import untrusted_json
+
 # Legacy subscription type prefix -> our object type (the `kind` in object_links).
 OBJECT_TYPES = {"contact": "contact", "company": "company", "deal": "deal", "product": "product",
                 "line_item": "line_item"}
@@ -35,6 +37,15 @@ _IDENTITY_FIELDS = ("portalId", "appId", "subscriptionId", "eventId", "occurredA
 
 class MalformedDelivery(ValueError):
     """The body is not a JSON array of event objects."""
+
+
+@dataclass(frozen=True)
+class FailedEvent:
+    """One event of a delivery we can never store or act on, and why; the rest of the delivery goes on."""
+
+    position: int
+    reason: str
+    event_id: object = None
 
 
 @dataclass(frozen=True)
@@ -67,17 +78,29 @@ def _object_type(event: dict, prefix: str) -> str | None:
     return OBJECT_TYPES.get(prefix)
 
 
+def _id_number(event: dict, name: str) -> int:
+    value = event[name]
+    # Digits only and at most 18 of them: fits BIGINT, and never int() of a string thousands of digits long.
+    text = str(value)
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise ValueError(f"{name} must be a whole number below 10^18, got {text[:30]!r}")
+    return int(text)
+
+
 def parse_event(event: dict) -> ParsedEvent:
     # Some HubSpot docs call the field eventType; deliveries use subscriptionType.
     kind = str(event.get("subscriptionType") or event.get("eventType") or "")
     prefix, _, action = kind.partition(".")
+    problem = untrusted_json.unstorable(event)
+    if problem:
+        raise MalformedDelivery(problem)
     try:
         return ParsedEvent(
-            portal_id=int(event["portalId"]),
+            portal_id=_id_number(event, "portalId"),
             object_type=_object_type(event, prefix),
             action=action,
             object_id=str(event.get("objectId", "")),
-            occurred_at_ms=int(event["occurredAt"]),
+            occurred_at_ms=_id_number(event, "occurredAt"),
             property_name=event.get("propertyName"),
             raw=event,
         )
@@ -85,18 +108,22 @@ def parse_event(event: dict) -> ParsedEvent:
         raise MalformedDelivery(f"event lacks a valid portalId/occurredAt: {error}") from None
 
 
-def parse_delivery(body: bytes) -> tuple[list[ParsedEvent], int]:
-    """The readable events, and how many were not (skipped: one bad event must not block its batch)."""
+def parse_delivery(body: bytes) -> tuple[list[ParsedEvent], list[FailedEvent]]:
+    """The readable events, and those that failed (one bad event must not block its batch)."""
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise MalformedDelivery(f"body is not JSON: {error}") from None
+        data = untrusted_json.loads(body)
+    except untrusted_json.UnreadableJson as error:
+        raise MalformedDelivery(str(error)) from None
     if not isinstance(data, list):
         raise MalformedDelivery("body must be a JSON array of event objects")
-    events, unreadable = [], 0
-    for item in data:
+    events, failed = [], []
+    for position, item in enumerate(data):
+        if not isinstance(item, dict):
+            failed.append(FailedEvent(position, "an event must be a JSON object"))
+            continue
         try:
-            events.append(parse_event(item if isinstance(item, dict) else {}))
-        except MalformedDelivery:
-            unreadable += 1
-    return events, unreadable
+            events.append(parse_event(item))
+        except MalformedDelivery as error:
+            event_id = item.get("eventId")
+            failed.append(FailedEvent(position, str(error), event_id if isinstance(event_id, int) else None))
+    return events, failed

@@ -157,3 +157,18 @@ def test_expired_or_missing_sign_in_shows_how_to_get_in(live, page):
     response = page.goto(f"{base}/operator/{PORTAL_A}/")
     assert response.status == 401
     expect(page.locator("body")).to_contain_text("Open these pages from the app in your HubSpot account")
+
+
+def test_operator_pages_render_under_the_csp(live, page):
+    """The CSP (hubspot_app/web/headers.py) leaves the pages working: their inline style and script carry the
+    response's nonce, and Chromium reports no violation."""
+    app, _base = live
+    console = []
+    page.on("console", lambda message: console.append(message.text))
+    response = page.goto(operator_link(app, PORTAL_A))
+    assert "nonce-" in response.headers["content-security-policy"]
+    expect(page.locator("#no-stores")).to_be_visible()
+    # base.html's inline <style> applied: the header's orange rule.
+    assert page.eval_on_selector("header", "e => getComputedStyle(e).borderBottomColor") == "rgb(255, 122, 89)"
+    page.goto(page.url + "health")
+    assert [text for text in console if "Content Security Policy" in text] == []

@@ -43,7 +43,7 @@ def build_app(make_config):
 
 
 def test_gauges_come_from_the_database_at_scrape_time(build_app):
-    app = build_app(clock=MovableClock(NOW))
+    app = build_app(clock=MovableClock(NOW), metrics_private_listener=True)
     install_portals(app, PORTAL_A, PORTAL_B)
     cipher = app.extensions["moulin.cipher"]
     with app.extensions["moulin.db"].session() as session:
@@ -65,7 +65,9 @@ def test_gauges_come_from_the_database_at_scrape_time(build_app):
     assert found[("moulin_queue_depth", ())] == 0.0
 
 
-def test_hubspot_calls_and_429s_are_counted_per_portal(app, client):
+def test_hubspot_calls_and_429s_are_counted_per_portal(build_app):
+    client = build_app(metrics_private_listener=True).test_client()
+
     def count(name, **labels):
         return samples(client.get("/metrics")).get((name, tuple(sorted(labels.items()))), 0.0)
 

@@ -2,7 +2,7 @@
 import pytest
 from hubspot.utils.signature import Signature
 
-from hubspot_app.hubspot.signature import hubspot_uri, sign_v1, sign_v2, sign_v3, verify_request
+from hubspot_app.hubspot.signature import hubspot_uri, sign_v3, verify_request
 
 SECRET = "app-client-secret"
 NOW = 1_790_000_000_000
@@ -16,12 +16,6 @@ def test_v3_matches_the_official_sdk():
     url = "https://app.example.com/webhooks/hubspot"
     body = '[{"eventId":1,"subscriptionType":"contact.creation"}]'
     assert sign_v3(SECRET, "POST", url, body, NOW) == Signature.get_signature(SECRET, body, "v3", url, "POST", str(NOW))
-
-
-def test_v1_v2_match_the_official_sdk():
-    url = "https://app.example.com/webhooks/hubspot"
-    assert sign_v1(SECRET, "{}") == Signature.get_signature(SECRET, "{}", "v1")
-    assert sign_v2(SECRET, "POST", url, "{}") == Signature.get_signature(SECRET, "{}", "v2", url, "POST")
 
 
 def test_uri_partial_decoding_only_listed_escapes():
@@ -57,12 +51,3 @@ def test_missing_headers_rejected():
     assert not verify_request(SECRET, "POST", "https://a/x", b"", {}, now_ms=NOW).ok
     bad_ts = {"X-HubSpot-Signature-v3": "abc", "X-HubSpot-Request-Timestamp": "yesterday"}
     assert "Timestamp" in verify_request(SECRET, "POST", "https://a/x", b"", bad_ts, now_ms=NOW).reason
-
-
-def test_legacy_versions():
-    url, body = "https://a/x", b'[{"a":1}]'
-    v2 = {"X-HubSpot-Signature": sign_v2(SECRET, "POST", url, body), "X-HubSpot-Signature-Version": "v2"}
-    v1 = {"X-HubSpot-Signature": sign_v1(SECRET, body), "X-HubSpot-Signature-Version": "v1"}
-    assert verify_request(SECRET, "POST", url, body, v2).ok
-    assert verify_request(SECRET, "POST", url, body, v1).ok
-    assert not verify_request("wrong", "POST", url, body, v1).ok

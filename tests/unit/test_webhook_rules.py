@@ -41,8 +41,8 @@ def test_malformed_deliveries(body):
 
 
 def test_unreadable_events_are_counted_not_fatal():
-    events, unreadable = parse_delivery(json.dumps([1, {"portalId": "x", "occurredAt": 1}, BASE]).encode())
-    assert unreadable == 2 and [e.object_id for e in events] == ["5"]
+    events, failed = parse_delivery(json.dumps([1, {"portalId": "x", "occurredAt": 1}, BASE]).encode())
+    assert [f.position for f in failed] == [0, 1] and [e.object_id for e in events] == ["5"]
 
 
 @pytest.mark.parametrize("current,current_at,new,new_at,wins", [
