@@ -10,7 +10,7 @@ from .clock import Clock, system_clock
 from .config import Config
 from .crypto import SecretCipher
 from .db import Database
-from .jobs import JobQueue, make_huey
+from .jobs import BULK_QUEUE, JobQueue, make_huey
 from .logs import configure_logging
 
 
@@ -36,7 +36,7 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
     app.extensions["moulin.clock"] = clock or system_clock
     app.extensions["moulin.db"] = Database(config.database_url)
     app.extensions["moulin.cipher"] = SecretCipher(config.token_encryption_keys)
-    app.extensions["moulin.jobs"] = JobQueue(app, make_huey(config))
+    app.extensions["moulin.jobs"] = JobQueue(app, make_huey(config), make_huey(config, BULK_QUEUE))
 
     from .web import register_blueprints
     from .jobs.registry import register_tasks

@@ -135,6 +135,15 @@ class Config:
     # Development only (demo, sample store, tests): let stores live on http and loopback/private addresses.
     allow_private_store_urls: bool = False
     max_stores_per_portal: int = 20
+    # Bulk work (backfill, poll, reconcile) runs in slices of at most this many Moulin pages and seconds,
+    # then checkpoints and re-enqueues itself, so no job holds a worker thread for long.
+    sync_slice_pages: int = 20
+    sync_slice_seconds: int = 60
+    # How long a slice's lease presumes its worker alive (renewed after each chunk); past it, the sweep
+    # resumes the job from its checkpoint.
+    sync_lease_seconds: int = 300
+    # Bulk slices of one portal that may run at once, whatever the number of bulk worker threads.
+    bulk_jobs_per_portal: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Config":
@@ -157,6 +166,10 @@ class Config:
             session_lifetime_hours=_positive(env, "SESSION_LIFETIME_HOURS", 8),
             allow_private_store_urls=_flag(env, "ALLOW_PRIVATE_STORE_URLS"),
             max_stores_per_portal=_positive(env, "MAX_STORES_PER_PORTAL", 20),
+            sync_slice_pages=_positive(env, "SYNC_SLICE_PAGES", 20),
+            sync_slice_seconds=_positive(env, "SYNC_SLICE_SECONDS", 60),
+            sync_lease_seconds=_positive(env, "SYNC_LEASE_SECONDS", 300),
+            bulk_jobs_per_portal=_positive(env, "BULK_JOBS_PER_PORTAL", 1),
         )
 
     def with_overrides(self, **changes) -> "Config":

@@ -60,6 +60,7 @@ class StateCollector:
 
     def collect(self):
         from .db.models import Installation, MoulinEvent, SyncError, WebhookEvent
+        from .moulin.inbox import pending_events
 
         now: datetime = self.clock()
         lag = GaugeMetricFamily("moulin_sync_lag_seconds",
@@ -73,8 +74,8 @@ class StateCollector:
             lags = {portal_id: 0.0 for portal_id in session.scalars(
                 select(Installation.portal_id).where(Installation.status == "active"))}
             for portal_id, received_at in session.execute(
-                    select(MoulinEvent.portal_id, func.min(MoulinEvent.received_at))
-                    .where(MoulinEvent.processed_at.is_(None)).group_by(MoulinEvent.portal_id)):
+                    pending_events().with_only_columns(MoulinEvent.portal_id, func.min(MoulinEvent.received_at))
+                    .group_by(MoulinEvent.portal_id)):
                 lags[portal_id] = max(0.0, (now - received_at).total_seconds())
             for portal_id, seconds in sorted(lags.items()):
                 lag.add_metric([str(portal_id)], seconds)
@@ -87,7 +88,7 @@ class StateCollector:
                     .group_by(WebhookEvent.portal_id)):
                 webhooks.add_metric([str(portal_id)], count)
         depth = GaugeMetricFamily("moulin_queue_depth", "Jobs waiting in the queue")
-        depth.add_metric([], self.queue.huey.pending_count())
+        depth.add_metric([], self.queue.pending_count())
         yield from (lag, failing, webhooks, depth)
 
 

@@ -5,6 +5,11 @@ Tasks are plain functions registered by each area's `tasks` module through
 (never objects) and calls one service. Retrying is decided by the error type:
 a task raises `TransientError` (or `huey.exceptions.RetryTask`) to be retried,
 anything else is final and is recorded by the task itself.
+
+Two queues in the same storage: real-time work (pushes, webhooks, the card's
+refresh, set-up) and bulk work (backfill, poll, reconcile slices, registered
+with `bulk=True`). The worker consumes each with its own threads, so a
+portal's push never waits behind another portal's import.
 """
 from __future__ import annotations
 
@@ -20,33 +25,38 @@ from huey.api import TaskWrapper
 from ..config import Config, ConfigError
 
 
-def make_huey(config: Config) -> Huey:
+REALTIME_QUEUE = "moulin-hubspot"
+BULK_QUEUE = "moulin-hubspot-bulk"
+
+
+def make_huey(config: Config, name: str = REALTIME_QUEUE) -> Huey:
     if config.queue_immediate:
         # Tests and one-shot CLI runs: every enqueued task runs inline, at once.
-        return MemoryHuey("moulin-hubspot", immediate=True)
+        return MemoryHuey(name, immediate=True)
     if config.redis_url:
-        return RedisHuey("moulin-hubspot", url=config.redis_url)
-    return _sqlite_huey(config.queue_path)
+        return RedisHuey(name, url=config.redis_url)
+    return _sqlite_huey(config.queue_path, name)
 
 
-def _sqlite_huey(path: str) -> SqliteHuey:
+def _sqlite_huey(path: str, name: str) -> SqliteHuey:
     try:
         # The default QUEUE_PATH lies in instance/, which a fresh clone does not have (git keeps no empty folder).
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey("moulin-hubspot", filename=path)
+        return SqliteHuey(name, filename=path)
     except (OSError, sqlite3.Error) as error:
         raise ConfigError(f"QUEUE_PATH: cannot open the job queue file {path!r} ({error}); set QUEUE_PATH to a "
                           f"writable file, or REDIS_URL to use Redis") from None
 
 
 class JobQueue:
-    def __init__(self, app: Flask, huey: Huey):
+    def __init__(self, app: Flask, huey: Huey, bulk: Huey):
         self.app = app
         self.huey = huey
+        self.bulk = bulk
         self._tasks: dict[str, TaskWrapper] = {}
 
     def register(self, fn: Callable, *, name: str | None = None, retries: int = 0,
-                 retry_delay: int = 0, priority: int | None = None) -> TaskWrapper:
+                 retry_delay: int = 0, priority: int | None = None, bulk: bool = False) -> TaskWrapper:
         name = name or fn.__name__
         app = self.app
 
@@ -55,7 +65,7 @@ class JobQueue:
             with app.app_context():
                 return fn(*args, **kwargs)
 
-        task = self.huey.task(name=name, retries=retries, retry_delay=retry_delay,
+        task = (self.bulk if bulk else self.huey).task(name=name, retries=retries, retry_delay=retry_delay,
                               priority=priority)(in_app_context)
         self._tasks[name] = task
         return task
@@ -73,6 +83,12 @@ class JobQueue:
 
     def enqueue(self, name: str, *args: Any, **kwargs: Any):
         return self._tasks[name](*args, **kwargs)
+
+    def enqueue_in(self, delay_s: float, name: str, *args: Any, **kwargs: Any):
+        return self._tasks[name].schedule(args, kwargs, delay=delay_s)
+
+    def pending_count(self) -> int:
+        return self.huey.pending_count() + self.bulk.pending_count()
 
     def __contains__(self, name: str) -> bool:
         return name in self._tasks

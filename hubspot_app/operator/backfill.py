@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db.models import SyncCheckpoint, SyncError
-from ..jobs import JobQueue
+from ..jobs import bulk
 from ..logs import log_event
 from .stores import get_store
 
@@ -22,7 +22,9 @@ BACKFILL_TASK = "sync.backfill"
 class Progress:
     store_id: int
     store_code: str
-    state: str  # "not_started" | "running" | "done"
+    # "not_started" | "queued" | "running" | "interrupted" (its worker died; resumed when a worker starts)
+    # | "failed" | "stopped" (ended early, e.g. a command-line run cut short) | "done"
+    state: str
     orders_imported: int
     failing_records: int
     updated_at: datetime | None
@@ -33,20 +35,22 @@ class Progress:
         return data
 
 
-def start_backfill(session: Session, queue: JobQueue, portal_id: int, store_id: int) -> None:
+def start_backfill(session: Session, portal_id: int, store_id: int) -> None:
     store = get_store(session, portal_id, store_id)
     # The engine's job takes the portal and the store's code; it records progress in its checkpoint.
-    queue.enqueue(BACKFILL_TASK, portal_id, store.code)
-    log_event(log, "operator.backfill_started", portal_id=portal_id, store=store.code)
+    started = bulk.start(bulk.JobRef(BACKFILL_TASK, portal_id, store.code))
+    log_event(log, "operator.backfill_started", portal_id=portal_id, store=store.code, already_running=not started)
 
 
-def progress(session: Session, portal_id: int, store_id: int) -> Progress:
+def progress(session: Session, portal_id: int, store_id: int, now: datetime) -> Progress:
     store = get_store(session, portal_id, store_id)
     row = session.scalar(select(SyncCheckpoint).where(SyncCheckpoint.portal_id == portal_id,
                                                       SyncCheckpoint.store_code == store.code,
                                                       SyncCheckpoint.mode == "backfill"))
     failing = session.scalar(select(func.count()).select_from(SyncError).where(
         SyncError.portal_id == portal_id, SyncError.resolved_at.is_(None))) or 0
+    job = bulk.status(session, bulk.JobRef(BACKFILL_TASK, portal_id, store.code), now)
     if row is None:
-        return Progress(store.id, store.code, "not_started", 0, failing, None)
-    return Progress(store.id, store.code, "done" if row.done else "running", row.position, failing, row.updated_at)
+        return Progress(store.id, store.code, job or "not_started", 0, failing, None)
+    state = "done" if row.done else job or "stopped"
+    return Progress(store.id, store.code, state, row.position, failing, row.updated_at)

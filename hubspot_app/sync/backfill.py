@@ -13,6 +13,7 @@ import logging
 from typing import Callable, Iterable
 
 from .. import extensions
+from ..jobs.bulk import SliceBudget
 from ..logs import log_event
 from ..moulin.errors import MoulinError
 from ..moulin.records import Order, RecordError
@@ -23,11 +24,13 @@ from .batch import order_facts
 from .deletions import apply_deletions
 from .orders import StoreInfo, sync_orders
 from .setup import ensure_setup
-from .sources import Catalogue
+from .sources import Catalogue, cached_catalogue
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 2000
+FACTS = "backfill_facts"  # the checkpoint of the backfill's first, local pass
+DEFAULT_PAGE_SIZE = 100  # Moulin's page size when a source does not say its own
 
 
 def _chunks(records: Iterable, size: int) -> Iterable[tuple[list[Order], list[RecordError]]]:
@@ -41,18 +44,39 @@ def _chunks(records: Iterable, size: int) -> Iterable[tuple[list[Order], list[Re
         yield orders, errors
 
 
-def _record_facts(portal_id: int, store_code: str, source, catalogue: Catalogue, since, chunk: int) -> None:
-    """First pass, local only: every order's contribution to its contact's aggregates.
+def _record_facts(portal_id: int, store_code: str, source, catalogue: Catalogue, since, chunk: int,
+                  budget: SliceBudget | None) -> bool:
+    """First pass, local only: every order's contribution to its contact's aggregates. True when complete.
 
     With all of them known up front, a contact's properties are final the first
     time it is written, so a repeat customer whose orders span many chunks is
-    upserted once instead of once per chunk.
+    upserted once instead of once per chunk. The pass has its own checkpoint, so
+    a slice that runs out of budget resumes it where it stopped.
     """
+    read = 0
     for orders, _ in _chunks(source.iter_orders(updated_since=since), chunk):
         batch, _ = catalogue.batch(store_code, orders)
         with extensions.db().session() as session:
             repo.save_order_facts(session, portal_id, {
                 o.key: ((c.email if (c := batch.customer_of(o)) else None), order_facts(o, batch)) for o in orders})
+            cp = repo.checkpoint(session, portal_id, store_code, FACTS)
+            repo.advance(cp, cp.position + len(orders), max((o.updated_at for o in orders), default=None))
+        read += len(orders)
+        if _spent(budget, source, read):
+            return False
+    with extensions.db().session() as session:
+        cp = repo.checkpoint(session, portal_id, store_code, FACTS)
+        repo.advance(cp, cp.position, None, done=True)
+    return True
+
+
+def _spent(budget: SliceBudget | None, source, orders_read: int) -> bool:
+    """Whether this slice must stop after the chunk it just committed."""
+    return budget is not None and (orders_read >= budget.orders(_page_size(source)) or not budget.keep_going())
+
+
+def _page_size(source) -> int:
+    return getattr(source, "page_size", DEFAULT_PAGE_SIZE)
 
 
 def sync_chunk(session, crm, portal_id: int, info: StoreInfo, source, catalogue: Catalogue, orders: list[Order],
@@ -73,9 +97,12 @@ def add_to_report(report: dict, result: dict) -> None:
 
 
 def _run(portal_id: int, store, crm, mode: str, chunk: int, progress: Callable[[int], None] | None,
-         stop_after: int | None) -> dict:
+         stop_after: int | None, budget: SliceBudget | None = None) -> dict:
+    """One store's pass from its checkpoint; with a budget it stops after the slice's share ("stopped": True)."""
     db = extensions.db()
     info, source = StoreInfo.of(store), bootstrap.source_for(store)
+    if budget is not None:
+        chunk = min(chunk, budget.orders(_page_size(source)))
     with db.session() as session:
         ensure_setup(session, crm, portal_id)
         cp = repo.checkpoint(session, portal_id, store.code, mode)
@@ -85,10 +112,16 @@ def _run(portal_id: int, store, crm, mode: str, chunk: int, progress: Callable[[
         if mode == "poll" and since is None:
             backfill = repo.checkpoint(session, portal_id, store.code, "backfill")
             since = backfill.high_water
-    catalogue = Catalogue.load(source)
-    if mode == "backfill":
-        _record_facts(portal_id, store.code, source, catalogue, since, chunk)
+        facts = repo.checkpoint(session, portal_id, store.code, FACTS) if mode == "backfill" else None
+        facts_since = (facts.high_water if facts.position else since) if facts else None
+        facts_done = facts is None or facts.done
     report = {"store": store.code, "orders": 0, "errors": 0, "chunks": 0}
+    # Slices of one job reuse the catalogue the previous slice read in this process.
+    catalogue = (Catalogue.load(source) if budget is None
+                 else cached_catalogue(("bulk", store.id, store.api_url), source, with_customers=True))
+    if not facts_done and not _record_facts(portal_id, store.code, source, catalogue, facts_since, chunk, budget):
+        return {**report, "stopped": True}
+    read = 0
     for orders, errors in _chunks(source.iter_orders(updated_since=since), chunk):
         with db.session() as session:
             result = sync_chunk(session, crm, portal_id, info, source, catalogue, orders, errors)
@@ -99,7 +132,8 @@ def _run(portal_id: int, store, crm, mode: str, chunk: int, progress: Callable[[
         if progress:
             progress(len(orders) + len(errors))
         log_event(logger, f"sync.{mode}.chunk", portal_id=portal_id, store=store.code, position=position)
-        if stop_after is not None and report["chunks"] >= stop_after:
+        read += len(orders)
+        if (stop_after is not None and report["chunks"] >= stop_after) or _spent(budget, source, read):
             return {**report, "stopped": True}
     with db.session() as session:
         cp = repo.checkpoint(session, portal_id, store.code, mode)
@@ -108,21 +142,31 @@ def _run(portal_id: int, store, crm, mode: str, chunk: int, progress: Callable[[
 
 
 def backfill(portal_id: int, store_code: str | None = None, *, chunk: int = CHUNK,
-             progress: Callable[[int], None] | None = None, stop_after: int | None = None) -> dict:
-    """Sync every order of the portal's stores (or one store). Resumable; a finished store is skipped."""
+             progress: Callable[[int], None] | None = None, stop_after: int | None = None,
+             budget: SliceBudget | None = None) -> dict:
+    """Sync every order of the portal's stores (or one store). Resumable; a finished store is skipped.
+
+    With a budget, stops after one slice's share; the report then carries "stopped": True."""
     crm = bootstrap.crm_for(portal_id)
     with extensions.db().session() as session:
         stores = [s for s in active_stores(session, portal_id) if store_code in (None, s.code)]
     if store_code and not stores:
         raise ValueError(f"portal {portal_id} has no store {store_code!r} (or it is paused)")
-    reports = [_run(portal_id, s, crm, "backfill", chunk, progress, stop_after) for s in stores]
+    reports = []
+    for store in stores:
+        reports.append(_run(portal_id, store, crm, "backfill", chunk, progress, stop_after, budget))
+        if reports[-1].get("stopped"):
+            break
     return {"portal_id": portal_id, "stores": reports, "hubspot_calls": crm.calls,
-            "limiter_wait_s": round(crm.waited_s, 2), "hubspot_call_s": round(crm.in_call_s, 2)}
+            "limiter_wait_s": round(crm.waited_s, 2), "hubspot_call_s": round(crm.in_call_s, 2),
+            "stopped": any(r.get("stopped") for r in reports)}
 
 
-def _poll_store(portal_id: int, store, crm, chunk: int) -> dict:
+def _poll_store(portal_id: int, store, crm, chunk: int, budget: SliceBudget | None) -> dict:
     db = extensions.db()
-    report = _run(portal_id, store, crm, "poll", chunk, None, None)
+    report = _run(portal_id, store, crm, "poll", chunk, None, None, budget)
+    if report.get("stopped"):
+        return report  # its deletions come once its orders are caught up
     source = bootstrap.source_for(store)
     with db.session() as session:
         since = repo.checkpoint(session, portal_id, store.code, "deletions").high_water
@@ -136,13 +180,14 @@ def _poll_store(portal_id: int, store, crm, chunk: int) -> dict:
     return report
 
 
-def poll(portal_id: int, *, chunk: int = CHUNK) -> dict:
+def poll(portal_id: int, *, chunk: int = CHUNK, budget: SliceBudget | None = None) -> dict:
     """Incremental: orders changed and deletions since the last poll, per active store.
 
     Each store on its own: one that cannot be read is recorded (an open error
     `store / poll:<code>` on the sync health page, closed by its next good
     poll) and the others are still polled. The next poll, 5 minutes on, is
     the retry; HubSpot's own failures still fail the job, as for every store.
+    With a budget, stops after one slice's share ("stopped": True).
     """
     crm = bootstrap.crm_for(portal_id)
     db = extensions.db()
@@ -152,7 +197,7 @@ def poll(portal_id: int, *, chunk: int = CHUNK) -> dict:
     for store in stores:
         key = f"poll:{store.code}"
         try:
-            reports.append(_poll_store(portal_id, store, crm, chunk))
+            reports.append(_poll_store(portal_id, store, crm, chunk, budget))
         except MoulinError as error:
             log_event(logger, "sync.poll.store_failed", logging.WARNING, portal_id=portal_id, store=store.code,
                       error=str(error))
@@ -162,4 +207,7 @@ def poll(portal_id: int, *, chunk: int = CHUNK) -> dict:
             continue
         with db.session() as session:
             repo.resolve_errors(session, portal_id, "store", [key])
-    return {"portal_id": portal_id, "stores": reports, "unavailable": unavailable, "hubspot_calls": crm.calls}
+        if reports[-1].get("stopped"):
+            break
+    return {"portal_id": portal_id, "stores": reports, "unavailable": unavailable, "hubspot_calls": crm.calls,
+            "stopped": any(r.get("stopped") for r in reports)}

@@ -79,13 +79,14 @@ _cache: dict[object, Catalogue] = {}
 _cache_lock = threading.Lock()
 
 
-def cached_catalogue(key: object, source: OrderSource) -> Catalogue:
-    """Companies, products and pickup points of one store (no customers: fetched per order)."""
+def cached_catalogue(key: object, source: OrderSource, with_customers: bool = False) -> Catalogue:
+    """Companies, products and pickup points of one store (and its customers if asked; else fetched per order)."""
+    key = (key, with_customers)
     with _cache_lock:
         cat = _cache.get(key)
         if cat is not None and time.monotonic() - cat.loaded_at < CATALOGUE_TTL_S:
             return cat
-    cat = Catalogue.load(source, with_customers=False)
+    cat = Catalogue.load(source, with_customers=with_customers)
     with _cache_lock:
         _cache[key] = cat
     return cat

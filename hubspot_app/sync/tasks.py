@@ -13,11 +13,13 @@ from huey import crontab
 from sqlalchemy import select
 
 from .. import extensions
+from ..jobs import bulk
 from ..db.models import Installation, MoulinEvent
 from ..hubspot.errors import TransientError
 from ..install.tokens import TokenBusy
 from ..logs import log_event
 from ..moulin.errors import MoulinUnavailable
+from ..moulin.inbox import sweep_inbox
 from . import abandonment
 from . import backfill as backfill_service
 from . import engine, reconcile as reconcile_service
@@ -33,11 +35,11 @@ TRANSIENT = (TransientError, MoulinUnavailable, engine.MoulinDown, TokenBusy)
 def _recorded(name: str, fn):
     """Run the service; dead-letter every failure, re-raise only the transient ones (Huey retries those)."""
     @functools.wraps(fn)
-    def run(*args):
+    def run(*args, **kwargs):  # kwargs: a bulk slice's chain token, not part of the job's identity
         key = f"{name}:{':'.join(map(str, args))}"
         portal_id = args[0] if name != "sync.moulin_event" else _event_portal(args[0])
         try:
-            result = fn(*args)
+            result = fn(*args, **kwargs)
         except Exception as error:  # noqa: BLE001 - the job boundary: every failure is recorded here
             with extensions.db().session() as session:
                 repo.record_errors(session, portal_id or 0, "job", {key: f"{type(error).__name__}: {error}"})
@@ -64,9 +66,8 @@ def _active_portals() -> list[int]:
 
 
 def poll_all() -> None:
-    queue = extensions.jobs()
     for portal_id in _active_portals():
-        queue.enqueue("sync.poll", portal_id)
+        bulk.start(bulk.JobRef("sync.poll", portal_id))
 
 
 def abandon_due_all() -> None:
@@ -76,25 +77,50 @@ def abandon_due_all() -> None:
 
 
 def reconcile_all() -> None:
-    queue = extensions.jobs()
     for portal_id in _active_portals():
-        queue.enqueue("sync.reconcile", portal_id)
+        bulk.start(bulk.JobRef("sync.reconcile", portal_id))
 
 
-JOBS = {
+def backfill_slice(portal_id: int, store_code: str | None = None, token: str | None = None) -> dict:
+    return bulk.run_slice(bulk.JobRef("sync.backfill", portal_id, store_code or ""), token, lambda budget: not (
+        backfill_service.backfill(portal_id, store_code, budget=budget)["stopped"]), TRANSIENT)
+
+
+def poll_slice(portal_id: int, token: str | None = None) -> dict:
+    return bulk.run_slice(bulk.JobRef("sync.poll", portal_id), token, lambda budget: not (
+        backfill_service.poll(portal_id, budget=budget)["stopped"]), TRANSIENT)
+
+
+def reconcile_job(portal_id: int, token: str | None = None) -> dict:
+    # One run compares a whole store (its archive step needs every order seen), so it is not sliced yet;
+    # the lease still keeps it on the bulk threads and under the portal's cap.
+    def whole_run(_budget: bulk.SliceBudget) -> bool:
+        reconcile_service.reconcile(portal_id)
+        return True
+
+    return bulk.run_slice(bulk.JobRef("sync.reconcile", portal_id), token, whole_run, TRANSIENT)
+
+
+REALTIME_JOBS = {
     "sync.setup_portal": engine.setup_portal,
     "sync.moulin_event": engine.handle_moulin_event,
     "sync.customer": engine.sync_customer_orders,
-    "sync.backfill": backfill_service.backfill,
-    "sync.poll": backfill_service.poll,
-    "sync.reconcile": reconcile_service.reconcile,
     "sync.abandon_due": abandonment.abandon_due,
+}
+BULK_JOBS = {
+    "sync.backfill": backfill_slice,
+    "sync.poll": poll_slice,
+    "sync.reconcile": reconcile_job,
 }
 
 
 def register(queue) -> None:
-    for name, service in JOBS.items():
-        queue.register(_recorded(name, service), name=name, retries=RETRIES, retry_delay=RETRY_DELAY_S)
+    for bulk_queue, jobs in ((False, REALTIME_JOBS), (True, BULK_JOBS)):
+        for name, service in jobs.items():
+            queue.register(_recorded(name, service), name=name, retries=RETRIES, retry_delay=RETRY_DELAY_S,
+                           bulk=bulk_queue)
     queue.register_periodic(poll_all, crontab(minute="*/5"), name="sync.poll_all")
     queue.register_periodic(abandon_due_all, crontab(minute="*/2"), name="sync.abandon_due_all")
     queue.register_periodic(reconcile_all, crontab(minute="17", hour="3"), name="sync.reconcile_all")
+    queue.register_periodic(sweep_inbox, crontab(minute="*"), name="sync.sweep_pushes")
+    queue.register_periodic(bulk.sweep, crontab(minute="*"), name="jobs.sweep_bulk")

@@ -85,7 +85,7 @@ def sign_out():
 def _onboarding_page(portal_id: int, form: dict | None = None, error: str | None = None, status: int = 200):
     with extensions.db().session() as db_session:
         stores = list_stores(db_session, portal_id)
-        progress = {s.id: backfill.progress(db_session, portal_id, s.id) for s in stores}
+        progress = {s.id: backfill.progress(db_session, portal_id, s.id, extensions.clock()()) for s in stores}
         page = render_template("operator/onboarding.html", portal_id=portal_id, stores=stores, progress=progress,
                                form=form or {}, error=error)
     return page, status
@@ -186,7 +186,7 @@ def disconnect_store(portal_id: int, store_id: int):
 @auth.operator_required
 def start_backfill(portal_id: int, store_id: int):
     with extensions.db().session() as db_session:
-        backfill.start_backfill(db_session, extensions.jobs(), portal_id, store_id)
+        backfill.start_backfill(db_session, portal_id, store_id)
     flash("Import started. Progress below updates by itself.", "ok")
     return redirect(url_for("operator.onboarding", portal_id=portal_id) + f"#store-{store_id}")
 
@@ -195,7 +195,7 @@ def start_backfill(portal_id: int, store_id: int):
 @auth.operator_required
 def progress(portal_id: int, store_id: int):
     with extensions.db().session() as db_session:
-        return jsonify(backfill.progress(db_session, portal_id, store_id).as_json())
+        return jsonify(backfill.progress(db_session, portal_id, store_id, extensions.clock()()).as_json())
 
 
 @bp.get("/<int:portal_id>/settings")

@@ -1,20 +1,21 @@
 """Onboarding in a real browser: the app on loopback, the sample Moulin store, headless Chromium.
 
 The import itself belongs to the sync engine; here a stand-in task registered
-under its name (`sync.backfill`) opens the checkpoint as the engine does, and
+under its name (`sync.backfill`) opens the checkpoint and holds the job's lease as the engine does, and
 the test moves that checkpoint on, to see the page follow it live.
 """
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hubspot_app import create_app
 from hubspot_app.db.base import Base
-from hubspot_app.db.models import MoulinStore, SyncCheckpoint
+from hubspot_app.db.models import BulkJob, MoulinStore, SyncCheckpoint
 from sandbox.moulin import start_sample_store
 from sandbox.serving import serve_app_in_thread
 from tests.browser_support import screenshot
@@ -49,6 +50,9 @@ def open_checkpoint(app):
         with app.extensions["moulin.db"].session() as session:
             session.add(SyncCheckpoint(portal_id=portal_id, store_code=store_code, mode="backfill", position=0,
                                        done=False))
+            # As a slice does: it holds the job's lease while it runs.
+            session.execute(update(BulkJob).values(state="running",
+                                                   lease_until=datetime.now(timezone.utc) + timedelta(hours=1)))
 
     app.extensions["moulin.jobs"].register(backfill, name="sync.backfill")
 

@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from hubspot_app import create_app
 from hubspot_app.clock import MovableClock
 from hubspot_app.db.base import Base
-from hubspot_app.db.models import MoulinEvent, MoulinStore, SyncError
+from hubspot_app.db.models import Installation, MoulinEvent, MoulinStore, SyncError
 from hubspot_app.metrics import record_hubspot_call
 from tests.operator_support import PORTAL_A, PORTAL_B, install_portals
 
@@ -85,3 +85,30 @@ def test_metrics_token_is_required_when_set(build_app):
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer scrape-me"}).status_code == 200
     assert client.get("/healthz").status_code == 200
+
+
+def test_sync_lag_counts_only_pending_events_of_active_portals(build_app):
+    """A failed event waits for an operator, an uninstalled portal syncs nothing: neither is lag."""
+    app = build_app(clock=MovableClock(NOW), metrics_private_listener=True)
+    install_portals(app, PORTAL_A, PORTAL_B)
+    cipher = app.extensions["moulin.cipher"]
+    with app.extensions["moulin.db"].session() as session:
+        stores = {}
+        for portal_id in (PORTAL_A, PORTAL_B):
+            stores[portal_id] = MoulinStore(portal_id=portal_id, code="b2c", name="B", api_url="http://m",
+                                            api_key_enc=cipher.encrypt("k"), push_secret_enc=cipher.encrypt("s"))
+            session.add(stores[portal_id])
+        session.flush()
+        session.add(MoulinEvent(store_id=stores[PORTAL_A].id, portal_id=PORTAL_A, event_id="failed",
+                                type="order.updated", record_id="o1", payload={}, error="MoulinError: 400",
+                                received_at=NOW - timedelta(days=3)))
+        session.add(MoulinEvent(store_id=stores[PORTAL_A].id, portal_id=PORTAL_A, event_id="pending",
+                                type="order.updated", record_id="o2", payload={},
+                                received_at=NOW - timedelta(seconds=40)))
+        session.add(MoulinEvent(store_id=stores[PORTAL_B].id, portal_id=PORTAL_B, event_id="orphan",
+                                type="order.updated", record_id="o3", payload={},
+                                received_at=NOW - timedelta(days=9)))
+        session.query(Installation).filter_by(portal_id=PORTAL_B).update({"status": "uninstalled"})
+    found = samples(app.test_client().get("/metrics"))
+    lags = {labels: value for (name, labels), value in found.items() if name == "moulin_sync_lag_seconds"}
+    assert lags == {(("portal_id", str(PORTAL_A)),): 40.0}

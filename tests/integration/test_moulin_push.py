@@ -157,3 +157,22 @@ def test_a_queue_outage_does_not_turn_a_stored_event_into_an_error(app, make_con
     [row] = events(app)
     assert row.processed_at is None  # still in the inbox for a later run
     assert "moulin.push.enqueue_failed" in caplog.messages
+
+
+@pytest.mark.db
+def test_a_push_stored_while_the_queue_was_down_is_swept_into_the_queue(app, make_config, store, received, clock):
+    from hubspot_app import create_app
+
+    outage = create_app(make_config(queue_immediate=False, redis_url="redis://127.0.0.1:1/0",
+                                    token_encryption_keys=app.extensions["moulin.config"].token_encryption_keys))
+    outage.extensions["moulin.jobs"].register(lambda event_row_id: None, name="sync.moulin_event")
+    store_id, secret = store
+    assert post(outage.test_client(), store_id, json.dumps(event()).encode(), secret).status_code == 202
+    outage.extensions["moulin.db"].dispose()
+    [row] = events(app)
+    queue = app.extensions["moulin.jobs"]
+    queue.enqueue("sync.sweep_pushes")  # the periodic sweep, as the worker's schedule runs it every minute
+    assert received == []  # too recent: its own job may still be on its way
+    clock.advance(180)
+    queue.enqueue("sync.sweep_pushes")
+    assert received == [row.id]

@@ -2,6 +2,7 @@
 from .card import CardOrder
 from .card_refresh import CardRefresh
 from .installs import Installation
+from .jobs import BulkJob
 from .links import ObjectLink
 from .moulin_events import MoulinEvent
 from .operator_sessions import OperatorSession, SpentToken
@@ -10,7 +11,7 @@ from .sync import OpenCheckout, PortalSetup, SyncCheckpoint, SyncedCustomer, Syn
 from .webhooks import DealStageChange, HubSpotObjectState, PendingAssociation, SyncConflict, WebhookEvent
 
 __all__ = [
-    "CardOrder", "CardRefresh", "DealStageChange", "HubSpotObjectState", "Installation", "MoulinEvent",
+    "BulkJob", "CardOrder", "CardRefresh", "DealStageChange", "HubSpotObjectState", "Installation", "MoulinEvent",
     "MoulinStore", "ObjectLink", "OpenCheckout", "OperatorSession", "PendingAssociation", "PortalSetup",
     "SpentToken", "SyncCheckpoint", "SyncConflict", "SyncError", "SyncedCustomer", "SyncedOrder", "WebhookEvent",
 ]

@@ -1,0 +1,51 @@
+"""Backfills run as bounded slices that re-enqueue themselves, under a per-portal cap (jobs inline: immediate mode)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from hubspot_app.db.models import BulkJob, SyncCheckpoint
+from hubspot_app.sync.engine import setup_portal
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def one_page_slices(world):
+    app = world.app
+    app.extensions["moulin.config"] = app.extensions["moulin.config"].with_overrides(sync_slice_pages=1)
+    return world
+
+
+def test_a_backfill_goes_slice_by_slice_to_the_end(one_page_slices, stores, caplog):
+    world = one_page_slices
+    store, server = stores(orders=250, seed=3, store_code="b2c")
+    world.connect(store, server)
+    world.run(setup_portal, world.portal_id)
+    with world.app.app_context():
+        world.app.extensions["moulin.jobs"].enqueue("sync.backfill", world.portal_id, "b2c")
+    slices = [r for r in caplog.records if r.getMessage() == "jobs.bulk.slice"]
+    # 250 orders at 100 per page: facts 100, 100, then 50 and the first 100 synced in one slice, 100, 50.
+    assert len(slices) == 5
+    assert len(world.deals_by_key()) == store.count()["valid_orders"]
+    with world.app.extensions["moulin.db"].session() as session:
+        checkpoint = session.query(SyncCheckpoint).filter_by(mode="backfill").one()
+        assert checkpoint.done and checkpoint.position >= 250  # an order at a slice boundary is read twice
+        assert session.query(BulkJob).count() == 0  # done: the job's row is gone
+
+
+def test_a_portal_over_its_bulk_job_cap_waits_its_turn(world, stores):
+    store, server = stores(orders=5, seed=3, store_code="b2c")
+    world.connect(store, server)
+    with world.app.extensions["moulin.db"].session() as session:  # another of its jobs holds a live lease
+        session.add(BulkJob(portal_id=world.portal_id, task="sync.backfill", key="other", token="t" * 32,
+                            state="running", lease_until=datetime.now(timezone.utc) + timedelta(minutes=5)))
+    queue = world.app.extensions["moulin.jobs"]
+    with world.app.app_context():
+        queue.enqueue("sync.backfill", world.portal_id, "b2c")
+    assert world.deals_by_key() == {}
+    assert len(queue.bulk.scheduled()) == 1  # deferred, its thread freed
+    with world.app.extensions["moulin.db"].session() as session:
+        waiting = session.query(BulkJob).filter_by(key="b2c").one()
+        assert waiting.state == "queued"
