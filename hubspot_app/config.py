@@ -144,6 +144,8 @@ class Config:
     sync_lease_seconds: int = 300
     # Bulk slices of one portal that may run at once, whatever the number of bulk worker threads.
     bulk_jobs_per_portal: int = 1
+    # The nightly reconcile of one store stops after this long (its deals are then not archived that night).
+    reconcile_store_seconds: int = 1800
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Config":
@@ -170,6 +172,7 @@ class Config:
             sync_slice_seconds=_positive(env, "SYNC_SLICE_SECONDS", 60),
             sync_lease_seconds=_positive(env, "SYNC_LEASE_SECONDS", 300),
             bulk_jobs_per_portal=_positive(env, "BULK_JOBS_PER_PORTAL", 1),
+            reconcile_store_seconds=_positive(env, "RECONCILE_STORE_SECONDS", 1800),
         )
 
     def with_overrides(self, **changes) -> "Config":

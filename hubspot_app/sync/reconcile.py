@@ -15,12 +15,14 @@ so a different stage is not drift. Pending associations go with each chunk's pla
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from sqlalchemy import select
 
 from .. import extensions
 from ..db.models import ObjectLink
 from ..logs import log_event
+from ..moulin.errors import MoulinError
 from ..moulin.records import Deletion
 from ..moulin.stores import active_stores
 from . import bootstrap
@@ -54,44 +56,74 @@ def _drifted(crm, batch, setup, info) -> list[str]:
     return drifted
 
 
-def reconcile(portal_id: int, *, chunk: int = CHUNK) -> dict:
+def reconcile(portal_id: int, *, chunk: int = CHUNK,
+              store_budget: Callable[[], Callable[[], bool]] = lambda: lambda: True) -> dict:
+    """Each store on its own: one that cannot be read is an open error `store / reconcile:<code>` and the others
+    are still compared. `store_budget()` gives each store its `keep_going`, asked after each chunk (the job's
+    lease and the store's time limit), so an endless store cannot take the others' night: a store whose pass
+    stops early archives nothing, since what it did not read is not gone."""
     crm = bootstrap.crm_for(portal_id)
     db = extensions.db()
     with db.session() as session:
         stores = active_stores(session, portal_id)
-    report = {"portal_id": portal_id, "orders": 0, "healed": 0, "archived": 0}
+    report = {"portal_id": portal_id, "orders": 0, "healed": 0, "archived": 0, "stopped": [], "unavailable": []}
     for store in stores:
-        info, source = StoreInfo.of(store), bootstrap.source_for(store)
-        catalogue = Catalogue.load(source)
-        seen: set[str] = set()
-        for orders, errors in _chunks(source.iter_orders(), chunk):
-            batch, missing = catalogue.batch(store.code, orders, source)
-            seen.update(o.key for o in orders)
+        key = f"reconcile:{store.code}"
+        try:
+            complete = _reconcile_store(portal_id, store, crm, chunk, store_budget(), report)
+        except MoulinError as error:
+            log_event(logger, "sync.reconcile.store_failed", logging.WARNING, portal_id=portal_id,
+                      store=store.code, error=str(error))
+            report["unavailable"].append(store.code)
             with db.session() as session:
-                setup = ensure_setup(session, crm, portal_id)
-                batch.reached = repo.reached_stages(session, portal_id, [(o.store, o.id) for o in orders])
-            drifted = set(_drifted(crm, batch, setup, info))  # read from HubSpot with no transaction open
-            with db.session() as session:
-                # A drifted deal is re-sent with all its line items: forget what we believed HubSpot had.
-                stale_keys = drifted | {f"{o.key}:{line.id}" for o in orders if o.key in drifted for line in o.lines}
-                for link in session.scalars(select(ObjectLink).where(
-                        ObjectLink.portal_id == portal_id, ObjectLink.kind.in_(("deal", "line_item")),
-                        ObjectLink.state == "synced", ObjectLink.source_key.in_(sorted(stale_keys)))):
-                    link.content_hash = None
-            with db.session() as session:
-                sync_orders(session, crm, portal_id, setup, info, batch, now=bootstrap.now(),
-                            errors=[*errors, *missing])
-            report["orders"] += len(orders)
-            report["healed"] += len(drifted)
+                repo.record_errors(session, portal_id, "store", {key: f"{type(error).__name__}: {error}"})
+            continue
         with db.session() as session:
-            gone = [key for key in session.scalars(select(ObjectLink.source_key).where(
-                ObjectLink.portal_id == portal_id, ObjectLink.kind == "deal", ObjectLink.state == "synced",
-                ObjectLink.source_key.startswith(f"{store.code}:", autoescape=True))) if key not in seen]
-            if gone:
-                result = apply_deletions(session, crm, portal_id, [
-                    Deletion(kind="order", id=key.split(":", 1)[1], store=store.code, deleted_at=bootstrap.now())
-                    for key in gone])
-                report["archived"] += result["deals_archived"]
+            if complete:
+                repo.resolve_errors(session, portal_id, "store", [key])
+            else:
+                report["stopped"].append(store.code)
+                repo.record_errors(session, portal_id, "store", {
+                    key: "reconcile stopped at its time limit: orders it did not reach were not compared"})
     report["hubspot_calls"] = crm.calls
     log_event(logger, "sync.reconcile.done", **report)
     return report
+
+
+def _reconcile_store(portal_id: int, store, crm, chunk: int, keep_going: Callable[[], bool], report: dict) -> bool:
+    """Compare and heal one store's orders; archive the deals of orders it no longer has. False if stopped early."""
+    db = extensions.db()
+    info, source = StoreInfo.of(store), bootstrap.source_for(store)
+    catalogue = Catalogue.load(source)
+    seen: set[str] = set()
+    for orders, errors in _chunks(source.iter_orders(), chunk):
+        batch, missing = catalogue.batch(store.code, orders, source)
+        seen.update(o.key for o in orders)
+        with db.session() as session:
+            setup = ensure_setup(session, crm, portal_id)
+            batch.reached = repo.reached_stages(session, portal_id, [(o.store, o.id) for o in orders])
+        drifted = set(_drifted(crm, batch, setup, info))  # read from HubSpot with no transaction open
+        with db.session() as session:
+            # A drifted deal is re-sent with all its line items: forget what we believed HubSpot had.
+            stale_keys = drifted | {f"{o.key}:{line.id}" for o in orders if o.key in drifted for line in o.lines}
+            for link in session.scalars(select(ObjectLink).where(
+                    ObjectLink.portal_id == portal_id, ObjectLink.kind.in_(("deal", "line_item")),
+                    ObjectLink.state == "synced", ObjectLink.source_key.in_(sorted(stale_keys)))):
+                link.content_hash = None
+        with db.session() as session:
+            sync_orders(session, crm, portal_id, setup, info, batch, now=bootstrap.now(),
+                        errors=[*errors, *missing])
+        report["orders"] += len(orders)
+        report["healed"] += len(drifted)
+        if not keep_going():
+            return False
+    with db.session() as session:
+        gone = [key for key in session.scalars(select(ObjectLink.source_key).where(
+            ObjectLink.portal_id == portal_id, ObjectLink.kind == "deal", ObjectLink.state == "synced",
+            ObjectLink.source_key.startswith(f"{store.code}:", autoescape=True))) if key not in seen]
+        if gone:
+            result = apply_deletions(session, crm, portal_id, [
+                Deletion(kind="order", id=key.split(":", 1)[1], store=store.code, deleted_at=bootstrap.now())
+                for key in gone])
+            report["archived"] += result["deals_archived"]
+    return True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 
 from huey import crontab
 from sqlalchemy import select
@@ -92,10 +93,16 @@ def poll_slice(portal_id: int, token: str | None = None) -> dict:
 
 
 def reconcile_job(portal_id: int, token: str | None = None) -> dict:
-    # One run compares a whole store (its archive step needs every order seen), so it is not sliced yet;
-    # the lease still keeps it on the bulk threads and under the portal's cap.
-    def whole_run(_budget: bulk.SliceBudget) -> bool:
-        reconcile_service.reconcile(portal_id)
+    # One run compares a whole store (its archive step needs every order seen), so it is not sliced; each store
+    # has its own time limit instead, and the lease is renewed as it goes (else the sweep would start a twin).
+    limit_s = extensions.config().reconcile_store_seconds
+
+    def whole_run(budget: bulk.SliceBudget) -> bool:
+        def store_budget():
+            deadline = time.monotonic() + limit_s
+            return lambda: budget.renew() and time.monotonic() < deadline
+
+        reconcile_service.reconcile(portal_id, store_budget=store_budget)
         return True
 
     return bulk.run_slice(bulk.JobRef("sync.reconcile", portal_id), token, whole_run, TRANSIENT)

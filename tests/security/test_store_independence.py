@@ -12,6 +12,7 @@ import tests.integration.card.test_card_refresh_e2e as refresh_e2e
 from hubspot_app.db.models import CardOrder, MoulinStore, ObjectLink, SyncCheckpoint
 from hubspot_app.moulin.stores import connect_store
 from hubspot_app.sync import backfill
+from hubspot_app.sync.reconcile import reconcile
 from tests.operator_support import csrf_token, operator_link
 
 from .conftest import Card
@@ -106,3 +107,34 @@ def test_disconnect_keeps_or_purges_the_store_data(world, stores, operator, data
     assert rows(world, ObjectLink, ObjectLink.kind == "deal") == (6 if kept else 0)
     assert rows(world, ObjectLink, ObjectLink.kind == "contact") > 0  # contacts are shared by every store
     assert len(world.objects("deals")) == 6  # HubSpot's data is never touched
+
+
+def test_the_nightly_reconcile_goes_on_past_a_store_that_is_down(world, two_stores):
+    world.run(backfill.backfill, world.portal_id, "b-shop")
+    deals = world.deals_by_key()
+    edited = sorted(deals)[0]
+    world.state.user_update(world.portal_id, "deals", deals[edited]["id"], {"amount": "0.01"})
+
+    report = world.run(reconcile, world.portal_id)
+
+    assert report["unavailable"] == ["a-down"] and report["healed"] == 1
+    assert world.deals_by_key()[edited]["properties"]["amount"] != "0.01"
+    assert any(e.startswith("store reconcile:a-down") for e in world.open_errors())
+
+
+def test_a_reconcile_stopped_by_its_time_limit_archives_nothing_and_says_so(world, stores):
+    store, server = stores(orders=30, seed=8, store_code="b-shop")
+    world.connect(store, server)
+    world.run(backfill.backfill, world.portal_id)
+    gone = sorted(world.deals_by_key())[0]
+    store.delete("orders", gone.split(":", 1)[1])  # its deletion event lost: only a whole pass can tell
+
+    stopped = world.run(reconcile, world.portal_id, chunk=10, store_budget=lambda: lambda: False)
+    assert stopped["stopped"] == ["b-shop"] and stopped["orders"] == 10 and stopped["archived"] == 0
+    assert gone in world.deals_by_key()
+    assert any(e.startswith("store reconcile:b-shop") for e in world.open_errors())
+
+    whole = world.run(reconcile, world.portal_id, chunk=10)
+    assert whole["stopped"] == [] and whole["archived"] == 1
+    assert gone not in world.deals_by_key()
+    assert not any(e.startswith("store reconcile:") for e in world.open_errors())
