@@ -63,3 +63,11 @@ def test_a_contact_whose_company_alone_changed_is_relinked_not_rewritten():
     renamed = build(SourceBatch("b2c", [order(company_id="co2")], {"c1": customer(first_name="Janet")}, companies),
                     SHAPE, stored, {}, {})
     assert set(renamed.work.upserts["contacts"]) == {"jane@example.com"}
+
+
+def test_the_contact_hash_fits_the_links_column():
+    from hubspot_app.db.models import ObjectLink
+    from hubspot_app.sync.mapping import ContactStats, contact_hash, contact_properties
+
+    digest = contact_hash(contact_properties(customer(), ContactStats()), {"_company": "b2c:co1"})
+    assert len(digest) == ObjectLink.__table__.c.content_hash.type.length
