@@ -12,6 +12,7 @@ from .crypto import SecretCipher
 from .db import Database
 from .jobs import BULK_QUEUE, JobQueue, make_huey
 from .logs import configure_logging
+from .metrics import flush_usage
 
 
 def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | None = None) -> Flask:
@@ -33,8 +34,8 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
         PERMANENT_SESSION_LIFETIME=timedelta(hours=config.session_lifetime_hours),
     )
     app.extensions["moulin.config"] = config
-    app.extensions["moulin.clock"] = clock or system_clock
-    app.extensions["moulin.db"] = Database(config.database_url)
+    app.extensions["moulin.clock"] = clock = clock or system_clock
+    app.extensions["moulin.db"] = Database(config.database_url, clock)
     app.extensions["moulin.cipher"] = SecretCipher(config.token_encryption_keys)
     app.extensions["moulin.jobs"] = JobQueue(app, make_huey(config), make_huey(config, BULK_QUEUE))
 
@@ -43,4 +44,6 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
 
     register_blueprints(app)
     register_tasks(app.extensions["moulin.jobs"])
+    # HubSpot calls this process made (a card refresh, an uninstall) join the shared usage counts.
+    app.before_request(lambda: flush_usage(app.extensions["moulin.db"]))
     return app

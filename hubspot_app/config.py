@@ -38,7 +38,17 @@ REQUIRED_SCOPES = (
     "crm.schemas.deals.read",
     "crm.schemas.deals.write",
 )
-OPTIONAL_SCOPES: tuple[str, ...] = ()
+# Marketing truth (docs/attribution.md): checkout attribution needs `forms` (marketing forms API and the
+# secure form submission), consent both ways the scopes of the 2026-03 communication preferences API
+# (developers.hubspot.com/docs/api-reference/2026-03/communication-preferences/guide, "Scope requirements").
+# Without them the app installs and syncs as before; the settings page says what it is not doing.
+ATTRIBUTION_SCOPES = ("forms",)
+CONSENT_SCOPES = ("subscriptions-definition-read", "subscriptions-status-read", "subscriptions-status-write")
+OPTIONAL_SCOPES: tuple[str, ...] = (*ATTRIBUTION_SCOPES, *CONSENT_SCOPES)
+
+
+# developers.hubspot.com/docs/api-reference/legacy/marketing/forms/v3-legacy/submit-data-authenticated
+FORMS_HOST = "https://api.hsforms.com"
 
 
 class ConfigError(ValueError):
@@ -121,6 +131,8 @@ class Config:
     database_url: str = f"sqlite:///{INSTANCE_DIR / 'moulin-hubspot.sqlite3'}"
     hubspot_api_base: str = "https://api.hubapi.com"
     hubspot_auth_base: str = "https://app.hubspot.com"
+    # HubSpot serves form submissions from its own host; unset: that host, or HUBSPOT_API_BASE when it is a stand-in.
+    hubspot_forms_base: str | None = None
     redis_url: str | None = None
     # Tests run jobs inline; production leaves this False.
     queue_immediate: bool = False
@@ -144,6 +156,9 @@ class Config:
     sync_lease_seconds: int = 300
     # Bulk slices of one portal that may run at once, whatever the number of bulk worker threads.
     bulk_jobs_per_portal: int = 1
+    # Real-time pushes of one store are gathered this long after the first (or until a batch of 100 fills)
+    # and synced as one batch, so a burst of edits costs one planned batch, not ~5 calls per edit.
+    push_window_ms: int = 300
     # The nightly reconcile of one store stops after this long (its deals are then not archived that night).
     reconcile_store_seconds: int = 1800
 
@@ -160,6 +175,7 @@ class Config:
             database_url=_database_url(env),
             hubspot_api_base=_url(env, "HUBSPOT_API_BASE", "https://api.hubapi.com"),
             hubspot_auth_base=_url(env, "HUBSPOT_AUTH_BASE", "https://app.hubspot.com"),
+            hubspot_forms_base=_url(env, "HUBSPOT_FORMS_BASE") if (env.get("HUBSPOT_FORMS_BASE") or "").strip() else None,
             redis_url=(env.get("REDIS_URL") or "").strip() or None,
             queue_immediate=_flag(env, "QUEUE_IMMEDIATE"),
             queue_path=(env.get("QUEUE_PATH") or "").strip() or str(INSTANCE_DIR / "queue.sqlite3"),
@@ -172,11 +188,18 @@ class Config:
             sync_slice_seconds=_positive(env, "SYNC_SLICE_SECONDS", 60),
             sync_lease_seconds=_positive(env, "SYNC_LEASE_SECONDS", 300),
             bulk_jobs_per_portal=_positive(env, "BULK_JOBS_PER_PORTAL", 1),
+            push_window_ms=_int(env, "PUSH_WINDOW_MS", 300),
             reconcile_store_seconds=_positive(env, "RECONCILE_STORE_SECONDS", 1800),
         )
 
     def with_overrides(self, **changes) -> "Config":
         return replace(self, **changes)
+
+    @property
+    def forms_base(self) -> str:
+        if self.hubspot_forms_base:
+            return self.hubspot_forms_base
+        return FORMS_HOST if self.hubspot_api_base == "https://api.hubapi.com" else self.hubspot_api_base
 
     @property
     def redirect_uri(self) -> str:

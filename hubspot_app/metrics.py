@@ -7,13 +7,19 @@ queue, so the web process reports them right whichever worker did the work.
 """
 from __future__ import annotations
 
+import logging
 import os
+import threading
+from collections import Counter as Tally
 from datetime import datetime
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+logger = logging.getLogger(__name__)
 
 HUBSPOT_CALLS = Counter("moulin_hubspot_calls", "HubSpot API requests sent, by portal and HTTP status class",
                         ["portal_id", "status"])
@@ -23,11 +29,47 @@ SYNC_RECORDS = Counter("moulin_sync_records", "Records the sync wrote to HubSpot
                        ["portal_id", "kind", "outcome"])
 
 
+# This process's HubSpot usage not yet added to the `hubspot_usage` table: (portal, "calls"|"rate_limited").
+_unflushed: Tally = Tally()
+_unflushed_lock = threading.Lock()  # the executor calls HubSpot from several threads
+
+
 def record_hubspot_call(portal_id: int, status: int | None) -> None:
     """Count one HubSpot attempt (retries included); `status` None when no answer came (timeout, connection)."""
     HUBSPOT_CALLS.labels(portal_id=str(portal_id), status=f"{status // 100}xx" if status else "no_answer").inc()
     if status == 429:
         HUBSPOT_RATE_LIMITED.labels(portal_id=str(portal_id)).inc()
+    with _unflushed_lock:
+        _unflushed[(portal_id, "calls")] += 1
+        _unflushed[(portal_id, "rate_limited")] += status == 429
+
+
+def flush_usage(database) -> None:
+    """Add this process's counts to the shared table, so the health page sees every process's calls.
+
+    Called when a job or a web request ends, never during a call: the sync may hold a write transaction
+    across HubSpot calls, and on SQLite a second writer from the same process would wait for it."""
+    from .db.models import HubSpotUsage
+
+    with _unflushed_lock:
+        counts = dict(_unflushed)
+        _unflushed.clear()
+    portals = {portal for portal, _ in counts}
+    if not portals:
+        return
+    try:
+        with database.session() as session:
+            for portal in sorted(portals):
+                row = session.get(HubSpotUsage, portal, with_for_update=True)
+                if row is None:
+                    row = HubSpotUsage(portal_id=portal, calls=0, rate_limited=0)
+                    session.add(row)
+                row.calls += counts.get((portal, "calls"), 0)
+                row.rate_limited += counts.get((portal, "rate_limited"), 0)
+    except SQLAlchemyError as error:
+        with _unflushed_lock:  # kept for the next flush: a count is never lost to a busy database
+            _unflushed.update(counts)
+        logger.warning("hubspot.usage_not_flushed: %s", type(error).__name__)
 
 
 def record_sync_outcome(portal_id: int, kind: str, synced: int, failed: int) -> None:
@@ -38,18 +80,12 @@ def record_sync_outcome(portal_id: int, kind: str, synced: int, failed: int) -> 
         SYNC_RECORDS.labels(portal_id=str(portal_id), kind=kind, outcome="failed").inc(failed)
 
 
-def hubspot_usage(portal_id: int) -> dict[str, int]:
-    """This process's counts for one portal (calls, 429s), for the sync health page."""
-    calls = rate_limited = 0
-    for metric in REGISTRY.collect():
-        for sample in metric.samples:
-            if sample.labels.get("portal_id") != str(portal_id) or not sample.name.endswith("_total"):
-                continue
-            if sample.name == "moulin_hubspot_calls_total":
-                calls += int(sample.value)
-            elif sample.name == "moulin_hubspot_rate_limited_total":
-                rate_limited += int(sample.value)
-    return {"calls": calls, "rate_limited": rate_limited}
+def hubspot_usage(session, portal_id: int) -> dict[str, int]:
+    """Every process's counts for one portal (calls, 429s), as flushed, for the sync health page."""
+    from .db.models import HubSpotUsage
+
+    row = session.get(HubSpotUsage, portal_id)
+    return {"calls": row.calls if row else 0, "rate_limited": row.rate_limited if row else 0}
 
 
 class StateCollector:

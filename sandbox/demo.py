@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
@@ -30,9 +31,14 @@ from hubspot_app.db.models import CardOrder, Installation
 from hubspot_app.logs import configure_logging
 from sandbox.hubspot import start_sandbox
 from sandbox.hubspot.card_bundles import bundle_path, build_card_bundles, project_cards
+from sandbox.hubspot.marketing import Visit
 from sandbox.hubspot.webhook_delivery import WebhookDelivery
 from sandbox.moulin import start_sample_store
 from sandbox.serving import serve_app_in_thread
+
+
+STORE_SPAN = timedelta(days=730)
+CHECKOUTS_SENT_WITHIN_S = 60
 
 
 @dataclass
@@ -93,7 +99,9 @@ def start(options: DemoOptions) -> RunningDemo:
     workdir = Path(options.workdir or tempfile.mkdtemp(prefix="moulin-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     hubspot_state, hubspot_server = start_sandbox(auto_approve=True)
-    store, moulin_server = start_sample_store(orders=options.orders, seed=options.seed)
+    # The store's history ends now, so its recent web checkouts (with HubSpot's tracking cookie) are recent.
+    store, moulin_server = start_sample_store(orders=options.orders, seed=options.seed, hubspot_links=True,
+                                              start=datetime.now(timezone.utc) - STORE_SPAN)
     env: dict = {}
 
     def build(app_url: str):
@@ -135,6 +143,7 @@ def run(options: DemoOptions) -> dict:
 
 
 def _install_and_sync(options, app, store, hubspot_state, hubspot_server, moulin_server, app_server, workdir) -> dict:
+    from hubspot_app.attribution.service import setup_marketing
     from hubspot_app.moulin.stores import connect_store
     from hubspot_app.operator.auth import make_operator_link
     from hubspot_app.sync.backfill import backfill
@@ -157,12 +166,18 @@ def _install_and_sync(options, app, store, hubspot_state, hubspot_server, moulin
                       f"{store.store_code!r} connected.")
         store.push_to(f"{app_server.url}/moulin/push/{store_id}", push_secret)
         setup_portal(portal_id)
+        setup_marketing(portal_id)  # the "Moulin checkout" form, before the backfill queues checkouts
+        for hutk, visits in store.visitor_histories().items():  # what HubSpot's tracking code saw on the shop
+            hubspot_state.record_visits(portal_id, hutk, [Visit(v["url"], v["at"], v["source"], v["drillDown1"])
+                                                          for v in visits])
         expected = store.count()["valid_orders"]
         started = time.monotonic()
         with tqdm(total=expected, unit="order", desc="Backfill", file=sys.stderr) as bar:
             report = backfill(portal_id, progress=bar.update)
         wall = time.monotonic() - started
+        _send_checkouts(portal_id)
         summary = _summary(hubspot_state, portal_id, expected, report, wall)
+        summary.update(_marketing_summary(hubspot_state, portal_id, store))
         summary["operator_url"] = make_operator_link(portal_id, None)
         summary["card_url"] = _card_link(hubspot_server.url, portal_id)
     return summary
@@ -205,6 +220,29 @@ def _summary(hubspot_state, portal_id: int, orders: int, report: dict, wall_s: f
     }
 
 
+def _send_checkouts(portal_id: int) -> None:
+    """Send the checkouts the backfill queued (the worker's minute job may take some of them meanwhile)."""
+    from hubspot_app.attribution.service import counts, submit_pending
+
+    deadline = time.monotonic() + CHECKOUTS_SENT_WITHIN_S
+    while time.monotonic() < deadline:
+        submit_pending(portal_id)
+        with extensions.db().session() as session:
+            left = counts(session, portal_id)
+        if not left.get("pending") and not left.get("sending"):
+            return
+        time.sleep(0.5)
+
+
+def _marketing_summary(hubspot_state, portal_id: int, store) -> dict:
+    contacts = [r for r in hubspot_state.objects(portal_id, "contacts").values() if not r.archived]
+    return {
+        "orders_with_hutk": sum(1 for order in store.live_orders() if order.tracking is not None),
+        "form_submissions": len(hubspot_state.marketing_of(portal_id).submissions),
+        "contacts_with_source": sum(1 for c in contacts if c.properties.get("hs_analytics_source")),
+    }
+
+
 def _stop(worker, *servers) -> None:
     worker.send_signal(signal.SIGINT)
     try:
@@ -220,6 +258,8 @@ def _wait_for_ctrl_c(options, demo: RunningDemo) -> None:
     _say(options, f"Real-time sync: edit orders in the sample store, e.g.\n"
                   f"  curl -X POST {moulin}/_admin/tick -H 'Content-Type: application/json' -d '{{\"edits\": 5}}'\n"
                   "and the store pushes signed events to the app, which the worker syncs to the HubSpot sandbox.\n"
+                  f"The store's back office receives each order's deal and customer's contact back:\n"
+                  f"  {moulin}/_admin/hubspot-links\n"
                   f"Act as a HubSpot user (merge contacts, delete a deal, change an email or a stage):\n"
                   f"  {demo.sandbox_page}\n"
                   "the sandbox delivers the webhooks to the app, and the worker updates its mapping and the card.\n"
@@ -239,6 +279,7 @@ def _print_summary(options: DemoOptions, summary: dict) -> None:
         return
     print("\nSynced:", ", ".join(f"{k} {summary[k]}" for k in
                                  ("orders", "deals", "line_items", "contacts", "companies", "products",
-                                  "duplicate_deals", "failed_records", "hubspot_calls")))
+                                  "duplicate_deals", "failed_records", "hubspot_calls", "orders_with_hutk",
+                                  "form_submissions", "contacts_with_source")))
     print(f"Operator pages    {summary['operator_url']}", flush=True)
     print(f"Card preview      {summary['card_url']}", flush=True)

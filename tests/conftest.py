@@ -54,8 +54,20 @@ def database_url(tmp_path, postgres_database):
     return postgres_database
 
 
+@pytest.fixture(scope="session")
+def default_hubspot():
+    """Where the test config sends HubSpot calls unless a test starts its own sandbox: a HubSpot sandbox on
+    loopback that has issued no token, so a call no test set up (e.g. the set-up job an install enqueues) is
+    refused at once with HubSpot's 401, instead of resolving or retrying the real api.hubapi.com."""
+    from sandbox.hubspot import start_sandbox
+
+    _state, server = start_sandbox()
+    yield server.url
+    server.stop()
+
+
 @pytest.fixture
-def make_config(database_url, tmp_path):
+def make_config(database_url, tmp_path, default_hubspot):
     def build(**overrides) -> Config:
         values = dict(
             secret_key="test-secret-key",
@@ -63,6 +75,8 @@ def make_config(database_url, tmp_path):
             hubspot_client_secret="test-client-secret",
             hubspot_app_id=4242,
             app_base_url="https://app.test",
+            hubspot_api_base=default_hubspot,
+            hubspot_auth_base=default_hubspot,
             token_encryption_keys=(Fernet.generate_key().decode(),),
             database_url=database_url,
             queue_immediate=True,

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import Connection, and_, bindparam, select, union
 from sqlalchemy.orm import Session
 
 from ..db.models import CardOrder, DealStageChange, MoulinStore, ObjectLink, PortalSetup
+from ..hubspot.record_pages import record_url
 from ..moulin.order_links import order_link
 from ..sync.batch import NOT_PURCHASES
 from ..sync.stages import STAGE_LABELS
@@ -137,7 +138,7 @@ def _ms(value: datetime | str) -> int:
     return int(value.timestamp() * 1000)
 
 
-def _order(row, hubspot_stage: str | None = None) -> dict:
+def _order(row, deal_url: str | None, hubspot_stage: str | None = None) -> dict:
     url = row.order_url
     if not url and row.order_url_template:
         url = order_link(row.order_url_template, order_id=row.order_id, order_number=row.order_number,
@@ -147,7 +148,7 @@ def _order(row, hubspot_stage: str | None = None) -> dict:
         "store": row.store_code, "storeName": row.store_name or row.store_code,
         "orderedAt": _iso(row.ordered_at), "status": row.status,
         "currency": row.currency, "total": _money(row.total), "refunded": _money(row.refunded),
-        "itemCount": row.item_count, "pickupPoint": row.pickup_point, "url": url,
+        "itemCount": row.item_count, "pickupPoint": row.pickup_point, "url": url, "dealUrl": deal_url,
         "hubspotStage": hubspot_stage,
     }
 
@@ -166,8 +167,11 @@ def _totals(stats: ContactStats) -> dict:
 
 
 def contact_orders(session: Session | Connection, portal_id: int, contact_id: str,
-                   paging: PageRequest) -> dict:
-    """One page of the contact's orders, newest first, with lifetime totals. Small by construction (≤ 50 rows)."""
+                   paging: PageRequest, app_host: str | None = None) -> dict:
+    """One page of the contact's orders, newest first, with lifetime totals. Small by construction (≤ 50 rows).
+
+    `app_host` (HubSpot's app, `HUBSPOT_AUTH_BASE`) gives each order the link to its deal's page.
+    """
     emails = contact_emails(session, portal_id, contact_id)
     params = {"portal": portal_id, "contact": contact_id, **({"emails": emails} if emails else {})}
     facts = _facts(session.execute(_FACTS[bool(emails)], params).all())
@@ -175,9 +179,13 @@ def contact_orders(session: Session | Connection, portal_id: int, contact_id: st
     rows = session.execute(_PAGE[bool(emails)], {**params, "offset": (paging.page - 1) * paging.per_page,
                                                  "limit": paging.per_page}).all()
     moved = _moved_by_people(session, portal_id, rows)
+
+    def deal_url(deal_id: str | None) -> str | None:
+        return record_url(app_host, portal_id, "deal", deal_id) if deal_id and app_host else None
+
     return {
         "contactId": contact_id, "email": emails[0] if emails else None,
-        "orders": [_order(row, moved.get(row.hubspot_deal_id)) for row in rows],
+        "orders": [_order(row, deal_url(row.hubspot_deal_id), moved.get(row.hubspot_deal_id)) for row in rows],
         "page": paging.page, "perPage": paging.per_page, "totalCount": count,
         "totalPages": max(1, math.ceil(count / paging.per_page)),
         "totals": totals,

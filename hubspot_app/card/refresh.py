@@ -193,7 +193,7 @@ def refresh_contact(portal_id: int, contact_id: str, paging: PageRequest) -> Ref
             raise
         raise mapped from error
     with extensions.db().session() as session:
-        listing = contact_orders(session, portal_id, contact_id, paging)
+        listing = contact_orders(session, portal_id, contact_id, paging, extensions.config().hubspot_auth_base)
     if report is not None:
         log_event(logger, "card.refresh.done", portal_id=portal_id, contact_id=contact_id,
                   orders=report.get("orders"), errors=report.get("errors"))

@@ -10,6 +10,7 @@ from . import load_app, main
               help="Threads for bulk jobs (backfill, poll, reconcile slices), apart so they never delay the others.")
 def worker(workers: int, bulk_workers: int) -> None:
     """Run the job worker (Huey consumers of both queues) with its periodic jobs."""
+    from ..jobs import REALTIME_POLLING
     from ..jobs.bulk import sweep
 
     app = load_app()
@@ -17,7 +18,8 @@ def worker(workers: int, bulk_workers: int) -> None:
     with app.app_context():
         sweep()  # slices a killed worker left: resumed from their checkpoints now, not a minute later
     bulk = queue.bulk.create_consumer(workers=bulk_workers, worker_type="thread", periodic=False)
-    realtime = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    realtime = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True,
+                                          **REALTIME_POLLING)
     bulk.start()
     try:
         realtime.run()  # until SIGINT/SIGTERM

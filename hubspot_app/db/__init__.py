@@ -14,8 +14,9 @@ from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..clock import Clock, system_clock
 from ..config import ConfigError
-from .base import Base
+from .base import CLOCK_OPTION, Base
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -38,22 +39,23 @@ def _make_folder_of(database: str | None) -> None:
                           f"({error.strerror})") from None
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, clock: Clock = system_clock) -> Engine:
+    stamped = {"execution_options": {CLOCK_OPTION: clock}}
     if url.startswith("sqlite"):
         _make_folder_of(make_url(url).database)
         # A file database keeps its connections: one closed beyond the pool's size must be reopened (and its
         # pragmas rerun) on the next busy moment, which under load was a steady cost on the card's path.
         pool = {"pool_size": 20, "max_overflow": 10} if make_url(url).database not in (None, "", ":memory:") else {}
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **pool)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **pool, **stamped)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **stamped)
 
 
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str, clock: Clock = system_clock):
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, clock)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

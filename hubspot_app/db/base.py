@@ -1,8 +1,10 @@
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
+
+from ..clock import system_clock
 
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -37,5 +39,16 @@ class UTCDateTime(TypeDecorator):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+# The engine execution option carrying the app's clock (`Database(url, clock)`), so column defaults and
+# services stamp rows with the same, injectable time as everything else (tests and the demo move it).
+CLOCK_OPTION = "moulin_clock"
+
+
+def recorded_at(context) -> datetime:
+    """Column default/onupdate: the app's clock, read from the statement's execution context."""
+    return context.execution_options.get(CLOCK_OPTION, system_clock)()
+
+
+def now_of(session: Session) -> datetime:
+    """The app's clock, as bound to this session's database."""
+    return session.get_bind().get_execution_options().get(CLOCK_OPTION, system_clock)()

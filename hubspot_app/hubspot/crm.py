@@ -1,6 +1,7 @@
 """The HubSpot CRM adapter: the only module that calls the hubspot SDK for CRM data.
 
-One short method per API call. Every call goes through `_call`, which takes a
+One short method per API call; a batch longer than HubSpot's limit (`limits`) is sent as several calls, so
+callers never slice. Every call goes through `_call`, which takes a
 slot from the portal's rate limiter and applies the transport retry layer:
 429 is always retried after HubSpot's interval (the request was not processed);
 5xx and connection errors are retried only for idempotent calls (upserts,
@@ -33,14 +34,13 @@ from hubspot.crm.properties import models as prop_models
 
 from ..logs import log_event
 from ..metrics import record_hubspot_call
-from .errors import Conflict, HubSpotError, RateLimited, TransientError, from_exception
+from .limits import ASSOCIATION_BATCH, OBJECT_BATCH, batches
+from .errors import Action, Conflict, HubSpotError, action_of, from_exception
 from .ratelimit import RateLimiter
 from .search_plan import plan_search
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 100
-ASSOCIATION_BATCH_SIZE = 2000
 REQUEST_TIMEOUT_S = 30
 # Calls in flight for a sync (see `in_flight`): HubSpot's batch calls take a few hundred ms; never fewer
 # than 2 so one slow call does not idle the limiter, never more than 12 (a full 10 s window's burst is 100).
@@ -68,6 +68,14 @@ class BatchOutcome:
 
     ids: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def merged(cls, outcomes: Iterable["BatchOutcome"]) -> "BatchOutcome":
+        whole = cls()
+        for outcome in outcomes:
+            whole.ids.update(outcome.ids)
+            whole.errors.update(outcome.errors)
+        return whole
 
 
 def _split(keys: list[str], response, key_of) -> BatchOutcome:
@@ -158,14 +166,15 @@ class CrmGateway:
                     self.in_call_s += took
                     self.latency_s += 0.2 * (took - self.latency_s)
             last = attempt == self._max_attempts
-            if isinstance(error, RateLimited) and not last:
+            action = action_of(error)
+            if action is Action.RATE_LIMITED and not last:
                 limited += 1
                 wait = error.wait_s(limited)
                 self._limiter.pause(self.portal_id, wait)  # every worker of this portal waits, not just us
                 log_event(logger, "hubspot.rate_limited", logging.WARNING, portal_id=self.portal_id,
                           operation=operation, wait_s=wait)
                 continue
-            if isinstance(error, TransientError) and idempotent and not last:
+            if action is Action.RETRY and idempotent and not last:
                 delay = min(0.2 * 2 ** (attempt - 1), 5.0)
                 log_event(logger, "hubspot.retry", logging.WARNING, portal_id=self.portal_id,
                           operation=operation, status=error.status, attempt=attempt, delay_s=delay)
@@ -176,6 +185,10 @@ class CrmGateway:
     # -- objects ---------------------------------------------------------------------
     def upsert(self, object_type: str, id_property: str, inputs: list[tuple[str, dict]]) -> BatchOutcome:
         """Create-or-update by a unique property; idempotent, so retried on 5xx too."""
+        return BatchOutcome.merged(self._upsert(object_type, id_property, part)
+                                   for part in batches(inputs, OBJECT_BATCH))
+
+    def _upsert(self, object_type: str, id_property: str, inputs) -> BatchOutcome:
         body = {"inputs": [{"idProperty": id_property, "id": key, "properties": props, "objectWriteTraceId": key}
                            for key, props in inputs]}
         response = self._call(f"{object_type}.upsert", "objects", lambda api: _plain(api.upsert(
@@ -193,6 +206,9 @@ class CrmGateway:
         return _split(keys, response, key_of)
 
     def update(self, object_type: str, inputs: list[tuple[str, dict]]) -> BatchOutcome:
+        return BatchOutcome.merged(self._update(object_type, part) for part in batches(inputs, OBJECT_BATCH))
+
+    def _update(self, object_type: str, inputs) -> BatchOutcome:
         body = {"inputs": [{"id": hs_id, "properties": props} for hs_id, props in inputs]}
         response = self._call(f"{object_type}.update", "objects", lambda api: api.update(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
@@ -201,6 +217,12 @@ class CrmGateway:
     def read(self, object_type: str, ids: list[str], properties: list[str],
              id_property: str | None = None) -> dict[str, dict]:
         """key -> properties for the records that exist (archived or unknown ones are absent)."""
+        found: dict[str, dict] = {}
+        for part in batches(ids, OBJECT_BATCH):
+            found.update(self._read(object_type, part, properties, id_property))
+        return found
+
+    def _read(self, object_type: str, ids, properties: list[str], id_property: str | None) -> dict[str, dict]:
         body = {"inputs": [{"id": i} for i in ids], "properties": properties, "propertiesWithHistory": [],
                 **({"idProperty": id_property} if id_property else {})}
         response = self._call(f"{object_type}.read", "objects", lambda api: api.read(
@@ -213,9 +235,10 @@ class CrmGateway:
         return found
 
     def archive(self, object_type: str, ids: list[str]) -> None:
-        body = {"inputs": [{"id": i} for i in ids]}
-        self._call(f"{object_type}.archive", "objects", lambda api: api.archive(
-            object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
+        for part in batches(ids, OBJECT_BATCH):
+            body = {"inputs": [{"id": i} for i in part]}
+            self._call(f"{object_type}.archive", "objects", lambda api: api.archive(
+                object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
 
     def search(self, object_type: str, filters: list[dict], properties: list[str]) -> list[dict]:
         """Every record matching all `filters`, as dicts, in as few requests as HubSpot's search limits allow.
@@ -269,10 +292,14 @@ class CrmGateway:
     def associate(self, from_type: str, to_type: str, type_id: int, pairs: Iterable[tuple[str, str]]) -> list[str]:
         """Idempotent (re-linking linked records is a no-op); returns HubSpot's per-input error messages."""
         spec = [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]
-        body = {"inputs": [{"from": {"id": a}, "to": {"id": b}, "types": spec} for a, b in pairs]}
-        response = self._call(f"{from_type}.{to_type}.associate", "associations", lambda api: _plain(api.create(
-            from_type, to_type, body, _request_timeout=REQUEST_TIMEOUT_S, _preload_content=False)), idempotent=True)
-        return [f"{e.category}: {e.message}" for e in getattr(response, "errors", None) or []]
+        messages = []
+        for part in batches(list(pairs), ASSOCIATION_BATCH):
+            body = {"inputs": [{"from": {"id": a}, "to": {"id": b}, "types": spec} for a, b in part]}
+            response = self._call(f"{from_type}.{to_type}.associate", "associations", lambda api: _plain(api.create(
+                from_type, to_type, body, _request_timeout=REQUEST_TIMEOUT_S, _preload_content=False)),
+                idempotent=True)
+            messages += [f"{e.category}: {e.message}" for e in getattr(response, "errors", None) or []]
+        return messages
 
     def unassociate(self, from_type: str, to_type: str, pairs: Iterable[tuple[str, str]]) -> None:
         body = {"inputs": [{"from": {"id": a}, "to": [{"id": b}]} for a, b in pairs]}
@@ -329,4 +356,4 @@ class CrmGateway:
         return {"id": p.id, "label": p.label, "stages": [{"id": s.id, "label": s.label} for s in p.stages or []]}
 
 
-__all__ = ["CrmGateway", "BatchOutcome", "BATCH_SIZE", "ASSOCIATION_BATCH_SIZE", "HubSpotError"]
+__all__ = ["CrmGateway", "BatchOutcome", "HubSpotError"]

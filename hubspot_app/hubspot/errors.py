@@ -1,8 +1,9 @@
 """HubSpot errors, mapped once at the boundary into our own hierarchy.
 
 The SDK raises a different `ApiException` class per sub-package with no common
-base, so everything is read from `status`/`headers`/`body`. `ACTIONS` is the
-one table deciding what is retried (airbyte's `default_error_mapping` shape).
+base, so everything is read from `status`/`headers`/`body`. `ERRORS` maps a status to our error type and
+`ACTIONS` maps an error type to what the gateway does with it (airbyte's `default_error_mapping` shape):
+the gateway reads `action_of(error)`, nothing else, to decide whether to retry.
 """
 from __future__ import annotations
 
@@ -19,8 +20,6 @@ class Action(str, Enum):
 class HubSpotError(Exception):
     """Base of every HubSpot failure; `status` is the HTTP status when there was one."""
 
-    action = Action.FAIL
-
     def __init__(self, message: str, *, status: int | None = None, correlation_id: str | None = None):
         super().__init__(message)
         self.message = message
@@ -31,13 +30,9 @@ class HubSpotError(Exception):
 class TransientError(HubSpotError):
     """Worth retrying later: 5xx, timeouts, connection resets."""
 
-    action = Action.RETRY
-
 
 class RateLimited(TransientError):
     """`retry_after`: HubSpot's Retry-After when it sent one; `interval`: its rolling window, the longest wait."""
-
-    action = Action.RATE_LIMITED
 
     def __init__(self, message: str, *, retry_after: float | None = None, interval: float = 10.0, **kw):
         super().__init__(message, **kw)
@@ -62,32 +57,42 @@ class Conflict(PermanentError):
     """409: the object already exists (e.g. a property or a unique value)."""
 
 
-# status -> (action, exception class). Anything absent: 5xx retry, other 4xx fail.
-ACTIONS: dict[int, tuple[Action, type[HubSpotError]]] = {
-    400: (Action.FAIL, PermanentError),
-    401: (Action.FAIL, Unauthorized),
-    403: (Action.FAIL, Unauthorized),
-    404: (Action.FAIL, PermanentError),
-    409: (Action.FAIL, Conflict),
-    423: (Action.RETRY, TransientError),  # HubSpot "locked" while it processes a merge
-    429: (Action.RATE_LIMITED, RateLimited),
-    500: (Action.RETRY, TransientError),
-    502: (Action.RETRY, TransientError),
-    503: (Action.RETRY, TransientError),
-    504: (Action.RETRY, TransientError),
+# status -> our error type. Anything absent: 5xx transient, other 4xx permanent.
+ERRORS: dict[int, type[HubSpotError]] = {
+    400: PermanentError,
+    401: Unauthorized,
+    403: Unauthorized,
+    404: PermanentError,
+    409: Conflict,
+    423: TransientError,  # HubSpot "locked" while it processes a merge
+    429: RateLimited,
+    500: TransientError,
+    502: TransientError,
+    503: TransientError,
+    504: TransientError,
 }
+
+# error type -> what the gateway does (the most specific type wins: RateLimited is a TransientError).
+ACTIONS: dict[type[HubSpotError], Action] = {
+    RateLimited: Action.RATE_LIMITED,
+    TransientError: Action.RETRY,
+    HubSpotError: Action.FAIL,
+}
+
+
+def action_of(error: HubSpotError) -> Action:
+    return next(ACTIONS[kind] for kind in type(error).__mro__ if kind in ACTIONS)
+
 
 DEFAULT_BACKOFF_S = 10.0  # HubSpot's rolling window, when a 429 does not name it
 
 
-def action_for(status: int | None) -> tuple[Action, type[HubSpotError]]:
+def error_type_for(status: int | None) -> type[HubSpotError]:
     if status is None:
-        return Action.RETRY, TransientError  # no response at all: connection error or timeout
-    if status in ACTIONS:
-        return ACTIONS[status]
-    if status >= 500:
-        return Action.RETRY, TransientError
-    return Action.FAIL, PermanentError
+        return TransientError  # no response at all: connection error or timeout
+    if status in ERRORS:
+        return ERRORS[status]
+    return TransientError if status >= 500 else PermanentError
 
 
 def _float_header(headers, name: str) -> float | None:
@@ -125,7 +130,7 @@ def from_exception(error: BaseException) -> HubSpotError:
     if status is None:
         return TransientError(f"{type(error).__name__}: {error}")
     message, correlation_id = _message(getattr(error, "body", None))
-    _, cls = action_for(status)
+    cls = error_type_for(status)
     if cls is RateLimited:
         return rate_limited(message, getattr(error, "headers", None), status=status, correlation_id=correlation_id)
     return cls(message, status=status, correlation_id=correlation_id)

@@ -23,10 +23,18 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from huey.api import TaskWrapper
 
 from ..config import Config, ConfigError
+from ..metrics import flush_usage
 
 
 REALTIME_QUEUE = "moulin-hubspot"
 BULK_QUEUE = "moulin-hubspot-bulk"
+
+# Huey's consumer polls a non-blocking storage (SQLite) with a back-off from 0.1 s up to 10 s when idle
+# (https://github.com/coleifer/huey/blob/master/docs/consumer.rst, --delay/--max-delay/--backoff), so a push
+# after a quiet minute waited seconds. The real-time consumer polls every 0.1 s instead: one indexed SELECT
+# per thread, negligible. With Redis, RedisHuey's storage blocks on BRPOP (`blocking=True`, Huey's default)
+# and the consumer never sleeps between reads (huey/consumer.py `Worker.loop`), so these only matter on SQLite.
+REALTIME_POLLING = {"initial_delay": 0.1, "max_delay": 0.1, "backoff": 1.0}
 
 
 def make_huey(config: Config, name: str = REALTIME_QUEUE) -> Huey:
@@ -63,7 +71,10 @@ class JobQueue:
         @functools.wraps(fn)
         def in_app_context(*args, **kwargs):
             with app.app_context():
-                return fn(*args, **kwargs)
+                try:
+                    return fn(*args, **kwargs)
+                finally:  # the job's transactions are closed: its HubSpot usage joins every process's
+                    flush_usage(app.extensions["moulin.db"])
 
         task = (self.bulk if bulk else self.huey).task(name=name, retries=retries, retry_delay=retry_delay,
                               priority=priority)(in_app_context)

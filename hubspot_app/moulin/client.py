@@ -22,7 +22,7 @@ from ..logs import log_event
 from .address_guard import AddressPolicy, guarded_session
 from .errors import MoulinAuthError, MoulinError, MoulinNotFound, MoulinUnavailable
 from .ports import CustomerLookup
-from .records import (Company, Customer, Deletion, Order, PickupPoint, Product, RecordError,
+from .records import (Company, Customer, Deletion, MarketingConsent, Order, PickupPoint, Product, RecordError,
                       normalise_email, parse_record)
 
 logger = logging.getLogger(__name__)
@@ -93,14 +93,15 @@ class MoulinClient:
 
     # -- transport ---------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, params: dict | None = None) -> dict:
+    def _request(self, method: str, path: str, params: dict | None = None, payload: dict | None = None) -> dict:
+        """`payload` is sent as JSON; only idempotent calls take one, since a transient failure re-sends it."""
         url = f"{self.base_url}{path}"
         headers = {API_KEY_HEADER: self._api_key, "Accept": "application/json"}
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
                 # A redirect could lead the API key anywhere, past the checks of the URL the operator saved.
-                response = self._session.request(method, url, params=params, headers=headers,
+                response = self._session.request(method, url, params=params, json=payload, headers=headers,
                                                  timeout=self.timeout, allow_redirects=False, stream=True)
                 body = self._read(response, time.monotonic())
             except READ_ERRORS as error:
@@ -223,6 +224,21 @@ class MoulinClient:
                 (result.errors if isinstance(record, RecordError) else bucket).append(record)
         return result
 
+    def put_consent(self, customer_id: str, consent: MarketingConsent) -> dict:
+        """Send a consent change to the store (idempotent PUT; the store keeps the latest `changed_at`)."""
+        body = {"marketing_email": consent.marketing_email, "changed_at": _iso(consent.changed_at),
+                "source": consent.source}
+        return self._request("PUT", f"/customers/{quote(str(customer_id), safe='')}/consent", payload=body)
+
     def ping(self) -> dict:
         """Check the URL and the key in one cheap call ("test connection"); raises the mapped error."""
         return self._request("GET", "/ping")
+
+    def supports(self, capability: str) -> bool:
+        """Whether the store's `/ping` lists this optional capability (e.g. "hubspot_links")."""
+        capabilities = self.ping().get("capabilities")
+        return isinstance(capabilities, list) and capability in capabilities
+
+    def put_hubspot_links(self, links: dict) -> dict:
+        """Hand the store the HubSpot records of its orders and customers (`PUT /hubspot-links`, idempotent)."""
+        return self._request("PUT", "/hubspot-links", payload=links)

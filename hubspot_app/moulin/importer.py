@@ -25,6 +25,8 @@ CSV_ORDER_COLUMNS = ("order_id", "number", "status", "financial_status", "fulfil
                      "referring_site", "cart_token", "abandoned_checkout_url")
 CSV_LINE_COLUMNS = ("line_id", "line_sku", "line_product_id", "line_variant_id", "line_title", "line_quantity",
                     "line_unit_price", "line_discount", "line_tax")
+# Optional: the visitor's HubSpot tracking context at checkout (the Order's `tracking`, docs/attribution.md).
+CSV_TRACKING_COLUMNS = ("tracking_hutk", "tracking_page_uri", "tracking_page_name", "tracking_ip_address")
 REQUIRED_CSV_COLUMNS = ("order_id", "number", "status", "currency", "subtotal", "total", "created_at",
                         "updated_at", "line_id", "line_title", "line_quantity", "line_unit_price")
 
@@ -88,6 +90,10 @@ def _csv_order(rows: list[tuple[int, dict]]) -> dict:
         order["taxes_included"] = order["taxes_included"].strip().lower() in ("1", "true", "yes", "oui")
     order["lines"] = [{column[len("line_"):]: _csv_value(row.get(column)) for column in CSV_LINE_COLUMNS
                        if _csv_value(row.get(column)) is not None} for _, row in rows]
+    tracking = {column[len("tracking_"):]: value for column in CSV_TRACKING_COLUMNS
+                if (value := _csv_value(first.get(column))) is not None}
+    if tracking:
+        order["tracking"] = tracking
     return order
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterator, Protocol, runtime_checkable
 
-from .records import Company, Customer, Deletion, Order, PickupPoint, Product, RecordError
+from .records import Company, Customer, Deletion, MarketingConsent, Order, PickupPoint, Product, RecordError
 
 
 @dataclass
@@ -41,5 +41,7 @@ class OrderSource(Protocol):
     def get_customer(self, customer_id: str) -> Customer | RecordError: ...
 
     def lookup_customer(self, email: str) -> CustomerLookup: ...
+
+    def put_consent(self, customer_id: str, consent: MarketingConsent) -> dict: ...
 
     def ping(self) -> dict: ...

@@ -75,6 +75,27 @@ class Address(_Record):
     country: str | None = Field(default=None, description="ISO 3166-1 alpha-2")
 
 
+class MarketingConsent(_Record):
+    """The customer's email-marketing consent as the shop recorded it: its state, when and where it changed."""
+
+    marketing_email: Literal["granted", "withdrawn", "unknown"] = "unknown"
+    changed_at: AwareDatetime | None = None
+    source: str | None = Field(default=None, max_length=64)
+
+
+class TrackingContext(_Record):
+    """The visitor's HubSpot tracking context at checkout (docs/attribution.md).
+
+    The cookie value is not checked here: HubSpot decides whether it is valid, and a value
+    it refuses is one order's warning, never a reason to drop the order.
+    """
+
+    hutk: str = Field(min_length=1, max_length=128)
+    page_uri: str | None = Field(default=None, max_length=2048)
+    page_name: str | None = Field(default=None, max_length=512)
+    ip_address: str | None = Field(default=None, max_length=64)
+
+
 class Customer(_Record):
     id: RecordId
     email: EmailStr | None = None
@@ -90,6 +111,7 @@ class Customer(_Record):
     tags: list[str] = []
     note: str | None = None
     orders_count: Count = 0
+    consent: MarketingConsent | None = None
     created_at: AwareDatetime
     updated_at: AwareDatetime
 
@@ -200,6 +222,7 @@ class Order(_Record):
     company_id: RecordId | None = None
     lines: list[OrderLine] = []
     note: str | None = None
+    tracking: TrackingContext | None = None
 
     @model_validator(mode="after")
     def _item_count_fits(self) -> "Order":

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from .. import extensions
 from ..crypto import SecretCipher
 from ..db.models import MoulinStore
+from ..store_settings import StoreSettings
 from .address_guard import AddressPolicy, StoreAddressRefused, check_store_url
 from .client import MoulinClient
 from .order_links import template_problem
@@ -77,7 +78,7 @@ def list_stores(session: Session, portal_id: int) -> list[MoulinStore]:
 
 
 def is_paused(store: MoulinStore) -> bool:
-    return bool((store.settings or {}).get("paused"))
+    return StoreSettings.of(store.settings).paused
 
 
 def active_stores(session: Session, portal_id: int) -> list[MoulinStore]:

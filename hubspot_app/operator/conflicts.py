@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from .. import extensions
-from ..db.base import utcnow
+from ..db.base import now_of
 from ..logs import log_event
 from ..sync.identity import link_to_new_email
 
@@ -18,7 +18,7 @@ def link_customer_to_new_email(portal_id: int, conflict_id: int) -> int:
     open conflict).
     """
     with extensions.db().session() as session:
-        emails = link_to_new_email(session, portal_id, conflict_id, utcnow())
+        emails = link_to_new_email(session, portal_id, conflict_id, now_of(session))
     queue = extensions.jobs()
     for email in emails:
         queue.enqueue("sync.customer", portal_id, email)

@@ -14,13 +14,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..db.base import utcnow
+from ..db import Database
+from ..db.base import now_of
 from ..db.models import (MoulinEvent, MoulinStore, ObjectLink, SyncCheckpoint, SyncConflict, SyncedOrder, SyncError,
                          WebhookEvent)
 from ..jobs import JobQueue
 from ..logs import log_event
 from ..metrics import hubspot_usage
-from .retry import FailedRecord, order_key_of, plan_retries
+from .retry import FailedRecord, RetryPlan, order_key_of, plan_retries
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def sync_health(session: Session, portal_id: int) -> SyncHealth:
     return SyncHealth(runs=runs, in_sync=in_sync, failing_total=failing_total, failing=failing,
                       conflicts=conflicts, webhook_events=events, moulin_pending=pending or 0,
                       oldest_pending_at=oldest, last_push_at=last_push_at, failed_pushes=failed_pushes,
-                      usage=hubspot_usage(portal_id))
+                      usage=hubspot_usage(session, portal_id))
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,21 @@ class RetryOutcome:
     not_retryable: int  # records that sync again only at their next change
 
 
-def retry_errors(session: Session, queue: JobQueue, portal_id: int, error_id: int | None = None) -> RetryOutcome:
-    """Re-run the engine's jobs for failed records: one (`error_id`) or every open one of the portal."""
+def retry_errors(database: Database, queue: JobQueue, portal_id: int, error_id: int | None = None) -> RetryOutcome:
+    """Re-run the engine's jobs for failed records: one (`error_id`) or every open one of the portal.
+
+    Its own unit of work, committed before the jobs are enqueued: a job (run at once by an immediate queue, or
+    by a quick worker) must see the closed rows, and would otherwise wait on this transaction's row locks."""
+    with database.session() as session:
+        plan = _plan_and_close(session, portal_id, error_id)
+    for (name, args) in plan.jobs:
+        queue.enqueue(name, *args)
+    log_event(log, "operator.retry_requested", portal_id=portal_id, records=plan.covered, jobs=len(plan.jobs),
+              not_retryable=len(plan.not_retryable), one=error_id is not None)
+    return RetryOutcome(plan.covered, len(plan.jobs), len(plan.not_retryable))
+
+
+def _plan_and_close(session: Session, portal_id: int, error_id: int | None) -> RetryPlan:
     query = select(SyncError).where(SyncError.portal_id == portal_id, SyncError.resolved_at.is_(None))
     if error_id is not None:
         query = query.where(SyncError.id == error_id)
@@ -99,10 +113,5 @@ def retry_errors(session: Session, queue: JobQueue, portal_id: int, error_id: in
     for row in rows:
         # A failed job leaves no record to re-sync: its row closes now and reopens if the job fails again.
         if row.id in retried_jobs:
-            row.resolved_at = utcnow()
-    session.flush()
-    for (name, args) in plan.jobs:
-        queue.enqueue(name, *args)
-    log_event(log, "operator.retry_requested", portal_id=portal_id, records=plan.covered, jobs=len(plan.jobs),
-              not_retryable=len(plan.not_retryable), one=error_id is not None)
-    return RetryOutcome(plan.covered, len(plan.jobs), len(plan.not_retryable))
+            row.resolved_at = now_of(session)
+    return plan

@@ -10,16 +10,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Iterable
 
-# Sync job name -> how to read its arguments back from a "job" error key ("sync.backfill:101:b2c").
-_JOB_ARGS: dict[str, Callable[[list[str]], tuple]] = {
-    "sync.backfill": lambda a: (int(a[0]), *a[1:2]),
-    "sync.poll": lambda a: (int(a[0]),),
-    "sync.customer": lambda a: (int(a[0]), ":".join(a[1:])),
-    "sync.setup_portal": lambda a: (int(a[0]),),
-    "sync.moulin_event": lambda a: (int(a[0]),),
-}
+from ..sync.job_keys import read_job_key
+from ..sync.tasks import JOBS
+
 NOT_RETRYABLE = "syncs again at its next change in Moulin"
 
 
@@ -68,10 +63,5 @@ def _job_for(portal_id: int, record: FailedRecord, email_of_order: dict[str, str
         email = email_of_order.get(order_key)
         return ("sync.customer", (portal_id, email)) if email else None
     if record.kind == "job":
-        name, _, rest = record.source_key.partition(":")
-        parse = _JOB_ARGS.get(name)
-        try:
-            return (name, parse(rest.split(":"))) if parse and rest else None
-        except (ValueError, IndexError):
-            return None
+        return read_job_key(record.source_key, JOBS)
     return None

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 
-from ..db.models import CardOrder, MoulinEvent, ObjectLink, SyncCheckpoint, SyncError, SyncedOrder
+from ..db.models import (AttributionSubmission, CardOrder, MoulinEvent, ObjectLink, SyncCheckpoint, SyncError,
+                         SyncedOrder)
 from ..logs import log_event
 from .stores import get_store
 
@@ -52,6 +53,8 @@ def disconnect(session: Session, portal_id: int, store_id: int, purge: bool) -> 
         removed += session.execute(delete(ObjectLink).where(
             ObjectLink.portal_id == portal_id, ObjectLink.kind.in_(STORE_KEYED_LINKS),
             ObjectLink.source_key.startswith(prefix, autoescape=True))).rowcount
+        removed += session.execute(delete(AttributionSubmission).where(
+            AttributionSubmission.portal_id == portal_id, AttributionSubmission.store_code == code)).rowcount
         removed += session.execute(delete(SyncError).where(SyncError.portal_id == portal_id, or_(
             SyncError.source_key.startswith(prefix, autoescape=True), SyncError.source_key == f"poll:{code}"))
         ).rowcount

@@ -25,16 +25,11 @@ from ..moulin.order_links import template_problem
 from ..moulin.records import OrderStatus
 from ..moulin.stores import (StoreSettingsError, check_api_url, check_order_url_template, check_room_for_store,
                              client_for, connect_store)
-from ..sync.products import ARCHIVE, DELETION_MODES
+from ..store_settings import InvalidStoreSettings, StoreSettings
 from ..sync.stages import DEFAULT_MAPPING, STAGES, validate_mapping
 
 log = logging.getLogger(__name__)
 
-STAGE_SOURCES = ("moulin", "hubspot")
-DEFAULT_SETTINGS = {"recreate_deleted_deals": False, "stage_source": "moulin"}
-# Unset means these, in the sync too (`sync.stages.abandon_after`, `sync.products.deletion_mode`).
-COMMERCE_DEFAULTS = {"abandon_after_hours": 24, "product_deletion": ARCHIVE}
-MAX_ABANDON_AFTER_HOURS = 720  # 30 days: beyond, a cart is not a lead any more
 # The check runs while the operator waits on the page: one try, a short timeout.
 CHECK_OPTIONS = {"timeout": 5.0, "retries": 0, "max_body": 1_000_000, "deadline_s": 10.0}
 
@@ -56,7 +51,7 @@ def ping_store(client: MoulinClient) -> ConnectionCheck:
     whatever the URL's owner wrote, and the URL may not be a Moulin at all.
     """
     try:
-        answer = client.ping()
+        client.ping()
     except StoreAddressRefused as error:
         return ConnectionCheck(False, f"This address is refused: {error}.")
     except MoulinAuthError:
@@ -85,7 +80,7 @@ def connect_checked(session: Session, cipher: SecretCipher, portal_id: int, form
         raise StoreSettingsError(check.message)
     store, push_secret = connect_store(session, cipher, portal_id, form.get("code", ""), form.get("name", ""),
                                        api_url, api_key, (form.get("order_url_template") or "").strip() or None)
-    store.settings = dict(DEFAULT_SETTINGS)
+    store.settings = StoreSettings().to_row()
     log_event(log, "operator.store_connected", portal_id=portal_id, store=store.code)
     return store, push_secret
 
@@ -141,23 +136,17 @@ def parse_store_settings(form: Mapping[str, str]) -> tuple[dict[str, str], dict]
     problems = validate_mapping(mapping)
     if problems:
         raise StoreSettingsError("; ".join(problems))
-    stage_source = form.get("stage_source", "moulin")
-    if stage_source not in STAGE_SOURCES:
-        raise StoreSettingsError("stage_source: choose moulin or hubspot")
-    settings = {"recreate_deleted_deals": form.get("recreate_deleted_deals") == "on", "stage_source": stage_source,
-                **_commerce_settings(form)}
+    defaults = StoreSettings()
+    hours = (form.get("abandon_after_hours") or "").strip()
+    settings = {"recreate_deleted_deals": form.get("recreate_deleted_deals") == "on",
+                "stage_source": form.get("stage_source", defaults.stage_source),
+                "abandon_after_hours": (int(hours) if hours.isdigit() else hours) if hours else defaults.abandon_after_hours,
+                "product_deletion": form.get("product_deletion", defaults.product_deletion)}
+    try:
+        StoreSettings.of(settings)  # the rules live there
+    except InvalidStoreSettings as error:
+        raise StoreSettingsError(str(error)) from None
     return mapping, settings
-
-
-def _commerce_settings(form: Mapping[str, str]) -> dict:
-    """When a checkout counts as abandoned, and what a product deleted in Moulin becomes in HubSpot."""
-    hours = (form.get("abandon_after_hours") or str(COMMERCE_DEFAULTS["abandon_after_hours"])).strip()
-    if not hours.isdigit() or not 1 <= int(hours) <= MAX_ABANDON_AFTER_HOURS:
-        raise StoreSettingsError(f"abandon_after_hours: a whole number of hours from 1 to {MAX_ABANDON_AFTER_HOURS}")
-    product_deletion = form.get("product_deletion", ARCHIVE)
-    if product_deletion not in DELETION_MODES:
-        raise StoreSettingsError(f"product_deletion: choose {' or '.join(DELETION_MODES)}")
-    return {"abandon_after_hours": int(hours), "product_deletion": product_deletion}
 
 
 def save_store_settings(session: Session, portal_id: int, store_id: int, form: Mapping[str, str]) -> MoulinStore:
@@ -181,5 +170,5 @@ def store_warnings(store: MoulinStore) -> list[str]:
             ] if problem else []
 
 
-def store_settings(store: MoulinStore) -> dict:
-    return {**DEFAULT_SETTINGS, **COMMERCE_DEFAULTS, **(store.settings or {})}
+def store_settings(store: MoulinStore) -> StoreSettings:
+    return StoreSettings.of(store.settings)

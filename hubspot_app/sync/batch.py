@@ -13,7 +13,8 @@ from ..moulin.records import Company, Customer, Order, OrderStatus, Product
 from ..webhooks.contract import may_recreate
 from . import mapping
 from .planner import CONTACT_COMPANY, DEAL_COMPANY, DEAL_CONTACT, LINE_ITEM_DEAL, Work
-from .stages import abandon_after, net_amount, stage_for
+from ..store_settings import StoreSettings
+from .stages import net_amount, stage_for
 
 KIND = {"contacts": "contact", "companies": "company", "products": "product", "deals": "deal",
         "line_items": "line_item"}
@@ -53,7 +54,7 @@ class PortalShape:
     stage_ids: dict[str, str]
     stage_mapping: dict[str, str]
     now: datetime
-    settings: dict = field(default_factory=dict)  # the store's: recreate_deleted_deals, stage_source
+    settings: StoreSettings = field(default_factory=StoreSettings)  # the store's
     company_identity: str = "account"  # the portal's: what makes two accounts one company (mapping.company_key)
 
 
@@ -174,12 +175,12 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
                 _put(built, hashes, "products", line.sku, mapping.product_from_line(line))
 
         stage = stage_for(order, shape.now, shape.stage_mapping, reached=batch.reached.get(order.key),
-                          threshold=abandon_after(shape.settings))
+                          threshold=shape.settings.abandon_after)
         built.stages[order.key] = stage
         deal = mapping.deal_properties(
             order, customer=customer, company=company, pipeline_id=shape.pipeline_id,
             stage_id=shape.stage_ids[stage], pickup_point=batch.pickup_points.get(order.pickup_point_id or ""))
-        if shape.settings.get("stage_source") == "hubspot" and ("deal", order.key) in hashes:
+        if shape.settings.hubspot_owns_stages and ("deal", order.key) in hashes:
             del deal["dealstage"]  # people own the stage of existing deals; a new deal still gets Moulin's
         deal_changed = _put(built, hashes, "deals", order.key, deal, {"_contact": email, "_company": company_key},
                             gone, shape)

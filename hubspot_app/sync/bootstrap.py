@@ -13,6 +13,7 @@ from flask import current_app
 
 from .. import extensions
 from ..hubspot.crm import CrmGateway
+from ..hubspot.marketing import MarketingGateway
 from ..hubspot.ratelimit import make_limiter
 from ..moulin.ports import OrderSource
 
@@ -39,13 +40,23 @@ def token_provider() -> Callable[[int], str]:
     return current_app.extensions.get(TOKEN_PROVIDER) or _installed_tokens(current_app._get_current_object())
 
 
-def crm_for(portal_id: int) -> CrmGateway:
-    config = extensions.config()
+def _limiter():
     limiter = current_app.extensions.get(LIMITER)
     if limiter is None:
-        limiter = current_app.extensions.setdefault(LIMITER, make_limiter(config.redis_url))
-    return CrmGateway(portal_id, token_provider(), host=config.hubspot_api_base, limiter=limiter,
+        limiter = current_app.extensions.setdefault(LIMITER, make_limiter(extensions.config().redis_url))
+    return limiter
+
+
+def crm_for(portal_id: int) -> CrmGateway:
+    return CrmGateway(portal_id, token_provider(), host=extensions.config().hubspot_api_base, limiter=_limiter(),
                       **current_app.extensions.get(SDK_OPTIONS, {}))
+
+
+def marketing_for(portal_id: int) -> MarketingGateway:
+    """Forms and subscriptions of a portal, through the same tokens and rate limiter as the CRM gateway."""
+    config = extensions.config()
+    return MarketingGateway(portal_id, token_provider(), api_base=config.hubspot_api_base,
+                            forms_base=config.forms_base, limiter=_limiter())
 
 
 def source_for(store) -> OrderSource:

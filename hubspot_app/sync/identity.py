@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ..db.base import utcnow
+from ..db.base import now_of
 from ..db.models import CardOrder, ObjectLink, SyncConflict, SyncedCustomer, SyncedOrder
 from ..hubspot.errors import PermanentError
 from ..logs import log_event
@@ -148,7 +148,7 @@ def _record_conflict(session: Session, portal_id: int, contact_id: str, row: Syn
     if reason_open is None:
         session.add(SyncConflict(
             portal_id=portal_id, kind="contact", hubspot_id=contact_id, reason=EMAIL_TAKEN,
-            occurred_at_ms=int(utcnow().timestamp() * 1000),
+            occurred_at_ms=int(now_of(session).timestamp() * 1000),
             detail=f"Moulin customer {row.store_code}:{row.customer_id} changed its email to {new_email}, but {why}. "
                    f"It stays on contact {contact_id} until you choose “Link to the contact with the new email”."))
     log_event(logger, "sync.contact.email_conflict", logging.WARNING, portal_id=portal_id, contact_id=contact_id)

@@ -14,20 +14,25 @@ from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
+from ..attribution.service import record_checkouts
+from ..consent.service import record_moulin_consent
 from ..logs import log_event
 from ..metrics import record_sync_outcome
 from ..moulin.order_links import order_link
-from ..moulin.records import Order, RecordError
+from ..moulin.records import Deletion, Order, RecordError
+from ..store_settings import StoreSettings
 from . import repository as repo
 from .batch import KIND, Built, Gone, PortalShape, SourceBatch, build, order_facts
 from .aggregates import LeftContacts, load_left, plan_aggregates, save_aggregates
 from .executor import execute
 from .identity import resolve_contacts
+from .links_back import OrderRecords
+from .links_delivery import note_links
 from .mapping import company_key, contact_stats
 from .pending import PendingLinks, load_pending, settle_pending
 from .planner import DEAL_CONTACT, work_size
 from .products import remember_catalogue
-from .stages import abandon_after, abandons_at, is_open_checkout
+from .stages import abandons_at, is_open_checkout
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +44,11 @@ class StoreInfo:
     code: str
     stage_mapping: dict
     order_url_template: str | None = None
-    settings: dict = field(default_factory=dict)
+    settings: StoreSettings = field(default_factory=StoreSettings)
 
     @classmethod
     def of(cls, store) -> "StoreInfo":
-        return cls(store.code, dict(store.stage_mapping or {}), store.order_url_template, dict(store.settings or {}))
+        return cls(store.code, dict(store.stage_mapping or {}), store.order_url_template, StoreSettings.of(store.settings))
 
 
 def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch, contact_id, deal_id,
@@ -132,6 +137,14 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
                   loaded.privacy_deleted, built.stages.get(o.key))
         for o in orders])
     _track_open_checkouts(session, portal_id, store, orders, built.stages)
+    # Links back to the store and the marketing hooks: database rows only, written with the results.
+    note_links(session, portal_id, store.code, [OrderRecords(
+        o.id, (c := batch.customer_of(o)) and c.id, id_of("deals", o.key), id_of("contacts", facts[o.key][0]),
+        id_of("companies", company_key(o.store, co, setup.company_identity)) if (co := batch.company_of(o)) else None)
+        for o in orders])
+    marketable = [o for o in orders if (c := batch.customer_of(o)) is None or c.email not in loaded.privacy_deleted]
+    record_checkouts(session, portal_id, store.code, store.settings, marketable, batch.customer_of, now)
+    record_moulin_consent(session, portal_id, store.code, store.settings, [batch.customer_of(o) for o in marketable])
     return _report(portal_id, store, orders, built, outcome, errors)
 
 
@@ -247,7 +260,13 @@ def _moulin_record_keys(batch: SourceBatch) -> list[str]:
 def _track_open_checkouts(session: Session, portal_id: int, store: StoreInfo, orders: list[Order],
                           stages: dict[str, str]) -> None:
     """Open checkouts get a due time, so the scheduled check marks them abandoned on time; the rest are closed."""
-    threshold = abandon_after(store.settings)
+    threshold = store.settings.abandon_after
     due = {o.id: abandons_at(o, threshold) for o in orders
            if is_open_checkout(o) and stages.get(o.key) != "checkout_abandoned"}
     repo.track_open_checkouts(session, portal_id, store.code, due, [o.id for o in orders])
+
+
+def apply_deletions(session: Session, crm, portal_id: int, deletions: list[Deletion]) -> dict:
+    """Kept for callers that import it from here: deletions run in their own pipeline (`deletions`)."""
+    from .deletions import apply_deletions as apply_planned_deletions
+    return apply_planned_deletions(session, crm, portal_id, deletions)

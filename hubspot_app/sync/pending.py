@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db.base import utcnow
+from ..db.base import now_of
 from ..db.models.webhooks import PendingAssociation
 from ..logs import log_event
 from ..webhooks import facts
@@ -55,7 +55,7 @@ def settle_pending(session: Session, portal_id: int, pending: PendingLinks,
     repo.record_errors(session, portal_id, "pending_association", {f"{d}->{c}": m for (d, c), m in failed.items()})
     repo.resolve_errors(session, portal_id, "pending_association", [f"{d}->{c}" for d, c in pairs
                                                                       if (d, c) not in failed])
-    done = utcnow()
+    done = now_of(session)
     rows = session.scalars(select(PendingAssociation).where(PendingAssociation.id.in_(sorted(pending.rows))))
     for row in rows:
         if pending.rows[row.id] not in failed:

@@ -5,8 +5,8 @@ unique property, updates by id, association creates and removals, archives.
 Order: contacts, companies and products first (deals and line items point at
 them), then deals, then line items (they carry `hs_product_id`), then the v4
 association batches and association removals (they need every id), then archives.
-Each object batch holds up to 100 inputs, each association batch up to 2,000,
-and a key appears at most once per batch (HubSpot rejects duplicates in one upsert).
+Each object batch holds up to HubSpot's limits (`hubspot/limits.py`: 100 inputs,
+2,000 associations), and a key appears at most once per batch (HubSpot rejects duplicates in one upsert).
 
 Records HubSpot already has that must be written by id (`by_id`: a contact
 after a merge, see `executor`) are planned as their own full update batches,
@@ -20,10 +20,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+from ..hubspot.limits import ASSOCIATION_BATCH, OBJECT_BATCH
 from .schema import COMPANY_KEY, DEAL_KEY, LINE_KEY, PRODUCT_KEY
 
-OBJECT_BATCH = 100
-ASSOCIATION_BATCH = 2000
 # HubSpot states no input limit for association batch archive (v4 `BatchApi.archive` in the official clients,
 # https://rubydoc.info/github/HubSpot/hubspot-api-ruby/Hubspot/Crm/Associations/V4/BatchApi; v3:
 # https://developers.hubspot.com/docs/api-reference/legacy/crm/associations/v3/batch/delete-associations):

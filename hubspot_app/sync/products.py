@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 
 from ..db.models import MoulinStore
 from ..moulin.records import Deletion
+from ..store_settings import DISCONTINUE, StoreSettings
 from . import repository as repo
 from .planner import Work
 
 CATALOGUE_KIND = "moulin_product"
-ARCHIVE, DISCONTINUE = "archive", "discontinue"
-DELETION_MODES = (ARCHIVE, DISCONTINUE)
 
 
 def remember_catalogue(session: Session, portal_id: int, store: str, written: dict[str, str],
@@ -34,7 +33,7 @@ def remember_catalogue(session: Session, portal_id: int, store: str, written: di
 def deletion_mode(session: Session, portal_id: int, store: str) -> str:
     settings = session.scalar(select(MoulinStore.settings).where(MoulinStore.portal_id == portal_id,
                                                                 MoulinStore.code == store)) or {}
-    return DISCONTINUE if settings.get("product_deletion") == DISCONTINUE else ARCHIVE
+    return StoreSettings.of(settings).product_deletion
 
 
 @dataclass(frozen=True)

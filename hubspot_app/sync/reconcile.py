@@ -45,14 +45,13 @@ def _drifted(crm, batch, setup, info) -> list[str]:
                         setup.company_identity)
     expected = build(batch, shape, {}, {}, {}).work.upserts.get("deals", {})
     keys = sorted(expected)
-    compared = [p for p in COMPARED if not (p == "dealstage" and info.settings.get("stage_source") == "hubspot")]
+    compared = [p for p in COMPARED if not (p == "dealstage" and info.settings.hubspot_owns_stages)]
     drifted = []
-    for start in range(0, len(keys), 100):
-        found = crm.read("deals", keys[start:start + 100], compared + [DEAL_KEY], id_property=DEAL_KEY)
-        for key in keys[start:start + 100]:
-            actual = found.get(key)
-            if actual is None or any(str(actual.get(p) or "") != expected[key].get(p, "") for p in compared):
-                drifted.append(key)
+    found = crm.read("deals", keys, compared + [DEAL_KEY], id_property=DEAL_KEY)
+    for key in keys:
+        actual = found.get(key)
+        if actual is None or any(str(actual.get(p) or "") != expected[key].get(p, "") for p in compared):
+            drifted.append(key)
     return drifted
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..db.base import utcnow
+from ..db.base import now_of
 from ..db.models import CardOrder, Installation, ObjectLink
 from ..db.models.sync import OpenCheckout, SyncCheckpoint, SyncedCustomer, SyncedOrder, SyncError
 from ..webhooks.contract import privacy_tombstone
@@ -50,7 +50,7 @@ def links_with_prefix(session: Session, portal_id: int, kind: str, prefix: str) 
 def save_links(session: Session, portal_id: int, kind: str,
                rows: dict[str, tuple[str | None, str | None, str]]) -> None:
     """rows: source key -> (HubSpot id, content hash, state)."""
-    now = utcnow()
+    now = now_of(session)
     _upsert(session, ObjectLink, [
         {"portal_id": portal_id, "kind": kind, "source_key": key, "hubspot_id": hs_id, "content_hash": digest,
          "state": state, "synced_at": now}
@@ -86,7 +86,7 @@ def delete_links(session: Session, portal_id: int, kind: str, keys: Iterable[str
 
 # -- dead letters ---------------------------------------------------------------------
 def record_errors(session: Session, portal_id: int, kind: str, errors: dict[str, str]) -> None:
-    now = utcnow()
+    now = now_of(session)
     for key, message in sorted(errors.items()):
         message = message[:4000]
         row = session.scalar(select(SyncError).where(SyncError.portal_id == portal_id, SyncError.kind == kind,
@@ -106,7 +106,7 @@ def resolve_errors(session: Session, portal_id: int, kind: str, keys: Iterable[s
         for row in session.scalars(select(SyncError).where(
                 SyncError.portal_id == portal_id, SyncError.kind == kind, SyncError.resolved_at.is_(None),
                 SyncError.source_key.in_(keys[start:start + 500]))):
-            row.resolved_at = utcnow()
+            row.resolved_at = now_of(session)
 
 
 def open_errors(session: Session, portal_id: int) -> list[SyncError]:
@@ -140,7 +140,7 @@ def reached_stages(session: Session, portal_id: int, order_keys: Iterable[tuple[
 
 
 def save_card_orders(session: Session, rows: list[dict]) -> None:
-    now = utcnow()
+    now = now_of(session)
     _upsert(session, CardOrder, [{**row, "updated_at": now} for row in rows], ("portal_id", "store_code", "order_id"))
 
 
@@ -157,7 +157,7 @@ def save_order_facts(session: Session, portal_id: int, facts: dict[str, tuple[st
 
 def save_customers(session: Session, portal_id: int, store: str, rows: dict[str, tuple[str, str | None, dict]]) -> None:
     """rows: customer id -> (contact key, email, record as last read)."""
-    now = utcnow()
+    now = now_of(session)
     _upsert(session, SyncedCustomer, [
         {"portal_id": portal_id, "store_code": store, "customer_id": customer_id, "contact_key": key, "email": email,
          "record": record, "updated_at": now}
@@ -266,7 +266,7 @@ def checkpoint(session: Session, portal_id: int, store_code: str, mode: str) -> 
                                                       SyncCheckpoint.mode == mode))
     if row is None:
         _upsert(session, SyncCheckpoint, [{"portal_id": portal_id, "store_code": store_code, "mode": mode,
-                                           "position": 0, "done": False, "updated_at": utcnow()}],
+                                           "position": 0, "done": False, "updated_at": now_of(session)}],
                 ("portal_id", "store_code", "mode"))
         return checkpoint(session, portal_id, store_code, mode)
     return row

@@ -21,8 +21,9 @@ from decimal import Decimal
 from typing import Mapping
 
 from ..moulin.records import Order, OrderStatus
+from ..store_settings import StoreSettings
 
-ABANDONED_AFTER = timedelta(hours=24)
+ABANDONED_AFTER = StoreSettings().abandon_after  # a store that never chose
 
 # (key, label, probability): the "Moulin e-commerce" pipeline, in display order.
 STAGES: tuple[tuple[str, str, str], ...] = (
@@ -93,12 +94,6 @@ def refund_state(order: Order) -> str:
     if order.status is OrderStatus.PARTIALLY_REFUNDED or order.refunded_amount > 0:
         return PARTIAL_REFUND
     return NO_REFUND
-
-
-def abandon_after(settings: Mapping | None) -> timedelta:
-    """The store's threshold (`abandon_after_hours`), 24 h when unset."""
-    hours = (settings or {}).get("abandon_after_hours")
-    return timedelta(hours=float(hours)) if hours else ABANDONED_AFTER
 
 
 def is_open_checkout(order: Order) -> bool:

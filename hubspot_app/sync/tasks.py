@@ -23,8 +23,9 @@ from ..moulin.errors import MoulinUnavailable
 from ..moulin.inbox import sweep_inbox
 from . import abandonment
 from . import backfill as backfill_service
-from . import engine, reconcile as reconcile_service
+from . import engine, links_delivery, pushes, reconcile as reconcile_service
 from . import repository as repo
+from .job_keys import job_key
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def _recorded(name: str, fn):
     """Run the service; dead-letter every failure, re-raise only the transient ones (Huey retries those)."""
     @functools.wraps(fn)
     def run(*args, **kwargs):  # kwargs: a bulk slice's chain token, not part of the job's identity
-        key = f"{name}:{':'.join(map(str, args))}"
+        key = job_key(name, args)
         portal_id = args[0] if name != "sync.moulin_event" else _event_portal(args[0])
         try:
             result = fn(*args, **kwargs)
@@ -110,15 +111,19 @@ def reconcile_job(portal_id: int, token: str | None = None) -> dict:
 
 REALTIME_JOBS = {
     "sync.setup_portal": engine.setup_portal,
-    "sync.moulin_event": engine.handle_moulin_event,
+    "sync.moulin_event": pushes.handle_push,
     "sync.customer": engine.sync_customer_orders,
     "sync.abandon_due": abandonment.abandon_due,
+    links_delivery.JOB: links_delivery.deliver_links,
 }
 BULK_JOBS = {
     "sync.backfill": backfill_slice,
     "sync.poll": poll_slice,
     "sync.reconcile": reconcile_job,
 }
+# The one job registry: the operator's retry reads failed jobs back by these services' signatures
+# (`job_keys.read_job_key`).
+JOBS = {**REALTIME_JOBS, **BULK_JOBS}
 
 
 def register(queue) -> None:

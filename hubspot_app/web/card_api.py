@@ -43,7 +43,8 @@ def list_orders():
     # Read-only: a bare connection, without the ORM session's unit-of-work machinery.
     with extensions.db().engine.connect() as connection:
         _active_portals().require(connection, portal_id, extensions.clock()())
-        return jsonify(contact_orders(connection, portal_id, contact_id, paging))
+        return jsonify(contact_orders(connection, portal_id, contact_id, paging,
+                                      extensions.config().hubspot_auth_base))
 
 
 @bp.post("/orders/refresh")

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, jsonify, make_response, redirect, ren
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from .. import extensions
+from ..attribution import operator as marketing
 from ..install.service import uninstall
 from ..install.tokens import InstallationInactive
 from ..moulin.stores import StoreSettingsError, list_stores
@@ -154,8 +155,22 @@ def store_settings(portal_id: int, store_id: int):
         page = render_template("operator/store_settings.html", portal_id=portal_id, store=store, error=error,
                                rows=store_service.mapping_rows(store), stages=store_service.stage_choices(),
                                settings=store_service.store_settings(store),
-                               warnings=store_service.store_warnings(store))
+                               warnings=store_service.store_warnings(store),
+                               marketing=marketing.marketing_settings(store))
     return page, status
+
+
+@bp.post("/<int:portal_id>/stores/<int:store_id>/marketing")
+@auth.operator_required
+def store_marketing(portal_id: int, store_id: int):
+    with extensions.db().session() as db_session:
+        try:
+            marketing.save_marketing_settings(db_session, portal_id, store_id, request.form)
+        except StoreSettingsError as refused:
+            flash(str(refused), "error")
+        else:
+            flash("Marketing settings saved.", "ok")
+    return redirect(url_for("operator.store_settings", portal_id=portal_id, store_id=store_id) + "#marketing")
 
 
 @bp.post("/<int:portal_id>/stores/<int:store_id>/pause")
@@ -203,7 +218,8 @@ def progress(portal_id: int, store_id: int):
 def settings(portal_id: int):
     with extensions.db().session() as db_session:
         stores = list_stores(db_session, portal_id)
-    return render_template("operator/settings.html", portal_id=portal_id, stores=stores)
+        status = marketing.marketing_status(db_session, portal_id)
+    return render_template("operator/settings.html", portal_id=portal_id, stores=stores, marketing=status)
 
 
 @bp.post("/<int:portal_id>/uninstall")

@@ -23,8 +23,7 @@ def _plural(count: int, word: str) -> str:
 
 
 def _retry(portal_id: int, error_id: int | None):
-    with extensions.db().session() as db_session:
-        outcome = health_service.retry_errors(db_session, extensions.jobs(), portal_id, error_id)
+    outcome = health_service.retry_errors(extensions.db(), extensions.jobs(), portal_id, error_id)
     if outcome.requested:
         flash(f"Retry requested for {_plural(outcome.requested, 'record')}: the sync runs again "
               f"({_plural(outcome.jobs, 'job')}). Reload this page in a minute to see the result.", "ok")

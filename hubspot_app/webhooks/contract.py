@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import ObjectLink
 from ..moulin.records import normalise_email
+from ..store_settings import StoreSettings
 
 SYNCED = "synced"
 DELETED_IN_HUBSPOT = "deleted_in_hubspot"
@@ -34,7 +35,7 @@ def is_privacy_deleted(session: Session, portal_id: int, email: str) -> bool:
         ObjectLink.source_key == privacy_tombstone(email))) is not None
 
 
-def may_recreate(link_state: str, kind: str, store_settings: dict | None, moulin_changed: bool) -> bool:
+def may_recreate(link_state: str, kind: str, store_settings: StoreSettings, moulin_changed: bool) -> bool:
     """Whether the sync may create a new HubSpot object for a link in `link_state`."""
     if link_state == PRIVACY_DELETED:
         return False
@@ -43,5 +44,5 @@ def may_recreate(link_state: str, kind: str, store_settings: dict | None, moulin
     if kind == "contact":
         return moulin_changed
     if kind == "deal":
-        return moulin_changed and bool((store_settings or {}).get("recreate_deleted_deals", False))
+        return moulin_changed and store_settings.recreate_deleted_deals
     return True

@@ -21,16 +21,6 @@ OBJECT_TYPES = {"contact": "contact", "company": "company", "deal": "deal", "pro
 # Generic `object.*` events carry objectTypeId instead; accepted too, for the same objects.
 OBJECT_TYPE_IDS = {"0-1": "contact", "0-2": "company", "0-3": "deal", "0-7": "product", "0-8": "line_item"}
 
-# (object type, action, property or None) we act on; anything else is acknowledged and logged.
-HANDLED = {
-    ("contact", "deletion", None), ("contact", "privacyDeletion", None), ("contact", "merge", None),
-    ("contact", "restore", None), ("contact", "propertyChange", "email"),
-    ("company", "deletion", None), ("company", "merge", None), ("company", "restore", None),
-    ("deal", "deletion", None), ("deal", "merge", None), ("deal", "restore", None),
-    ("deal", "propertyChange", "dealstage"),
-    ("product", "deletion", None), ("line_item", "deletion", None),
-}
-
 _IDENTITY_FIELDS = ("portalId", "appId", "subscriptionId", "eventId", "occurredAt", "subscriptionType",
                     "objectTypeId", "objectId", "propertyName", "propertyValue")
 
@@ -59,9 +49,9 @@ class ParsedEvent:
     raw: dict
 
     @property
-    def handled(self) -> bool:
-        prop = self.property_name if self.action == "propertyChange" else None
-        return (self.object_type, self.action, prop) in HANDLED
+    def handler_key(self) -> tuple[str | None, str, str | None]:
+        """What picks this event's handler (`handlers.HANDLERS`): a property matters only for propertyChange."""
+        return self.object_type, self.action, (self.property_name if self.action == "propertyChange" else None)
 
     @property
     def subscription_type(self) -> str:

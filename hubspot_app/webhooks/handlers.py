@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from ..db.models import CardOrder, MoulinStore, ObjectLink, SyncedCustomer, SyncedOrder
 from ..db.models.webhooks import DealStageChange, PendingAssociation, SyncConflict, WebhookEvent
+from ..consent.service import forget_addresses, handle_optout_change
 from ..moulin.records import normalise_email
+from ..store_settings import StoreSettings
 from . import facts, links
 from .contract import PRIVACY_DELETED, SYNCED, privacy_tombstone
 from .events import ParsedEvent
@@ -68,6 +70,7 @@ def handle_privacy_deletion(session: Session, event: ParsedEvent, app_id: int | 
     emails = [link.source_key for link in links.links_to(session, portal, "contact", {contact_id})
               if not link.source_key.startswith("privacy:")]
     outcome = _lifecycle_handler(facts.PRIVACY_DELETED)(session, event, app_id)
+    forget_addresses(session, portal, emails)
     # Whatever order events came in, nothing personal about this contact stays with us.
     if emails:
         session.execute(update(CardOrder).where(CardOrder.portal_id == portal, CardOrder.contact_email.in_(emails))
@@ -150,12 +153,12 @@ def handle_deal_stage(session: Session, event: ParsedEvent, app_id: int | None) 
     portal, deal_id, stage = event.portal_id, event.object_id, str(event.raw.get("propertyValue") or "")
     link = next(iter(links.links_to(session, portal, "deal", {deal_id})), None)
     order_key = link.source_key if link else None
-    settings = {}
+    settings = None
     if order_key:
         store = session.scalar(select(MoulinStore).where(MoulinStore.portal_id == portal,
                                                           MoulinStore.code == order_key.split(":", 1)[0]))
-        settings = store.settings if store else {}
-    adopted = settings.get("stage_source") == "hubspot"
+        settings = store.settings if store else None
+    adopted = StoreSettings.of(settings).hubspot_owns_stages
     exists = session.scalar(select(DealStageChange.id).where(
         DealStageChange.portal_id == portal, DealStageChange.hubspot_deal_id == deal_id,
         DealStageChange.occurred_at_ms == event.occurred_at_ms, DealStageChange.stage == stage))
@@ -166,19 +169,32 @@ def handle_deal_stage(session: Session, event: ParsedEvent, app_id: int | None) 
     return f"stage change recorded ({'adopted' if adopted else 'Moulin stays the source'})"
 
 
-HANDLERS: dict[tuple[str, str], Handler] = {
-    ("contact", "deletion"): _lifecycle_handler(facts.DELETED),
-    ("contact", "restore"): _lifecycle_handler(facts.LIVE),
-    ("contact", "privacyDeletion"): handle_privacy_deletion,
-    ("contact", "merge"): handle_merge,
-    ("contact", "propertyChange"): handle_email_change,
-    ("company", "deletion"): _lifecycle_handler(facts.DELETED),
-    ("company", "restore"): _lifecycle_handler(facts.LIVE),
-    ("company", "merge"): handle_merge,
-    ("deal", "deletion"): _lifecycle_handler(facts.DELETED),
-    ("deal", "restore"): _lifecycle_handler(facts.LIVE),
-    ("deal", "merge"): handle_merge,
-    ("deal", "propertyChange"): handle_deal_stage,
-    ("product", "deletion"): _lifecycle_handler(facts.DELETED),
-    ("line_item", "deletion"): _lifecycle_handler(facts.DELETED),
+def handle_optout(session: Session, event: ParsedEvent, app_id: int | None) -> str:
+    """An unsubscribe (or resubscribe) seen in HubSpot."""
+    return "ignored: our own write" if _is_own_change(event, app_id) else handle_optout_change(session, event)
+
+
+# The one registry of what we act on: (object type, action, property for propertyChange else None) -> handler.
+# Intake stores only these events; everything else is acknowledged and logged. The subscriptions declared to
+# HubSpot (crm_cards/.../webhooks-hsmeta.json) are checked against it by tests/unit/test_webhooks_hsmeta.py.
+HANDLERS: dict[tuple[str, str, str | None], Handler] = {
+    ("contact", "deletion", None): _lifecycle_handler(facts.DELETED),
+    ("contact", "restore", None): _lifecycle_handler(facts.LIVE),
+    ("contact", "privacyDeletion", None): handle_privacy_deletion,
+    ("contact", "merge", None): handle_merge,
+    ("contact", "propertyChange", "email"): handle_email_change,
+    ("contact", "propertyChange", "hs_email_optout"): handle_optout,
+    ("company", "deletion", None): _lifecycle_handler(facts.DELETED),
+    ("company", "restore", None): _lifecycle_handler(facts.LIVE),
+    ("company", "merge", None): handle_merge,
+    ("deal", "deletion", None): _lifecycle_handler(facts.DELETED),
+    ("deal", "restore", None): _lifecycle_handler(facts.LIVE),
+    ("deal", "merge", None): handle_merge,
+    ("deal", "propertyChange", "dealstage"): handle_deal_stage,
+    ("product", "deletion", None): _lifecycle_handler(facts.DELETED),
+    ("line_item", "deletion", None): _lifecycle_handler(facts.DELETED),
 }
+
+
+def handler_for(event: ParsedEvent) -> Handler | None:
+    return HANDLERS.get(event.handler_key)

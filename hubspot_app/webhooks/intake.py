@@ -16,11 +16,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from ..db.base import utcnow
+from ..db.base import now_of
 from ..db.models import Installation
 from ..db.models.webhooks import WebhookEvent
 from ..logs import log_event
 from .events import ParsedEvent
+from .handlers import handler_for
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +60,11 @@ def accept_delivery(session: Session, events: list[ParsedEvent]) -> Accepted:
     """Store what we handle; the caller commits and then enqueues `PROCESS_TASK` with the delivery id."""
     installed = _installed_portals(session, {e.portal_id for e in events}) if events else set()
     delivery_id = uuid.uuid4().hex
-    rows, now = [], utcnow()
+    rows, now = [], now_of(session)
     ignored: Counter = Counter()
     seen: set[str] = set()
     for event in events:
-        if event.portal_id not in installed or not event.handled:
+        if event.portal_id not in installed or handler_for(event) is None:
             reason = "portal not installed" if event.portal_id not in installed else "type not handled"
             ignored[(event.portal_id, event.subscription_type, event.property_name, reason)] += 1
             continue

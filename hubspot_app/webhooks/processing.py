@@ -21,11 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from ..db.base import utcnow
+from ..db.base import now_of
 from ..db.models.webhooks import WebhookEvent
 from ..logs import log_event
 from .events import parse_event
-from .handlers import HANDLERS
+from .handlers import handler_for
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +34,12 @@ CHUNK = 5
 
 def _apply(session: Session, row: WebhookEvent, app_id: int | None) -> None:
     event = parse_event(row.payload)
-    handler = HANDLERS.get((row.object_type, event.action))
+    handler = handler_for(event)
     if handler is None:
         row.status, row.outcome = "skipped", "no handler"
     else:
         row.status, row.outcome = "processed", handler(session, event, app_id)[:255]
-    row.processed_at = utcnow()
+    row.processed_at = now_of(session)
     log_event(logger, "webhook.event_processed", logging.DEBUG, portal_id=row.portal_id,
               subscription_type=row.subscription_type, object_id=row.object_id, outcome=row.outcome)
 
@@ -58,7 +58,7 @@ def _apply_ids(database, ids: list[int], app_id: int | None) -> Counter:
 def _mark_failed(database, event_id: int, error: Exception) -> None:
     with database.session() as session:
         row = session.get(WebhookEvent, event_id)
-        row.status, row.outcome, row.processed_at = "failed", f"{type(error).__name__}: {error}"[:255], utcnow()
+        row.status, row.outcome, row.processed_at = "failed", f"{type(error).__name__}: {error}"[:255], now_of(session)
         log_event(logger, "webhook.event_failed", logging.ERROR, portal_id=row.portal_id, object_id=row.object_id,
                   subscription_type=row.subscription_type, error=type(error).__name__)
 
@@ -99,7 +99,7 @@ def sweep_stale(database, app_id: int | None, older_than: timedelta = timedelta(
     """
     with database.session() as session:
         deliveries = list(session.scalars(select(WebhookEvent.delivery_id).where(
-            WebhookEvent.status == "pending", WebhookEvent.received_at < utcnow() - older_than).distinct()))
+            WebhookEvent.status == "pending", WebhookEvent.received_at < now_of(session) - older_than).distinct()))
     for delivery_id in deliveries:
         process_delivery(database, delivery_id, app_id)
     return len(deliveries)

@@ -7,7 +7,7 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from . import gate
-from .api import admin, associations, objects, oauth, pipelines, preview, properties, search
+from .api import admin, associations, marketing, objects, oauth, pipelines, preview, properties, search
 from .errors import HubSpotError, correlation_id
 from .oauth import OAuthError
 
@@ -18,7 +18,7 @@ def create_sandbox_app(state) -> Flask:
     app = Flask("sandbox.hubspot")
     app.extensions["hubspot_sandbox"] = state
     app.json.sort_keys = False
-    for module in (oauth, objects, search, associations, properties, pipelines, admin, preview):
+    for module in (oauth, objects, search, associations, properties, pipelines, marketing, admin, preview):
         app.register_blueprint(module.blueprint)
     gate.install(app, state)
 

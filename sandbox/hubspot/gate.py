@@ -12,7 +12,7 @@ from .ratelimit import Decision
 from .requestlog import LoggedRequest
 from .scopes import missing_scope, required_scope
 
-API_PREFIXES = ("/crm/", "/appinstalls/")
+API_PREFIXES = ("/crm/", "/appinstalls/", "/marketing/", "/submissions/", "/communication-preferences/")
 # Pages a person opens in HubSpot's web UI (the card preview's record page): no injected faults, and they are
 # not API calls, so the request log leaves them out.
 UI_PREFIXES = ("/contacts/",)
@@ -103,6 +103,8 @@ def _authenticate(state) -> None:
 
 
 def _rate_limit(state, path: str):
+    if path.startswith("/submissions/"):
+        return _form_submission_limit(state)
     if path.endswith("/search"):
         decision = state.search_rate_limiter.hit(g.portal_id)
         if not decision.allowed:
@@ -111,6 +113,24 @@ def _rate_limit(state, path: str):
     decision = state.rate_limiter.hit(g.portal_id)
     g.rate_headers = state.rate_limiter.headers(decision)
     if not decision.allowed:
+        return jsonify(rate_limited_body()), 429
+    return None
+
+
+def _form_submission_limit(state):
+    """Standard limits, then HubSpot's per-IP block: ten 429s within one second block the caller for a minute.
+
+    developers.hubspot.com/changelog/additional-rate-limit-protection-being-added-to-form-submissions-api: the
+    block is per IP address and answers `text/plain` with the body `error code: 1015` (its status is not given;
+    429 here, the status of Cloudflare's 1015).
+    """
+    address = request.remote_addr or ""
+    if state.forms_ip_guard.blocked(address):
+        return Response("error code: 1015", status=429, mimetype="text/plain", content_type="text/plain; charset=UTF-8")
+    decision = state.rate_limiter.hit(g.portal_id)
+    g.rate_headers = state.rate_limiter.headers(decision)
+    if not decision.allowed:
+        state.forms_ip_guard.record_429(address)
         return jsonify(rate_limited_body()), 429
     return None
 

@@ -17,6 +17,7 @@ KNOWN_SCOPES = frozenset({
       for rw in ("read", "write")),
     *(f"crm.schemas.{o}.{rw}" for o in ("contacts", "companies", "deals", "line_items", "products", "orders")
       for rw in ("read", "write")),
+    "forms", "subscriptions-definition-read", "subscriptions-status-read", "subscriptions-status-write",
 })
 
 

@@ -48,3 +48,29 @@ def parse_rate(text: str) -> tuple[int, float]:
     count, _, window = text.partition("/")
     window = window.strip().rstrip("s") or "1"
     return int(count), float(window)
+
+
+class IpBlock:
+    """HubSpot's form-submission guard: ten 429s to one IP within a second block that IP for a minute."""
+
+    def __init__(self, now: Callable[[], float], strikes: int = 10, within_s: float = 1.0,
+                 block_s: float = 60.0) -> None:
+        self._now, self.strikes, self.within_s, self.block_s = now, strikes, within_s, block_s
+        self._recent: dict[str, deque[float]] = defaultdict(deque)
+        self._blocked_until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def blocked(self, address: str) -> bool:
+        with self._lock:
+            return self._blocked_until.get(address, 0.0) > self._now()
+
+    def record_429(self, address: str) -> None:
+        now = self._now()
+        with self._lock:
+            recent = self._recent[address]
+            recent.append(now)
+            while recent and recent[0] <= now - self.within_s:
+                recent.popleft()
+            if len(recent) >= self.strikes:
+                self._blocked_until[address] = now + self.block_s
+                recent.clear()

@@ -7,8 +7,20 @@ from .schema import object_type
 SCHEMA_SCOPED = ("contacts", "companies", "deals")
 
 
+# developers.hubspot.com/docs/api-reference/legacy/marketing/forms/v3-legacy/submit-data-authenticated and the
+# marketing forms guide: `forms`; the 2026-03 communication preferences guide ("Scope requirements"):
+# `subscriptions-definition-read` for definitions, `subscriptions-status-read` / `-write` for a contact's statuses.
+MARKETING_SCOPES = (("/marketing/v3/forms", "forms", "forms"), ("/submissions/", "forms", "forms"),
+                    ("/communication-preferences/2026-03/definitions", "subscriptions-definition-read", None),
+                    ("/communication-preferences/2026-03/statuses/", "subscriptions-status-read",
+                     "subscriptions-status-write"))
+
+
 def required_scope(method: str, path: str, view_args: dict) -> str | None:
     """The granular scope for a CRM call; None where the sandbox does not check one."""
+    for prefix, read, write in MARKETING_SCOPES:
+        if path.startswith(prefix):
+            return read if method == "GET" else write
     type_name = view_args.get("object_type_name") or view_args.get("from_type")
     if not type_name:
         return None

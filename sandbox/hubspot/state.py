@@ -4,13 +4,14 @@ from __future__ import annotations
 import threading
 
 from .clock import Clock
-from .errors import not_found
+from .errors import HubSpotError, not_found
 from .events import EventBus
 from .faults import Faults
+from .marketing import Marketing, Visit, default_definitions, status_item
 from .oauth import KNOWN_SCOPES, OAuthServer
-from .objects import CrmService
+from .objects import CrmService, Plan
 from .portal import Portal, Record
-from .ratelimit import RollingWindowLimiter
+from .ratelimit import IpBlock, RollingWindowLimiter
 from .requestlog import RequestLog
 from .schema import object_type
 
@@ -30,6 +31,7 @@ class SandboxState:
         self.faults = Faults(fault_rate, seed)
         self.rate_limiter = RollingWindowLimiter(*rate_limit, now=self.clock.now)
         self.search_rate_limiter = RollingWindowLimiter(*search_rate_limit, now=self.clock.now)
+        self.forms_ip_guard = IpBlock(self.clock.now)
         self.oauth = OAuthServer(client_id, client_secret, app_id, self.clock.now)
         self.app_id = app_id
         self.auto_approve = auto_approve
@@ -46,6 +48,9 @@ class SandboxState:
         # One lock serialises every change, like a single database transaction per request.
         self.lock = threading.RLock()
         self._next_portal = 10_000_001
+        self._marketing: dict[int, Marketing] = {}
+        # Installs leave out the optional scopes they asked for when False (a user who does not grant them).
+        self.grant_optional_scopes = True
 
     # -- portals and tokens ------------------------------------------------------------------
     def create_portal(self, hub_domain: str | None = None) -> int:
@@ -125,3 +130,67 @@ class SandboxState:
     def user_privacy_delete_contact(self, portal_id: int, object_id) -> None:
         with self.lock:
             self._user(portal_id).privacy_delete(object_type("contacts"), str(object_id))
+
+    # -- marketing: forms, visitor histories, email subscriptions ------------------------------
+    def marketing_of(self, portal_id: int) -> Marketing:
+        self.portal(portal_id)
+        with self.lock:
+            marketing = self._marketing.setdefault(int(portal_id), Marketing())
+            if not marketing.definitions:
+                marketing.definitions = default_definitions(self.clock.iso())
+            return marketing
+
+    def record_visits(self, portal_id: int, hutk: str, visits: list[Visit]) -> None:
+        """The tracking code saw these page views from the visitor with cookie `hutk` (not yet a contact)."""
+        with self.lock:
+            self.marketing_of(portal_id).visits.setdefault(hutk, []).extend(visits)
+
+    def subscription_definitions(self, portal_id: int) -> list[dict]:
+        return list(self.marketing_of(portal_id).definitions)
+
+    def subscription_statuses(self, portal_id: int, email: str) -> list[dict]:
+        marketing, now = self.marketing_of(portal_id), self.clock.iso()
+        return [status_item(email, d, marketing.statuses.get((email, int(d["id"]))), now)
+                for d in marketing.definitions if not d["isInternal"]]
+
+    def set_subscription(self, portal_id: int, email: str, subscription_id: int, status: str, source: str,
+                         legal_basis: str | None = None, explanation: str = "",
+                         change_source: str = "INTEGRATION") -> dict:
+        """Set one email subscription status; HubSpot mirrors it on the contact's `hs_email_optout_{id}`."""
+        with self.lock:
+            marketing = self.marketing_of(portal_id)
+            definition = next((d for d in marketing.definitions if int(d["id"]) == subscription_id), None)
+            if definition is None:
+                raise HubSpotError(400, f"Subscription type {subscription_id} does not exist", "VALIDATION_ERROR")
+            entry = {"status": status, "source": source, "timestamp": self.clock.iso(), "legalBasis": legal_basis,
+                     "legalBasisExplanation": explanation}
+            marketing.statuses[(email, subscription_id)] = entry
+            values = {f"hs_email_optout_{subscription_id}": "true" if status == "NOT_SUBSCRIBED" else "false"}
+            contact = self.crm(portal_id).find_by_value(object_type("contacts"), "email", email)
+            if status == "SUBSCRIBED" and contact is not None and contact.properties.get("hs_email_optout") == "true":
+                values["hs_email_optout"] = "false"  # opting in again ends "unsubscribed from all email"
+            self._set_contact_properties(portal_id, email, values, change_source)
+            return status_item(email, definition, entry, self.clock.iso())
+
+    def _set_contact_properties(self, portal_id: int, email: str, values: dict, change_source: str) -> None:
+        """Properties HubSpot itself keeps on the contact (no validation: users cannot write them)."""
+        crm = self.crm(portal_id, change_source=change_source)
+        contact = crm.find_by_value(object_type("contacts"), "email", email)
+        if contact is not None:
+            crm.apply(Plan(object_type("contacts"), values, contact, [], {}))
+
+    def user_unsubscribe_all(self, portal_id: int, email: str) -> list[dict]:
+        """The contact opts out of all email: every type NOT_SUBSCRIBED, `hs_email_optout` true."""
+        email = email.strip().lower()
+        with self.lock:
+            items = [self.set_subscription(portal_id, email, int(d["id"]), "NOT_SUBSCRIBED", "Unsubscribe link",
+                                           change_source="CRM_UI")
+                     for d in self.marketing_of(portal_id).definitions if not d["isInternal"]]
+            self._set_contact_properties(portal_id, email, {"hs_email_optout": "true"}, "CRM_UI")
+            return items
+
+    def user_set_subscription(self, portal_id: int, email: str, subscription_id: int, status: str) -> dict:
+        """The contact changes its preferences (preference centre / unsubscribe link)."""
+        return self.set_subscription(portal_id, email.strip().lower(), subscription_id, status,
+                                     "Self-service resubscription" if status == "SUBSCRIBED" else "Unsubscribe link",
+                                     change_source="CRM_UI")

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template_string, request
 
 from . import accounts
 from .edits import EditError, age_checkout, apply_order_action, tick
+from .links import LinksRefused, check as check_links
 from .store import CursorError, SampleStore
 
 MAX_LIMIT = 1000
@@ -57,6 +58,34 @@ def _only(*allowed: str) -> None:
         raise BadParameter(unknown[0], f"unknown query parameter {unknown[0]!r}")
 
 
+LINKS_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ store.name }}: HubSpot links</title>
+</head><body><h1>{{ store.name }}: HubSpot links</h1>
+{% if not rows %}<p>No links received yet{% if not store.links.enabled %} (this store does not take them){% endif %}.</p>
+{% else %}<table><thead><tr><th>record</th><th>id</th><th>HubSpot</th></tr></thead><tbody>
+{% for (collection, record_id), links in rows %}<tr><td>{{ collection[:-1] }}</td><td>{{ record_id }}</td><td>
+{% for target, link in links.items() if target != "portal_id" and link %}<a href="{{ link.url }}">{{ target }} {{ link.id }}</a> {% endfor %}
+</td></tr>{% endfor %}</tbody></table>{% endif %}</body></html>"""
+
+
+CONSENT_STATES = ("granted", "withdrawn")
+
+
+def _consent_body(body: dict) -> dict:
+    """docs/moulin-api.yaml `ConsentChange`: a new consent state, when it was given or withdrawn, and where."""
+    if body.get("marketing_email") not in CONSENT_STATES:
+        raise BadParameter("marketing_email", "marketing_email must be granted or withdrawn")
+    try:
+        changed_at = datetime.fromisoformat(str(body.get("changed_at")))
+    except ValueError:
+        raise BadParameter("changed_at", "changed_at must be an ISO 8601 date-time with its offset") from None
+    if changed_at.tzinfo is None:
+        raise BadParameter("changed_at", "changed_at must carry a timezone offset")
+    source = body.get("source")
+    if not isinstance(source, str) or not 0 < len(source) <= 64:
+        raise BadParameter("source", "source must be a non-empty string of at most 64 characters")
+    return {"marketing_email": body["marketing_email"], "changed_at": changed_at.isoformat(), "source": source}
+
+
 def create_moulin_app(store: SampleStore) -> Flask:
     app = Flask("sandbox.moulin")
     app.json.ensure_ascii = False
@@ -90,7 +119,24 @@ def create_moulin_app(store: SampleStore) -> Flask:
     @app.get("/ping")
     def ping():
         _only()
-        return jsonify(store=store.store_code, name=store.name, time=store.now.isoformat())
+        # A store that takes HubSpot's links back says so; one that predates them lists nothing.
+        extra = {"capabilities": ["hubspot_links"]} if store.links.enabled else {}
+        return jsonify(store=store.store_code, name=store.name, time=store.now.isoformat(), **extra)
+
+    @app.put("/hubspot-links")
+    def hubspot_links():
+        _only()
+        store.links.requests += 1
+        if not store.links.enabled:
+            return error(404, "not_found", "no such resource")
+        if store.links.fail_with:
+            return error(store.links.fail_with, "unavailable", "the links could not be saved")
+        try:
+            records = check_links(request.get_json(silent=True))
+        except LinksRefused as exc:
+            return error(400, "invalid_body", str(exc), exc.field)
+        store.links.keep(request.get_json()["portal_id"], records)
+        return jsonify(orders=len(records["orders"]), customers=len(records["customers"]))
 
     @app.get("/<any(customers, companies, products, 'pickup-points', orders):collection>")
     def list_records(collection: str):
@@ -115,6 +161,15 @@ def create_moulin_app(store: SampleStore) -> Flask:
         if record is None:
             return error(404, "not_found", f"no {collection[:-1]} {record_id}")
         return jsonify(record)
+
+    @app.put("/customers/<customer_id>/consent")
+    def put_consent(customer_id: str):
+        consent = _consent_body(_json_body())
+        result = store.set_consent(customer_id, consent)
+        if result is None:
+            return error(404, "not_found", f"no customer {customer_id}")
+        current, applied = result
+        return jsonify(consent=current, applied=applied)
 
     @app.get("/deletions")
     def deletions():
@@ -218,6 +273,19 @@ def create_moulin_app(store: SampleStore) -> Flask:
         if not isinstance(seconds, (int, float)) or seconds < 0:
             raise BadParameter("advance_seconds", "advance_seconds must be a non-negative number")
         return jsonify(now=store.advance(seconds).isoformat())
+
+    @app.get("/_admin/hubspot-links")
+    def admin_hubspot_links():
+        """The back office's view: each order and customer with its HubSpot records, one click away."""
+        return render_template_string(LINKS_PAGE, store=store, rows=sorted(store.links.current.items()))
+
+    @app.post("/_admin/hubspot-links/fault")
+    def admin_links_fault():
+        status = _json_body().get("status")
+        if status is not None and (not isinstance(status, int) or not 400 <= status <= 599):
+            raise BadParameter("status", "status must be null or an HTTP error status (400-599)")
+        store.links.fail_with = status
+        return jsonify(status=status)
 
     @app.post("/_admin/push")
     def admin_push():

@@ -102,6 +102,13 @@ class Collection:
         return guess
 
 
+# Recent web checkouts carry a tracking context; HubSpot's source categories for the visits before them.
+TRACKED_DAYS, TRACKED_SHARE = 30, 0.6
+VISIT_SOURCES = (("ORGANIC_SEARCH", "google"), ("PAID_SEARCH", "moulin-hiver"), ("SOCIAL_MEDIA", "Instagram"),
+                 ("EMAIL_MARKETING", "newsletter"), ("REFERRALS", "www.marmiton.org"), ("DIRECT_TRAFFIC", ""))
+PAGES = ("/", "/farines", "/farines/t65", "/recettes/pain-de-campagne", "/moulin", "/panier")
+
+
 class Generator:
     def __init__(self, *, orders: int, seed: int, bad_records: float, store_code: str, b2b_share: float,
                  start: datetime, span: timedelta = timedelta(days=730)):
@@ -194,12 +201,45 @@ class Generator:
             "orders_count": len(self.orders_of_customer(k)),
             "created_at": iso(updated - rng.randint(0, 90 * 86_400) * 1_000_000), "updated_at": iso(updated),
         }
+        record["consent"] = self.consent(k, record["accepts_marketing"], record["created_at"])
         if self.is_bad("customer", k):
             if rng.random() < 0.5:
                 record["email"] = rng.choice(("jean.dupont@@exemple.fr", "pas-une-adresse", "élodie@", "a b@c.fr"))
             else:
                 del record["created_at"]
         return record
+
+    def consent(self, k: int, accepts: bool, at: str) -> dict:
+        """The email-marketing consent the shop recorded, with when and where (the contract's `consent`)."""
+        if accepts:
+            state = "granted"
+        else:
+            state = "withdrawn" if self.unit("consent", k) < 0.5 else "unknown"
+        return {"marketing_email": state, "changed_at": at if state != "unknown" else None,
+                "source": "account" if state != "unknown" else None}
+
+    # -- visitors: HubSpot's tracking cookie and what the tracking code saw ------------------------
+
+    def hutk_of(self, visitor: str) -> str:
+        """The `hubspotutk` cookie of a visitor: 32 hex characters, as HubSpot's tracking code sets it."""
+        return hashlib.blake2b(f"{self.seed}:hutk:{visitor}".encode(), digest_size=16).hexdigest()
+
+    def tracking(self, j: int, k: int | None, created_us: int) -> dict | None:
+        """A share of recent web checkouts carry the visitor's tracking context (docs/attribution.md)."""
+        if created_us < self.end_us - TRACKED_DAYS * 86_400_000_000 or self.unit("tracked", j) >= TRACKED_SHARE:
+            return None
+        return {"hutk": self.hutk_of(f"cus{k}" if k is not None else f"guest{j}"),
+                "page_uri": "https://boutique.moulin.example/commande/confirmation",
+                "page_name": "Commande confirmée", "ip_address": f"203.0.113.{self.rng('tracking', j).randint(1, 254)}"}
+
+    def visits(self, hutk: str, before_us: int) -> list[dict]:
+        """What HubSpot's tracking code recorded for that cookie before the checkout: 1-6 page views."""
+        rng = random.Random(int(hutk[:16], 16))
+        source, drill_down = rng.choice(VISIT_SOURCES)
+        first = before_us - rng.randint(1, 20) * 86_400_000_000
+        return [{"url": f"https://boutique.moulin.example{rng.choice(PAGES)}", "at": (first + n * 600_000_000) // 1000,
+                 "source": source if n == 0 else "DIRECT_TRAFFIC", "drillDown1": drill_down if n == 0 else ""}
+                for n in range(rng.randint(1, 6))]
 
     def company(self, c: int) -> dict:
         rng = self.rng("company", c)
@@ -284,6 +324,9 @@ class Generator:
             "company_id": self.collections["companies"].id_of(company) if company is not None else None,
             "lines": lines, "note": rng.choice(NOTES),
         }
+        tracking = self.tracking(j, k, updated - age * 1_000_000) if record["source"] == "web" else None
+        if tracking is not None:
+            record["tracking"] = tracking
         if status == "refunded":
             record["refunded_amount"] = record["total"]
         elif status == "partially_refunded":

@@ -17,6 +17,7 @@ from typing import Iterator
 from hubspot_app.moulin.records import Order, normalise_email, parse_record
 
 from .edits import new_order
+from .links import LinkBook
 from .generator import Generator, from_us, iso, to_us
 from .pusher import PushSender
 
@@ -60,8 +61,9 @@ class Overlay:
 class SampleStore:
     def __init__(self, orders: int = 1000, seed: int = 1, bad_records: float = 0.0, store_code: str = "b2c",
                  api_key: str = "sample-key", b2b_share: float = 0.2, start: datetime = DEFAULT_START,
-                 name: str | None = None):
+                 name: str | None = None, hubspot_links: bool = False):
         self.store_code, self.api_key = store_code, api_key
+        self.links = LinkBook(enabled=hubspot_links)
         self.name = name or f"Moulin sample store ({store_code})"
         self.gen = Generator(orders=orders, seed=seed, bad_records=bad_records, store_code=store_code,
                              b2b_share=b2b_share, start=start)
@@ -257,6 +259,32 @@ class SampleStore:
         if unknown:
             raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
         return self.save("customers", {**customer, **changes})
+
+    def set_consent(self, customer_id: str, consent: dict) -> tuple[dict, bool] | None:
+        """Record a consent change sent to the store; the latest `changed_at` wins, an older one is not applied.
+
+        Returns (the customer's consent now, whether this change was applied); None for an unknown customer.
+        """
+        customer = self.get("customers", customer_id)
+        if customer is None:
+            return None
+        current = customer.get("consent") or {}
+        if current.get("changed_at") and datetime.fromisoformat(current["changed_at"]) >= datetime.fromisoformat(
+                consent["changed_at"]):
+            return current, False
+        saved = self.save("customers", {**customer, "consent": consent,
+                                        "accepts_marketing": consent["marketing_email"] == "granted"})
+        return saved["consent"], True
+
+    def visitor_histories(self) -> dict[str, list[dict]]:
+        """hutk -> the page views HubSpot's tracking code saw before that visitor's tracked checkouts."""
+        histories: dict[str, list[dict]] = {}
+        for order in self.iter_raw("orders"):
+            tracking = order.get("tracking")
+            if tracking and order.get("created_at") and tracking.get("hutk") not in histories:
+                created = to_us(datetime.fromisoformat(order["created_at"]))
+                histories[tracking["hutk"]] = self.gen.visits(tracking["hutk"], created)
+        return histories
 
     def update_company(self, company_id: str, changes: dict) -> dict | None:
         """A B2B account's legal identity edited in the back office (e.g. the same SIRET as another store's)."""

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from hubspot_app import create_app
 from hubspot_app.db.base import Base
 from hubspot_app.db.models import BulkJob, MoulinStore, SyncCheckpoint
+from hubspot_app.store_settings import StoreSettings
 from sandbox.moulin import start_sample_store
 from sandbox.serving import serve_app_in_thread
 from tests.browser_support import screenshot
@@ -114,8 +115,7 @@ def test_onboarding_end_to_end(live, moulin, page):
     with app.extensions["moulin.db"].session() as session:
         store = session.scalar(select(MoulinStore))
         assert store.stage_mapping == {"paid": "checkout_completed"}
-        assert store.settings == {"recreate_deleted_deals": True, "stage_source": "hubspot",
-                                  "abandon_after_hours": 24, "product_deletion": "archive"}
+        assert StoreSettings.of(store.settings) == StoreSettings(recreate_deleted_deals=True, stage_source="hubspot")
 
     page.goto(f"{base}/operator/{PORTAL_A}/")
     page.click("text=Start import")

@@ -3,6 +3,7 @@ finds every record; enumeration filters must name stored option ids."""
 import pytest
 
 from hubspot_app.hubspot.crm import CrmGateway
+from hubspot_app.hubspot.limits import OBJECT_BATCH
 from hubspot_app.hubspot.ratelimit import InProcessLimiter
 from sandbox.hubspot.schema import object_type
 from sandbox.hubspot.testing import sandbox_portal
@@ -47,3 +48,13 @@ def test_enumeration_filters_must_name_stored_ids(portal):
         search("deals", [{"propertyName": "dealstage", "operator": "EQ", "value": "APPOINTMENTSCHEDULED"}], [])
     with pytest.raises(ValueError, match="lifecyclestage"):
         search("contacts", [{"propertyName": "lifecyclestage", "operator": "IN", "values": ["Customer"]}], [])
+
+
+def test_a_batch_longer_than_hubspots_limit_is_sent_in_several_calls(portal):
+    crm = portal.state.crm(portal.portal_id)
+    ids = [crm.create(object_type("contacts"), {"properties": {"email": f"c{n}@moulin.example"}}).id
+           for n in range(OBJECT_BATCH + 50)]
+    before = portal.state.request_log.count(path_prefix="/crm/v3/objects/contacts/batch/archive")
+    gateway(portal).archive("contacts", ids)
+    assert portal.state.request_log.count(path_prefix="/crm/v3/objects/contacts/batch/archive") - before == 2
+    assert gateway(portal).read("contacts", ids, ["email"]) == {}  # every one archived, none refused

@@ -15,11 +15,11 @@ from hubspot_app.install.service import uninstall
 from hubspot_app.install.tokens import InstallationInactive
 
 pytestmark = pytest.mark.db
-API = "https://api.hubapi.com"
-TOKEN_URL = f"{API}/oauth/2026-03/token"
-INTROSPECT_URL = f"{API}/oauth/2026-03/token/introspect"
-REVOKE_URL = f"{API}/oauth/2026-03/token/revoke"
-UNINSTALL_URL = f"{API}/appinstalls/2026-03/external-install"
+# Paths alone: requests-mock answers them on any host, here the test config's HubSpot (see tests/conftest.py).
+TOKEN_URL = "/oauth/2026-03/token"
+INTROSPECT_URL = "/oauth/2026-03/token/introspect"
+REVOKE_URL = "/oauth/2026-03/token/revoke"
+UNINSTALL_URL = "/appinstalls/2026-03/external-install"
 ACCESS, REFRESH = "CJSP5qf1KhICAQEYs-gDIIGOBii1", "6f18f21e-a743-4509-b7fd-1a5e632fffa1"
 
 
@@ -44,11 +44,11 @@ def installations(app):
         return session.scalars(select(Installation)).all()
 
 
-def test_install_redirects_to_hubspot_with_scopes_and_state(client):
+def test_install_redirects_to_hubspot_with_scopes_and_state(app, client):
     response = client.get("/oauth/install")
     url = urlsplit(response.location)
     query = parse_qs(url.query)
-    assert f"{url.scheme}://{url.netloc}{url.path}" == "https://app.hubspot.com/oauth/authorize"
+    assert f"{url.scheme}://{url.netloc}{url.path}" == f"{app.extensions['moulin.config'].hubspot_auth_base}/oauth/authorize"
     assert query["client_id"] == ["test-client-id"]
     assert query["redirect_uri"] == ["https://app.test/oauth/callback"]
     assert set(query["scope"][0].split(" ")) == set(REQUIRED_SCOPES)

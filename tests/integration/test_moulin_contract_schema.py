@@ -16,7 +16,7 @@ schema = schemathesis.openapi.from_path(SPEC)
 
 @pytest.fixture(scope="module")
 def sample_url():
-    store, server = start_sample_store(orders=40, seed=5)
+    store, server = start_sample_store(orders=40, seed=5, hubspot_links=True)
     # Some edits and a deletion, so the overlay and the deletions feed are part of what is validated.
     store.update_customer("cus_2", {"email": " Zoë.Noël@Exemple.FR "})
     store.delete("orders", "ord_3")

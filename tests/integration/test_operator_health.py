@@ -1,7 +1,11 @@
 """The sync health page and its retries, over rows as the sync engine and the webhook receiver write them."""
 from __future__ import annotations
 
+import logging
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
 from decimal import Decimal
 
@@ -10,6 +14,7 @@ import pytest
 from hubspot_app.db.models import (MoulinEvent, MoulinStore, ObjectLink, SyncCheckpoint, SyncConflict, SyncedOrder,
                                    SyncError, WebhookEvent)
 from hubspot_app.metrics import record_hubspot_call
+from hubspot_app.sync import repository as repo
 from tests.operator_support import PORTAL_A, PORTAL_B, csrf_token, install_portals, operator_link
 
 pytestmark = pytest.mark.db
@@ -75,6 +80,43 @@ def test_failures_show_their_reason_and_only_this_portals_rows(app, operator):
     assert "answered “429 too many requests”" in page
     assert "last change received 2 min ago" in re.sub(r"<[^>]+>", "", page)
     assert "order has no lines" in page and f"ord_{PORTAL_A}" in page and f"ord_{PORTAL_B}" not in page
+
+
+WORKER = """
+import sys
+from hubspot_app import create_app
+app = create_app()  # from the environment, as the worker builds it
+with app.app_context():
+    app.extensions["moulin.jobs"].enqueue("sync.setup_portal", int(sys.argv[1]))
+"""
+
+
+def test_hubspot_calls_made_by_a_worker_process_show_on_the_page(app, operator):
+    config = app.extensions["moulin.config"]
+    env = {**os.environ, "SECRET_KEY": "k", "HUBSPOT_CLIENT_ID": "c", "HUBSPOT_CLIENT_SECRET": "s",
+           "APP_BASE_URL": "https://app.test", "TOKEN_ENCRYPTION_KEYS": config.token_encryption_keys[0],
+           "DATABASE_URL": config.database_url, "HUBSPOT_API_BASE": config.hubspot_api_base, "QUEUE_IMMEDIATE": "1"}
+    before = operator.get(f"/operator/{PORTAL_A}/health").get_data(as_text=True)
+    assert "0 calls" in before
+    # The worker's set-up job calls the test config's HubSpot, which refuses the token: one call, not retried.
+    worker = subprocess.run([sys.executable, "-c", WORKER, str(PORTAL_A)], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert worker.returncode == 0, worker.stderr
+    after = operator.get(f"/operator/{PORTAL_A}/health").get_data(as_text=True)
+    assert "1 calls" in after
+
+
+def test_a_failed_reconcile_is_run_again_from_the_page(app, operator, caplog):
+    with app.extensions["moulin.db"].session() as session:  # as the job boundary records a failed run
+        repo.record_errors(session, PORTAL_A, "job", {f"sync.reconcile:{PORTAL_A}": "TransientError: 503"})
+    token = csrf_token(operator.get(f"/operator/{PORTAL_A}/health").get_data(as_text=True))
+    with caplog.at_level(logging.INFO, logger="hubspot_app.sync.reconcile"):
+        page = operator.post(f"/operator/{PORTAL_A}/health/errors/retry", data={"csrf_token": token},
+                             follow_redirects=True).get_data(as_text=True)
+    assert "Retry requested for 1 record: the sync runs again (1 job)" in page
+    assert [r.getMessage() for r in caplog.records if r.name == "hubspot_app.sync.reconcile"] == ["sync.reconcile.done"]
+    with app.extensions["moulin.db"].session() as session:
+        assert session.query(SyncError).one().resolved_at is not None
 
 
 def test_retry_reruns_the_engines_jobs_once_per_customer(app, operator):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from hubspot_app.db.models import Installation, MoulinStore, SyncCheckpoint
 from sandbox.moulin import sign, start_sample_store
+from hubspot_app.store_settings import StoreSettings
 from tests.operator_support import PORTAL_A, PORTAL_B, csrf_token, install_portals, operator_link
 
 pytestmark = pytest.mark.db
@@ -68,7 +69,7 @@ def test_connect_shows_the_push_secret_once_and_keeps_it_encrypted(app, operator
     assert f"https://app.test/moulin/push/{store.id}" in page
     assert store.portal_id == PORTAL_A and store.code == "b2c"
     assert "right-key" not in store.api_key_enc and secret not in store.push_secret_enc
-    assert store.settings == {"recreate_deleted_deals": False, "stage_source": "moulin"}
+    assert store.settings == StoreSettings().to_row()  # every default, written down
     for path in (f"/operator/{PORTAL_A}/", f"/operator/{PORTAL_A}/settings",
                  f"/operator/{PORTAL_A}/stores/{store.id}/settings"):
         assert secret not in operator.get(path).get_data(as_text=True), path
@@ -103,8 +104,7 @@ def test_settings_save_mapping_and_behaviours(app, operator, moulin):
     assert "Settings saved." in response.get_data(as_text=True)
     [store] = stores(app)
     assert store.stage_mapping == {"paid": "checkout_completed"}  # only what differs from the defaults
-    assert store.settings == {"recreate_deleted_deals": True, "stage_source": "hubspot", "abandon_after_hours": 24,
-                              "product_deletion": "archive"}
+    assert StoreSettings.of(store.settings) == StoreSettings(recreate_deleted_deals=True, stage_source="hubspot")
     assert store.order_url_template == "https://bo.example/orders/{order_id}"
 
 
@@ -161,8 +161,8 @@ def test_uninstall_needs_confirmation_then_keeps_or_purges(app, operator, moulin
     assert len(stores(app)) == 1
     csrf = token(operator, settings)
     with requests_mock.Mocker() as hubspot:
-        removed = hubspot.delete("https://api.hubapi.com/appinstalls/2026-03/external-install", status_code=204)
-        revoked = hubspot.post("https://api.hubapi.com/oauth/2026-03/token/revoke", status_code=200, text="")
+        removed = hubspot.delete("/appinstalls/2026-03/external-install", status_code=204)
+        revoked = hubspot.post("/oauth/2026-03/token/revoke", status_code=200, text="")
         response = operator.post(f"/operator/{PORTAL_A}/uninstall", data={
             "csrf_token": csrf, "data": choice, "confirm": "uninstall"})
     assert response.status_code == 200

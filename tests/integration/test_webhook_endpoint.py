@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hubspot_app.db.models.webhooks import WebhookEvent
-from tests.webhook_support import BASE, PORTAL, SECRET, event, install, post_events, signed_headers
+from tests.webhook_support import BASE, PORTAL, event, install, post_events, signed_headers
 
 pytestmark = pytest.mark.db
 URL = BASE + "/webhooks/hubspot"

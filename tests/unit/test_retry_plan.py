@@ -28,3 +28,19 @@ def test_what_cannot_be_reread_alone_is_set_aside():
                   ("deal", "b2b:o9"), ("deal", "b2c:unknown"), ("job", "sync.unknown:7"), ("job", "sync.poll:x"))
     assert dict(result.jobs) == {}
     assert result.not_retryable == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_a_failed_delivery_of_links_to_a_store_is_sent_again_by_retry():
+    result = plan(("job", "sync.store_links:7:b2c"))
+    assert list(result.jobs) == [("sync.store_links", (7, "b2c"))]
+
+
+def test_every_registered_sync_job_is_retryable_from_its_own_key():
+    from hubspot_app.sync.job_keys import job_key
+    from hubspot_app.sync.tasks import JOBS
+
+    args = {"sync.customer": (7, "ann@x.example"), "sync.moulin_event": (42,), "sync.backfill": (7, "b2c"),
+            "sync.store_links": (7, "b2c")}
+    records = [("job", job_key(name, args.get(name, (7,)))) for name in JOBS]
+    assert list(plan(*records).jobs) == [(name, args.get(name, (7,))) for name in JOBS]
+    assert ("sync.reconcile", (7,)) in plan(("job", "sync.reconcile:7")).jobs

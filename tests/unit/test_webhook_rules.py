@@ -3,9 +3,11 @@ import json
 
 import pytest
 
+from hubspot_app.store_settings import StoreSettings
 from hubspot_app.webhooks.contract import may_recreate
 from hubspot_app.webhooks.events import MalformedDelivery, parse_delivery, parse_event
 from hubspot_app.webhooks.facts import lifecycle_wins
+from hubspot_app.webhooks.handlers import handle_deal_stage, handle_email_change, handler_for
 from hubspot_app.webhooks.links import link_state_for
 
 BASE = {"eventId": 1, "subscriptionId": 7, "portalId": 1, "appId": 9, "occurredAt": 100,
@@ -26,12 +28,20 @@ def test_property_changes_with_other_values_are_distinct():
 
 
 def test_handled_types_legacy_generic_and_event_type_alias():
-    assert parse_event(BASE).handled
-    assert parse_event(dict(BASE, subscriptionType="object.merge", objectTypeId="0-1")).handled
-    assert parse_event({k: v for k, v in BASE.items() if k != "subscriptionType"} | {"eventType": "deal.deletion"}).handled
-    assert not parse_event(dict(BASE, subscriptionType="contact.creation")).handled
-    assert not parse_event(dict(BASE, subscriptionType="contact.propertyChange", propertyName="firstname")).handled
-    assert not parse_event(dict(BASE, subscriptionType="ticket.deletion")).handled
+    assert handler_for(parse_event(BASE))
+    assert handler_for(parse_event(dict(BASE, subscriptionType="object.merge", objectTypeId="0-1")))
+    assert handler_for(parse_event({k: v for k, v in BASE.items() if k != "subscriptionType"} | {"eventType": "deal.deletion"}))
+    assert handler_for(parse_event(dict(BASE, subscriptionType="contact.creation"))) is None
+    assert handler_for(parse_event(dict(BASE, subscriptionType="contact.propertyChange", propertyName="firstname"))) is None
+    assert handler_for(parse_event(dict(BASE, subscriptionType="ticket.deletion"))) is None
+
+
+def test_a_property_change_picks_its_handler_by_property_from_the_one_registry():
+    change = dict(BASE, subscriptionType="contact.propertyChange", propertyName="email")
+    assert handler_for(parse_event(change)) is handle_email_change
+    stage = dict(BASE, subscriptionType="deal.propertyChange", propertyName="dealstage")
+    assert handler_for(parse_event(stage)) is handle_deal_stage
+    assert handler_for(parse_event(dict(stage, propertyName="amount"))) is None
 
 
 @pytest.mark.parametrize("body", [b"not json", b'{"a": 1}', b"\xff\xfe"])
@@ -71,10 +81,10 @@ def test_link_states(current, lifecycle, expected):
 
 
 def test_recreation_contract():
-    assert not may_recreate("privacy_deleted", "contact", {}, moulin_changed=True)
-    assert not may_recreate("deleted_in_hubspot", "contact", {}, moulin_changed=False)
-    assert may_recreate("deleted_in_hubspot", "contact", {}, moulin_changed=True)
-    assert not may_recreate("deleted_in_hubspot", "deal", {}, moulin_changed=True)
-    assert may_recreate("deleted_in_hubspot", "deal", {"recreate_deleted_deals": True}, moulin_changed=True)
-    assert may_recreate("deleted_in_hubspot", "product", {}, moulin_changed=False)
-    assert may_recreate("synced", "deal", {}, moulin_changed=False)
+    assert not may_recreate("privacy_deleted", "contact", StoreSettings(), moulin_changed=True)
+    assert not may_recreate("deleted_in_hubspot", "contact", StoreSettings(), moulin_changed=False)
+    assert may_recreate("deleted_in_hubspot", "contact", StoreSettings(), moulin_changed=True)
+    assert not may_recreate("deleted_in_hubspot", "deal", StoreSettings(), moulin_changed=True)
+    assert may_recreate("deleted_in_hubspot", "deal", StoreSettings(recreate_deleted_deals=True), moulin_changed=True)
+    assert may_recreate("deleted_in_hubspot", "product", StoreSettings(), moulin_changed=False)
+    assert may_recreate("synced", "deal", StoreSettings(), moulin_changed=False)

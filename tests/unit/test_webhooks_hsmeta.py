@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 
-from hubspot_app.webhooks.events import HANDLED
+from hubspot_app.webhooks.handlers import HANDLERS
 
 HSMETA = Path(__file__).resolve().parents[2] / "crm_cards" / "src" / "app" / "webhooks" / "webhooks-hsmeta.json"
 
@@ -22,6 +22,6 @@ def test_settings():
 
 
 def test_every_handled_event_is_subscribed_and_nothing_else_but_contact_creation():
-    handled = {(f"{kind}.{action}", prop) for kind, action, prop in HANDLED}
+    handled = {(f"{kind}.{action}", prop) for kind, action, prop in HANDLERS}
     assert subscriptions() - handled == {("contact.creation", None)}
     assert handled - subscriptions() == set()

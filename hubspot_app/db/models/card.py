@@ -4,7 +4,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..base import Base, UTCDateTime, utcnow
+from ..base import Base, UTCDateTime, recorded_at
 
 
 class CardOrder(Base):
@@ -39,4 +39,4 @@ class CardOrder(Base):
     pickup_point: Mapped[str | None] = mapped_column(String(255))
     order_url: Mapped[str | None] = mapped_column(String(1024))
     ordered_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, onupdate=recorded_at, nullable=False)

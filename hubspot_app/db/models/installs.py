@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..base import Base, UTCDateTime, utcnow
+from ..base import Base, UTCDateTime, recorded_at
 
 
 class Installation(Base):
@@ -28,8 +28,8 @@ class Installation(Base):
     refresh_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20), default="active", nullable=False)
     status_reason: Mapped[str | None] = mapped_column(String(255))
-    installed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, onupdate=recorded_at, nullable=False)
     uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property

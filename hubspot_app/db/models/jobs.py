@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..base import Base, UTCDateTime, utcnow
+from ..base import Base, UTCDateTime, recorded_at
 
 
 class BulkJob(Base):
@@ -30,4 +30,4 @@ class BulkJob(Base):
     state: Mapped[str] = mapped_column(String(16), nullable=False)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, nullable=False)

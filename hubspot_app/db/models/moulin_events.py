@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..base import Base, UTCDateTime, utcnow
+from ..base import Base, UTCDateTime, recorded_at
 
 
 class MoulinEvent(Base):
@@ -24,6 +24,9 @@ class MoulinEvent(Base):
     type: Mapped[str] = mapped_column(String(64), nullable=False)
     record_id: Mapped[str] = mapped_column(String(128), nullable=False)
     payload: Mapped[dict] = mapped_column(JSON, nullable=False)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, nullable=False)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error: Mapped[str | None] = mapped_column(Text)
+    # Taken by the job syncing it in a gathered batch until then: another job skips it; once past (the worker
+    # died), the event is pending again and the inbox sweep sends it anew.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..base import Base, UTCDateTime, utcnow
+from ..base import Base, UTCDateTime, recorded_at
 
 
 class MoulinStore(Base):
@@ -31,4 +31,4 @@ class MoulinStore(Base):
     stage_mapping: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
     # Operator settings: {"recreate_deleted_deals": bool, "stage_source": "moulin"|"hubspot"}.
     settings: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, nullable=False)

@@ -4,7 +4,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..base import Base, UTCDateTime, utcnow
+from ..base import Base, UTCDateTime, recorded_at
 
 
 class PortalSetup(Base):
@@ -22,7 +22,7 @@ class PortalSetup(Base):
     # before this setting existed keep "account" (one company per store account: their companies stay theirs).
     company_identity: Mapped[str] = mapped_column(String(16), default="siret", server_default="account",
                                                   nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, onupdate=recorded_at, nullable=False)
 
 
 class SyncError(Base):
@@ -40,8 +40,8 @@ class SyncError(Base):
     source_key: Mapped[str] = mapped_column(String(512), nullable=False)
     message: Mapped[str] = mapped_column(Text, nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
-    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, nullable=False)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -58,7 +58,7 @@ class SyncCheckpoint(Base):
     position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)  # orders consumed, in source order
     high_water: Mapped[datetime | None] = mapped_column(UTCDateTime())  # newest updated_at seen
     done: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, onupdate=recorded_at, nullable=False)
 
 
 class SyncedOrder(Base):
@@ -105,7 +105,7 @@ class SyncedCustomer(Base):
     contact_key: Mapped[str] = mapped_column(String(320), nullable=False)
     email: Mapped[str | None] = mapped_column(String(320))  # Moulin's (normalised) email at the last sync
     record: Mapped[dict] = mapped_column(JSON, nullable=False)  # the customer as last read, for when it is gone
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, onupdate=recorded_at, nullable=False)
 
 
 class OpenCheckout(Base):

@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..base import Base, UTCDateTime, utcnow
+from ..base import Base, UTCDateTime, recorded_at
 
 
 class WebhookEvent(Base):
@@ -31,7 +31,7 @@ class WebhookEvent(Base):
     payload: Mapped[dict] = mapped_column(JSON, nullable=False)
     status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False)
     outcome: Mapped[str | None] = mapped_column(String(255))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, nullable=False)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -74,7 +74,7 @@ class SyncConflict(Base):
     reason: Mapped[str] = mapped_column(String(64), nullable=False)
     detail: Mapped[str] = mapped_column(Text, nullable=False)
     occurred_at_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, nullable=False)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -96,7 +96,7 @@ class DealStageChange(Base):
     change_source: Mapped[str | None] = mapped_column(String(64))
     adopted: Mapped[bool] = mapped_column(default=False, nullable=False)
     occurred_at_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, nullable=False)
 
 
 class PendingAssociation(Base):
@@ -116,5 +116,5 @@ class PendingAssociation(Base):
     to_type: Mapped[str] = mapped_column(String(20), nullable=False)
     to_id: Mapped[str] = mapped_column(String(64), nullable=False)
     reason: Mapped[str] = mapped_column(String(64), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, nullable=False)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

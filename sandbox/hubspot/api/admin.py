@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from .. import user_actions
+from ..marketing import Visit
 from ..errors import HubSpotError
 from . import body, state
 
@@ -141,3 +142,33 @@ def request_log():
 def reset_request_log():
     state().request_log.reset()
     return Response(status=204)
+
+
+@blueprint.post("/portals/<int:portal_id>/visits")
+def record_visits(portal_id):
+    """`{"hutk", "visits": [{"url", "at" (ms), "source", "drillDown1"}]}`: what the tracking code saw."""
+    data = body()
+    hutk = str(data.get("hutk") or "")
+    try:
+        visits = [Visit(str(v["url"]), int(v["at"]), str(v.get("source") or "DIRECT_TRAFFIC"),
+                        str(v.get("drillDown1") or "")) for v in data.get("visits") or []]
+    except (KeyError, TypeError, ValueError):
+        raise HubSpotError(400, "each visit needs url and at (epoch ms)", "VALIDATION_ERROR") from None
+    state().record_visits(portal_id, hutk, visits)
+    return Response(status=204)
+
+
+@blueprint.get("/portals/<int:portal_id>/submissions")
+def list_submissions(portal_id):
+    return {"results": list(state().marketing_of(portal_id).submissions)}
+
+
+@blueprint.post("/portals/<int:portal_id>/subscriptions")
+def user_set_subscription(portal_id):
+    """The contact itself unsubscribes or resubscribes: `{"email", "subscriptionId", "status"}`, or opts out of
+    all email: `{"email", "unsubscribeAll": true}`."""
+    data = body()
+    if data.get("unsubscribeAll"):
+        return {"results": state().user_unsubscribe_all(portal_id, str(data.get("email") or ""))}
+    return state().user_set_subscription(portal_id, str(data.get("email") or ""),
+                                         int(data.get("subscriptionId") or 0), str(data.get("status") or ""))

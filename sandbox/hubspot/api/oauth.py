@@ -55,7 +55,9 @@ def _check_request(args) -> tuple[str, list[str], str | None]:
         return "", [], "The scope parameter is required"
     if unknown:
         return "", [], f"Scopes not configured for this app: {' '.join(unknown)}"
-    return redirect_uri, sorted(set(required + optional)), None
+    # Optional scopes are granted only when the user (here: `grant_optional_scopes`) agrees to them.
+    granted = required + (optional if sandbox.grant_optional_scopes else [])
+    return redirect_uri, sorted(set(granted)), None
 
 
 def _grant(redirect_uri: str, scopes: list[str], args) -> Response:

@@ -1,6 +1,7 @@
 """Sandbox-only: a contact record page that runs the real cards of crm_cards/, and HubSpot's `hubspot.fetch` proxy.
 
 GET  /contacts/<portal>/record/0-1/<contact>   the record page (HubSpot's own URL shape), both cards on it
+GET  /contacts/<portal>/record/0-2|0-3/<id>     a company's or deal's page (its properties), where the links lead
 GET  /_sandbox/preview/cards/<uid>.js          a card's bundle (card_bundles.py builds them)
 POST /_sandbox/preview/fetch                   what the preview host's `hubspot.fetch` calls (card_fetch_proxy.py)
 """
@@ -39,6 +40,23 @@ def record_page(portal_id, contact_id):
         user_id=SANDBOX_USER_ID, sidebar=[c for c in cards if c.location == "crm.record.sidebar"],
         tabs=[c for c in cards if c.location == "crm.record.tab"], sidebar_width=SIDEBAR_WIDTH_PX,
         left_width=LEFT_COLUMN_WIDTH_PX)
+
+
+# Object type ids of the other record pages the app links to (hubspot_app/hubspot/record_pages.py).
+OBJECT_PAGES = {"0-2": ("companies", "Company", "name"), "0-3": ("deals", "Deal", "dealname")}
+
+
+@blueprint.get("/contacts/<int:portal_id>/record/<any('0-2', '0-3'):type_id>/<record_id>")
+def object_page(portal_id, type_id, record_id):
+    """Where the card's deal links and the store's links lead: the record's properties, no cards."""
+    object_type, label, title_property = OBJECT_PAGES[type_id]
+    if not state().portal_alive(portal_id):
+        abort(404, f"portal {portal_id} not found")
+    record = state().objects(portal_id, object_type).get(record_id)
+    if record is None or record.archived:
+        abort(404, f"{label.lower()} {record_id} not found in portal {portal_id}")
+    return render_template("object_page.html", portal_id=portal_id, record=record, label=label,
+                           title_property=title_property)
 
 
 @blueprint.get("/_sandbox/preview/cards/<uid>.js")

@@ -152,7 +152,7 @@ function Alerts({ subscribe }) {
 function extend(renderCard) {
   // Each card's bundle is loaded by its own <script data-location data-mount>: that tag says where it goes.
   const script = document.currentScript;
-  const { portalId, contactId, user } = record();
+  const { portalId, contactId, user, properties = {} } = record();
   const listeners = [];
   const context = {
     location: script.dataset.location,
@@ -164,6 +164,9 @@ function extend(renderCard) {
     addAlert: (alert) => listeners.forEach((listener) => listener(alert)),
     // HubSpot redraws the record's property panels; the preview's panel is static, so there is nothing to redraw.
     refreshObjectProperties: () => {},
+    // The record's own properties as the page was served (HubSpot: `{name: value}` for the names asked for).
+    fetchCrmObjectProperties: async (names) =>
+      Object.fromEntries((names === '*' ? Object.keys(properties) : names).map((n) => [n, properties[n] ?? ''])),
   };
   const subscribe = (listener) => {
     listeners.push(listener);

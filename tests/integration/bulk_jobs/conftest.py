@@ -128,9 +128,9 @@ class Stack:
         self.stores.append(store.server)
         return store
 
-    def start_worker(self, **settings: str) -> subprocess.Popen:
+    def start_worker(self, threads: int = 2, **settings: str) -> subprocess.Popen:
         worker = subprocess.Popen(
-            [sys.executable, "-c", "from hubspot_app.cli import main; main()", "worker", "--workers", "2"],
+            [sys.executable, "-c", "from hubspot_app.cli import main; main()", "worker", "--workers", str(threads)],
             env={**os.environ, **self.env, **settings}, stdout=open(self.tmp_path / "worker.log", "a"),
             stderr=subprocess.STDOUT)
         self.workers.append(worker)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from hubspot_app.db.models import Installation
+from hubspot_app.db.models import CardOrder, Installation
 from sandbox.card_fetch import hubspot_fetch
 
 from .conftest import BASE, SECRET
@@ -40,12 +40,23 @@ def test_lists_the_contacts_orders_newest_first_with_totals(two_portals):
         "id": "b2c:o3", "number": "N-3", "store": "b2c", "storeName": "Shop B2C",
         "orderedAt": "2026-01-01T03:00:00Z", "status": "paid", "currency": "EUR", "total": "10.00",
         "refunded": "0.00", "itemCount": 4, "pickupPoint": "Lyon Part-Dieu",
-        "url": "https://bo.example/orders/o3", "hubspotStage": None,
+        "url": "https://bo.example/orders/o3", "dealUrl": None, "hubspotStage": None,
     }
     # a cancelled order is listed but is not a purchase
     assert data["totals"] == {"orders": 3, "value": [{"currency": "EUR", "amount": "30.00"}],
                               "lastOrderAt": "2026-01-01T03:00:00Z"}
     assert (data["totalCount"], data["totalPages"], data["email"]) == (4, 1, "ann@example.com")
+
+
+def test_each_order_links_to_its_deal_on_the_hubspot_app_host(two_portals, app):
+    card = two_portals
+    with card.db.session() as session:
+        row = session.scalar(select(CardOrder).where(CardOrder.portal_id == A, CardOrder.order_id == "o2"))
+        row.hubspot_deal_id = "9001"
+    orders = {o["id"]: o for o in card.get(A, "11").get_json()["orders"]}
+    host = app.extensions["moulin.config"].hubspot_auth_base.rstrip("/")
+    assert orders["b2c:o2"]["dealUrl"] == f"{host}/contacts/{A}/record/0-3/9001"
+    assert orders["b2c:o1"]["dealUrl"] is None  # not in HubSpot (yet): no link
 
 
 def test_orders_found_by_email_when_synced_before_the_contact_had_an_id(card):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import contextmanager
 
 import pytest
 
@@ -12,7 +13,10 @@ from hubspot_app.moulin.stores import connect_store
 from hubspot_app.sync import bootstrap
 from hubspot_app.sync.repository import open_errors
 from sandbox.hubspot import start_sandbox
+from sandbox.hubspot.testing import running_sandbox
 from sandbox.moulin import start_sample_store
+from tests.webhook_support import APP_ID
+from tests.webhook_support_http import app_on_loopback
 
 
 @pytest.fixture
@@ -122,3 +126,18 @@ def drop_world(world: World) -> None:
 @pytest.fixture
 def world(sandbox_app):
     return install(*sandbox_app)
+
+
+@contextmanager
+def installed_on_loopback(make_config, scopes: str = ""):
+    """The sandbox (app id APP_ID) and the app on loopback, one portal installed with `scopes`: a World and the
+    URL the sandbox delivers webhooks to."""
+    with running_sandbox(app_id=APP_ID) as (state, url), \
+            app_on_loopback(make_config, hubspot_api_base=url) as (app, hook_url):
+        portal_id = state.create_portal()
+        token = state.issue_tokens(portal_id)["access_token"]
+        app.extensions[bootstrap.TOKEN_PROVIDER] = lambda _portal: token
+        app.extensions[bootstrap.SDK_OPTIONS] = {"client_side_validation": True}  # the SDK checks every response
+        with app.extensions["moulin.db"].session() as session:
+            session.add(Installation(portal_id=portal_id, scopes=scopes, status="active"))
+        yield World(app, state, portal_id), hook_url

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 import requests
-from sqlalchemy import select
 
 from hubspot_app.card.read_model import PageRequest, contact_orders
 from hubspot_app.db.models import SyncConflict

@@ -3,28 +3,24 @@ its webhook delivery posts signed events to the app served on loopback, Moulin c
 and the next sync must respect the contract."""
 from __future__ import annotations
 
-from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
 
-from hubspot_app.db.models import CardOrder, Installation, MoulinStore, ObjectLink
+from hubspot_app.db.models import CardOrder, MoulinStore, ObjectLink
 from hubspot_app.db.models.sync import PortalSetup
 from hubspot_app.db.models.webhooks import PendingAssociation
-from hubspot_app.sync import bootstrap
 from hubspot_app.sync.backfill import backfill, poll
 from hubspot_app.sync.engine import sync_customer_orders
 from hubspot_app.sync.reconcile import reconcile
 from hubspot_app.sync.stages import stage_for
-from sandbox.hubspot.testing import running_sandbox
 from sandbox.hubspot.webhook_delivery import WebhookDelivery
 from sandbox.moulin.edits import apply_order_action
 from tests.webhook_support import APP_ID, SECRET
-from tests.webhook_support_http import app_on_loopback
 
-from .conftest import World
+from .conftest import World, installed_on_loopback
 
 pytestmark = pytest.mark.db
 
@@ -88,16 +84,8 @@ class Hooked:
 
 @pytest.fixture
 def hooked(make_config, stores):
-    with ExitStack() as stack:
-        state, url = stack.enter_context(running_sandbox(app_id=APP_ID))
-        app, hook_url = stack.enter_context(app_on_loopback(make_config, hubspot_api_base=url))
-        portal_id = state.create_portal()
-        token = state.issue_tokens(portal_id)["access_token"]
-        app.extensions[bootstrap.TOKEN_PROVIDER] = lambda _portal: token
-        app.extensions[bootstrap.SDK_OPTIONS] = {"client_side_validation": True}
-        with app.extensions["moulin.db"].session() as session:
-            session.add(Installation(portal_id=portal_id, scopes="", status="active"))
-        world = World(app, state, portal_id)
+    with installed_on_loopback(make_config) as (world, hook_url):
+        state, portal_id = world.state, world.portal_id
         store, server = stores(orders=14, seed=11, store_code="b2c")
         world.connect(store, server)
         delivery = WebhookDelivery(state, hook_url, SECRET, APP_ID)

@@ -51,7 +51,7 @@ class SdkError(Exception):
 ])
 def test_one_table_maps_statuses(status, cls, action):
     mapped = errors.from_exception(SdkError(status, '{"message": "nope", "correlationId": "c-1"}'))
-    assert type(mapped) is cls and mapped.action is action
+    assert type(mapped) is cls and errors.action_of(mapped) is action
     assert mapped.message == "nope" and mapped.correlation_id == "c-1"
 
 
@@ -66,3 +66,8 @@ def test_429_backs_off_by_hubspot_headers():
 def test_no_response_is_transient_but_client_validation_is_permanent():
     assert type(errors.from_exception(ConnectionResetError("reset"))) is errors.TransientError
     assert type(errors.from_exception(ValueError("Invalid value for `created_at`"))) is errors.PermanentError
+
+
+def test_no_answer_is_retried_and_a_client_side_contract_error_is_not():
+    assert errors.action_of(errors.from_exception(ConnectionResetError("reset"))) is errors.Action.RETRY
+    assert errors.action_of(errors.from_exception(ValueError("bad enum"))) is errors.Action.FAIL

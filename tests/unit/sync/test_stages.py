@@ -4,8 +4,9 @@ from decimal import Decimal
 import pytest
 
 from hubspot_app.moulin.records import OrderStatus
+from hubspot_app.store_settings import StoreSettings
 from hubspot_app.sync.stages import (
-    FULFILMENT_PROGRESS, PROGRESS, REFUND_RULES, REFUND_STATES, STAGE_KEYS, abandon_after, net_amount, stage_for,
+    FULFILMENT_PROGRESS, PROGRESS, REFUND_RULES, REFUND_STATES, STAGE_KEYS, net_amount, stage_for,
     validate_mapping,
 )
 
@@ -116,9 +117,9 @@ def test_refunds_after_a_cancel():
 
 def test_the_abandonment_threshold_is_the_stores():
     o = order(status="checkout")
-    threshold = abandon_after({"abandon_after_hours": 2})
+    threshold = StoreSettings.of({"abandon_after_hours": 2}).abandon_after
     assert stage_for(o, T0 + timedelta(hours=1, minutes=59), threshold=threshold) == "checkout_pending"
     assert stage_for(o, T0 + timedelta(hours=2), threshold=threshold) == "checkout_abandoned"
-    assert abandon_after({}) == timedelta(hours=24)
+    assert StoreSettings.of({}).abandon_after == timedelta(hours=24)
     # a recovered checkout that is paid moves on
     assert stage_for(order(status="paid"), T0 + timedelta(days=3), threshold=threshold) == "processed"

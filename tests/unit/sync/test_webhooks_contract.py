@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
+from hubspot_app.store_settings import StoreSettings
 from hubspot_app.sync.batch import KIND, Built, Gone, PortalShape, SourceBatch, build
 from hubspot_app.sync.executor import execute
 from hubspot_app.sync.mapping import (ContactStats, STATS_PROPERTIES, contact_hash, contact_properties,
@@ -88,7 +89,7 @@ def test_deal_deleted_in_hubspot_stays_deleted_with_its_line_items_by_default():
 
 def test_deal_deleted_in_hubspot_comes_back_with_its_lines_when_the_store_says_so():
     o = order()
-    shape = replace(SHAPE, settings={"recreate_deleted_deals": True})
+    shape = replace(SHAPE, settings=StoreSettings(recreate_deleted_deals=True))
     hashes, gone = _synced_but(_stored(o), "deal", DEAL, "deleted_in_hubspot")
     assert build(_batch(o), shape, hashes, {DEAL: {"b2c:o1:l1"}}, {}, gone).work.upserts == {}  # no change
     built = build(_batch(order(status="shipped")), shape, hashes, {DEAL: {"b2c:o1:l1"}}, {}, gone)
@@ -107,7 +108,7 @@ def test_deleted_products_and_line_items_are_healed():
 
 
 def test_stage_source_hubspot_leaves_the_stage_of_existing_deals_alone():
-    shape = replace(SHAPE, settings={"stage_source": "hubspot"})
+    shape = replace(SHAPE, settings=StoreSettings(stage_source="hubspot"))
     new = build(_batch(order()), shape, {}, {}, {})
     assert new.work.upserts["deals"][DEAL]["dealstage"] == "stage-processed"  # a new deal gets Moulin's stage
     stored = _stored(order(), shape=shape)

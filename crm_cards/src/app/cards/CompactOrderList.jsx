@@ -14,7 +14,10 @@ function CompactOrder({ order }) {
         <Text format={{ fontWeight: 'bold' }}>{money(order.total, order.currency)}</Text>
       </Flex>
       <Flex direction="row" justify="between" align="center">
-        <Text variant="microcopy">{day(order.orderedAt)}</Text>
+        <Flex direction="row" gap="xs" align="baseline">
+          <Text variant="microcopy">{day(order.orderedAt)}</Text>
+          {order.dealUrl ? <Link href={order.dealUrl}>Deal</Link> : null}
+        </Flex>
         <Flex direction="row" gap="xs">
           <StatusTag variant={statusVariant(order.status)}>{statusLabel(order.status)}</StatusTag>
           {order.hubspotStage ? <StatusTag variant="info">{`HubSpot: ${order.hubspotStage}`}</StatusTag> : null}

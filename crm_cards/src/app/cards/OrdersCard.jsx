@@ -20,22 +20,49 @@ import {
 } from '@hubspot/ui-extensions';
 import { fetchOrders, refreshOrders } from './backend.js';
 import { CompactOrderList } from './CompactOrderList.jsx';
-import { day, isRefunded, lifetimeValue, money, statusLabel, statusVariant } from './format.js';
+import { day, isRefunded, lifetimeValue, money, sourceLabel, statusLabel, statusVariant } from './format.js';
 
-function Totals({ totals }) {
+const SOURCE_PROPERTY = 'hs_analytics_source';
+
+function Totals({ totals, source }) {
   return (
     <Statistics>
       <StatisticsItem label="Orders" number={totals.orders} />
       <StatisticsItem label="Lifetime value" number={lifetimeValue(totals.value)} />
       <StatisticsItem label="Last order" number={day(totals.lastOrderAt)} />
+      {source ? <StatisticsItem label="Original source" number={sourceLabel(source)} /> : null}
     </Statistics>
   );
+}
+
+// The contact's own HubSpot property, read by the card itself (no backend call): checkout attribution fills it.
+function useOriginalSource(actions) {
+  const [source, setSource] = useState(null);
+  useEffect(() => {
+    let current = true;
+    // Inside the promise: a host without the action (or one that throws) shows no source, never breaks the card.
+    Promise.resolve()
+      .then(() => actions.fetchCrmObjectProperties([SOURCE_PROPERTY]))
+      .then(
+        (properties) => current && setSource((properties && properties[SOURCE_PROPERTY]) || null),
+        () => current && setSource(null) // no source shown rather than an error over the orders
+      );
+    return () => {
+      current = false;
+    };
+  }, [actions]);
+  return source;
 }
 
 function OrderRow({ order }) {
   return (
     <TableRow>
-      <TableCell>{order.url ? <Link href={order.url}>{order.number}</Link> : order.number}</TableCell>
+      <TableCell>
+        <Flex direction="column" gap="flush">
+          {order.url ? <Link href={order.url}>{order.number}</Link> : order.number}
+          {order.dealUrl ? <Link href={order.dealUrl}>Deal</Link> : null}
+        </Flex>
+      </TableCell>
       <TableCell>{day(order.orderedAt)}</TableCell>
       <TableCell>{order.storeName}</TableCell>
       <TableCell>
@@ -90,6 +117,7 @@ export function OrdersCard({ context, actions, fetcher, perPage = 5, density = '
   const [attempt, setAttempt] = useState(0);
   const [view, setView] = useState({ status: 'loading', data: null, error: null });
   const [refreshing, setRefreshing] = useState(false);
+  const source = useOriginalSource(actions);
 
   useEffect(() => {
     let current = true;
@@ -158,7 +186,7 @@ export function OrdersCard({ context, actions, fetcher, perPage = 5, density = '
   }
   return (
     <Flex direction="column" gap="sm">
-      <Totals totals={data.totals} />
+      <Totals totals={data.totals} source={source} />
       {layout === 'compact' ? (
         <CompactOrderList data={data} />
       ) : (

@@ -30,3 +30,18 @@ export const day = (iso) => (iso ? iso.slice(0, 10) : '—');
 
 export const lifetimeValue = (values) =>
   values && values.length ? values.map((v) => money(v.amount, v.currency)).join(' + ') : '0';
+
+// HubSpot's Original source values (knowledge.hubspot.com/properties/understand-source-properties).
+const SOURCE_LABELS = {
+  ORGANIC_SEARCH: 'Organic search',
+  PAID_SEARCH: 'Paid search',
+  EMAIL_MARKETING: 'Email marketing',
+  SOCIAL_MEDIA: 'Organic social',
+  REFERRALS: 'Referrals',
+  OTHER_CAMPAIGNS: 'Other campaigns',
+  DIRECT_TRAFFIC: 'Direct traffic',
+  OFFLINE: 'Offline sources',
+  PAID_SOCIAL: 'Paid social',
+};
+
+export const sourceLabel = (source) => SOURCE_LABELS[source] || source;

@@ -41,6 +41,16 @@ describe('OrdersCard in the sidebar (compact layout)', () => {
     expect(renderer.find(LoadingButton).text).toBe('Refresh from Moulin');
   });
 
+  it('links an order to its deal in HubSpot as well as to the back office', async () => {
+    const deal = 'https://app.hubspot.com/contacts/1001/record/0-3/9001';
+    const { renderer } = showSidebar(listing([order(3, { dealUrl: deal })]));
+    await loaded(renderer);
+    expect(renderer.findAll(Link).map((l) => [l.text, l.props.href])).toEqual([
+      ['N-3', 'https://bo.example/orders/o3'],
+      ['Deal', deal],
+    ]);
+  });
+
   it("shows the deal's HubSpot stage beside the Moulin status when a person moved it in HubSpot", async () => {
     const { renderer } = showSidebar(listing([order(4, { hubspotStage: 'Closed won' })]));
     await loaded(renderer);

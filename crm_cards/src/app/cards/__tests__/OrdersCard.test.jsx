@@ -101,6 +101,20 @@ describe('OrdersCard', () => {
     expect(renderer.find(Table).props.paginated).toBeUndefined();
   });
 
+  it("links each order to the store's back office and to its deal in HubSpot", async () => {
+    const { backend, renderer, show } = setup('crm.record.tab');
+    const deal = 'https://app.hubspot.com/contacts/1001/record/0-3/9001';
+    backend.answer(LIST, 200, listing([order(3, { dealUrl: deal }), order(2, { dealUrl: null })]));
+    show();
+    await renderer.waitFor(() => expect(renderer.maybeFind(Table)).not.toBeNull());
+    const rows = bodyRows(renderer);
+    expect(rows[0].findAll(Link).map((l) => [l.text, l.props.href])).toEqual([
+      ['N-3', 'https://bo.example/orders/o3'],
+      ['Deal', deal],
+    ]);
+    expect(rows[1].findAll(Link).map((l) => l.text)).toEqual(['N-2']); // not in HubSpot (yet): no deal link
+  });
+
   it('pages beyond the first page', async () => {
     const { backend, renderer, show } = setup();
     backend.answer(LIST, 200, listing([order(9), order(8)], { totalPages: 3, totalCount: 12 }));
@@ -217,5 +231,28 @@ describe('OrdersCard', () => {
     expect(mocks.actions.addAlert.calls[0][0]).toMatchObject({ type: 'info', title: 'Still syncing' });
     expect(mocks.actions.refreshObjectProperties.callCount).toBe(0);
     expect(backend.calls[1].options.body.perPage).toBe(25);
+  });
+
+  it("shows the contact's original source next to its totals", async () => {
+    const { backend, renderer, mocks, show } = setup();
+    mocks.actions.fetchCrmObjectProperties.willCall(async () => ({ hs_analytics_source: 'ORGANIC_SEARCH' }));
+    backend.answer(LIST, 200, listing([order(2), order(1)]));
+    show();
+    await renderer.waitFor(() => expect(renderer.findAll(StatisticsItem)).toHaveLength(4));
+    const source = renderer.findAll(StatisticsItem)[3].props;
+    expect(source).toMatchObject({ label: 'Original source', number: 'Organic search' });
+    expect(mocks.actions.fetchCrmObjectProperties.calls[0][0]).toEqual(['hs_analytics_source']);
+  });
+
+  it('shows no source when the contact has none', async () => {
+    const { backend, renderer, show } = setup();
+    backend.answer(LIST, 200, listing([order(1)]));
+    show();
+    await renderer.waitFor(() => expect(renderer.maybeFind(Table)).not.toBeNull());
+    expect(renderer.findAll(StatisticsItem).map((item) => item.props.label)).toEqual([
+      'Orders',
+      'Lifetime value',
+      'Last order',
+    ]);
   });
 });

@@ -1,0 +1,186 @@
+"""Real-time pushes, gathered: the events of one store that arrive within a short window are synced as one batch.
+
+Each pushed event still has its own `sync.moulin_event` job. The first job of a
+burst waits out the window (`PUSH_WINDOW_MS` after the event's receipt), claims
+every pending event of the store (at most one HubSpot batch, 100), and syncs them
+together through the sync's entry points: an order edited twice is read and
+written once, N edits cost one planned batch instead of ~5 calls each. The
+other jobs of the burst find their event processed (or claimed) and end. Every
+event is still marked processed once, its payload trimmed, and a failure is
+recorded on each event it concerns.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from .. import extensions
+from ..db.models import MoulinEvent, MoulinStore
+from ..logs import log_event
+from ..moulin.errors import MoulinNotFound
+from ..moulin.records import Deletion, RecordError
+from ..moulin.stores import is_paused
+from . import bootstrap, engine
+from .deletions import apply_deletions
+from .orders import StoreInfo, sync_orders
+from .planner import OBJECT_BATCH
+from .setup import ensure_setup
+from .sources import cached_catalogue
+
+logger = logging.getLogger(__name__)
+
+# Long enough to cover a slow batch's HubSpot calls; past it the events are pending again for the inbox sweep.
+CLAIM_FOR = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    row_id: int
+    type: str
+    record_id: str
+
+
+def _now():
+    return extensions.clock()()  # the app's clock: the receiver stamped `received_at` with it
+
+
+def handle_push(event_row_id: int) -> dict:
+    """The `sync.moulin_event` job: sync this event and every other pending one of its store, once."""
+    db = extensions.db()
+    with db.session() as session:
+        event = session.get(MoulinEvent, event_row_id)
+        if event is None or event.processed_at is not None:
+            return {"skipped": True}
+        store_id, portal_id, received_at = event.store_id, event.portal_id, event.received_at
+    waited_ms = round((_now() - received_at).total_seconds() * 1000)
+    log_event(logger, "sync.push.picked_up", portal_id=portal_id, event_row_id=event_row_id, waited_ms=waited_ms)
+    _wait_for_window(store_id, waited_ms)
+    claimed = _claim(store_id, event_row_id)
+    if not claimed:
+        return {"skipped": "claimed by another job"}
+    with db.session() as session:
+        store = session.get(MoulinStore, store_id)
+    try:
+        result = _apply(claimed, store, portal_id)
+    except Exception:  # noqa: BLE001 - one at a time, so each event records its own failure
+        return _one_by_one(claimed, event_row_id)
+    _mark_processed(claimed)
+    log_event(logger, "sync.push.batch_done", portal_id=portal_id, events=len(claimed), **{
+        k: v for k, v in result.items() if k in ("orders", "deleted")})
+    return {**result, "events": len(claimed)}
+
+
+def _wait_for_window(store_id: int, waited_ms: int) -> None:
+    config = extensions.config()
+    if config.queue_immediate:
+        return  # inline runs (tests, one-shot commands): the receiving request would wait
+    remaining_s = (config.push_window_ms - waited_ms) / 1000
+    # Bounded by the window: however late a job starts, it never waits more than that.
+    deadline = time.monotonic() + min(max(remaining_s, 0), config.push_window_ms / 1000)
+    while time.monotonic() < deadline and _pending_count(store_id) < OBJECT_BATCH:
+        time.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
+
+
+def _pending(store_id: int, own_row_id: int, now):
+    """Events of the store to sync: not processed, not failed (unless it is this job's own), not claimed."""
+    return (MoulinEvent.store_id == store_id, MoulinEvent.processed_at.is_(None),
+            or_(MoulinEvent.error.is_(None), MoulinEvent.id == own_row_id),
+            or_(MoulinEvent.claimed_until.is_(None), MoulinEvent.claimed_until < now))
+
+
+def _pending_count(store_id: int) -> int:
+    with extensions.db().session() as session:
+        return len(session.scalars(select(MoulinEvent.id).where(*_pending(store_id, 0, _now()))
+                                   .limit(OBJECT_BATCH)).all())
+
+
+def _claim(store_id: int, own_row_id: int) -> list[Claimed]:
+    now = _now()
+    with extensions.db().session() as session:
+        ids = session.scalars(select(MoulinEvent.id).where(*_pending(store_id, own_row_id, now))
+                              .order_by(MoulinEvent.id).limit(OBJECT_BATCH)).all()
+        if not ids:
+            return []
+        # Conditional update: of two jobs claiming at once, each row goes to exactly one.
+        rows = session.execute(update(MoulinEvent).where(MoulinEvent.id.in_(ids), *_pending(store_id, own_row_id, now))
+                               .values(claimed_until=now + CLAIM_FOR)
+                               .returning(MoulinEvent.id, MoulinEvent.type, MoulinEvent.record_id)).all()
+    return [Claimed(*row) for row in sorted(rows)]
+
+
+def _apply(claimed: list[Claimed], store: MoulinStore, portal_id: int) -> dict:
+    if is_paused(store):  # the first poll after resuming reads every change since
+        return {"skipped": "store paused"}
+    source, crm = bootstrap.source_for(store), bootstrap.crm_for(portal_id)
+    result: dict = {"orders": 0, "deleted": 0}
+    deleted = {(e.type.partition(".")[0], e.record_id) for e in claimed if e.type.endswith(".deleted")
+               and e.type.startswith(("order.", "product."))}
+    if deleted:
+        with extensions.db().session() as session:
+            report = apply_deletions(session, crm, portal_id, [
+                Deletion(kind=kind, id=record_id, store=store.code, deleted_at=bootstrap.now())
+                for kind, record_id in sorted(deleted)])
+        result["deleted"] = len(deleted)
+        result["deletions"] = report
+    # An order edited twice in the window is read (its latest state) and written once.
+    order_ids = dict.fromkeys(e.record_id for e in claimed if e.type.startswith("order.")
+                              and not e.type.endswith(".deleted") and ("order", e.record_id) not in deleted)
+    orders, errors = [], []
+    for order_id in order_ids:
+        try:
+            order = source.get_order(order_id)
+        except MoulinNotFound:  # deleted since: its own deletion event follows
+            continue
+        (errors if isinstance(order, RecordError) else orders).append(order)
+    if orders or errors:
+        batch, missing = cached_catalogue(store.id, source).batch(store.code, orders, source)
+        with extensions.db().session() as session:
+            setup = ensure_setup(session, crm, portal_id)
+            result.update(sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch,
+                                      now=bootstrap.now(), errors=[*errors, *missing]))
+    customer_ids = dict.fromkeys(e.record_id for e in claimed if e.type in ("customer.created", "customer.updated"))
+    for customer_id in customer_ids:
+        _sync_customer(source, portal_id, customer_id)
+    # company.* and product.updated reach HubSpot with the next order that uses them (content hashes).
+    return result
+
+
+def _sync_customer(source, portal_id: int, customer_id: str) -> None:
+    try:
+        customer = source.get_customer(customer_id)
+    except MoulinNotFound:  # deleted since: its orders keep their contact (`identity`)
+        return
+    if getattr(customer, "email", None):
+        engine.sync_customer_orders(portal_id, customer.email)
+
+
+def _mark_processed(claimed: list[Claimed]) -> None:
+    now = bootstrap.now()
+    with extensions.db().session() as session:
+        for row in session.scalars(select(MoulinEvent).where(MoulinEvent.id.in_([e.row_id for e in claimed]))):
+            row.processed_at, row.error, row.claimed_until = now, None, None
+            # Applied: the record was read again from Moulin, so its copy in the inbox (personal data) is not kept.
+            row.payload = {**row.payload, "data": {"id": row.record_id}}
+
+
+def _one_by_one(claimed: list[Claimed], own_row_id: int) -> dict:
+    """The batch failed: each event alone, so each records its own error; this job re-raises its own."""
+    with extensions.db().session() as session:
+        session.execute(update(MoulinEvent).where(MoulinEvent.id.in_([e.row_id for e in claimed]))
+                        .values(claimed_until=None))
+    own_error = None
+    for event in claimed:
+        try:
+            engine.handle_moulin_event(event.row_id)
+        except Exception as error:  # noqa: BLE001 - recorded on the event by handle_moulin_event
+            if event.row_id == own_row_id:
+                own_error = error
+            else:  # its own job may have ended already (it found the event claimed): give it one again
+                extensions.jobs().enqueue_in(60, "sync.moulin_event", event.row_id)
+    if own_error is not None:
+        raise own_error
+    return {"events": len(claimed), "one_by_one": True}

@@ -1,0 +1,96 @@
+"""Smoke tests of the benchmarks: each runs at a tiny size, as its documented command, and prints one JSON
+object whose fields are present and agree with each other. Speed is never asserted here (bench/ prints it)."""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from bench.harness import HUBSPOT_RATE
+from tests.conftest import POSTGRES_URL
+
+pytestmark = pytest.mark.e2e
+
+MACHINE = {"loadavg_1m", "loadavg_5m", "loadavg_15m", "cpus"}
+TEST_REDIS_URL = "redis://127.0.0.1:6379/11"  # a db of its own: other runs share this Redis
+
+
+def bench(name: str, *args: str) -> dict:
+    run = subprocess.run([sys.executable, "-m", f"bench.{name}", *args, "--json"], capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout)
+    assert set(result["machine"]) == MACHINE and result["machine"]["cpus"] >= 1
+    return result
+
+
+def test_sync_reports_calls_floor_cpu_and_the_sync_process_memory():
+    result = bench("sync", "--orders", "120")
+    assert 0 < result["orders_synced"] <= 120 and result["sync_errors"] == 0
+    assert result["objects"]["deals"] == result["orders_synced"]
+    assert sum(result["by_endpoint"].values()) == result["hubspot_calls"] > 0
+    assert result["call_ratio"] == round(result["hubspot_calls"] / result["minimal_calls"], 4)
+    assert result["floor_s"] == round(result["hubspot_calls"] / HUBSPOT_RATE, 2)
+    assert result["floor_ratio"] == pytest.approx(result["wall_s"] / result["floor_s"], rel=0.01)  # both rounded
+    assert result["cpu_ms_per_order"] * result["orders_synced"] / 1000 == pytest.approx(result["cpu_s"], abs=0.006)
+    assert result["rss_mb"] >= result["rss_start_mb"] > 0
+    assert [n for n, _ in result["rss_by_orders"]][-1] == result["orders_synced"]
+    assert result["standins_cpu_s"] >= 0
+
+
+def test_portals_reports_every_portal_against_its_floor():
+    # one job at a time: SQLite has one writer (several processes: run it with --database-url on PostgreSQL)
+    result = bench("portals", "--portals", "2", "--orders", "40", "--workers", "1", "--threads", "1",
+                   "--redis-url", TEST_REDIS_URL)
+    assert result["finished_portals"] == 2 and result["sync_errors"] == 0
+    assert len({p["portal_id"] for p in result["portals"]}) == 2
+    for portal in result["portals"]:
+        assert portal["finished"] and portal["outcome"] == "done" and portal["calls"] > 0
+        assert portal["floor_s"] == round(portal["calls"] / HUBSPOT_RATE, 2)
+        assert portal["wall_s"] > 0 and portal["queued_s"] >= 0
+    assert result["floor_ratio_max"] == max(p["floor_ratio"] for p in result["portals"])
+    assert result["cpu_s"]["workers"] > 0 and result["cpu_ms_per_order"] > 0
+    assert result["queue"] == "redis"
+
+
+def test_realtime_measures_every_edit_until_its_deal_changes():
+    result = bench("realtime", "--edits", "3", "--rate", "3", "--orders", "60")
+    assert result["deals_changed"] == result["edits"] == result["distinct_orders"] == 3
+    assert result["p50_ms"] <= result["p95_ms"] <= result["max_ms"]
+    assert result["calls_per_edit"] == round(result["hubspot_calls"] / 3, 3)
+    # each edit added a line to a different order: three deals had to change, and the new line items
+    plan = result["minimal_plan"]
+    assert plan["objects"]["deals"] == 3
+    assert 0 < plan["associations"]["line_items->deals"] <= plan["objects"]["line_items"]
+    assert result["call_ratio"] == round(result["hubspot_calls"] / result["minimal_calls"], 3)
+    assert result["queue"] == "sqlite"
+
+
+def test_reconcile_bounds_the_calls_for_vanished_orders():
+    result = bench("reconcile", "--vanished", "4", "--orders", "60")
+    assert result["archived"] == 4 and result["touched"]["deals"] == 4
+    assert result["bound_calls"] == math.ceil(4 / 100) * len(result["touched"]) + result["baseline_calls"]
+    assert result["bound_ratio"] == round(result["hubspot_calls"] / result["bound_calls"], 3)
+    assert sum(result["by_endpoint"].values()) == result["hubspot_calls"]
+
+
+def webhooks_during_backfill(*database: str) -> dict:
+    result = bench("webhooks", "--during-backfill", "--orders", "200", "--batches", "4", "--web-workers", "1",
+                   "--clients", "2", *database)
+    assert result["during_backfill"] and result["backfill_orders"] == 200
+    assert 0 < result["processed"] <= result["events"] and result["failed_requests"] == 0
+    assert result["p50_ms"] <= result["p99_ms"] and result["processed_per_s"] > 0
+    return result
+
+
+def test_webhooks_during_backfill_on_sqlite():
+    assert webhooks_during_backfill()["database"] == "sqlite"
+
+
+@pytest.mark.db
+@pytest.mark.skipif(not POSTGRES_URL, reason="set TEST_POSTGRES_URL")
+def test_webhooks_during_backfill_on_postgresql():
+    assert webhooks_during_backfill("--database-url", POSTGRES_URL)["database"] == "postgresql"
