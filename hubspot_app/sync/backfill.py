@@ -21,7 +21,8 @@ from ..moulin.stores import active_stores
 from . import bootstrap
 from . import repository as repo
 from .batch import order_facts
-from .orders import StoreInfo, apply_deletions, sync_orders
+from .deletions import apply_deletions
+from .orders import StoreInfo, sync_orders
 from .setup import ensure_setup
 from .sources import Catalogue, cached_catalogue
 

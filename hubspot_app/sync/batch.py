@@ -119,8 +119,11 @@ def _put(built: Built, hashes: dict, object_type: str, key: str, props: dict, ex
         built.declined[(object_type, key)] = digest
         return False
     built.hashes[(object_type, key)] = digest
-    if hashes.get((KIND[object_type], key)) == digest:
+    stored = hashes.get((KIND[object_type], key))
+    if stored == digest:
         return False
+    if object_type == "contacts" and stored and not mapping.contact_properties_changed(stored, digest):
+        return False  # only the company it hangs on changed: `build` re-links it, the properties stay as they are
     built.work.upsert(object_type, key, props)
     return True
 
@@ -149,10 +152,11 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
             if own:
                 _put(built, hashes, "companies", contact_company,
                      mapping.company_properties(order.store, own, shape.company_identity))
-            contact_changed = _put(built, hashes, "contacts", email,
-                                   mapping.contact_properties(contact, stats.get(email, mapping.ContactStats())),
-                                   {"_company": contact_company}, gone, shape)
-            if contact_changed and contact_company:
+            _put(built, hashes, "contacts", email,
+                 mapping.contact_properties(contact, stats.get(email, mapping.ContactStats())),
+                 {"_company": contact_company}, gone, shape)
+            digest = built.hashes.get(("contacts", email))
+            if contact_company and digest and digest != hashes.get(("contact", email)):
                 built.work.associate(CONTACT_COMPANY, email, contact_company)
             if ("contacts", email) not in built.hashes:  # left deleted: the deal gets no contact
                 email = None

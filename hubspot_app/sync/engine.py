@@ -14,7 +14,8 @@ from ..moulin.errors import MoulinError, MoulinNotFound
 from ..moulin.records import Deletion, RecordError, normalise_email
 from ..moulin.stores import active_stores, is_paused
 from . import bootstrap
-from .orders import StoreInfo, apply_deletions, sync_orders
+from .deletions import apply_deletions
+from .orders import StoreInfo, sync_orders
 from .setup import ensure_setup
 from .sources import cached_catalogue
 

@@ -35,6 +35,8 @@ class CrmPort(Protocol):
 
     def archive(self, object_type: str, ids: list[str]) -> None: ...
 
+    def unassociate(self, from_type: str, to_type: str, pairs: list[tuple[str, str]]) -> None: ...
+
 
 Ref = tuple[str, str]  # (object type, source key)
 
@@ -49,6 +51,7 @@ class Outcome:
     # records written but whose associations did not all land: their hash is not stored, so they retry
     incomplete: dict[Ref, str] = field(default_factory=dict)
     archived: set[Ref] = field(default_factory=set)
+    linked_id_errors: dict[tuple[str, str], str] = field(default_factory=dict)  # (from id, to id) -> message
 
 
 def _upsert(crm: CrmPort, object_type: str, inputs: list[tuple[str, dict]]) -> Outcome:
@@ -79,30 +82,40 @@ def _bisected(call: Callable[[list], BatchOutcomeLike], object_type: str, inputs
     return outcome
 
 
-def _write_contacts(crm: CrmPort, inputs: list[tuple[str, dict]], known: dict[Ref, str]) -> Outcome:
-    """New contacts upserted by email; contacts HubSpot has, updated by id (see the module docstring)."""
-    outcome = _upsert(crm, "contacts", [(k, p) for k, p in inputs if ("contacts", k) not in known])
-    pending = [(k, p) for k, p in inputs if ("contacts", k) in known]
+def _update(crm: CrmPort, object_type: str, inputs: list[tuple[str, dict]], by_id: dict[Ref, str]) -> Outcome:
+    """Records written by their HubSpot id (the planner put one id at most once in `inputs`).
 
+    A contact keeps no `email` here (see the module docstring).
+    """
     def update(part: list[tuple[str, dict]]) -> BatchOutcomeLike:
-        key_of = {known[("contacts", k)]: k for k, _ in part}
-        result = crm.update("contacts", [(known[("contacts", k)], {n: v for n, v in p.items() if n != "email"})
-                                         for k, p in part])
+        key_of = {by_id[(object_type, k)]: k for k, _ in part}
+        result = crm.update(object_type, [(by_id[(object_type, k)], {n: v for n, v in p.items() if n != "email"}
+                                           if object_type == "contacts" else p) for k, p in part])
         # An id HubSpot answers with but we did not send (a merge not yet known here) leaves its input unanswered.
         return SimpleNamespace(ids={key_of[i]: i for i in result.ids if i in key_of},
-                               errors={key_of[i]: m for i, m in result.errors.items()})
+                               errors={key_of[i]: m for i, m in result.errors.items() if i in key_of})
+    return _bisected(update, object_type, inputs)
 
-    while pending:  # two emails merged into one contact: never the same id twice in one batch
-        ids, part, later = set(), [], []
-        for key, props in pending:
-            hs_id = known[("contacts", key)]
-            (later if hs_id in ids else part).append((key, props))
-            ids.add(hs_id)
-        sub = _bisected(update, "contacts", part)
-        outcome.ids.update(sub.ids)
-        outcome.errors.update(sub.errors)
-        pending = later
-    return outcome
+
+def _associate_ids(crm: CrmPort, kind: tuple, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Pairs already named by ids: one call for all; if HubSpot refuses some, each alone, so one dead
+    record does not hold back the others. Returns the pairs that failed, with HubSpot's message."""
+    messages = _send_pairs(crm, kind, pairs)
+    if not messages:
+        return {}
+    if len(pairs) == 1:
+        return {pairs[0]: messages}
+    return {pair: message for pair in pairs if (message := _send_pairs(crm, kind, [pair]))}
+
+
+def _send_pairs(crm: CrmPort, kind: tuple, pairs: list[tuple[str, str]]) -> str:
+    from_type, to_type, type_id = kind
+    try:
+        return "; ".join(crm.associate(from_type, to_type, type_id, pairs))
+    except Unauthorized:
+        raise
+    except PermanentError as error:  # a whole-batch refusal must not stop the rest of the plan
+        return error.message
 
 
 def _with_product(built: Built, known: dict[Ref, str], outcome: Outcome, key: str, props: dict) -> dict:
@@ -111,9 +124,10 @@ def _with_product(built: Built, known: dict[Ref, str], outcome: Outcome, key: st
     return {**props, "hs_product_id": product_id} if product_id else props
 
 
-def execute(crm: CrmPort, built: Built, known: dict[Ref, str],
-            archive_ids: dict[str, list[str]] | None = None, concurrency: int | None = None) -> Outcome:
-    """known: ids HubSpot already gave us (from object links); archive_ids: object type -> ids to archive.
+def execute(crm: CrmPort, built: Built, known: dict[Ref, str], by_id: dict[Ref, str] | None = None,
+            concurrency: int | None = None) -> Outcome:
+    """known: ids HubSpot already gave us (from object links); by_id: the inputs to write by id, not upsert
+    (default: the contacts HubSpot has, see the module docstring).
 
     Independent calls of a wave run several at a time: HubSpot answers a batch
     in a few hundred milliseconds, so one call at a time could not use the
@@ -123,9 +137,8 @@ def execute(crm: CrmPort, built: Built, known: dict[Ref, str],
     paces every request; waves keep their order (a wave starts when the previous
     one has merged).
     """
-    for object_type, ids in (archive_ids or {}).items():
-        for hs_id in ids:
-            built.work.archive(object_type, hs_id)
+    if by_id is None:
+        by_id = {ref: hs_id for ref, hs_id in known.items() if ref[0] == "contacts"}
     outcome = Outcome()
 
     def id_of(ref: Ref) -> str | None:
@@ -137,9 +150,13 @@ def execute(crm: CrmPort, built: Built, known: dict[Ref, str],
             inputs = list(step.items)
             if step.object_type == "line_items":
                 inputs = [(k, _with_product(built, known, outcome, k, p)) for k, p in inputs]
-            if step.object_type == "contacts":
-                return lambda: _write_contacts(crm, inputs, known)
             return lambda: _upsert(crm, step.object_type, inputs)
+        if step.op == "update":
+            return lambda: _update(crm, step.object_type, list(step.items), by_id)
+        if step.op == "associate_ids":
+            return lambda: _associate_ids(crm, step.association, list(step.items))
+        if step.op == "unassociate":
+            return _unassociate(step)
         if step.op == "associate":
             from_type, to_type, type_id = step.association
             pairs, missing = [], {}
@@ -160,20 +177,32 @@ def execute(crm: CrmPort, built: Built, known: dict[Ref, str],
             return {(step.object_type, hs_id) for hs_id in step.items}
         return archive
 
+    def _unassociate(step: Step):
+        from_type, to_type = step.association
+        pairs = sorted({(from_id, old) for key, old, now in step.items
+                        if (from_id := id_of((from_type, key))) and not (now and id_of((to_type, now)) == old)})
+
+        def unassociate():
+            if pairs:
+                crm.unassociate(from_type, to_type, pairs)
+        return unassociate
+
     def merge(step: Step, result) -> None:
-        if step.op == "upsert":
+        if step.op in ("upsert", "update"):
             outcome.ids.update(result.ids)
             outcome.errors.update(result.errors)
+        elif step.op == "associate_ids":
+            outcome.linked_id_errors.update(result)
         elif step.op == "associate":
             missing, failed = result
             outcome.incomplete.update(missing)
             for owner, message in failed:
                 outcome.incomplete.setdefault(owner, message)
-        else:
+        elif step.op == "archive":
             outcome.archived.update(result)
 
     with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT, thread_name_prefix="hubspot") as pool:
-        for wave in waves(plan(built.work)):
+        for wave in waves(plan(built.work, by_id)):
             calls = [prepare(step) for step in wave]
             for step, result in zip(wave, _run_wave(pool, calls, lambda: concurrency or _in_flight_of(crm))):
                 merge(step, result)

@@ -184,18 +184,26 @@ def contact_properties(customer: Customer, stats: ContactStats) -> dict[str, str
 STATS_PROPERTIES = ("moulin_orders_count", "moulin_lifetime_value", "moulin_average_order_value",
                     "moulin_first_order_date", "moulin_last_order_date", "moulin_last_pickup_point",
                     "moulin_skus_bought", "moulin_categories_bought", "moulin_brands_bought")
-_STALE_STATS = "0" * 32
+_STALE_STATS = "0" * 16
 
 
 def contact_hash(props: dict, extra: dict | None = None) -> str:
-    """Two halves: the customer's own data (and its company), then the order aggregates.
+    """Three parts: the customer's own data and its company, the order aggregates, the own data alone.
 
     A contact deleted in HubSpot may come back only when Moulin changed the
     customer itself (`customer_changed`), not when one of its orders changed.
+    The contact is re-written only when what HubSpot stores changes
+    (`contact_properties_changed`): a new company alone is an association.
     """
-    own = {k: v for k, v in {**props, **(extra or {})}.items() if k not in STATS_PROPERTIES}
+    own = {k: v for k, v in props.items() if k not in STATS_PROPERTIES}
     stats = {k: v for k, v in props.items() if k in STATS_PROPERTIES}
-    return content_hash(own)[:32] + content_hash(stats)[:32]
+    # 32 + 16 + 16 hex digits: the stored column holds 64; 64 bits are plenty to notice a change.
+    return content_hash({**own, **(extra or {})})[:32] + content_hash(stats)[:16] + content_hash(own)[:16]
+
+
+def contact_properties_changed(stored: str | None, digest: str) -> bool:
+    """Would HubSpot store anything different? (A hash from before the third part: yes, once.)"""
+    return not stored or stored[32:] != digest[32:]
 
 
 def customer_changed(stored: str | None, digest: str) -> bool:
@@ -204,8 +212,8 @@ def customer_changed(stored: str | None, digest: str) -> bool:
 
 
 def stats_sent_alone(stored: str | None) -> str | None:
-    """The hash to keep after writing only the aggregates: the customer half stays, the stats half no longer matches."""
-    return stored[:32] + _STALE_STATS if stored else None
+    """The hash to keep after writing only the aggregates: the customer parts stay, the stats part no longer matches."""
+    return stored[:32] + _STALE_STATS + stored[48:] if stored else None
 
 
 def stats_properties(stats: ContactStats) -> dict[str, str]:

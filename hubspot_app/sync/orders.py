@@ -1,8 +1,10 @@
-"""Sync services: a batch of Moulin orders -> HubSpot, and deletions.
+"""Sync service: a batch of Moulin orders -> HubSpot.
 
-One call = one unit of work: HubSpot writes first (all idempotent upserts keyed
-by our unique properties, so a crash or a retry re-sends without doubling),
-then links, dead letters and both read models in the caller's transaction.
+One pipeline: load (a short read) -> plan (pure: `batch.build`, `planner`) ->
+HubSpot calls with no transaction open (all idempotent upserts keyed by our
+unique properties, so a crash or a retry re-sends without doubling) -> one
+short write of links, dead letters and both read models. Deletions follow the
+same shape in `deletions`.
 """
 from __future__ import annotations
 
@@ -20,15 +22,16 @@ from ..moulin.order_links import order_link
 from ..moulin.records import Deletion, Order, RecordError
 from ..store_settings import StoreSettings
 from . import repository as repo
-from .batch import KIND, Gone, PortalShape, SourceBatch, build, order_facts
+from .batch import KIND, Built, Gone, PortalShape, SourceBatch, build, order_facts
+from .aggregates import LeftContacts, load_left, plan_aggregates, save_aggregates
 from .executor import execute
 from .identity import resolve_contacts
 from .links_back import OrderRecords
 from .links_delivery import note_links
-from .mapping import company_key, contact_stats, stats_properties, stats_sent_alone
-from .pending import drain_pending_associations
-from .planner import work_size
-from .products import apply_product_deletions, remember_catalogue
+from .mapping import company_key, contact_stats
+from .pending import PendingLinks, load_pending, settle_pending
+from .planner import DEAL_CONTACT, work_size
+from .products import remember_catalogue
 from .stages import abandons_at, is_open_checkout
 
 logger = logging.getLogger(__name__)
@@ -63,22 +66,95 @@ def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch
             "ordered_at": order.created_at}
 
 
+@dataclass
+class Loaded:
+    """What one sync read from the database before planning: every read happens before HubSpot is called."""
+
+    links: dict[str, dict]  # kind -> source key -> ObjectLink
+    linked_lines: dict[str, set[str]]
+    stats: dict[str, object]
+    privacy_deleted: set[str]
+    previous_contacts: dict[str, str]  # order key -> HubSpot contact id its deal was last linked to
+    old_lines: dict[str, list]  # gone deal key -> its line links (orphaned if the deal is re-created)
+    pending: PendingLinks
+    left: LeftContacts  # contacts this batch's orders left (merged accounts, a changed email): recounted
+
+    def live(self) -> dict[str, dict]:
+        # Links as webhooks left them: a merged-away contact's link already names the survivor, a detached one
+        # (hubspot_id NULL) is created like a new customer, a deleted one follows the contract in `build`.
+        return {kind: {key: link for key, link in found.items() if link.hubspot_id and link.state == "synced"}
+                for kind, found in self.links.items()}
+
+
 def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, batch: SourceBatch,
                 now: datetime | None = None, errors: list[RecordError] = ()) -> dict:
-    """Sync `batch.orders` (and their contacts, companies, products, line items). Returns a small report."""
+    """Sync `batch.orders` (and their contacts, companies, products, line items). Returns a small report.
+
+    load (a short read) -> plan (pure) -> HubSpot calls -> results written in `session`. The session is
+    committed before the calls (the caller's earlier writes included), so no transaction is open while
+    HubSpot answers and a webhook insert never waits on a sync; the caller commits the results together
+    with its own bookkeeping (e.g. a checkpoint) when its block ends.
+    """
     now = now or datetime.now(timezone.utc)
-    drain_pending_associations(session, crm, portal_id)
     orders = list({o.key: o for o in batch.orders}.values())  # the same order twice in a batch: newest read wins
     batch.orders = orders
+    session.commit()  # what the caller wrote before (e.g. a portal set-up) is not held across the calls either
     # A customer Moulin sent as bad data is missing too: its own, more precise, error is recorded last and stays.
     errors = [*resolve_contacts(session, crm, portal_id, batch), *errors]
     facts = {o.key: (batch.contact_key_of(o), order_facts(o, batch)) for o in orders}
-    counted_under = repo.contact_keys_of_orders(session, portal_id, facts)
-    repo.save_order_facts(session, portal_id, facts)
-    session.flush()
-    emails = {email for email, _ in facts.values() if email}
-    stats = {e: contact_stats(f) for e, f in repo.facts_by_contact(session, portal_id, emails).items()}
+    loaded = _load(session, portal_id, setup, batch, facts)
+    session.commit()  # the read ends here: nothing stays open across the HubSpot calls
 
+    live = loaded.live()
+    object_type_of = {kind: object_type for object_type, kind in KIND.items()}
+    known = {(object_type_of[kind], key): link.hubspot_id for kind, found in live.items()
+             for key, link in found.items()}
+    gone = {(kind, key): Gone(link.state, link.content_hash) for kind, found in loaded.links.items()
+            for key, link in found.items() if link.state != "synced"}
+    shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now, store.settings,
+                        setup.company_identity)
+    built = build(batch, shape, {(kind, key): link.content_hash for kind, found in live.items()
+                                 for key, link in found.items()},
+                  loaded.linked_lines, loaded.stats, gone, frozenset(loaded.privacy_deleted))
+    orphans, by_id, recounted = _plan_more(built, loaded, known, facts)
+    outcome = execute(crm, built, known, by_id)
+
+    def id_of(object_type: str, key: str | None) -> str | None:
+        return (outcome.ids.get((object_type, key)) or known.get((object_type, key))) if key else None
+
+    repo.save_order_facts(session, portal_id, facts)
+    _save_links(session, portal_id, built, outcome, loaded.links)
+    remember_catalogue(session, portal_id, store.code,
+                       {key: hs_id for (t, key), hs_id in outcome.ids.items() if t == "products"},
+                       {sku: product.id for sku, product in batch.products.items()})
+    repo.delete_links(session, portal_id, "line_item",
+                      [key for keys_ in built.stale_lines.values() for key in keys_] + orphans)
+    _save_record_errors(session, portal_id, batch, errors)
+    settle_pending(session, portal_id, loaded.pending, outcome.linked_id_errors)
+    save_aggregates(session, portal_id, loaded.left, recounted, outcome)
+    repo.save_card_orders(session, [
+        _card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key),
+                  loaded.privacy_deleted, built.stages.get(o.key))
+        for o in orders])
+    _track_open_checkouts(session, portal_id, store, orders, built.stages)
+    # Links back to the store and the marketing hooks: database rows only, written with the results.
+    note_links(session, portal_id, store.code, [OrderRecords(
+        o.id, (c := batch.customer_of(o)) and c.id, id_of("deals", o.key), id_of("contacts", facts[o.key][0]),
+        id_of("companies", company_key(o.store, co, setup.company_identity)) if (co := batch.company_of(o)) else None)
+        for o in orders])
+    marketable = [o for o in orders if (c := batch.customer_of(o)) is None or c.email not in loaded.privacy_deleted]
+    record_checkouts(session, portal_id, store.code, store.settings, marketable, batch.customer_of, now)
+    record_moulin_consent(session, portal_id, store.code, store.settings, [batch.customer_of(o) for o in marketable])
+    return _report(portal_id, store, orders, built, outcome, errors)
+
+
+def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: dict) -> Loaded:
+    orders = batch.orders
+    emails = {email for email, _ in facts.values() if email}
+    # This batch's own facts count as they are now, whatever the table still says about these orders.
+    stored = repo.facts_by_contact(session, portal_id, emails, fresh=facts)
+    counted_under = repo.contact_keys_of_orders(session, portal_id, facts)
+    left = {old for key, old in counted_under.items() if old and old != facts[key][0]} - emails
     keys = {"contact": emails, "deal": {o.key for o in orders},
             "company": {company_key(o.store, c, setup.company_identity) for o in orders if (c := batch.company_of(o))},
             "product": {line.sku for o in orders for line in o.lines if line.sku},
@@ -92,33 +168,47 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
                 if link.state == "synced":
                     links["line_item"][link.source_key] = link
                     linked_lines.setdefault(order.key, set()).add(link.source_key)
-
-    object_type_of = {kind: object_type for object_type, kind in KIND.items()}
-    # Links as webhooks left them: a merged-away contact's link already names the survivor, a detached one
-    # (hubspot_id NULL) is created like a new customer, a deleted one follows the contract in `build`.
-    live = {kind: {key: link for key, link in found.items() if link.hubspot_id and link.state == "synced"}
-            for kind, found in links.items()}
-    hashes = {(kind, key): link.content_hash for kind, found in live.items() for key, link in found.items()}
-    known = {(object_type_of[kind], key): link.hubspot_id for kind, found in live.items()
-             for key, link in found.items()}
-    gone = {(kind, key): Gone(link.state, link.content_hash) for kind, found in links.items()
-            for key, link in found.items() if link.state != "synced"}
-    privacy_deleted = repo.privacy_deleted_emails(session, portal_id, emails)
-    shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now, store.settings,
-                        setup.company_identity)
+    old_lines = {key: [line for line in repo.links_with_prefix(session, portal_id, "line_item", key + ":")
+                       if line.hubspot_id]
+                 for key, link in links["deal"].items() if link.state != "synced"}
     batch.reached = repo.reached_stages(session, portal_id, [(o.store, o.id) for o in orders])
-    built = build(batch, shape, hashes, linked_lines, stats, gone, frozenset(privacy_deleted))
-    _drop_orphan_lines(session, crm, portal_id, [k for k in built.work.upserts.get("deals", {}) if ("deal", k) in gone],
-                       known)
-    stale = [key for keys_ in built.stale_lines.values() for key in keys_]
-    outcome = execute(crm, built, known, {"line_items": [links["line_item"][k].hubspot_id for k in stale]})
+    return Loaded(links, linked_lines, {e: contact_stats(f) for e, f in stored.items()},
+                  repo.privacy_deleted_emails(session, portal_id, emails),
+                  repo.card_contact_ids(session, portal_id, [(o.store, o.id) for o in orders]), old_lines,
+                  load_pending(session, portal_id), load_left(session, portal_id, left, set(facts)))
 
+
+def _plan_more(built: Built, loaded: Loaded, known: dict, facts: dict) -> tuple[list[str], dict, list[str]]:
+    """Add removals, pending associations and recounts to the plan. Returns the orphaned line keys (their
+    links go with the results), what to write by id, and the contacts recounted.
+
+    A re-created deal gets new line items: the old ones still hang on the deleted deal (one parent each),
+    so they are archived. Line items no longer in their order are archived. An order moved to another
+    customer (or to a guest): its deal leaves the old contact, which is recounted.
+    """
+    work = built.work
+    by_id = {ref: hs_id for ref, hs_id in known.items() if ref[0] == "contacts"}
+    recounted = plan_aggregates(work, by_id, loaded.left)
+    orphans = [line for key in work.upserts.get("deals", {}) for line in loaded.old_lines.get(key, ())]
+    for line in orphans:
+        work.archive("line_items", line.hubspot_id)
+        known.pop(("line_items", line.source_key), None)
+    for key in (key for keys_ in built.stale_lines.values() for key in keys_):
+        work.archive("line_items", loaded.links["line_item"][key].hubspot_id)
+    for order_key, old in loaded.previous_contacts.items():
+        work.unassociate("deals", "contacts", order_key, old, facts[order_key][0])
+    for deal_id, contact_id in loaded.pending.pairs():
+        work.associate_ids(DEAL_CONTACT, deal_id, contact_id)
+    return [line.source_key for line in orphans], by_id, recounted
+
+
+def _save_links(session: Session, portal_id: int, built: Built, outcome, links: dict[str, dict]) -> None:
     for object_type, inputs in built.work.upserts.items():
         kind = KIND[object_type]
         written = {}
         for key in inputs:
             ref = (object_type, key)
-            if ref in outcome.ids:
+            if ref in outcome.ids and ref in built.hashes:  # recounts (`aggregates`) keep their own hashes
                 digest = None if ref in outcome.incomplete else built.hashes[ref]
                 written[key] = (outcome.ids[ref], digest, "synced")
         repo.save_links(session, portal_id, kind, written)
@@ -128,46 +218,16 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
         repo.record_errors(session, portal_id, kind, {k: f"association: {m}" for (t, k), m in outcome.incomplete.items()
                                                       if t == object_type})
         record_sync_outcome(portal_id, kind, len(written), sum(1 for t, _ in outcome.errors if t == object_type))
-    remember_catalogue(session, portal_id, store.code,
-                       {key: hs_id for (t, key), hs_id in outcome.ids.items() if t == "products"},
-                       {sku: product.id for sku, product in batch.products.items()})
     # A line item HubSpot refused may point at a product deleted there: re-send its product next time.
     repo.forget_hashes(session, portal_id, "product", {built.line_products[k] for t, k in outcome.errors
                                                        if t == "line_items" and k in built.line_products})
     for (object_type, key), digest in built.declined.items():
         link = links[KIND[object_type]][key]
         repo.save_links(session, portal_id, link.kind, {key: (link.hubspot_id, digest, link.state)})
-    repo.delete_links(session, portal_id, "line_item", stale)
-    # A Moulin record that was refused before and reads fine now: its error closes.
-    repo.resolve_errors(session, portal_id, "moulin_record", _moulin_record_keys(batch))
-    repo.record_errors(session, portal_id, "moulin_record", {f"{e.kind}:{e.record_id}": "; ".join(e.errors)
-                                                             for e in errors})
-    record_sync_outcome(portal_id, "moulin_record", 0, len(errors))
 
-    def id_of(object_type: str, key: str | None) -> str | None:
-        return (outcome.ids.get((object_type, key)) or known.get((object_type, key))) if key else None
 
-    # An order moved to another customer (or to a guest): its deal leaves the old contact.
-    previous = repo.card_contact_ids(session, portal_id, [(o.store, o.id) for o in orders])
-    moved = [(deal_id, old) for o in orders if (old := previous.get(o.key)) and (deal_id := id_of("deals", o.key))
-             and old != id_of("contacts", facts[o.key][0])]
-    if moved:
-        crm.unassociate("deals", "contacts", moved)
-    repo.save_card_orders(session, [
-        _card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key),
-                  privacy_deleted, built.stages.get(o.key))
-        for o in orders])
-    _track_open_checkouts(session, portal_id, store, orders, built.stages)
-    # Orders that left a contact (merged accounts, a changed email): the contact they left is recounted.
-    _refresh_contact_stats(session, crm, portal_id, {old for key, old in counted_under.items()
-                                                     if old and old != facts[key][0]} - emails)
-    note_links(session, portal_id, store.code, [OrderRecords(
-        o.id, (c := batch.customer_of(o)) and c.id, id_of("deals", o.key), id_of("contacts", facts[o.key][0]),
-        id_of("companies", company_key(o.store, co, setup.company_identity)) if (co := batch.company_of(o)) else None)
-        for o in orders])
-    marketable = [o for o in orders if (c := batch.customer_of(o)) is None or c.email not in privacy_deleted]
-    record_checkouts(session, portal_id, store.code, store.settings, marketable, batch.customer_of, now)
-    record_moulin_consent(session, portal_id, store.code, store.settings, [batch.customer_of(o) for o in marketable])
+def _report(portal_id: int, store: StoreInfo, orders: list[Order], built: Built, outcome,
+            errors: list[RecordError]) -> dict:
     objects, associations, archives = work_size(built.work)
     report = {"orders": len(orders), "written": objects, "associations": {f"{k[0]}->{k[1]}": n for k, n in
                                                                            associations.items()},
@@ -176,6 +236,14 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     log_event(logger, "sync.orders.done", portal_id=portal_id, store=store.code, **{k: report[k] for k in (
         "orders", "errors", "incomplete", "bad_records")})
     return report
+
+
+def _save_record_errors(session: Session, portal_id: int, batch: SourceBatch, errors: list[RecordError]) -> None:
+    # A Moulin record that was refused before and reads fine now: its error closes.
+    repo.resolve_errors(session, portal_id, "moulin_record", _moulin_record_keys(batch))
+    repo.record_errors(session, portal_id, "moulin_record", {f"{e.kind}:{e.record_id}": "; ".join(e.errors)
+                                                             for e in errors})
+    record_sync_outcome(portal_id, "moulin_record", 0, len(errors))
 
 
 def _moulin_record_keys(batch: SourceBatch) -> list[str]:
@@ -198,63 +266,7 @@ def _track_open_checkouts(session: Session, portal_id: int, store: StoreInfo, or
     repo.track_open_checkouts(session, portal_id, store.code, due, [o.id for o in orders])
 
 
-def _drop_orphan_lines(session: Session, crm, portal_id: int, reborn_deals: list[str], known: dict) -> None:
-    """A re-created deal gets new line items: the old ones still hang on the deleted deal (one parent each)."""
-    orphans = [link for key in reborn_deals for link in repo.links_with_prefix(session, portal_id, "line_item",
-                                                                               key + ":") if link.hubspot_id]
-    crm.archive("line_items", [link.hubspot_id for link in orphans])
-    repo.delete_links(session, portal_id, "line_item", [link.source_key for link in orphans])
-    for link in orphans:
-        known.pop(("line_items", link.source_key), None)
-
-
 def apply_deletions(session: Session, crm, portal_id: int, deletions: list[Deletion]) -> dict:
-    """Order deleted -> its deal and line items archived. Customer deleted -> contact kept (HubSpot convention).
-
-    Product deleted -> archived or marked discontinued (`sync.products`).
-    """
-    products = apply_product_deletions(session, crm, portal_id,
-                                       [d for d in deletions if d.kind == "product" and d.store])
-    archived = 0
-    emails = set()
-    for deletion in deletions:
-        if deletion.kind != "order" or not deletion.store:
-            continue
-        key = f"{deletion.store}:{deletion.id}"
-        deal = repo.load_links(session, portal_id, "deal", [key]).get(key)
-        lines = [l for l in repo.links_with_prefix(session, portal_id, "line_item", key + ":") if l.hubspot_id]
-        if lines:
-            crm.archive("line_items", [l.hubspot_id for l in lines])
-        if deal is not None and deal.hubspot_id and deal.state == "synced":
-            crm.archive("deals", [deal.hubspot_id])
-            archived += 1
-        repo.delete_links(session, portal_id, "line_item", [l.source_key for l in lines])
-        if deal is not None:
-            repo.save_links(session, portal_id, "deal", {key: (deal.hubspot_id, None, "archived")})
-        if email := repo.forget_order(session, portal_id, deletion.store, deletion.id):
-            emails.add(email)
-    session.flush()
-    _refresh_contact_stats(session, crm, portal_id, emails)
-    return {"deals_archived": archived, "contacts_updated": len(emails), **products}
-
-
-def _refresh_contact_stats(session: Session, crm, portal_id: int, emails: set[str]) -> None:
-    """After deletions: send the recomputed aggregates alone (nothing else of the contact changed).
-
-    Only contacts HubSpot still has, by id: a deleted contact must not come back for an order's deletion.
-    """
-    links = {e: l for e, l in repo.load_links(session, portal_id, "contact", emails).items()
-             if l.hubspot_id and l.state == "synced"}
-    if not links:
-        return
-    facts = repo.facts_by_contact(session, portal_id, links)
-    by_id: dict[str, str] = {}  # two emails merged into one contact: one write
-    for email in sorted(links):
-        by_id.setdefault(links[email].hubspot_id, email)
-    inputs = [(hs_id, stats_properties(contact_stats(facts[email]))) for hs_id, email in by_id.items()]
-    result = crm.update("contacts", inputs)
-    repo.record_errors(session, portal_id, "contact", {by_id[i]: m for i, m in result.errors.items()})
-    repo.save_links(session, portal_id, "contact", {
-        e: (l.hubspot_id, stats_sent_alone(l.content_hash), "synced") for e, l in links.items()
-        if l.hubspot_id in result.ids})
-
+    """Kept for callers that import it from here: deletions run in their own pipeline (`deletions`)."""
+    from .deletions import apply_deletions as apply_planned_deletions
+    return apply_planned_deletions(session, crm, portal_id, deletions)

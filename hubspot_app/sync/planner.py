@@ -1,10 +1,18 @@
 """N changed records -> the fewest HubSpot calls, in dependency order. Pure.
 
+Every HubSpot write of a sync is planned here, removals included: upserts by
+unique property, updates by id, association creates and removals, archives.
 Order: contacts, companies and products first (deals and line items point at
 them), then deals, then line items (they carry `hs_product_id`), then the v4
-association batches (they need every id), then archives. Each object batch
-holds up to HubSpot's limits (`hubspot/limits.py`: 100 inputs, 2,000 associations), and a key appears
-at most once per batch (HubSpot rejects duplicates in one upsert).
+association batches and association removals (they need every id), then archives.
+Each object batch holds up to HubSpot's limits (`hubspot/limits.py`: 100 inputs,
+2,000 associations), and a key appears at most once per batch (HubSpot rejects duplicates in one upsert).
+
+Records HubSpot already has that must be written by id (`by_id`: a contact
+after a merge, see `executor`) are planned as their own full update batches,
+never mixed into an upsert batch: mixing made every batch cost two calls.
+Two keys naming one id (two emails merged into one contact) never share a
+batch: the second goes to a later round, so the writes keep their order.
 """
 from __future__ import annotations
 
@@ -14,6 +22,12 @@ from typing import Iterable, Mapping
 
 from ..hubspot.limits import ASSOCIATION_BATCH, OBJECT_BATCH
 from .schema import COMPANY_KEY, DEAL_KEY, LINE_KEY, PRODUCT_KEY
+
+# HubSpot states no input limit for association batch archive (v4 `BatchApi.archive` in the official clients,
+# https://rubydoc.info/github/HubSpot/hubspot-api-ruby/Hubspot/Crm/Associations/V4/BatchApi; v3:
+# https://developers.hubspot.com/docs/api-reference/legacy/crm/associations/v3/batch/delete-associations):
+# we keep to the object batch size.
+UNASSOCIATE_BATCH = OBJECT_BATCH
 
 UPSERT_ORDER = ("contacts", "companies", "products", "deals", "line_items")
 ID_PROPERTY = {"contacts": "email", "companies": COMPANY_KEY, "products": PRODUCT_KEY,
@@ -29,11 +43,19 @@ ASSOCIATION_ORDER = (CONTACT_COMPANY, DEAL_CONTACT, DEAL_COMPANY, LINE_ITEM_DEAL
 
 @dataclass
 class Work:
-    """What one sync batch must write. Association ends are (object type, source key) refs, resolved to ids later."""
+    """What one sync must write to HubSpot.
+
+    Association ends are source keys, resolved to ids (the known ones, or those
+    the upserts return) when the call is made; `linked_ids` are pairs already
+    named by HubSpot ids (the webhooks' pending associations).
+    """
 
     upserts: dict[str, dict[str, dict]] = field(default_factory=dict)
     associations: dict[tuple, set[tuple[str, str]]] = field(default_factory=dict)
     archives: dict[str, set[str]] = field(default_factory=dict)
+    linked_ids: dict[tuple, set[tuple[str, str]]] = field(default_factory=dict)
+    # (from type, to type) -> (from key, HubSpot id of the end to drop, key of the end that replaces it or None)
+    unlinks: dict[tuple[str, str], set[tuple[str, str, str | None]]] = field(default_factory=dict)
 
     def upsert(self, object_type: str, key: str, props: dict) -> None:
         self.upserts.setdefault(object_type, {})[key] = props  # last write wins: one key once per batch
@@ -41,16 +63,25 @@ class Work:
     def associate(self, kind: tuple, from_key: str, to_key: str) -> None:
         self.associations.setdefault(kind, set()).add((from_key, to_key))
 
+    def associate_ids(self, kind: tuple, from_id: str, to_id: str) -> None:
+        self.linked_ids.setdefault(kind, set()).add((from_id, to_id))
+
+    def unassociate(self, from_type: str, to_type: str, from_key: str, old_to_id: str,
+                    unless_now: str | None = None) -> None:
+        """Drop from_key's link to `old_to_id`, unless the record keyed `unless_now` turns out to be that same id."""
+        self.unlinks.setdefault((from_type, to_type), set()).add((from_key, old_to_id, unless_now))
+
     def archive(self, object_type: str, hubspot_id: str) -> None:
         self.archives.setdefault(object_type, set()).add(hubspot_id)
 
 
 @dataclass(frozen=True)
 class Step:
-    op: str  # "upsert" | "associate" | "archive"
+    op: str  # "upsert" | "update" | "associate" | "associate_ids" | "unassociate" | "archive"
     object_type: str
     items: tuple
     association: tuple | None = None
+    round: int = 0  # updates of one id split over batches: later rounds run after earlier ones
 
 
 def _chunks(items: list, size: int) -> Iterable[tuple]:
@@ -58,14 +89,38 @@ def _chunks(items: list, size: int) -> Iterable[tuple]:
         yield tuple(items[start:start + size])
 
 
-def plan(work: Work) -> list[Step]:
+def _update_rounds(inputs: list[tuple[str, dict]], id_of: Mapping[str, str]) -> Iterable[tuple[int, tuple]]:
+    """Full batches of updates by id; a key whose id is already in this round waits for the next round."""
+    pending, round_ = inputs, 0
+    while pending:
+        seen, now, later = set(), [], []
+        for key, props in pending:
+            (later if id_of[key] in seen else now).append((key, props))
+            seen.add(id_of[key])
+        yield from ((round_, chunk) for chunk in _chunks(now, OBJECT_BATCH))
+        pending, round_ = later, round_ + 1
+
+
+def plan(work: Work, by_id: Mapping[tuple[str, str], str] | None = None) -> list[Step]:
+    """by_id: (object type, key) -> HubSpot id of the inputs to write by id (an update) instead of an upsert."""
+    by_id = by_id or {}
     steps: list[Step] = []
     for object_type in UPSERT_ORDER:
         inputs = sorted(work.upserts.get(object_type, {}).items())
-        steps += [Step("upsert", object_type, chunk) for chunk in _chunks(inputs, OBJECT_BATCH)]
+        ids = {key: by_id[(object_type, key)] for key, _ in inputs if (object_type, key) in by_id}
+        new = [(key, props) for key, props in inputs if key not in ids]
+        steps += [Step("upsert", object_type, chunk) for chunk in _chunks(new, OBJECT_BATCH)]
+        known = [(key, props) for key, props in inputs if key in ids]
+        steps += [Step("update", object_type, chunk, round=r) for r, chunk in _update_rounds(known, ids)]
     for kind in ASSOCIATION_ORDER:
         pairs = sorted(work.associations.get(kind, ()))
         steps += [Step("associate", kind[0], chunk, kind) for chunk in _chunks(pairs, ASSOCIATION_BATCH)]
+        pairs = sorted(work.linked_ids.get(kind, ()))
+        steps += [Step("associate_ids", kind[0], chunk, kind) for chunk in _chunks(pairs, ASSOCIATION_BATCH)]
+    for (from_type, to_type), unlinks in sorted(work.unlinks.items()):
+        items = sorted(unlinks, key=lambda item: (item[0], item[1], item[2] or ""))
+        steps += [Step("unassociate", from_type, chunk, (from_type, to_type))
+                  for chunk in _chunks(items, UNASSOCIATE_BATCH)]
     for object_type in UPSERT_ORDER:
         ids = sorted(work.archives.get(object_type, ()))
         steps += [Step("archive", object_type, chunk) for chunk in _chunks(ids, OBJECT_BATCH)]
@@ -76,18 +131,22 @@ def waves(steps: list[Step]) -> list[list[Step]]:
     """Steps grouped so each group's calls are independent of each other and may run at once.
 
     Deals need nothing from contacts, companies or products (links are separate
-    association calls); line items need products' ids; associations and
-    archives need every id.
+    association calls); line items need products' ids; associations and their
+    removals need every id. Archives name known ids only and go first: a
+    re-created deal's line items must not find the old ones by their unique key.
+    A later round of updates waits for the earlier.
     """
-    def wave(step: Step) -> int:
-        if step.op != "upsert":
-            return 2
-        return 1 if step.object_type == "line_items" else 0
+    def wave(step: Step) -> tuple[int, int]:
+        if step.op == "archive":
+            return 0, 0
+        if step.op not in ("upsert", "update"):
+            return 2, 0
+        return (1 if step.object_type == "line_items" else 0), step.round
 
-    grouped: list[list[Step]] = [[], [], []]
+    grouped: dict[tuple[int, int], list[Step]] = {}
     for step in steps:
-        grouped[wave(step)].append(step)
-    return [g for g in grouped if g]
+        grouped.setdefault(wave(step), []).append(step)
+    return [grouped[key] for key in sorted(grouped)]
 
 
 def minimal_calls(objects: Mapping[str, int], associations: Mapping[tuple, int] | None = None,
@@ -99,5 +158,8 @@ def minimal_calls(objects: Mapping[str, int], associations: Mapping[tuple, int] 
 
 
 def work_size(work: Work) -> tuple[dict, dict, dict]:
-    return ({t: len(v) for t, v in work.upserts.items()}, {k: len(v) for k, v in work.associations.items()},
+    associations = {k: len(v) for k, v in work.associations.items()}
+    for kind, pairs in work.linked_ids.items():
+        associations[kind] = associations.get(kind, 0) + len(pairs)
+    return ({t: len(v) for t, v in work.upserts.items()}, associations,
             {t: len(v) for t, v in work.archives.items()})

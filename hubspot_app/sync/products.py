@@ -8,6 +8,8 @@ from an old order's line: its line items keep name, SKU and price without it.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +17,7 @@ from ..db.models import MoulinStore
 from ..moulin.records import Deletion
 from ..store_settings import DISCONTINUE, StoreSettings
 from . import repository as repo
+from .planner import Work
 
 CATALOGUE_KIND = "moulin_product"
 
@@ -33,24 +36,49 @@ def deletion_mode(session: Session, portal_id: int, store: str) -> str:
     return StoreSettings.of(settings).product_deletion
 
 
-def apply_product_deletions(session: Session, crm, portal_id: int, deletions: list[Deletion]) -> dict:
-    report = {"products_archived": 0, "products_discontinued": 0}
+@dataclass(frozen=True)
+class ProductRemoval:
+    """One deleted Moulin product: the catalogue links it made, its SKUs' HubSpot ids, and what to do."""
+
+    made: tuple[str, ...]  # `moulin_product` link keys
+    skus: dict[str, str]  # SKU -> HubSpot id
+    mode: str
+
+
+def load_product_deletions(session: Session, portal_id: int, deletions: list[Deletion]) -> list[ProductRemoval]:
+    removals = []
     for deletion in deletions:
         made = [link for link in repo.links_with_prefix(session, portal_id, CATALOGUE_KIND,
                                                         f"{deletion.store}:{deletion.id}:") if link.hubspot_id]
-        if not made:
-            continue
-        skus = {link.source_key.rsplit(":", 1)[1]: link.hubspot_id for link in made}
-        if deletion_mode(session, portal_id, deletion.store) == DISCONTINUE:
-            result = crm.update("products", [(hs_id, {"moulin_discontinued": "true"}) for hs_id in skus.values()])
-            repo.record_errors(session, portal_id, "product", {sku: message for sku, hs_id in skus.items()
-                                                               if (message := result.errors.get(hs_id))})
-            report["products_discontinued"] += len(skus)
+        if made:
+            removals.append(ProductRemoval(tuple(link.source_key for link in made),
+                                           {link.source_key.rsplit(":", 1)[1]: link.hubspot_id for link in made},
+                                           deletion_mode(session, portal_id, deletion.store)))
+    return removals
+
+
+def plan_product_deletions(work: Work, by_id: dict, removals: list[ProductRemoval]) -> None:
+    """Archived, or kept and marked discontinued (an update by id: the product must not be re-created)."""
+    for removal in removals:
+        for sku, hs_id in removal.skus.items():
+            if removal.mode == DISCONTINUE:
+                work.upsert("products", sku, {"moulin_discontinued": "true"})
+                by_id[("products", sku)] = hs_id
+            else:
+                work.archive("products", hs_id)
+
+
+def save_product_deletions(session: Session, portal_id: int, removals: list[ProductRemoval], outcome) -> dict:
+    report = {"products_archived": 0, "products_discontinued": 0}
+    for removal in removals:
+        if removal.mode == DISCONTINUE:
+            repo.record_errors(session, portal_id, "product", {sku: message for sku in removal.skus
+                                                               if (message := outcome.errors.get(("products", sku)))})
+            report["products_discontinued"] += len(removal.skus)
         else:
-            crm.archive("products", list(skus.values()))
             # "archived" (not deleted): the sync then leaves the SKU alone instead of re-creating it from a line.
             repo.save_links(session, portal_id, "product", {sku: (hs_id, None, "archived")
-                                                            for sku, hs_id in skus.items()})
-            report["products_archived"] += len(skus)
-        repo.delete_links(session, portal_id, CATALOGUE_KIND, [link.source_key for link in made])
+                                                            for sku, hs_id in removal.skus.items()})
+            report["products_archived"] += len(removal.skus)
+        repo.delete_links(session, portal_id, CATALOGUE_KIND, list(removal.made))
     return report

@@ -25,7 +25,8 @@ from ..moulin.errors import MoulinNotFound
 from ..moulin.records import Deletion, RecordError
 from ..moulin.stores import is_paused
 from . import bootstrap, engine
-from .orders import StoreInfo, apply_deletions, sync_orders
+from .deletions import apply_deletions
+from .orders import StoreInfo, sync_orders
 from .planner import OBJECT_BATCH
 from .setup import ensure_setup
 from .sources import cached_catalogue

@@ -10,7 +10,7 @@ check (`sync.abandonment`) marks them within minutes of their threshold.
 Only links HubSpot still has are healed this way: a deal a person deleted is
 missing on purpose, and the webhooks contract (`sync.batch.build`) decides
 whether it comes back. With `stage_source == "hubspot"` the stage is theirs,
-so a different stage is not drift. Pending associations are drained first.
+so a different stage is not drift. Pending associations go with each chunk's plan (`pending`).
 """
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ from . import bootstrap
 from . import repository as repo
 from .backfill import CHUNK, _chunks
 from .batch import PortalShape, build
-from .orders import StoreInfo, apply_deletions, sync_orders
-from .pending import drain_pending_associations
+from .deletions import apply_deletions
+from .orders import StoreInfo, sync_orders
 from .schema import DEAL_KEY
 from .setup import ensure_setup
 from .sources import Catalogue
@@ -66,8 +66,6 @@ def reconcile(portal_id: int, *, chunk: int = CHUNK,
     with db.session() as session:
         stores = active_stores(session, portal_id)
     report = {"portal_id": portal_id, "orders": 0, "healed": 0, "archived": 0, "stopped": [], "unavailable": []}
-    with db.session() as session:
-        drain_pending_associations(session, crm, portal_id)
     for store in stores:
         key = f"reconcile:{store.code}"
         try:
@@ -103,14 +101,15 @@ def _reconcile_store(portal_id: int, store, crm, chunk: int, keep_going: Callabl
         with db.session() as session:
             setup = ensure_setup(session, crm, portal_id)
             batch.reached = repo.reached_stages(session, portal_id, [(o.store, o.id) for o in orders])
-            drifted = set(_drifted(crm, batch, setup, info))
+        drifted = set(_drifted(crm, batch, setup, info))  # read from HubSpot with no transaction open
+        with db.session() as session:
             # A drifted deal is re-sent with all its line items: forget what we believed HubSpot had.
             stale_keys = drifted | {f"{o.key}:{line.id}" for o in orders if o.key in drifted for line in o.lines}
             for link in session.scalars(select(ObjectLink).where(
                     ObjectLink.portal_id == portal_id, ObjectLink.kind.in_(("deal", "line_item")),
                     ObjectLink.state == "synced", ObjectLink.source_key.in_(sorted(stale_keys)))):
                 link.content_hash = None
-            session.flush()
+        with db.session() as session:
             sync_orders(session, crm, portal_id, setup, info, batch, now=bootstrap.now(),
                         errors=[*errors, *missing])
         report["orders"] += len(orders)

@@ -186,12 +186,16 @@ def forget_order(session: Session, portal_id: int, store: str, order_id: str) ->
     return email
 
 
-def order_facts_by_email(session: Session, portal_id: int, emails: Iterable[str]) -> dict[str, list[OrderFacts]]:
+def order_facts_by_email(session: Session, portal_id: int, emails: Iterable[str],
+                         skip: set[str] = frozenset()) -> dict[str, list[OrderFacts]]:
+    """skip: order keys left out (the caller has newer facts for them, or is deleting them)."""
     emails = list(set(emails))
     out: dict[str, list[OrderFacts]] = {e: [] for e in emails}
     for start in range(0, len(emails), 500):
         for row in session.scalars(select(SyncedOrder).where(SyncedOrder.portal_id == portal_id,
                                                              SyncedOrder.contact_email.in_(emails[start:start + 500]))):
+            if row.order_key in skip:
+                continue
             out[row.contact_email].append(OrderFacts(
                 ordered_at=row.ordered_at, net_total=row.net_total, counts=row.counts, pickup_point=row.pickup_point,
                 skus=tuple(row.skus), categories=tuple(row.categories), brands=tuple(row.brands),
@@ -199,10 +203,16 @@ def order_facts_by_email(session: Session, portal_id: int, emails: Iterable[str]
     return out
 
 
-def facts_by_contact(session: Session, portal_id: int, keys: Iterable[str]) -> dict[str, list[OrderFacts]]:
+def facts_by_contact(session: Session, portal_id: int, keys: Iterable[str], skip: set[str] = frozenset(),
+                     fresh: dict[str, tuple[str | None, OrderFacts]] | None = None) -> dict[str, list[OrderFacts]]:
     """contact key -> the facts of every order of its HubSpot contact: after a merge in HubSpot, two keys
-    (emails) name one contact, and both get the one true total of the orders of both."""
+    (emails) name one contact, and both get the one true total of the orders of both.
+
+    skip: order keys not counted (deleted, or counted elsewhere now); fresh: order key -> (contact key, facts)
+    not stored yet, counted instead of what the table says about those orders."""
     keys = set(keys)
+    fresh = fresh or {}
+    skip = set(skip) | set(fresh)
     links = load_links(session, portal_id, "contact", keys)
     ids = {link.hubspot_id for link in links.values() if link.hubspot_id and link.state == "synced"}
     same: dict[str, set[str]] = {}
@@ -212,7 +222,10 @@ def facts_by_contact(session: Session, portal_id: int, keys: Iterable[str]) -> d
                 ObjectLink.hubspot_id.in_(sorted(ids)))):
             same.setdefault(hs_id, set()).add(key)
     group = {key: same.get(link.hubspot_id, {key}) | {key} if (link := links.get(key)) else {key} for key in keys}
-    facts = order_facts_by_email(session, portal_id, set().union(*group.values()) if group else ())
+    facts = order_facts_by_email(session, portal_id, set().union(*group.values()) if group else (), skip)
+    for _, (key, fact) in sorted(fresh.items()):
+        if key in facts:
+            facts[key].append(fact)
     return {key: [f for member in sorted(members) for f in facts[member]] for key, members in group.items()}
 
 

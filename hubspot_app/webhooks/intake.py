@@ -22,7 +22,6 @@ from ..db.models.webhooks import WebhookEvent
 from ..logs import log_event
 from .events import ParsedEvent
 from .handlers import handler_for
-from .writer_priority import WriterPriority
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +87,7 @@ def accept_delivery(session: Session, events: list[ParsedEvent]) -> Accepted:
 
 def receive(database, queue, events: list[ParsedEvent]) -> Accepted:
     """Store in one unit of work, then one enqueue for the whole delivery (after commit, so the job sees the rows)."""
-    with WriterPriority(database.url).receiver(), database.session() as session:
+    with database.session() as session:
         accepted = accept_delivery(session, events)
     if accepted.delivery_id:
         queue.enqueue(PROCESS_TASK, accepted.delivery_id)

@@ -7,9 +7,9 @@ and replayed one event per transaction, so a single bad event is marked
 "failed" without holding back the others; handlers are idempotent, so the
 replay is safe. A database error (lock, lost connection) is not the event's
 fault: it propagates, the job is retried and the events stay pending.
-
-Each chunk runs under `WriterPriority.worker()`, so on SQLite the receiver
-is never starved of the write lock (see writer_priority.py).
+Handlers only touch the database (no HubSpot call inside a chunk), and the
+sync holds no transaction across its HubSpot calls (`sync.orders`), so every
+writer's lock lasts milliseconds and the receiver's busy timeout covers it.
 """
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ from ..db.models.webhooks import WebhookEvent
 from ..logs import log_event
 from .events import parse_event
 from .handlers import handler_for
-from .writer_priority import WriterPriority
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +70,10 @@ def process_delivery(database, delivery_id: str, app_id: int | None) -> Counter:
             WebhookEvent.delivery_id == delivery_id, WebhookEvent.status == "pending")
             .order_by(WebhookEvent.occurred_at_ms, WebhookEvent.id)))
     statuses: Counter = Counter()
-    priority = WriterPriority(database.url)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         try:
-            with priority.worker():
-                statuses += _apply_ids(database, chunk, app_id)
+            statuses += _apply_ids(database, chunk, app_id)
             continue
         except OperationalError:
             raise  # the database itself (lock, connection): the job is retried, events stay pending
@@ -84,8 +81,7 @@ def process_delivery(database, delivery_id: str, app_id: int | None) -> Counter:
             pass
         for event_id in chunk:
             try:
-                with priority.worker():
-                    statuses += _apply_ids(database, [event_id], app_id)
+                statuses += _apply_ids(database, [event_id], app_id)
             except OperationalError:
                 raise
             except Exception as error:  # noqa: BLE001 - recorded on the event, visible to the operator

@@ -68,11 +68,11 @@ def test_line_items_get_product_ids_and_associations_use_known_ids():
     work = Work()
     work.upsert("line_items", "b2c:1:l1", {"name": "x"})
     work.associate(LINE_ITEM_DEAL, "b2c:1:l1", "b2c:1")
+    work.archive("line_items", "old-1")
     b = built(work)
     b.line_products["b2c:1:l1"] = "SKU-1"
     crm = FakeCrm()
-    outcome = execute(crm, b, {("products", "SKU-1"): "p-9", ("deals", "b2c:1"): "d-7"},
-                      archive_ids={"line_items": ["old-1"]})
+    outcome = execute(crm, b, {("products", "SKU-1"): "p-9", ("deals", "b2c:1"): "d-7"})
     assert crm.calls == [("line_items", [("b2c:1:l1", {"name": "x", "hs_product_id": "p-9"})])]
     assert crm.associated == [("line_items", "deals", "line_items-b2c:1:l1", "d-7")]
     assert crm.archived == [("line_items", "old-1")] and outcome.archived == {("line_items", "old-1")}
@@ -144,3 +144,40 @@ def test_gateway_keeps_rate_times_latency_in_flight():
     assert crm.in_flight() == MIN_IN_FLIGHT
     crm.latency_s = 5.0
     assert crm.in_flight() == MAX_IN_FLIGHT
+
+
+class RemovingCrm(FakeCrm):
+    """Records association removals; refuses to associate any pair whose deal id is in `dead`."""
+
+    def __init__(self, dead=()):
+        super().__init__()
+        self.dead, self.unassociated, self.associate_calls = set(dead), [], 0
+
+    def unassociate(self, from_type, to_type, pairs):
+        self.unassociated += [(from_type, to_type, a, b) for a, b in pairs]
+
+    def associate(self, from_type, to_type, type_id, pairs):
+        self.associate_calls += 1
+        return [f"VALIDATION_ERROR: deal {a} is gone" for a, _ in pairs if a in self.dead]
+
+
+def test_a_deal_leaves_its_old_contact_unless_the_new_one_is_the_same_contact():
+    work = Work()
+    work.unassociate("deals", "contacts", "b2c:1", "c-old", "new@x")  # moved to another contact
+    work.unassociate("deals", "contacts", "b2c:2", "c-same", "same@x")  # same contact: nothing to remove
+    work.unassociate("deals", "contacts", "b2c:3", "c-guest", None)  # now a guest order
+    crm = RemovingCrm()
+    execute(crm, built(work), {("deals", "b2c:1"): "d1", ("deals", "b2c:2"): "d2", ("deals", "b2c:3"): "d3",
+                               ("contacts", "new@x"): "c-new", ("contacts", "same@x"): "c-same"})
+    assert crm.unassociated == [("deals", "contacts", "d1", "c-old"), ("deals", "contacts", "d3", "c-guest")]
+
+
+def test_pending_pairs_go_in_one_call_and_a_refused_one_does_not_hold_back_the_others():
+    work = Work()
+    for deal in ("d1", "d2", "d3"):
+        work.associate_ids(DEAL_CONTACT, deal, "c9")
+    crm = RemovingCrm(dead={"d2"})
+    outcome = execute(crm, built(work), {})
+    assert crm.associate_calls == 1 + 3  # the batch, then each alone after HubSpot refused one
+    assert outcome.linked_id_errors == {("d2", "c9"): "VALIDATION_ERROR: deal d2 is gone"}
+    assert execute(RemovingCrm(), built(work), {}).linked_id_errors == {}
