@@ -43,5 +43,6 @@ def test_a_push_reaches_hubspot_while_another_portal_backfills_endless_stores(st
 
     wait_for(pushed_deal, "the pushed order's deal in HubSpot")
     pages_then = [s.pages() for s in endless]
+    # Still reading after the push was served: the backfills were never stopped to make room for it. (Whether the
+    # busy portal has deals yet is not asked: the worker's 5-minute poll may start in this minute and send some.)
     wait_for(lambda: all(s.pages() > then for s, then in zip(endless, pages_then)), "both backfills to go on")
-    assert stack.hubspot.objects(busy, "deals") == {}  # the endless store's facts pass never ends: nothing sent
