@@ -2,7 +2,9 @@
 
 `Database.session()` is the unit of work: one transaction, committed when the
 block ends, rolled back on error. Services take a `Session`; they never commit
-on their own unless they own the unit of work.
+on their own unless they own the unit of work. One exception, on purpose:
+`sync.orders.sync_orders` commits the session it is given before and after its
+HubSpot calls, so no transaction is open while HubSpot answers (docs/sync.md).
 """
 from __future__ import annotations
 
