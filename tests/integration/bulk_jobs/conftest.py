@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -13,6 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 from flask import Flask, jsonify, request
 
+from bench.processes import stop_process
 from hubspot_app import create_app
 from hubspot_app.db.base import Base
 from hubspot_app.db.models import Installation
@@ -142,13 +142,7 @@ class Stack:
 
     def close(self) -> None:
         for worker in self.workers:
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGINT)
-                try:
-                    worker.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
-                    worker.wait()
+            stop_process(worker)
         for server in self.stores:
             server.stop()
         self.db.dispose()
