@@ -183,7 +183,7 @@ class Tally:
         }
 
 
-def main(argv: list[str] | None = None) -> dict:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the result as JSON only")
     parser.add_argument("--requests", type=int, default=5000)
@@ -196,13 +196,15 @@ def main(argv: list[str] | None = None) -> dict:
                         help="card and /healthz runs alternate this many times, so both meet the same machine")
     parser.add_argument("--rate", type=float, default=0,
                         help="also measure an open loop at this many requests/s (0: closed loop only)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def _measure(args: argparse.Namespace) -> tuple[Tally, Tally, Tally, float]:
+    """Card, /healthz and (with --rate) open-loop tallies against one gunicorn, and the oldest signature's age."""
     with tempfile.TemporaryDirectory(prefix="bench-card-") as tmp:
         env = environment(Path(tmp))
         seed(env, args.contacts, args.orders)
         port = free_port()
-        url = f"http://127.0.0.1:{port}"
         card = signed_requests(port, args.requests, args.contacts)
         warm = signed_requests(port, min(500, args.requests), args.contacts)
         floor = signed_requests(port, args.requests, args.contacts, "/healthz")
@@ -213,7 +215,7 @@ def main(argv: list[str] | None = None) -> dict:
              "--log-level", "warning", "--logger-class", GUNICORN_LOGGER_CLASS, "hubspot_app:create_app()"],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            wait_until_up(url)
+            wait_until_up(f"http://127.0.0.1:{port}")
             pids = [server.pid, *worker_pids(server.pid)]
             loadgen.run("127.0.0.1", port, warm, args.clients)  # every worker and connection pool warmed up
             cards, healthz, open_loop = Tally(), Tally(), Tally()
@@ -222,10 +224,15 @@ def main(argv: list[str] | None = None) -> dict:
                 healthz.run(port, floor[part::args.rounds], args.clients, pids)
             if args.rate:
                 open_loop.run(port, card, args.clients, pids, args.rate)
-            oldest_signature_s = time.time() - signed_at
+            return cards, healthz, open_loop, time.time() - signed_at
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = _arguments(argv)
+    cards, healthz, open_loop, oldest_signature_s = _measure(args)
     if oldest_signature_s > 300:
         raise RuntimeError("the run outlived the signatures' 5-minute window: use fewer --requests")
     result = cards.summary()
@@ -246,7 +253,6 @@ def main(argv: list[str] | None = None) -> dict:
         result["open_loop"] = {"rate": args.rate, **open_loop.summary()}
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))
     return result
-
 
 if __name__ == "__main__":
     main()
