@@ -72,7 +72,8 @@ def _check_value(prop: dict, text: str) -> dict | None:
 # (pipeline property, stage property, pipeline assumed when none is set). Orders name both (orders guide,
 # "Order properties": hs_pipeline, hs_pipeline_stage); no order pipeline exists until one is created, so an order
 # stage without a pipeline is refused (stricter choice).
-PIPELINE_PROPERTIES = {"deals": ("pipeline", "dealstage", "default"), "orders": ("hs_pipeline", "hs_pipeline_stage", None)}
+PIPELINE_PROPERTIES = {"deals": ("pipeline", "dealstage", "default"),
+                       "orders": ("hs_pipeline", "hs_pipeline_stage", None)}
 
 
 def check_rules(portal: Portal, t: ObjectType, values: dict[str, str], current: Record | None) -> None:

@@ -56,8 +56,8 @@ def test_orders_and_carts_batch_create_read_update_archive(hs):
         updated = batch.update(name, BatchInputSimplePublicObjectBatchInput(
             inputs=[{"id": i, "properties": changed} for i in ids]))
         assert {r.properties[next(iter(changed))] for r in updated.results} == set(changed.values())
-        read = batch.read(name, BatchReadInputSimplePublicObjectId(inputs=[{"id": i} for i in ids],
-                                                                   properties=["hs_total_price"], properties_with_history=[]))
+        read = batch.read(name, BatchReadInputSimplePublicObjectId(
+            inputs=[{"id": i} for i in ids], properties=["hs_total_price"], properties_with_history=[]))
         assert sorted(r.properties["hs_total_price"] for r in read.results) == sorted(
             [properties["hs_total_price"], "1"])
         batch.archive(name, BatchInputSimplePublicObjectId(inputs=[{"id": i} for i in ids]))
@@ -90,7 +90,11 @@ def test_search_orders_and_carts_by_their_properties(hs):
     sdk.crm.objects.basic_api.create("orders", SimplePublicObjectInputForCreate(properties=ORDER))
     sdk.crm.objects.basic_api.create("orders", SimplePublicObjectInputForCreate(
         properties=dict(ORDER, hs_source_store="moulin-lyon")))
-    sdk.crm.objects.basic_api.create("carts", SimplePublicObjectInputForCreate(properties=CART))
+    contact = sdk.crm.contacts.basic_api.create({"properties": {"email": "cart@example.com"}}).id
+    sdk.crm.objects.basic_api.create("carts", SimplePublicObjectInputForCreate(properties=CART, associations=[
+        {"to": {"id": contact}, "types": [spec(586)]}]))
+    sdk.crm.objects.basic_api.create("carts", SimplePublicObjectInputForCreate(
+        properties=dict(CART, hs_external_status="converted", hs_cart_url="https://shop.example/cart/78")))
     found = sdk.crm.objects.search_api.do_search("orders", PublicObjectSearchRequest(
         filter_groups=[{"filters": [{"propertyName": "hs_source_store", "operator": "EQ", "value": "moulin-lyon"}]}],
         properties=["hs_order_name", "hs_source_store"], limit=10))
@@ -99,6 +103,11 @@ def test_search_orders_and_carts_by_their_properties(hs):
         filter_groups=[{"filters": [{"propertyName": "hs_external_status", "operator": "EQ", "value": "abandoned"}]}],
         properties=["hs_cart_url"], limit=10))
     assert [r.properties["hs_cart_url"] for r in abandoned.results] == [CART["hs_cart_url"]]
+    # An abandoned-cart email finds the contact's carts through the association filter.
+    of_contact = sdk.crm.objects.search_api.do_search("carts", PublicObjectSearchRequest(
+        filter_groups=[{"filters": [{"propertyName": "associations.contact", "operator": "EQ", "value": contact}]}],
+        properties=["hs_cart_url"], limit=10))
+    assert [r.properties["hs_cart_url"] for r in of_contact.results] == [CART["hs_cart_url"]]
 
 
 def test_commerce_association_ids_both_ways(hs):
