@@ -1,6 +1,8 @@
 """`/_admin`: the sandbox's own controls (no API key), for tests and the demo to change the store's data."""
 from __future__ import annotations
 
+from typing import Callable
+
 from flask import Blueprint, jsonify, render_template_string, request
 
 from . import accounts
@@ -23,6 +25,16 @@ def _found(record: dict | None, kind: str, record_id: str):
     return jsonify(record) if record is not None else not_found(f"no {kind} {record_id}")
 
 
+def _changed(change: Callable[[], dict | None], kind: str, record_id: str, *, refused: type[Exception] = ValueError,
+             code: str = "invalid_change", field: str | None = None):
+    """One change to one record: the change's own error answers 400, a missing record 404."""
+    try:
+        record = change()
+    except refused as exc:
+        return error(400, code, str(exc), field)
+    return _found(record, kind, record_id)
+
+
 def _deleted(done: bool, kind: str, record_id: str):
     return ("", 204) if done else not_found(f"no {kind} {record_id}")
 
@@ -31,11 +43,8 @@ def _deleted(done: bool, kind: str, record_id: str):
 
 @bp.post("/orders/<order_id>")
 def order_action(order_id: str):
-    try:
-        order = apply_order_action(sample_store(), order_id, json_body())
-    except EditError as exc:
-        return error(400, "invalid_action", str(exc), "action")
-    return _found(order, "order", order_id)
+    return _changed(lambda: apply_order_action(sample_store(), order_id, json_body()), "order", order_id,
+                    refused=EditError, code="invalid_action", field="action")
 
 
 @bp.delete("/orders/<order_id>")
@@ -45,11 +54,8 @@ def delete_order(order_id: str):
 
 @bp.post("/orders/<order_id>/age")
 def age_order_checkout(order_id: str):
-    try:
-        order = age_checkout(sample_store(), order_id, json_body().get("hours"))
-    except EditError as exc:
-        return error(400, "invalid_change", str(exc), "hours")
-    return _found(order, "order", order_id)
+    return _changed(lambda: age_checkout(sample_store(), order_id, json_body().get("hours")), "order", order_id,
+                    refused=EditError, field="hours")
 
 
 @bp.post("/orders")
@@ -62,11 +68,8 @@ def create_order():
 
 @bp.post("/customers/<customer_id>")
 def update_customer(customer_id: str):
-    try:
-        customer = sample_store().update_customer(customer_id, json_body())
-    except ValueError as exc:
-        return error(400, "invalid_change", str(exc))
-    return _found(customer, "customer", customer_id)
+    # json_body's BadParameter is a ValueError too: a body that is no object answers invalid_change here.
+    return _changed(lambda: sample_store().update_customer(customer_id, json_body()), "customer", customer_id)
 
 
 @bp.delete("/customers/<customer_id>")
@@ -76,11 +79,8 @@ def delete_customer(customer_id: str):
 
 @bp.post("/customers/<customer_id>/email")
 def change_email(customer_id: str):
-    try:
-        customer = accounts.change_email(sample_store(), customer_id, json_body().get("email"))
-    except accounts.AccountError as exc:
-        return error(400, "invalid_change", str(exc), "email")
-    return _found(customer, "customer", customer_id)
+    return _changed(lambda: accounts.change_email(sample_store(), customer_id, json_body().get("email")),
+                    "customer", customer_id, refused=accounts.AccountError, field="email")
 
 
 @bp.post("/customers/<customer_id>/merge")
@@ -99,11 +99,7 @@ def merge_customers(customer_id: str):
 
 @bp.post("/companies/<company_id>")
 def update_company(company_id: str):
-    try:
-        company = sample_store().update_company(company_id, json_body())
-    except ValueError as exc:
-        return error(400, "invalid_change", str(exc))
-    return _found(company, "company", company_id)
+    return _changed(lambda: sample_store().update_company(company_id, json_body()), "company", company_id)
 
 
 @bp.delete("/products/<product_id>")
