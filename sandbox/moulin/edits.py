@@ -6,7 +6,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .catalogue import PRODUCTS
-from .generator import FINANCIAL, STATUS_WEIGHTS, iso, make_line, money, order_totals
+from .formats import iso, money
+from .orders import FINANCIAL, OPEN_CHECKOUT, STATUS_WEIGHTS, make_line, order_totals
 
 if TYPE_CHECKING:
     from .store import SampleStore
@@ -79,7 +80,6 @@ def _open_checkout(store: "SampleStore", order: dict, args: dict) -> None:
 ACTIONS = {"add_line": _add_line, "remove_line": _remove_line, "refund": _refund,
            "partial_refund": _partial_refund, "cancel": _cancel, "set_status": _set_status,
            "open_checkout": _open_checkout}
-OPEN_CHECKOUT = ("cart", "checkout")
 
 
 def age_checkout(store: "SampleStore", order_id: str, hours: float) -> dict | None:

@@ -18,7 +18,8 @@ from hubspot_app.moulin.records import Order, normalise_email, parse_record
 
 from .edits import new_order
 from .links import LinkBook
-from .generator import Generator, from_us, iso, to_us
+from .formats import from_us, iso, to_us
+from .generator import Generator
 from .pusher import PushSender
 
 DEFAULT_START = datetime(2024, 1, 1, tzinfo=timezone.utc)
