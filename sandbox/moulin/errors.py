@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
-from .store import CursorError
+from .paging import CursorError
 
 
 class BadParameter(ValueError):

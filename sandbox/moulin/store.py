@@ -7,11 +7,9 @@ span, so a page is "rest of the generated range, then the overlay".
 """
 from __future__ import annotations
 
-import base64
 import copy
-import json
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import chain
 from typing import Iterator
 
 from hubspot_app.moulin.records import Order, normalise_email, parse_record
@@ -20,43 +18,11 @@ from .edits import new_order
 from .links import LinkBook
 from .formats import from_us, iso, to_us
 from .generator import Generator
+from .paging import Overlay, Page, Row, Window, paginate
 from .pusher import PushSender
 
 DEFAULT_START = datetime(2024, 1, 1, tzinfo=timezone.utc)
 RECORD_KINDS = {"orders": "order", "customers": "customer", "companies": "company", "products": "product"}
-
-
-class CursorError(ValueError):
-    pass
-
-
-def encode_cursor(ts_us: int, record_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([iso(ts_us), record_id]).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[int, str]:
-    try:
-        ts, record_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return to_us(datetime.fromisoformat(ts)), str(record_id)
-    except (ValueError, TypeError) as error:
-        raise CursorError(f"invalid cursor: {error}") from None
-
-
-@dataclass
-class Page:
-    data: list[dict]
-    next_cursor: str | None
-
-
-@dataclass
-class Overlay:
-    """Edited records of one collection, id -> (updated_at µs, record), and deleted ids -> deleted_at µs."""
-
-    edits: dict[str, tuple[int, dict]] = field(default_factory=dict)
-    deleted: dict[str, int] = field(default_factory=dict)
-
-    def touched(self, record_id: str) -> bool:
-        return record_id in self.edits or record_id in self.deleted
 
 
 class SampleStore:
@@ -103,66 +69,37 @@ class SampleStore:
 
     def page(self, name: str, *, updated_since: datetime | None = None, cursor: str | None = None,
              limit: int = 100) -> Page:
+        """Generated records not since edited or deleted, in index order, then the edited ones."""
         collection, overlay = self.gen.collections[name], self.overlays[name]
-        after = decode_cursor(cursor) if cursor else None
-        since_us = to_us(updated_since) if updated_since else None
-        data: list[tuple[int, str, dict]] = []
-        i = 0
-        if after is not None:
-            i = collection.first_at_or_after(after[0])
-            if i < collection.count and collection.updated_us(i) == after[0]:
-                i += 1  # generated timestamps are unique: equal means this record was the cursor
-        if since_us is not None:
-            i = max(i, collection.first_at_or_after(since_us))
-        while i < collection.count and len(data) <= limit:
-            record_id = collection.id_of(i)
-            if not overlay.touched(record_id) and not self._generated_deleted(name, i):
-                data.append((collection.updated_us(i), record_id, collection.build(i)))
-            i += 1
-        if len(data) <= limit:
-            for ts, record_id, record in sorted((ts, rid, rec) for rid, (ts, rec) in overlay.edits.items()):
-                if (after is None or (ts, record_id) > after) and (since_us is None or ts >= since_us):
-                    data.append((ts, record_id, copy.deepcopy(record)))
-                    if len(data) > limit:
-                        break
-        return self._cut(data, limit)
-
-    @staticmethod
-    def _cut(data: list[tuple[int, str, dict]], limit: int) -> Page:
-        # One extra item was read to know whether a next page exists.
-        more = len(data) > limit
-        data = data[:limit]
-        next_cursor = encode_cursor(data[-1][0], data[-1][1]) if more else None
-        return Page([record for _, _, record in data], next_cursor)
+        window = Window.of(cursor, updated_since)
+        generated = ((collection.updated_us(i), collection.id_of(i), collection.build(i))
+                     for i in range(window.first_index(collection), collection.count)
+                     if not overlay.touched(collection.id_of(i)) and not self._generated_deleted(name, i))
+        edited = ((ts, record_id, copy.deepcopy(record))
+                  for ts, record_id, record in sorted((ts, rid, rec) for rid, (ts, rec) in overlay.edits.items())
+                  if window.admits(ts, record_id))
+        return paginate(chain(generated, edited), limit)
 
     def deletions_page(self, *, since: datetime | None = None, cursor: str | None = None, limit: int = 100) -> Page:
+        """Generated order deletions, then the deletions made through the store, in time order."""
+        window = Window.of(cursor, since)
+        made = sorted((ts, name, rid) for name, ov in self.overlays.items() for rid, ts in ov.deleted.items())
+        by_store = ((ts, record_id, self._deletion(name, record_id, ts))
+                    for ts, name, record_id in made if window.admits(ts, record_id))
+        return paginate(chain(self._generated_deletions(window), by_store), limit)
+
+    def _generated_deletions(self, window: Window) -> Iterator[Row]:
         orders = self.gen.collections["orders"]
-        after = decode_cursor(cursor) if cursor else None
-        since_us = to_us(since) if since else None
-
-        def generated_deleted_at(j: int) -> int:
-            return orders.start_us + (j + 1) * orders.step_us - 1  # after its last update, before the next order's
-
-        j = 0
-        if after is not None:
-            j = min(orders.count, max(0, (after[0] - orders.start_us) // orders.step_us))
-        if since_us is not None:
-            j = max(j, min(orders.count, max(0, (since_us - orders.start_us) // orders.step_us - 1)))
-        data: list[tuple[int, str, dict]] = []
-        while j < orders.count and len(data) <= limit:
-            ts, record_id = generated_deleted_at(j), orders.id_of(j)
-            if (self.gen.order_deleted(j) and (after is None or (ts, record_id) > after)
-                    and (since_us is None or ts >= since_us)):
-                data.append((ts, record_id, self._deletion("orders", record_id, ts)))
-            j += 1
-        if len(data) <= limit:
-            admin = sorted((ts, name, rid) for name, ov in self.overlays.items() for rid, ts in ov.deleted.items())
-            for ts, name, record_id in admin:
-                if (after is None or (ts, record_id) > after) and (since_us is None or ts >= since_us):
-                    data.append((ts, record_id, self._deletion(name, record_id, ts)))
-                    if len(data) > limit:
-                        break
-        return self._cut(data, limit)
+        first = 0
+        if window.after is not None:
+            first = min(orders.count, max(0, (window.after[0] - orders.start_us) // orders.step_us))
+        if window.since_us is not None:
+            first = max(first, min(orders.count, max(0, (window.since_us - orders.start_us) // orders.step_us - 1)))
+        for j in range(first, orders.count):
+            # Deleted after its last update, before the next order's.
+            ts, record_id = orders.start_us + (j + 1) * orders.step_us - 1, orders.id_of(j)
+            if self.gen.order_deleted(j) and window.admits(ts, record_id):
+                yield ts, record_id, self._deletion("orders", record_id, ts)
 
     def _deletion(self, name: str, record_id: str, ts: int) -> dict:
         return {"kind": RECORD_KINDS[name], "id": record_id, "store": self.store_code, "deleted_at": iso(ts)}
