@@ -6,11 +6,12 @@ everything strictly after it (and, with `updated_since`/`since`, at or after tha
 from __future__ import annotations
 
 import base64
+import copy
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .formats import iso, to_us
 from .generator import Collection
@@ -49,6 +50,13 @@ class Overlay:
 
     def touched(self, record_id: str) -> bool:
         return record_id in self.edits or record_id in self.deleted
+
+    def rows(self, window: "Window") -> Iterator[Row]:
+        """Edited records in the window, in listing order, as copies."""
+        # A generator, so the edits are sorted only when the generated records leave room on the page.
+        for ts, record_id, record in sorted((ts, rid, rec) for rid, (ts, rec) in self.edits.items()):
+            if window.admits(ts, record_id):
+                yield ts, record_id, copy.deepcopy(record)
 
 
 @dataclass(frozen=True)

@@ -75,18 +75,12 @@ class SampleStore:
         generated = ((collection.updated_us(i), collection.id_of(i), collection.build(i))
                      for i in range(window.first_index(collection), collection.count)
                      if not overlay.touched(collection.id_of(i)) and not self._generated_deleted(name, i))
-        edited = ((ts, record_id, copy.deepcopy(record))
-                  for ts, record_id, record in sorted((ts, rid, rec) for rid, (ts, rec) in overlay.edits.items())
-                  if window.admits(ts, record_id))
-        return paginate(chain(generated, edited), limit)
+        return paginate(chain(generated, overlay.rows(window)), limit)
 
     def deletions_page(self, *, since: datetime | None = None, cursor: str | None = None, limit: int = 100) -> Page:
         """Generated order deletions, then the deletions made through the store, in time order."""
         window = Window.of(cursor, since)
-        made = sorted((ts, name, rid) for name, ov in self.overlays.items() for rid, ts in ov.deleted.items())
-        by_store = ((ts, record_id, self._deletion(name, record_id, ts))
-                    for ts, name, record_id in made if window.admits(ts, record_id))
-        return paginate(chain(self._generated_deletions(window), by_store), limit)
+        return paginate(chain(self._generated_deletions(window), self._deletions_by_store(window)), limit)
 
     def _generated_deletions(self, window: Window) -> Iterator[Row]:
         orders = self.gen.collections["orders"]
@@ -100,6 +94,12 @@ class SampleStore:
             ts, record_id = orders.start_us + (j + 1) * orders.step_us - 1, orders.id_of(j)
             if self.gen.order_deleted(j) and window.admits(ts, record_id):
                 yield ts, record_id, self._deletion("orders", record_id, ts)
+
+    def _deletions_by_store(self, window: Window) -> Iterator[Row]:
+        made = sorted((ts, name, rid) for name, ov in self.overlays.items() for rid, ts in ov.deleted.items())
+        for ts, name, record_id in made:
+            if window.admits(ts, record_id):
+                yield ts, record_id, self._deletion(name, record_id, ts)
 
     def _deletion(self, name: str, record_id: str, ts: int) -> dict:
         return {"kind": RECORD_KINDS[name], "id": record_id, "store": self.store_code, "deleted_at": iso(ts)}
