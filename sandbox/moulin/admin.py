@@ -112,8 +112,11 @@ def delete_product(product_id: str):
 @bp.post("/tick")
 def advance_timeline():
     store = sample_store()
-    body = request.get_json(silent=True) or {}
-    return jsonify(changes=tick(store, int(body.get("edits", 5))), now=store.now.isoformat())
+    body = json_body() if request.get_data() else {}  # no body: the default burst
+    edits = body.get("edits", 5)
+    if not isinstance(edits, int) or isinstance(edits, bool) or not 0 <= edits <= 10_000:
+        raise BadParameter("edits", "an integer from 0 to 10000 is expected")
+    return jsonify(changes=tick(store, edits), now=store.now.isoformat())
 
 
 @bp.post("/clock")

@@ -161,3 +161,11 @@ def test_bad_records_come_through_as_errors_without_stopping_the_iteration():
         assert any(isinstance(c, RecordError) and "email" in str(c) for c in customers)
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("body, field", [([1, 2], "body"), ({"edits": "many"}, "edits"), ({"edits": -1}, "edits")])
+def test_a_bad_tick_is_a_400_naming_what_was_wrong(fresh, body, field):
+    _store, server = fresh
+    answer = client(server)._session.post(f"{server.url}/_admin/tick", json=body)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["field"] == field
