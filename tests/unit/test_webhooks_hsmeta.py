@@ -8,8 +8,10 @@ HSMETA = Path(__file__).resolve().parents[2] / "crm_cards" / "src" / "app" / "we
 
 
 def subscriptions() -> set[tuple[str, str | None]]:
+    """As `<object>.<action>`: a generic `object.*` subscription names its object in `objectType`."""
     config = json.loads(HSMETA.read_text())["config"]
-    return {(entry["subscriptionType"], entry.get("propertyName"))
+    return {(entry["subscriptionType"].replace("object.", entry["objectType"] + ".")
+             if "objectType" in entry else entry["subscriptionType"], entry.get("propertyName"))
             for group in config["subscriptions"].values() for entry in group if entry["active"]}
 
 
