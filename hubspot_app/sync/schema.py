@@ -12,6 +12,10 @@ OBJECT_TYPES = ("contacts", "companies", "deals", "products", "line_items")
 
 # Unique properties we upsert by (line items have no native unique key, so they get one).
 DEAL_KEY = "moulin_order_key"
+# HubSpot orders are upserted by a property of ours too, of the same name and value ("store:order id"): HubSpot's
+# `hs_external_order_id` is a plain, non-unique property (an upsert's idProperty must be unique), and two stores may
+# share an order id. `hs_external_order_id` still gets Moulin's order id, for people and HubSpot's own reports.
+ORDER_KEY = DEAL_KEY
 COMPANY_KEY = "moulin_account_id"
 LINE_KEY = "moulin_line_key"
 PRODUCT_KEY = "hs_sku"  # HubSpot's own, already unique
@@ -92,4 +96,14 @@ PROPERTIES: dict[str, list[dict]] = {
     "line_items": [
         _p(LINE_KEY, "Moulin line key", unique=True),
     ],
+    # HubSpot's native Order: its own properties carry the order (hs_order_name, totals, addresses, statuses);
+    # ours add the key and what HubSpot has no property for.
+    "orders": [
+        _p(ORDER_KEY, "Moulin order key", unique=True),
+        _p("moulin_status", "Moulin status"),
+        _p("moulin_pickup_point", "Pickup point"),
+        _p("moulin_checkout_recovery_url", "Checkout recovery URL"),
+    ],
 }
+# Made only in portals that granted the order scopes (`config.ORDER_SCOPES`), with the order pipeline.
+ORDER_OBJECT_TYPES = ("orders",)

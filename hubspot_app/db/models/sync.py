@@ -22,6 +22,10 @@ class PortalSetup(Base):
     # before this setting existed keep "account" (one company per store account: their companies stay theirs).
     company_identity: Mapped[str] = mapped_column(String(16), default="siret", server_default="account",
                                                   nullable=False)
+    # The order pipeline (HubSpot's native Order object), made only once the portal grants the order scopes:
+    # NULL until then. stage key -> HubSpot stage id, the same keys as `stage_ids`.
+    order_pipeline_id: Mapped[str | None] = mapped_column(String(64))
+    order_stage_ids: Mapped[dict | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, onupdate=recorded_at, nullable=False)
 
 
