@@ -17,7 +17,8 @@ from ..store_settings import StoreSettings
 from .stages import net_amount, stage_for
 
 KIND = {"contacts": "contact", "companies": "company", "products": "product", "deals": "deal",
-        "line_items": "line_item", "orders": "order", "order_lines": "order_line"}
+        "line_items": "line_item", "orders": "order", "order_lines": "order_line", "carts": "cart",
+        "cart_lines": "cart_line"}
 NOT_PURCHASES = {OrderStatus.CART, OrderStatus.CHECKOUT, OrderStatus.CANCELLED}
 
 

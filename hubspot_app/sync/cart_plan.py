@@ -13,15 +13,8 @@ from ..webhooks.contract import may_recreate
 from .batch import Built, Gone, PortalShape, SourceBatch
 from .cart_mapping import (cart_line_key, cart_line_properties, cart_state, closed_cart_properties,
                            closed_hash, open_cart_properties)
-from .cart_schema import CART_LINES, CART_TYPE, ORDER_TYPE
+from .cart_schema import CART_CONTACT, CART_LINES, CART_ORDER, CART_TYPE, LINE_ITEM_CART
 from .mapping import content_hash
-
-# HUBSPOT_DEFINED association type ids (/work/wt/commerce-facts.md, from HubSpot's association type id table,
-# developers.hubspot.com/docs/api-reference/legacy/crm/associations/associate-records/guide).
-CART_CONTACT = (CART_TYPE, "contacts", 586)
-LINE_ITEM_CART = (CART_LINES, CART_TYPE, 591)
-CART_ORDER = (CART_TYPE, ORDER_TYPE, 592)
-CART_ASSOCIATIONS = (CART_CONTACT, LINE_ITEM_CART, CART_ORDER)
 
 
 @dataclass(frozen=True)

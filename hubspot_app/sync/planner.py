@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from ..hubspot.limits import ASSOCIATION_BATCH, OBJECT_BATCH
+from .cart_schema import CART_ASSOCIATIONS, CART_KEY, CART_LINES, CART_TYPE, CART_TYPE_ID
 from .schema import COMPANY_KEY, DEAL_KEY, LINE_KEY, ORDER_KEY, PRODUCT_KEY
 
 # HubSpot states no input limit for association batch archive (v4 `BatchApi.archive` in the official clients,
@@ -29,16 +30,18 @@ from .schema import COMPANY_KEY, DEAL_KEY, LINE_KEY, ORDER_KEY, PRODUCT_KEY
 # we keep to the object batch size.
 UNASSOCIATE_BATCH = OBJECT_BATCH
 
-UPSERT_ORDER = ("contacts", "companies", "products", "deals", "orders", "line_items", "order_lines")
+UPSERT_ORDER = ("contacts", "companies", "products", "deals", "orders", CART_TYPE, "line_items", "order_lines",
+                CART_LINES)
 ID_PROPERTY = {"contacts": "email", "companies": COMPANY_KEY, "products": PRODUCT_KEY,
-               "deals": DEAL_KEY, "orders": ORDER_KEY, "line_items": LINE_KEY, "order_lines": LINE_KEY}
+               "deals": DEAL_KEY, "orders": ORDER_KEY, "line_items": LINE_KEY, "order_lines": LINE_KEY,
+               CART_TYPE: CART_KEY, CART_LINES: LINE_KEY}
 # A HubSpot order's own line items are HubSpot line items, planned apart from the deal's: a line item has one
 # parent, so a Moulin order sent to both targets has two sets, each with its own links and hashes.
 # Orders by their type id: HubSpot's docs name the object `order` (singular) or `0-123`, never `orders`
 # (/work/wt/commerce-facts.md, "Object name forms").
 ORDER_TYPE_ID = "0-123"
-HUBSPOT_TYPE = {"orders": ORDER_TYPE_ID, "order_lines": "line_items"}
-LINE_TYPES = ("line_items", "order_lines")  # they carry `hs_product_id`: after products
+HUBSPOT_TYPE = {"orders": ORDER_TYPE_ID, "order_lines": "line_items", CART_TYPE: CART_TYPE_ID, CART_LINES: "line_items"}
+LINE_TYPES = ("line_items", "order_lines", CART_LINES)  # they carry `hs_product_id`: after products
 
 # (from type, to type, HubSpot-defined association type id)
 DEAL_CONTACT = ("deals", "contacts", 3)
@@ -52,7 +55,7 @@ ORDER_COMPANY = ("orders", "companies", 934)
 ORDER_DEAL = ("orders", "deals", 512)
 LINE_ITEM_ORDER = ("order_lines", "orders", 514)
 ASSOCIATION_ORDER = (CONTACT_COMPANY, DEAL_CONTACT, DEAL_COMPANY, LINE_ITEM_DEAL, ORDER_CONTACT, ORDER_COMPANY,
-                     ORDER_DEAL, LINE_ITEM_ORDER)
+                     ORDER_DEAL, LINE_ITEM_ORDER, *CART_ASSOCIATIONS)
 
 
 @dataclass

@@ -4,8 +4,8 @@ from datetime import timedelta
 from hubspot_app.store_settings import StoreSettings
 from hubspot_app.sync.batch import Built, Gone, PortalShape, SourceBatch
 from hubspot_app.sync.cart_mapping import cart_state
-from hubspot_app.sync.cart_plan import CART_CONTACT, CART_ORDER, LINE_ITEM_CART, CartLinks, plan_carts
-from hubspot_app.sync.cart_schema import CART_KEY, CART_LINES, CART_TYPE
+from hubspot_app.sync.cart_plan import CartLinks, plan_carts
+from hubspot_app.sync.cart_schema import CART_CONTACT, CART_KEY, CART_LINES, CART_ORDER, CART_TYPE, LINE_ITEM_CART
 from hubspot_app.sync.planner import Work
 
 from .records import T0, customer, line, order
