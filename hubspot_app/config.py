@@ -48,7 +48,10 @@ CONSENT_SCOPES = ("subscriptions-definition-read", "subscriptions-status-read", 
 # developers.hubspot.com/docs/api-reference/latest/crm/objects/orders/guide): a store may send its orders there
 # (store setting `target`); without these it stays on deals.
 ORDER_SCOPES = ("crm.objects.orders.read", "crm.objects.orders.write")
-OPTIONAL_SCOPES: tuple[str, ...] = (*ATTRIBUTION_SCOPES, *CONSENT_SCOPES, *ORDER_SCOPES)
+# HubSpot's Cart object (the carts guide's "Scope requirements", /work/wt/commerce-facts.md): a store sending
+# HubSpot orders also sends its open and abandoned checkouts as carts; without these it sends no carts.
+CART_SCOPES = ("crm.objects.carts.read", "crm.objects.carts.write")
+OPTIONAL_SCOPES: tuple[str, ...] = (*ATTRIBUTION_SCOPES, *CONSENT_SCOPES, *ORDER_SCOPES, *CART_SCOPES)
 
 
 # developers.hubspot.com/docs/api-reference/legacy/marketing/forms/v3-legacy/submit-data-authenticated

@@ -1,6 +1,6 @@
 """Deletions in Moulin -> HubSpot, in the sync's one pipeline: load, plan, calls with no transaction open, write.
 
-Order deleted -> its deal and line items archived, its contact's aggregates
+Order deleted -> its deal and line items archived (and its cart with its line items), its contact's aggregates
 recomputed. Customer deleted -> contact kept (HubSpot convention). Product
 deleted -> archived or marked discontinued (`products`). Every write is a
 planned batch: N vanished orders cost about ceil(N/100) calls per object kind.
@@ -15,6 +15,7 @@ from ..moulin.records import Deletion
 from . import repository as repo
 from .aggregates import LeftContacts, load_left, plan_aggregates, save_aggregates
 from .batch import Built
+from .cart_sync import forget_deleted_carts, load_carts, plan_cart_deletions
 from .executor import execute
 from .planner import Work
 from .products import ProductRemoval, load_product_deletions, plan_product_deletions, save_product_deletions
@@ -34,6 +35,7 @@ def apply_deletions(session: Session, crm, portal_id: int, deletions: list[Delet
     keys = sorted({f"{d.store}:{d.id}" for d in deletions if d.kind == "order" and d.store})
     session.commit()
     loaded = _load(session, portal_id, keys, [d for d in deletions if d.kind == "product" and d.store])
+    carts = load_carts(session, portal_id, set(keys))
     session.commit()  # nothing stays open across the HubSpot calls
 
     built, by_id = Built(Work()), {}
@@ -42,6 +44,7 @@ def apply_deletions(session: Session, crm, portal_id: int, deletions: list[Delet
             built.work.archive("line_items", line.hubspot_id)
         if (deal := loaded.deals.get(key)) is not None and deal.hubspot_id and deal.state == "synced":
             built.work.archive("deals", deal.hubspot_id)
+    plan_cart_deletions(built.work, carts)
     plan_product_deletions(built.work, by_id, loaded.products)
     recounted = plan_aggregates(built.work, by_id, loaded.left)
     outcome = execute(crm, built, {}, by_id)
@@ -52,6 +55,7 @@ def apply_deletions(session: Session, crm, portal_id: int, deletions: list[Delet
             repo.save_links(session, portal_id, "deal", {key: (deal.hubspot_id, None, "archived")})
         store, order_id = key.split(":", 1)
         repo.forget_order(session, portal_id, store, order_id)
+    forget_deleted_carts(session, portal_id, carts)
     save_aggregates(session, portal_id, loaded.left, recounted, outcome)
     products = save_product_deletions(session, portal_id, loaded.products, outcome)
     archived = sum(1 for t, _ in outcome.archived if t == "deals")

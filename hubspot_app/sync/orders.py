@@ -29,6 +29,7 @@ from .identity import resolve_contacts
 from .links_back import OrderRecords
 from .links_delivery import note_links
 from .mapping import company_key, contact_stats
+from .cart_sync import LoadedCarts, add_carts, carts_on, forget_stale_lines, load_carts
 from .order_batch import OrderLinks, add_orders
 from .order_target import load_order_lines, store_targets
 from .pending import PendingLinks, load_pending, settle_pending
@@ -84,6 +85,7 @@ class Loaded:
     left: LeftContacts  # contacts this batch's orders left (merged accounts, a changed email): recounted
     targets: tuple[bool, bool] = (True, False)  # (deals, HubSpot orders), `order_target.store_targets`
     order_lines: OrderLinks = field(default_factory=OrderLinks)
+    carts: LoadedCarts | None = None  # None: this store sends no carts (`cart_sync.carts_on`)
 
     def live(self) -> dict[str, dict]:
         # Links as webhooks left them: a merged-away contact's link already names the survivor, a detached one
@@ -125,6 +127,8 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     built = build(batch, shape, hashes, loaded.linked_lines, loaded.stats, gone, frozenset(loaded.privacy_deleted))
     if orders_on:  # the same slice, planned for the second target: its own writes, no second read of Moulin
         add_orders(built, batch, shape, hashes, gone, loaded.order_lines, {o.key: _order_url(store, o) for o in orders})
+    stale_cart_lines = add_carts(built, batch, shape, loaded.carts, orders_on=orders_on,
+                                 privacy_deleted=frozenset(loaded.privacy_deleted)) if loaded.carts else []
     orphans, by_id, recounted = _plan_more(built, loaded, known, facts)
     outcome = execute(crm, built, known, by_id)
 
@@ -139,6 +143,7 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     repo.delete_links(session, portal_id, "line_item",
                       [key for keys_ in built.stale_lines.values() for key in keys_] + orphans)
     repo.delete_links(session, portal_id, "order_line", built.stale_order_lines)
+    forget_stale_lines(session, portal_id, stale_cart_lines)
     _save_record_errors(session, portal_id, batch, errors)
     settle_pending(session, portal_id, loaded.pending, outcome.linked_id_errors)
     save_aggregates(session, portal_id, loaded.left, recounted, outcome)
@@ -178,6 +183,9 @@ def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: di
     order_lines = OrderLinks()
     if targets[1]:
         links["order_line"], order_lines = load_order_lines(session, portal_id, orders, links["order"])
+    carts = load_carts(session, portal_id, {o.key for o in orders}) if carts_on(session, portal_id, setup, targets[1]) else None
+    if carts:
+        links["cart"], links["cart_line"] = carts.carts, carts.lines
     linked_lines: dict[str, set[str]] = {}
     for order in orders:
         # A brand-new order has no line items in HubSpot yet: skip the query (most of a backfill).
@@ -194,7 +202,7 @@ def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: di
                   repo.privacy_deleted_emails(session, portal_id, emails),
                   repo.card_contact_ids(session, portal_id, [(o.store, o.id) for o in orders]), old_lines,
                   load_pending(session, portal_id), load_left(session, portal_id, left, set(facts)), targets,
-                  order_lines)
+                  order_lines, carts)
 
 
 def _plan_more(built: Built, loaded: Loaded, known: dict, facts: dict) -> tuple[list[str], dict, list[str]]:

@@ -12,14 +12,14 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..config import ORDER_SCOPES
+from ..config import CART_SCOPES, ORDER_SCOPES
 from ..db.models import Installation
 from ..db.models.sync import PortalSetup
 from ..hubspot.errors import Conflict
 from ..logs import log_event
 from .mapping import COMPANY_IDENTITIES
-from .planner import ORDER_TYPE_ID
-from .schema import GROUP, OBJECT_TYPES, ORDER_OBJECT_TYPES, PIPELINE_LABEL, PROPERTIES, SETUP_VERSION
+from .planner import HUBSPOT_TYPE, ORDER_TYPE_ID
+from .schema import CART_OBJECT_TYPES, GROUP, OBJECT_TYPES, ORDER_OBJECT_TYPES, PIPELINE_LABEL, PROPERTIES, SETUP_VERSION
 from .stages import STAGES, order_stage_state
 
 logger = logging.getLogger(__name__)
@@ -29,18 +29,29 @@ class SetupError(RuntimeError):
     """HubSpot's pipeline does not have the stages we need (e.g. a user deleted one)."""
 
 
-def orders_granted(session: Session, portal_id: int) -> bool:
-    """Whether the portal granted the optional order scopes (at install, or a later re-install)."""
+def _granted(session: Session, portal_id: int, wanted: tuple[str, ...]) -> bool:
+    """Whether the portal granted these optional scopes (at install, or a later re-install)."""
     scopes = set((session.scalar(select(Installation.scopes).where(Installation.portal_id == portal_id)) or "").split())
-    return set(ORDER_SCOPES) <= scopes
+    return set(wanted) <= scopes
+
+
+def orders_granted(session: Session, portal_id: int) -> bool:
+    return _granted(session, portal_id, ORDER_SCOPES)
+
+
+def carts_granted(session: Session, portal_id: int) -> bool:
+    return _granted(session, portal_id, CART_SCOPES)
 
 
 def current_setup(session: Session, portal_id: int) -> PortalSetup | None:
-    """The portal's setup if nothing is missing: the current version, and the order part once the scopes allow it."""
+    """The portal's setup if nothing is missing: the current version, and the order and cart parts once the scopes
+    allow them."""
     row = session.scalar(select(PortalSetup).where(PortalSetup.portal_id == portal_id))
     if row is None or row.version < SETUP_VERSION:
         return None
-    return row if row.order_pipeline_id or not orders_granted(session, portal_id) else None
+    if not row.order_pipeline_id and orders_granted(session, portal_id):
+        return None
+    return row if row.carts_ready or not carts_granted(session, portal_id) else None
 
 
 def _ensure_pipeline(crm, object_type: str, metadata) -> tuple[str, dict[str, str]]:
@@ -58,14 +69,15 @@ def _ensure_pipeline(crm, object_type: str, metadata) -> tuple[str, dict[str, st
 
 def _ensure_schema(crm, object_types: tuple[str, ...]) -> None:
     for object_type in object_types:
-        if GROUP["name"] not in crm.group_names(object_type):
-            crm.create_group(object_type, GROUP["name"], GROUP["label"])
+        hubspot_type = HUBSPOT_TYPE.get(object_type, object_type)  # orders and carts by their type ids
+        if GROUP["name"] not in crm.group_names(hubspot_type):
+            crm.create_group(hubspot_type, GROUP["name"], GROUP["label"])
         _ensure_properties(crm, object_type)
 
 
 def _ensure_properties(crm, object_type: str, attempts: int = 3) -> None:
+    hubspot_type = HUBSPOT_TYPE.get(object_type, object_type)
     for _ in range(attempts):
-        hubspot_type = ORDER_TYPE_ID if object_type == "orders" else object_type
         existing = crm.property_names(hubspot_type)
         missing = [spec for spec in PROPERTIES[object_type] if spec["name"] not in existing]
         if not missing:
@@ -88,6 +100,9 @@ def ensure_setup(session: Session, crm, portal_id: int, force: bool = False) -> 
         _ensure_schema(crm, ORDER_OBJECT_TYPES)
         order_pipeline_id, order_stage_ids = _ensure_pipeline(
             crm, ORDER_TYPE_ID, lambda key, _probability: {"state": order_stage_state(key)})
+    carts_ready = carts_granted(session, portal_id)
+    if carts_ready:  # carts have no pipeline (their state is a property): properties only
+        _ensure_schema(crm, CART_OBJECT_TYPES)
     row = session.scalar(select(PortalSetup).where(PortalSetup.portal_id == portal_id).with_for_update())
     if row is None:
         row = PortalSetup(portal_id=portal_id, version=SETUP_VERSION, pipeline_id=pipeline_id, stage_ids=stage_ids)
@@ -95,9 +110,10 @@ def ensure_setup(session: Session, crm, portal_id: int, force: bool = False) -> 
     else:
         row.version, row.pipeline_id, row.stage_ids = SETUP_VERSION, pipeline_id, stage_ids
     row.order_pipeline_id, row.order_stage_ids = order_pipeline_id, order_stage_ids
+    row.carts_ready = carts_ready
     session.flush()
     log_event(logger, "sync.setup.done", portal_id=portal_id, version=SETUP_VERSION, pipeline_id=pipeline_id,
-              order_pipeline_id=order_pipeline_id)
+              order_pipeline_id=order_pipeline_id, carts=carts_ready)
     return row
 
 

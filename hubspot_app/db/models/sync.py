@@ -1,7 +1,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..base import Base, UTCDateTime, recorded_at
@@ -26,6 +26,8 @@ class PortalSetup(Base):
     # NULL until then. stage key -> HubSpot stage id, the same keys as `stage_ids`.
     order_pipeline_id: Mapped[str | None] = mapped_column(String(64))
     order_stage_ids: Mapped[dict | None] = mapped_column(JSON)
+    # The cart properties are made (the portal granted the optional cart scopes): carts have no pipeline to show it.
+    carts_ready: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, onupdate=recorded_at, nullable=False)
 
 
