@@ -192,9 +192,9 @@ HANDLERS: dict[tuple[str, str, str | None], Handler] = {
     ("deal", "merge", None): handle_merge,
     ("deal", "propertyChange", "dealstage"): handle_deal_stage,
     # A cart follows the deal rules: deleted by a person, it stays deleted unless the store re-creates deals.
+    # HubSpot documents no merge of carts (/work/wt/commerce-facts.md, "Webhooks"): none is subscribed.
     ("cart", "deletion", None): _lifecycle_handler(facts.DELETED),
     ("cart", "restore", None): _lifecycle_handler(facts.LIVE),
-    ("cart", "merge", None): handle_merge,
     ("product", "deletion", None): _lifecycle_handler(facts.DELETED),
     ("line_item", "deletion", None): _lifecycle_handler(facts.DELETED),
 }
