@@ -6,6 +6,8 @@ from collections import defaultdict
 from .errors import HubSpotError
 
 # (from, to) -> {typeId: (label or None, inverse typeId)}; the first id of each pair is the unlabeled default.
+# Ids and their inverses: "Association type ID values", developers.hubspot.com/docs/api-reference/legacy/crm/
+# associations/associate-records/guide (orders and carts also in their own guides).
 _PAIRS = (
     ("contacts", "companies", 279, 280, None), ("contacts", "companies", 1, 2, "Primary"),
     ("deals", "contacts", 3, 4, None),
@@ -13,7 +15,9 @@ _PAIRS = (
     ("line_items", "deals", 20, 19, None),
     ("orders", "contacts", 507, 508, None), ("orders", "companies", 934, 935, None),
     ("orders", "companies", 509, 510, "Primary"), ("orders", "deals", 512, 511, None),
-    ("orders", "line_items", 513, 514, None),
+    ("orders", "line_items", 513, 514, None), ("orders", "carts", 593, 592, None),
+    ("carts", "contacts", 586, 587, None), ("carts", "line_items", 590, 591, None),
+    ("carts", "deals", 1347, 1346, None),
 )
 TYPES: dict[tuple[str, str], dict[int, tuple[str | None, int]]] = defaultdict(dict)
 DEFAULT_TYPE: dict[tuple[str, str], int] = {}
@@ -26,7 +30,7 @@ for _a, _b, _ab, _ba, _label in _PAIRS:
 # Labelled "Primary" types: an object has at most one primary association per target type.
 PRIMARY_TYPES = {tid for pair in TYPES.values() for tid, (label, _) in pair.items() if label == "Primary"}
 # A line item belongs to one parent at a time.
-SINGLE_PARENT = {"line_items": ("deals", "orders")}
+SINGLE_PARENT = {"line_items": ("deals", "orders", "carts")}
 
 Spec = tuple[str, int]  # (category, typeId)
 

@@ -13,7 +13,9 @@ CODE_SECONDS = 600
 # Scopes this sandbox app may ask for (an unknown scope blocks the install, as on HubSpot).
 KNOWN_SCOPES = frozenset({
     "oauth",
-    *(f"crm.objects.{o}.{rw}" for o in ("contacts", "companies", "deals", "line_items", "products", "orders")
+    # Carts: crm.objects.carts.read/write (carts guide, "Scope requirements"); no carts schema scope is documented.
+    *(f"crm.objects.{o}.{rw}" for o in ("contacts", "companies", "deals", "line_items", "products", "orders",
+                                         "carts")
       for rw in ("read", "write")),
     *(f"crm.schemas.{o}.{rw}" for o in ("contacts", "companies", "deals", "line_items", "products", "orders")
       for rw in ("read", "write")),

@@ -159,7 +159,7 @@ class CrmService:
         t, record = plan.t, plan.record
         if record is None:
             record = Record(self.portal.next_id(), {}, now, now)
-            record.properties.update({"hs_object_id": record.id, "createdate": self.clock.iso(now)})
+            record.properties.update({"hs_object_id": record.id, t.created_property: self.clock.iso(now)})
             self.table(t)[record.id] = record
             self.emit(t, "creation", record.id)
         changed = {k: v for k, v in plan.values.items() if record.properties.get(k, "") != v}
@@ -208,11 +208,13 @@ class CrmService:
         self.emit(t, "privacyDeletion", record.id)
 
     def merge(self, t: ObjectType, primary_id: str, merged_id: str) -> Record:
+        if t.commerce:
+            raise HubSpotError(400, f"Merging {t.name} is not supported", "VALIDATION_ERROR")
         primary, merged = self.get(t, primary_id), self.get(t, merged_id)
         if primary.id == merged.id:
             raise HubSpotError(400, "Cannot merge an object with itself", "VALIDATION_ERROR")
         moved = {k: v for k, v in merged.properties.items()
-                 if v and not primary.properties.get(k) and k not in ("hs_object_id", "createdate")}
+                 if v and not primary.properties.get(k) and k not in ("hs_object_id", t.created_property)}
         now = self.clock.now()
         # Contact merges produce a new record id; other objects keep the primary's id.
         survivor_id = self.portal.next_id() if t.name == "contacts" else primary.id

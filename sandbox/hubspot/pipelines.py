@@ -1,4 +1,8 @@
-"""Deal pipelines and stages of one portal; HubSpot's `default` sales pipeline exists from the start."""
+"""Deal and order pipelines and their stages of one portal; HubSpot's `default` sales pipeline exists from the start.
+
+Pipelines exist for orders but not for carts (the pipelines guide's list of objects with pipelines,
+https://developers.hubspot.com/docs/api-reference/legacy/crm/pipelines/guide).
+"""
 from __future__ import annotations
 
 from itertools import count
@@ -10,6 +14,12 @@ from .errors import HubSpotError, not_found
 # create_new_pipeline); stage labels must differ within a pipeline (pipelines guide,
 # https://developers.hubspot.com/docs/api-reference/latest/crm/pipelines/guide).
 MAX_DEAL_STAGES = 100
+# "Appointment, course, listing, lead, order, and service pipelines can have up to 30 stages" (pipelines guide).
+MAX_ORDER_STAGES = 30
+# An order stage is in progress (OPEN) or complete (CLOSED) through `metadata.state` (orders guide, "Pipelines and
+# stages", https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/orders/guide). The pipelines guide
+# calls stage metadata optional outside deals; an order stage without a state is refused here (stricter choice).
+ORDER_STAGE_STATES = ("OPEN", "CLOSED")
 
 DEFAULT_STAGES = (
     ("appointmentscheduled", "Appointment Scheduled", "0.2"), ("qualifiedtobuy", "Qualified To Buy", "0.4"),
@@ -51,6 +61,9 @@ class PipelineRegistry:
             if not 0.0 <= probability <= 1.0:
                 raise HubSpotError(400, "metadata.probability must be between 0.0 and 1.0", "VALIDATION_ERROR")
             metadata.setdefault("isClosed", "true" if probability in (0.0, 1.0) else "false")
+        if type_name == "orders" and metadata.get("state") not in ORDER_STAGE_STATES:
+            raise HubSpotError(400, "Order stages require metadata.state OPEN or CLOSED, got "
+                                    f"{metadata.get('state')!r}", "VALIDATION_ERROR")
         stamp = self._stamp()
         return {"id": stage_id or str(next(self._ids)), "label": body["label"],
                 "displayOrder": int(body["displayOrder"]), "metadata": metadata, "createdAt": stamp,
@@ -75,8 +88,9 @@ class PipelineRegistry:
     @staticmethod
     def _check_stages(type_name: str, stages: list[dict]) -> None:
         live = [s for s in stages if not s["archived"]]
-        if type_name == "deals" and len(live) > MAX_DEAL_STAGES:
-            raise HubSpotError(400, f"A deal pipeline can have at most {MAX_DEAL_STAGES} stages, {len(live)} "
+        limit = MAX_DEAL_STAGES if type_name == "deals" else MAX_ORDER_STAGES
+        if len(live) > limit:
+            raise HubSpotError(400, f"A {type_name[:-1]} pipeline can have at most {limit} stages, {len(live)} "
                                     "provided", "VALIDATION_ERROR")
         seen: set[str] = set()
         for stage in live:

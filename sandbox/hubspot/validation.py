@@ -69,24 +69,38 @@ def _check_value(prop: dict, text: str) -> dict | None:
     return None
 
 
+# (pipeline property, stage property, pipeline assumed when none is set). Orders name both (orders guide,
+# "Order properties": hs_pipeline, hs_pipeline_stage); no order pipeline exists until one is created, so an order
+# stage without a pipeline is refused (stricter choice).
+PIPELINE_PROPERTIES = {"deals": ("pipeline", "dealstage", "default"), "orders": ("hs_pipeline", "hs_pipeline_stage", None)}
+
+
 def check_rules(portal: Portal, t: ObjectType, values: dict[str, str], current: Record | None) -> None:
-    """Object-specific rules: deal pipeline/stage, line item product and price."""
-    merged = {**(current.properties if current else {}), **values}
-    if t.name == "deals" and ("pipeline" in values or "dealstage" in values):
-        pipeline = merged.get("pipeline") or "default"
-        stages = portal.pipelines.stage_ids("deals", pipeline)
-        if stages is None:
-            raise invalid_properties([property_problem(
-                "pipeline", f"{pipeline} was not one of the allowed options", "INVALID_OPTION")])
-        stage = merged.get("dealstage")
-        if stage and stage not in stages:
-            raise invalid_properties([property_problem(
-                "dealstage", f"{stage} was not one of the allowed options for pipeline {pipeline}: "
-                             f"[{', '.join(stages)}]", "INVALID_OPTION")])
-        if "pipeline" not in merged or not merged.get("pipeline"):
-            values["pipeline"] = pipeline
+    """Object-specific rules: deal and order pipeline/stage, line item product and price."""
+    if t.name in PIPELINE_PROPERTIES:
+        _check_pipeline(portal, t, values, current)
     if t.name == "line_items":
         _check_line_item(portal, values, current)
+
+
+def _check_pipeline(portal: Portal, t: ObjectType, values: dict[str, str], current: Record | None) -> None:
+    pipeline_name, stage_name, fallback = PIPELINE_PROPERTIES[t.name]
+    if pipeline_name not in values and stage_name not in values:
+        return
+    merged = {**(current.properties if current else {}), **values}
+    pipeline = merged.get(pipeline_name) or fallback
+    stages = portal.pipelines.stage_ids(t.name, pipeline) if pipeline else None
+    if stages is None:
+        message = f"{pipeline} was not one of the allowed options" if pipeline else \
+            f"{pipeline_name} is required with {stage_name}"
+        raise invalid_properties([property_problem(pipeline_name, message, "INVALID_OPTION")])
+    stage = merged.get(stage_name)
+    if stage and stage not in stages:
+        raise invalid_properties([property_problem(
+            stage_name, f"{stage} was not one of the allowed options for pipeline {pipeline}: "
+                        f"[{', '.join(stages)}]", "INVALID_OPTION")])
+    if not merged.get(pipeline_name):
+        values[pipeline_name] = pipeline
 
 
 def _check_line_item(portal: Portal, values: dict[str, str], current: Record | None) -> None:

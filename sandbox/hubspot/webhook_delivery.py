@@ -27,13 +27,14 @@ from pathlib import Path
 
 import requests
 
+from .errors import HubSpotError
+from .schema import object_type
+
 logger = logging.getLogger(__name__)
 
 HSMETA = Path(__file__).resolve().parents[2] / "crm_cards" / "src" / "app" / "webhooks" / "webhooks-hsmeta.json"
 MAX_BATCH = 100
 MAX_ATTEMPTS = 10
-# Generic `object.*` subscriptions name the object; HubSpot then sends objectTypeId.
-_OBJECT_TYPE_IDS = {"contact": "0-1", "company": "0-2", "deal": "0-3", "product": "0-7", "line_item": "0-8"}
 # The escapes HubSpot decodes in the URL before signing (and only those).
 _SIGNED_ESCAPES = {"3A": ":", "2F": "/", "3F": "?", "40": "@", "21": "!", "24": "$", "27": "'", "28": "(",
                    "29": ")", "2A": "*", "2C": ",", "3B": ";"}
@@ -67,9 +68,22 @@ def _compile(entries: list[dict]) -> list[Subscription]:
         kind = entry["subscriptionType"]
         generic = kind.startswith("object.")
         if generic:
-            kind = f"{entry['objectType']}.{kind.split('.', 1)[1]}"
+            kind = f"{object_type(entry['objectType']).singular}.{kind.split('.', 1)[1]}"
+        elif _is_commerce(kind.split(".", 1)[0]):
+            # Legacy types exist for contacts, companies, deals, tickets, products and line items only
+            # (developers.hubspot.com/docs/api-reference/2026-03/webhooks/guide); orders and carts come through
+            # generic `object.*` subscriptions (developers.hubspot.com/changelog/public-beta-generic-webhook-
+            # subscriptions).
+            raise ValueError(f"{kind}: no legacy subscription type for this object; use object.* with objectType")
         compiled.append(Subscription(number, kind, entry.get("propertyName"), generic))
     return compiled
+
+
+def _is_commerce(name: str) -> bool:
+    try:
+        return object_type(name).commerce
+    except HubSpotError:
+        return False  # conversation.* and other non-CRM subscription types
 
 
 @dataclass
@@ -144,8 +158,8 @@ class WebhookDelivery:
             return
         out = dict(event, eventId=next(self._event_ids), subscriptionId=sub.id, appId=self.app_id, attemptNumber=0)
         if sub.generic:
-            object_type, action = event["subscriptionType"].split(".", 1)
-            out.update(subscriptionType=f"object.{action}", objectTypeId=_OBJECT_TYPE_IDS.get(object_type))
+            # The event already carries objectTypeId, which generic subscriptions rely on.
+            out["subscriptionType"] = "object." + event["subscriptionType"].split(".", 1)[1]
         with self._pending_lock:
             self._pending.append(out)
 

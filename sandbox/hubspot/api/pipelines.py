@@ -1,4 +1,4 @@
-"""Pipelines v3: pipelines and their stages (deals; orders have an empty set)."""
+"""Pipelines v3: pipelines and their stages (deals, and orders which start with none; no cart pipelines)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, g
