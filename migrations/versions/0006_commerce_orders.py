@@ -1,14 +1,14 @@
 """HubSpot orders: the order pipeline a portal got at setup, and each card row's HubSpot order
 
 Revision ID: 0006_orders
-Revises: 0005_j
+Revises: 0004_i
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0006_orders'
-down_revision = '0005_j'
+down_revision = '0004_i'
 branch_labels = None
 depends_on = None
 
