@@ -213,6 +213,7 @@ def _summary(hubspot_state, portal_id: int, orders: int, report: dict, wall_s: f
         "contacts": len(live("contacts")),
         "companies": len(live("companies")),
         "products": len(live("products")),
+        "carts": len(live("carts")),  # HubSpot carts: the open and abandoned checkouts of a store sending orders
         "duplicate_deals": sum(n - 1 for n in keys.values() if n > 1),
         "failed_records": failed,
         "hubspot_calls": hubspot_state.request_log.total(),
@@ -278,7 +279,7 @@ def _print_summary(options: DemoOptions, summary: dict) -> None:
         print(json.dumps(summary), flush=True)
         return
     print("\nSynced:", ", ".join(f"{k} {summary[k]}" for k in
-                                 ("orders", "deals", "line_items", "contacts", "companies", "products",
+                                 ("orders", "deals", "line_items", "contacts", "companies", "products", "carts",
                                   "duplicate_deals", "failed_records", "hubspot_calls", "orders_with_hutk",
                                   "form_submissions", "contacts_with_source")))
     print(f"Operator pages    {summary['operator_url']}", flush=True)
