@@ -16,7 +16,11 @@ from hubspot_app.moulin.records import Order, parse_record
 from hubspot_app.sync import tasks
 from hubspot_app.sync.backfill import backfill, poll
 
-from .conftest import drop_world, installed_world
+from sandbox.hubspot.webhook_delivery import WebhookDelivery
+from sandbox.moulin.edits import apply_order_action
+from tests.webhook_support import APP_ID, SECRET
+
+from .conftest import drop_world, installed_on_loopback, installed_world
 
 pytestmark = pytest.mark.db
 COMMERCE_SCOPES = " ".join((*ORDER_SCOPES, *CART_SCOPES))
@@ -32,6 +36,10 @@ class CartShop:
         response = requests.request(method, f"{self.url}/_admin{path}", json=body or None, timeout=10)
         assert response.status_code < 300, response.text
         return response.json() if response.content else None
+
+    def settings(self, **settings):
+        with self.world.app.extensions["moulin.db"].session() as session:
+            session.scalar(select(MoulinStore).where(MoulinStore.portal_id == self.world.portal_id)).settings = settings
 
     def poll(self):
         self.clock.advance(60)
@@ -80,10 +88,10 @@ def cart_shop(make_config, hubspot, stores):
         world.connect(store, server)
         with world.app.extensions["moulin.db"].session() as session:
             session.scalar(select(Installation).where(Installation.portal_id == world.portal_id)).scopes = scopes
-            session.scalar(select(MoulinStore).where(MoulinStore.portal_id == world.portal_id)).settings = {
-                "target": target}
+        shop = CartShop(world, store, server.url, clock)
+        shop.settings(target=target)
         world.run(backfill, world.portal_id)
-        return CartShop(world, store, server.url, clock)
+        return shop
 
     yield start
     for world in worlds:
@@ -159,3 +167,40 @@ def test_no_cart_without_hubspot_orders_or_without_the_cart_scopes(cart_shop, ta
     shop.poll()
     assert shop.carts() == {}
     assert shop.world.open_errors() == []
+
+
+@pytest.fixture
+def hooked_shop(make_config, stores):
+    """The same shop served on loopback, with HubSpot's webhook deliveries signed and posted to the app."""
+    with installed_on_loopback(make_config, scopes=COMMERCE_SCOPES) as (world, hook_url):
+        store, server = stores(orders=30, seed=21, store_code="b2c")
+        world.connect(store, server)
+        shop = CartShop(world, store, server.url, None)
+        delivery = WebhookDelivery(world.state, hook_url, SECRET, APP_ID)
+        shop.settings(target="both")
+        world.run(backfill, world.portal_id)
+        assert delivery.flush(), delivery.log  # the app's own writes: acknowledged, ignored
+        yield shop, delivery
+        delivery.stop()
+
+
+def test_a_cart_deleted_in_hubspot_follows_the_deal_rules(hooked_shop):
+    shop, delivery = hooked_shop
+    order = shop.paid_order_with_email()
+    apply_order_action(shop.store, order.id, {"action": "open_checkout"})
+    shop.world.run(poll, shop.world.portal_id)
+    cart = shop.cart(order.id)
+    shop.world.state.user_delete(shop.world.portal_id, "carts", cart["id"])
+    assert delivery.flush(), delivery.log
+
+    apply_order_action(shop.store, order.id, {"action": "remove_line", "line_id": order.lines[0].id})
+    shop.world.run(poll, shop.world.portal_id)
+    assert f"b2c:{order.id}" not in shop.carts()  # a person deleted it: it stays deleted, like a deal
+
+    shop.settings(target="both", recreate_deleted_deals=True)
+    apply_order_action(shop.store, order.id, {"action": "remove_line", "line_id": order.lines[1].id})
+    shop.world.run(poll, shop.world.portal_id)
+    again = shop.cart(order.id)
+    assert again["id"] != cart["id"]  # one new cart, with the checkout's lines of now
+    assert [i["properties"]["moulin_line_key"] for i in shop.line_items_of(again)] == [
+        f"cart/b2c:{order.id}:{line.id}" for line in order.lines[2:]]
