@@ -17,6 +17,7 @@ MAX_ATTRIBUTION_DAYS = 365
 # that chose `orders` or `both` stays on deals (`Targets.effective`), and the settings page says why.
 DEALS, ORDERS, BOTH = "deals", "orders", "both"
 TARGETS = (DEALS, ORDERS, BOTH)
+_TARGET_SETS = {DEALS: (DEALS,), ORDERS: (ORDERS,), BOTH: (DEALS, ORDERS)}
 
 
 class InvalidStoreSettings(ValueError):
@@ -70,6 +71,10 @@ class StoreSettings:
         if not orders_granted or self.target == DEALS:
             return True, False
         return self.target == BOTH, True
+
+    def targets_added(self, new: "StoreSettings") -> bool:
+        """Whether `new` sends orders to a target this one does not (its history must be backfilled there)."""
+        return bool(set(_TARGET_SETS[new.target]) - set(_TARGET_SETS[self.target]))
 
     @property
     def abandon_after(self) -> timedelta:

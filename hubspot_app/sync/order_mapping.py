@@ -45,9 +45,10 @@ def order_properties(order: Order, *, customer: Customer | None, company: Compan
         "hs_order_discount": money(order.discounts),
         "hs_tax": money(order.taxes),
         "hs_shipping_cost": money(order.shipping),
-        # The total net of refunds, like the deal's amount; the refund itself apart, so reports see both.
+        # The total net of refunds, like the deal's amount; the refund itself apart, so reports see both (in a
+        # property of ours: HubSpot's docs name no order refund property).
         "hs_total_price": money(net_amount(order)),
-        "hs_refund_amount": money(order.refunded_amount),
+        "moulin_refunded_amount": money(order.refunded_amount),
         "hs_payment_status": order.financial_status,
         "hs_fulfillment_status": order.fulfillment_status,
         "hs_external_created_date": ms(order.created_at),

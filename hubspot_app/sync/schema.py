@@ -108,6 +108,7 @@ PROPERTIES: dict[str, list[dict]] = {
     "orders": [
         _p(ORDER_KEY, "Moulin order key", unique=True),
         _p("moulin_status", "Moulin status"),
+        _money("moulin_refunded_amount", "Refunded amount"),
         _p("moulin_pickup_point", "Pickup point"),
         _p("moulin_checkout_recovery_url", "Checkout recovery URL"),
     ],
