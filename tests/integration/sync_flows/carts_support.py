@@ -5,43 +5,28 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from hubspot_app.clock import MovableClock
 from hubspot_app.config import CART_SCOPES, ORDER_SCOPES
-from hubspot_app.db.models import Installation, MoulinStore
-from hubspot_app.moulin.records import Order, parse_record
+from hubspot_app.db.models import Installation
+from hubspot_app.moulin.records import Order
 from hubspot_app.sync.backfill import backfill, poll
 from sandbox.hubspot.webhook_delivery import WebhookDelivery
 from tests.webhook_support import APP_ID, SECRET
 
 from .conftest import drop_world, installed_on_loopback, installed_world
+from .test_commerce_truth import Shop
 
 COMMERCE_SCOPES = " ".join((*ORDER_SCOPES, *CART_SCOPES))
 
 
-class CartShop:
-    """A portal with the commerce scopes `scopes`, one sample store sending to `target`, the app clock movable."""
-
-    def __init__(self, world, store, url, clock):
-        self.world, self.store, self.url, self.clock = world, store, url, clock
-
-    def admin(self, method: str, path: str, **body) -> dict | None:
-        response = requests.request(method, f"{self.url}/_admin{path}", json=body or None, timeout=10)
-        assert response.status_code < 300, response.text
-        return response.json() if response.content else None
-
-    def settings(self, **settings):
-        with self.world.app.extensions["moulin.db"].session() as session:
-            session.scalar(select(MoulinStore).where(MoulinStore.portal_id == self.world.portal_id)).settings = settings
+class CartShop(Shop):
+    """A portal with the commerce scopes, one sample store sending to its `target`, the app clock movable."""
 
     def poll(self):
         self.clock.advance(60)
         self.world.run(poll, self.world.portal_id)
-
-    def order(self, order_id: str) -> Order:
-        return parse_record(Order, self.store.get("orders", order_id))
 
     def carts(self) -> dict[str, dict]:
         carts = self.world.objects("carts")
@@ -62,7 +47,8 @@ class CartShop:
     def orders_by_key(self) -> dict[str, dict]:
         return {o["properties"]["moulin_order_key"]: o for o in self.world.objects("orders")}
 
-    def paid_order_with_email(self) -> Order:
+    def checkout_candidate(self) -> Order:
+        """A paid order with two lines and a customer email, to reopen as a checkout."""
         for order in self.store.live_orders():
             customer = self.store.get("customers", order.customer_id or "") or {}
             if order.status.value == "paid" and len(order.lines) >= 2 and "@" in str(customer.get("email") or ""):

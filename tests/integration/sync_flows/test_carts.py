@@ -18,7 +18,7 @@ pytestmark = pytest.mark.db
 
 def test_a_checkout_is_a_cart_abandoned_on_time_and_closed_with_its_order_once_paid(cart_shop):
     shop = cart_shop("both")
-    order = shop.paid_order_with_email()
+    order = shop.checkout_candidate()
     shop.admin("POST", f"/orders/{order.id}", action="open_checkout")
     shop.poll()
     cart = shop.cart(order.id)
@@ -54,7 +54,7 @@ def test_a_checkout_is_a_cart_abandoned_on_time_and_closed_with_its_order_once_p
 
 def test_a_line_removed_from_an_open_checkout_leaves_its_cart(cart_shop):
     shop = cart_shop("orders")
-    order = shop.paid_order_with_email()
+    order = shop.checkout_candidate()
     shop.admin("POST", f"/orders/{order.id}", action="open_checkout")
     shop.poll()
     assert len(shop.line_items_of(shop.cart(order.id))) == len(order.lines)
@@ -68,7 +68,7 @@ def test_a_line_removed_from_an_open_checkout_leaves_its_cart(cart_shop):
 
 def test_a_checkout_deleted_in_moulin_takes_its_cart_with_it(cart_shop):
     shop = cart_shop("both")
-    order = shop.paid_order_with_email()
+    order = shop.checkout_candidate()
     shop.admin("POST", f"/orders/{order.id}", action="open_checkout")
     shop.poll()
     assert f"b2c:{order.id}" in shop.carts()
@@ -80,7 +80,7 @@ def test_a_checkout_deleted_in_moulin_takes_its_cart_with_it(cart_shop):
 @pytest.mark.parametrize("target, scopes", [("deals", COMMERCE_SCOPES), ("both", " ".join(ORDER_SCOPES))])
 def test_no_cart_without_hubspot_orders_or_without_the_cart_scopes(cart_shop, target, scopes):
     shop = cart_shop(target, scopes)
-    order = shop.paid_order_with_email()
+    order = shop.checkout_candidate()
     shop.admin("POST", f"/orders/{order.id}", action="open_checkout")
     shop.poll()
     assert shop.carts() == {}
@@ -89,7 +89,7 @@ def test_no_cart_without_hubspot_orders_or_without_the_cart_scopes(cart_shop, ta
 
 def test_a_cart_deleted_in_hubspot_follows_the_deal_rules(hooked_shop):
     shop, delivery = hooked_shop
-    order = shop.paid_order_with_email()
+    order = shop.checkout_candidate()
     apply_order_action(shop.store, order.id, {"action": "open_checkout"})
     shop.world.run(poll, shop.world.portal_id)
     cart = shop.cart(order.id)
