@@ -26,9 +26,9 @@ from ..moulin.records import OrderStatus
 from ..moulin.stores import (StoreSettingsError, check_api_url, check_order_url_template, check_room_for_store,
                              client_for, connect_store)
 from ..store_settings import InvalidStoreSettings, StoreSettings
-from ..config import ORDER_SCOPES
+from ..config import CART_SCOPES, ORDER_SCOPES
 from ..sync.backfill import restart_backfill
-from ..sync.setup import orders_granted
+from ..sync.setup import carts_granted, orders_granted
 from ..sync.stages import DEFAULT_MAPPING, STAGES, validate_mapping
 
 log = logging.getLogger(__name__)
@@ -192,6 +192,16 @@ class OrdersStatus:
 
     granted: bool
     missing: tuple[str, ...]
+    carts_missing: tuple[str, ...] = ()  # orders allowed, carts not: checkouts are not sent as HubSpot carts
+
+    @property
+    def carts_notice(self) -> str | None:
+        if not self.carts_missing:
+            return None
+        return (f"HubSpot's Carts are off: HubSpot did not grant the optional scopes {', '.join(self.carts_missing)}, "
+                "so a store sending its orders to HubSpot's Orders sends no carts (no abandoned-cart email from "
+                "carts; the deal's Checkout recovery URL still works on the deals target). To allow them, install "
+                "the app again and accept the optional cart scopes; the cart properties are made at the next sync.")
 
     @property
     def notice(self) -> str | None:
@@ -204,4 +214,5 @@ class OrdersStatus:
 
 def orders_status(session: Session, portal_id: int) -> OrdersStatus:
     granted = orders_granted(session, portal_id)
-    return OrdersStatus(granted, () if granted else ORDER_SCOPES)
+    carts = not granted or carts_granted(session, portal_id)  # without orders, the orders notice says it all
+    return OrdersStatus(granted, () if granted else ORDER_SCOPES, () if carts else CART_SCOPES)
