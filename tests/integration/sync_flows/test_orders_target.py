@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from hubspot_app.card.read_model import PageRequest, contact_orders
 from hubspot_app.config import ORDER_SCOPES, REQUIRED_SCOPES
 from hubspot_app.db.models import CardOrder, Installation, MoulinStore, PortalSetup
 from hubspot_app.sync.backfill import backfill, poll, restart_backfill
@@ -232,3 +233,25 @@ def test_an_order_deleted_in_hubspot_follows_the_deal_rule(make_config, stores):
             assert world.open_errors() == []
         finally:
             delivery.stop()
+
+
+def test_the_card_reads_the_same_read_model_with_target_orders(shop):
+    """No deal at all: the card lists the contact's orders with the totals on the contact, and links each to its
+    HubSpot order."""
+    world, store = shop
+    grant_order_scopes(world)
+    set_target(world, "orders")
+    world.run(backfill, world.portal_id)
+    orders = orders_by_key(world)
+    contact = max(world.objects("contacts"), key=lambda c: int(c["properties"].get("moulin_orders_count") or 0))
+    email = contact["properties"]["email"]
+    mine = {o.key for o in store.live_orders() if
+            ((store.get("customers", o.customer_id or "") or {}).get("email") or "").strip().lower() == email}
+    host = "https://app.hubspot.test"
+    with world.app.extensions["moulin.db"].session() as session:
+        card = contact_orders(session, world.portal_id, contact["id"], PageRequest(1, 50), app_host=host)
+    assert {o["id"] for o in card["orders"]} == mine
+    assert card["totals"]["orders"] == int(contact["properties"]["moulin_orders_count"])
+    for row in card["orders"]:
+        assert row["dealUrl"] is None
+        assert row["orderUrl"] == f"{host}/contacts/{world.portal_id}/record/0-123/{orders[row['id']]['id']}"
