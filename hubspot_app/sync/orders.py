@@ -111,20 +111,7 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     loaded = _load(session, portal_id, setup, batch, facts, store_targets(session, portal_id, setup, store.settings))
     session.commit()  # the read ends here: nothing stays open across the HubSpot calls
 
-    live = loaded.live()
-    object_type_of = {kind: object_type for object_type, kind in KIND.items()}
-    known = {(object_type_of[kind], key): link.hubspot_id for kind, found in live.items()
-             for key, link in found.items()}
-    gone = {(kind, key): Gone(link.state, link.content_hash) for kind, found in loaded.links.items()
-            for key, link in found.items() if link.state != "synced"}
-    deals_on, orders_on = loaded.targets
-    shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now, store.settings,
-                        setup.company_identity, deals_on, orders_on, setup.order_pipeline_id,
-                        setup.order_stage_ids or {})
-    hashes = {(kind, key): link.content_hash for kind, found in live.items() for key, link in found.items()}
-    built = build(batch, shape, hashes, loaded.linked_lines, loaded.stats, gone, frozenset(loaded.privacy_deleted))
-    if orders_on:  # the same slice, planned for the second target: its own writes, no second read of Moulin
-        add_orders(built, batch, shape, hashes, gone, loaded.order_lines, {o.key: _order_url(store, o) for o in orders})
+    built, known = _plan(loaded, setup, store, batch, now)
     orphans, by_id, recounted = _plan_more(built, loaded, known, facts)
     outcome = execute(crm, built, known, by_id)
 
@@ -145,7 +132,7 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     repo.save_card_orders(session, [
         {**_card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key),
                      loaded.privacy_deleted, built.stages.get(o.key)),
-         **({"hubspot_order_id": id_of("orders", o.key)} if orders_on else {})}  # switched off: the id stays
+         **({"hubspot_order_id": id_of("orders", o.key)} if loaded.targets[1] else {})}  # switched off: the id stays
         for o in orders])
     _track_open_checkouts(session, portal_id, store, orders, built.stages)
     # Links back to the store and the marketing hooks: database rows only, written with the results.
@@ -158,6 +145,27 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     record_checkouts(session, portal_id, store.code, store.settings, marketable, batch.customer_of, now)
     record_moulin_consent(session, portal_id, store.code, store.settings, [batch.customer_of(o) for o in marketable])
     return _report(portal_id, store, orders, built, outcome, errors)
+
+
+def _plan(loaded: Loaded, setup, store: StoreInfo, batch: SourceBatch, now: datetime) -> tuple[Built, dict]:
+    """The pure plan of every target from the one slice read: deals (`build`), then HubSpot orders (`add_orders`).
+    Returns it with the HubSpot ids already known, (object type, key) -> id."""
+    live = loaded.live()
+    object_type_of = {kind: object_type for object_type, kind in KIND.items()}
+    known = {(object_type_of[kind], key): link.hubspot_id for kind, found in live.items()
+             for key, link in found.items()}
+    gone = {(kind, key): Gone(link.state, link.content_hash) for kind, found in loaded.links.items()
+            for key, link in found.items() if link.state != "synced"}
+    deals_on, orders_on = loaded.targets
+    shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now, store.settings,
+                        setup.company_identity, deals_on, orders_on, setup.order_pipeline_id,
+                        setup.order_stage_ids or {})
+    hashes = {(kind, key): link.content_hash for kind, found in live.items() for key, link in found.items()}
+    built = build(batch, shape, hashes, loaded.linked_lines, loaded.stats, gone, frozenset(loaded.privacy_deleted))
+    if orders_on:  # the same slice, planned for the second target: its own writes, no second read of Moulin
+        add_orders(built, batch, shape, hashes, gone, loaded.order_lines,
+                   {o.key: _order_url(store, o) for o in batch.orders})
+    return built, known
 
 
 def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: dict,
