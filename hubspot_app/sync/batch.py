@@ -76,6 +76,7 @@ class Built:
     # order key -> (contact key, company key, contact re-created): the ends `order_batch` links a HubSpot order to
     ends: dict[str, tuple[str | None, str | None, bool]] = field(default_factory=dict)
     stale_order_lines: list[str] = field(default_factory=list)  # HubSpot orders' line item keys archived
+    stale_cart_lines: list[str] = field(default_factory=list)  # cart line keys no longer in their checkout
 
 
 def order_facts(order: Order, batch: SourceBatch) -> mapping.OrderFacts:

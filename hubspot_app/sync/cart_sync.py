@@ -47,21 +47,20 @@ def load_carts(session: Session, portal_id: int, order_keys: set[str]) -> Loaded
 
 
 def add_carts(built: Built, batch: SourceBatch, shape: PortalShape, loaded: LoadedCarts, *,
-              orders_on: bool, privacy_deleted: frozenset[str]) -> list[str]:
-    """Plan the carts; returns the cart line keys whose links go (stale lines, archived with the other writes)."""
+              orders_on: bool, privacy_deleted: frozenset[str]) -> None:
+    """Plan the carts; lines no longer in their checkout are archived with the other writes, and listed in
+    `built.stale_cart_lines` for their links to go with the results."""
     stale = plan_carts(built, batch, shape, loaded.plan, orders_on=orders_on, privacy_deleted=privacy_deleted)
-    gone_keys = []
-    for key, keys in stale.items():
+    for keys in stale.values():
         for line_key in keys:
             built.work.archive(CART_LINES, loaded.lines[line_key].hubspot_id)
-            gone_keys.append(line_key)
+            built.stale_cart_lines.append(line_key)
     # A re-created cart gets new line items: the old ones hang on the deleted cart (one parent each), and are
     # archived in the first wave so the new ones do not find them by their unique key.
     for key, ids in loaded.orphaned.items():
         if key in built.work.upserts.get(CART_TYPE, {}):
             for hubspot_id in ids:
                 built.work.archive(CART_LINES, hubspot_id)
-    return gone_keys
 
 
 def forget_stale_lines(session: Session, portal_id: int, keys: list[str]) -> None:

@@ -113,22 +113,7 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     loaded = _load(session, portal_id, setup, batch, facts, store_targets(session, portal_id, setup, store.settings))
     session.commit()  # the read ends here: nothing stays open across the HubSpot calls
 
-    live = loaded.live()
-    object_type_of = {kind: object_type for object_type, kind in KIND.items()}
-    known = {(object_type_of[kind], key): link.hubspot_id for kind, found in live.items()
-             for key, link in found.items()}
-    gone = {(kind, key): Gone(link.state, link.content_hash) for kind, found in loaded.links.items()
-            for key, link in found.items() if link.state != "synced"}
-    deals_on, orders_on = loaded.targets
-    shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now, store.settings,
-                        setup.company_identity, deals_on, orders_on, setup.order_pipeline_id,
-                        setup.order_stage_ids or {})
-    hashes = {(kind, key): link.content_hash for kind, found in live.items() for key, link in found.items()}
-    built = build(batch, shape, hashes, loaded.linked_lines, loaded.stats, gone, frozenset(loaded.privacy_deleted))
-    if orders_on:  # the same slice, planned for the second target: its own writes, no second read of Moulin
-        add_orders(built, batch, shape, hashes, gone, loaded.order_lines, {o.key: _order_url(store, o) for o in orders})
-    stale_cart_lines = add_carts(built, batch, shape, loaded.carts, orders_on=orders_on,
-                                 privacy_deleted=frozenset(loaded.privacy_deleted)) if loaded.carts else []
+    built, known = _plan(loaded, setup, store, batch, now)
     orphans, by_id, recounted = _plan_more(built, loaded, known, facts)
     outcome = execute(crm, built, known, by_id)
 
@@ -143,14 +128,14 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     repo.delete_links(session, portal_id, "line_item",
                       [key for keys_ in built.stale_lines.values() for key in keys_] + orphans)
     repo.delete_links(session, portal_id, "order_line", built.stale_order_lines)
-    forget_stale_lines(session, portal_id, stale_cart_lines)
+    forget_stale_lines(session, portal_id, built.stale_cart_lines)
     _save_record_errors(session, portal_id, batch, errors)
     settle_pending(session, portal_id, loaded.pending, outcome.linked_id_errors)
     save_aggregates(session, portal_id, loaded.left, recounted, outcome)
     repo.save_card_orders(session, [
         {**_card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key),
                      loaded.privacy_deleted, built.stages.get(o.key)),
-         **({"hubspot_order_id": id_of("orders", o.key)} if orders_on else {})}  # switched off: the id stays
+         **({"hubspot_order_id": id_of("orders", o.key)} if loaded.targets[1] else {})}  # switched off: the id stays
         for o in orders])
     _track_open_checkouts(session, portal_id, store, orders, built.stages)
     # Links back to the store and the marketing hooks: database rows only, written with the results.
@@ -163,6 +148,31 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     record_checkouts(session, portal_id, store.code, store.settings, marketable, batch.customer_of, now)
     record_moulin_consent(session, portal_id, store.code, store.settings, [batch.customer_of(o) for o in marketable])
     return _report(portal_id, store, orders, built, outcome, errors)
+
+
+def _plan(loaded: Loaded, setup, store: StoreInfo, batch: SourceBatch, now: datetime) -> tuple[Built, dict]:
+    """The pure plan of every target from the one slice read: deals (`build`), then HubSpot orders (`add_orders`)
+    and carts (`add_carts`).
+    Returns it with the HubSpot ids already known, (object type, key) -> id."""
+    live = loaded.live()
+    object_type_of = {kind: object_type for object_type, kind in KIND.items()}
+    known = {(object_type_of[kind], key): link.hubspot_id for kind, found in live.items()
+             for key, link in found.items()}
+    gone = {(kind, key): Gone(link.state, link.content_hash) for kind, found in loaded.links.items()
+            for key, link in found.items() if link.state != "synced"}
+    deals_on, orders_on = loaded.targets
+    shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now, store.settings,
+                        setup.company_identity, deals_on, orders_on, setup.order_pipeline_id,
+                        setup.order_stage_ids or {})
+    hashes = {(kind, key): link.content_hash for kind, found in live.items() for key, link in found.items()}
+    built = build(batch, shape, hashes, loaded.linked_lines, loaded.stats, gone, frozenset(loaded.privacy_deleted))
+    if orders_on:  # the same slice, planned for the second target: its own writes, no second read of Moulin
+        add_orders(built, batch, shape, hashes, gone, loaded.order_lines,
+                   {o.key: _order_url(store, o) for o in batch.orders})
+    if loaded.carts:  # the store's checkouts, as HubSpot carts beside its orders (`cart_sync`)
+        add_carts(built, batch, shape, loaded.carts, orders_on=orders_on,
+                  privacy_deleted=frozenset(loaded.privacy_deleted))
+    return built, known
 
 
 def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: dict,

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from hubspot_app.card.read_model import PageRequest, contact_orders
 from hubspot_app.config import ORDER_SCOPES, REQUIRED_SCOPES
 from hubspot_app.db.models import CardOrder, Installation, MoulinStore, PortalSetup
 from hubspot_app.sync.backfill import backfill, poll, restart_backfill
@@ -15,7 +16,11 @@ from hubspot_app.sync.engine import setup_portal
 from hubspot_app.sync.mapping import line_key
 from hubspot_app.sync.order_mapping import order_line_key
 from hubspot_app.sync.stages import STAGES, net_amount, order_stage_state
+from sandbox.hubspot.webhook_delivery import WebhookDelivery
 from sandbox.moulin.edits import apply_order_action
+from tests.webhook_support import APP_ID, SECRET
+
+from .conftest import installed_on_loopback
 
 pytestmark = pytest.mark.db
 
@@ -191,3 +196,62 @@ def test_without_the_order_scopes_a_store_that_chose_both_stays_on_deals(shop):
     assert world.objects("orders") == []
     assert set(world.deals_by_key()) == {o.key for o in store.live_orders()}
     assert world.open_errors() == []
+
+
+def test_an_order_deleted_in_hubspot_follows_the_deal_rule(make_config, stores):
+    """Webhooks (generic object.deletion on 0-123): left deleted, unless the store re-creates deleted deals and the
+    order changes; then one order again, with fresh line items."""
+    with installed_on_loopback(make_config, ALL_SCOPES) as (world, hook_url):
+        store, server = stores(orders=14, seed=11, store_code="b2c")
+        world.connect(store, server)
+        set_target(world, "both")
+        delivery = WebhookDelivery(world.state, hook_url, SECRET, APP_ID)
+        try:
+            world.run(backfill, world.portal_id)
+            assert delivery.flush(), delivery.log  # the app's own writes: acknowledged, ignored
+            order = next(o for o in store.live_orders() if o.status.value == "shipped" and o.lines)
+            deleted = orders_by_key(world)[order.key]["id"]
+            world.state.user_delete(world.portal_id, "orders", deleted)
+            assert delivery.flush(), delivery.log
+            with world.app.extensions["moulin.db"].session() as session:
+                card = session.scalar(select(CardOrder).where(CardOrder.order_id == order.id))
+                assert card.hubspot_order_id is None and card.hubspot_deal_id
+
+            apply_order_action(store, order.id, {"action": "partial_refund", "amount": "1.00"})
+            world.run(poll, world.portal_id)
+            assert order.key not in orders_by_key(world)  # left deleted, like a deal
+            assert world.deals_by_key()[order.key]["properties"]["moulin_refunded_amount"] == "1.00"
+
+            with world.app.extensions["moulin.db"].session() as session:
+                row = session.scalar(select(MoulinStore).where(MoulinStore.portal_id == world.portal_id))
+                row.settings = {**row.settings, "recreate_deleted_deals": True}
+            apply_order_action(store, order.id, {"action": "partial_refund", "amount": "1.00"})
+            world.run(poll, world.portal_id)
+            again = orders_by_key(world)[order.key]
+            assert again["id"] != deleted and again["properties"]["moulin_refunded_amount"] == "2.00"
+            assert_orders_match(world, store)
+            assert world.open_errors() == []
+        finally:
+            delivery.stop()
+
+
+def test_the_card_reads_the_same_read_model_with_target_orders(shop):
+    """No deal at all: the card lists the contact's orders with the totals on the contact, and links each to its
+    HubSpot order."""
+    world, store = shop
+    grant_order_scopes(world)
+    set_target(world, "orders")
+    world.run(backfill, world.portal_id)
+    orders = orders_by_key(world)
+    contact = max(world.objects("contacts"), key=lambda c: int(c["properties"].get("moulin_orders_count") or 0))
+    email = contact["properties"]["email"]
+    mine = {o.key for o in store.live_orders() if
+            ((store.get("customers", o.customer_id or "") or {}).get("email") or "").strip().lower() == email}
+    host = "https://app.hubspot.test"
+    with world.app.extensions["moulin.db"].session() as session:
+        card = contact_orders(session, world.portal_id, contact["id"], PageRequest(1, 50), app_host=host)
+    assert {o["id"] for o in card["orders"]} == mine
+    assert card["totals"]["orders"] == int(contact["properties"]["moulin_orders_count"])
+    for row in card["orders"]:
+        assert row["dealUrl"] is None
+        assert row["orderUrl"] == f"{host}/contacts/{world.portal_id}/record/0-123/{orders[row['id']]['id']}"
