@@ -155,9 +155,9 @@ def by_endpoint(entries: list) -> dict[str, int]:
 def install(app, stand_ins: StandIns, store, store_url: str, target: str = "deals") -> Installed:
     """A portal in the sandbox with the app installed (tokens stored as the OAuth callback stores them),
     one store connected, properties and pipeline set up. A target other than deals (the store setting) is
-    installed with the optional order scopes, so setup makes the order pipeline too."""
+    installed with the optional order and cart scopes, so setup makes the order pipeline and cart properties too."""
     from hubspot_app import extensions
-    from hubspot_app.config import ORDER_SCOPES
+    from hubspot_app.config import CART_SCOPES, ORDER_SCOPES
     from hubspot_app.db.models import Installation
     from hubspot_app.hubspot.oauth import TokenSet
     from hubspot_app.install.tokens import store_tokens
@@ -169,7 +169,7 @@ def install(app, stand_ins: StandIns, store, store_url: str, target: str = "deal
     tokens = TokenSet(answer["access_token"], answer["refresh_token"], answer["expires_in"], portal_id)
     with app.app_context():
         with extensions.db().session() as session:
-            scopes = "" if target == "deals" else " ".join(ORDER_SCOPES)
+            scopes = "" if target == "deals" else " ".join((*ORDER_SCOPES, *CART_SCOPES))
             installation = Installation(portal_id=portal_id, scopes=scopes, status="active")
             store_tokens(installation, tokens, extensions.cipher(), datetime.now(timezone.utc))
             session.add(installation)

@@ -31,13 +31,13 @@ from bench.harness import (HUBSPOT_RATE, OBJECT_TYPES, StandIns, association_kin
                            settle_rate_window, workdir)
 
 
-# HubSpot's own type of each planned type (an order's own line items are HubSpot line items).
-SANDBOX_TYPE = {"order_lines": "line_items"}
+# HubSpot's own type of each planned type (an order's and a cart's own line items are HubSpot line items).
+SANDBOX_TYPE = {"order_lines": "line_items", "cart_lines": "line_items"}
 
 
 def _counts(state, portal_id: int) -> tuple[dict, dict]:
     objects, live = {}, {}
-    for object_type in (*OBJECT_TYPES, "orders"):
+    for object_type in (*OBJECT_TYPES, "orders", "carts"):
         records = [r for r in state.objects(portal_id, object_type).values() if not r.archived]
         objects[object_type] = len(records)
         live[object_type] = [r.id for r in records]
