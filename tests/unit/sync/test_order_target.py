@@ -94,3 +94,11 @@ def test_a_line_gone_from_the_order_is_archived_from_the_hubspot_order():
     o = order(lines=[line("l2", "SKU-2")])
     built = planned([o], shape(deals=False), lines=OrderLinks({"b2c:o1": {"b2c:o1:l1@order": "900"}}))
     assert built.work.archives["order_lines"] == {"900"} and built.stale_order_lines == ["b2c:o1:l1@order"]
+
+
+def test_the_store_gets_the_link_of_the_hubspot_order_beside_the_deal():
+    from hubspot_app.sync.links_back import OrderRecords, wanted_links
+
+    wanted = wanted_links("https://app.test", 42, [OrderRecords("o1", None, None, None, None, order_hubspot_id="7")])
+    assert wanted[("order", "o1")] == {"deal": None,
+                                       "order": {"id": "7", "url": "https://app.test/contacts/42/record/0-123/7"}}
