@@ -15,6 +15,7 @@ from hubspot_app.sync.backfill import backfill, poll, restart_backfill
 from hubspot_app.sync.engine import setup_portal
 from hubspot_app.sync.mapping import line_key
 from hubspot_app.sync.order_mapping import order_line_key
+from hubspot_app.sync.reconcile import reconcile
 from hubspot_app.sync.stages import STAGES, net_amount, order_stage_state
 from sandbox.hubspot.webhook_delivery import WebhookDelivery
 from sandbox.moulin.edits import apply_order_action
@@ -255,3 +256,16 @@ def test_the_card_reads_the_same_read_model_with_target_orders(shop):
     for row in card["orders"]:
         assert row["dealUrl"] is None
         assert row["orderUrl"] == f"{host}/contacts/{world.portal_id}/record/0-123/{orders[row['id']]['id']}"
+
+
+def test_the_nightly_reconcile_archives_a_vanished_order_of_a_store_sending_only_orders(shop):
+    world, store = shop
+    grant_order_scopes(world)
+    set_target(world, "orders")
+    world.run(backfill, world.portal_id)
+    victim = next(iter(store.live_orders()))
+    store.delete("orders", victim.id)
+    report = world.run(reconcile, world.portal_id)
+    assert report["archived"] == 1 and report["healed"] == 0  # no deal to compare: nothing "drifted"
+    assert_orders_match(world, store)
+    assert world.objects("deals") == []
