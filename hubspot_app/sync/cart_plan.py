@@ -26,9 +26,6 @@ class CartLinks:
     lines: dict[str, set[str]] = field(default_factory=dict)  # order key -> its cart's line keys HubSpot has
     line_hashes: dict[str, str | None] = field(default_factory=dict)  # cart line key -> stored hash
 
-    def has_cart(self, key: str) -> bool:
-        return key in self.hashes or key in self.gone
-
 
 def plan_carts(built: Built, batch: SourceBatch, shape: PortalShape, links: CartLinks, *,
                orders_on: bool, privacy_deleted: frozenset[str] = frozenset()) -> dict[str, list[str]]:
@@ -37,8 +34,8 @@ def plan_carts(built: Built, batch: SourceBatch, shape: PortalShape, links: Cart
     stale: dict[str, list[str]] = {}
     for order in batch.orders:
         state = cart_state(order, shape.now, shape.settings.abandon_after)
-        if state.closed and not links.has_cart(order.key):
-            continue
+        if state.closed and order.key not in links.hashes:
+            continue  # no live cart to close: never one, or deleted in HubSpot (a closed cart is not re-created)
         email = batch.contact_key_of(order)
         email = email if email not in privacy_deleted else None
         if state.closed:

@@ -97,6 +97,8 @@ def test_a_cart_deleted_in_hubspot_follows_the_deal_rules():
     assert left.work.upserts == {} and (CART_TYPE, "b2c:o1") in left.declined
     back, _ = _plan(_checkout(), links=gone, recreate_deleted_deals=True)
     assert back.work.upserts[CART_TYPE] and back.work.upserts[CART_LINES]  # re-created with its lines
+    paid, _ = _plan(order(status="paid"), links=gone, recreate_deleted_deals=True)
+    assert paid.work.upserts == {}  # a closed cart is not re-created: nothing is left to recover
 
 
 def test_cart_state_follows_the_checkout():
