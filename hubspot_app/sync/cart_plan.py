@@ -28,16 +28,17 @@ class CartLinks:
 
 
 def plan_carts(built: Built, batch: SourceBatch, shape: PortalShape, links: CartLinks, *,
-               orders_on: bool, privacy_deleted: frozenset[str] = frozenset()) -> dict[str, list[str]]:
-    """Add the carts' writes to `built`. Returns order key -> cart line keys no longer in the checkout (the caller
-    archives them by id)."""
+               orders_on: bool) -> dict[str, list[str]]:
+    """Add the carts' writes to `built`, after `batch.build` planned the contacts. Returns order key -> cart line
+    keys no longer in the checkout (the caller archives them by id)."""
     stale: dict[str, list[str]] = {}
     for order in batch.orders:
         state = cart_state(order, shape.now, shape.settings.abandon_after)
         if state.closed and order.key not in links.hashes:
             continue  # no live cart to close: never one, or deleted in HubSpot (a closed cart is not re-created)
-        email = batch.contact_key_of(order)
-        email = email if email not in privacy_deleted else None
+        # The contact as `batch.build` planned it: None when left deleted in HubSpot or privacy-deleted (then the
+        # cart gets no contact, as the deal gets none); re-created, it has a new id to attach to.
+        email, _, recreated_contact = built.ends.get(order.key, (None, None, False))
         if state.closed:
             props = closed_cart_properties(order, state, now=shape.now,
                                            was_abandoned=batch.reached.get(order.key) == "checkout_abandoned")
@@ -45,7 +46,8 @@ def plan_carts(built: Built, batch: SourceBatch, shape: PortalShape, links: Cart
                 built.work.associate(CART_ORDER, order.key, order.key)
             continue
         props = open_cart_properties(order, state, batch.customer_of(order))
-        if _put(built, links, shape, order.key, props, content_hash({**props, "_contact": email})) and email:
+        changed = _put(built, links, shape, order.key, props, content_hash({**props, "_contact": email}))
+        if email and (changed or (recreated_contact and (CART_TYPE, order.key) in built.hashes)):
             built.work.associate(CART_CONTACT, order.key, email)
         if (CART_TYPE, order.key) in built.hashes:
             stale_lines = _plan_lines(built, links, order)

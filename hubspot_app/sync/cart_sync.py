@@ -46,11 +46,10 @@ def load_carts(session: Session, portal_id: int, order_keys: set[str]) -> Loaded
     return LoadedCarts(carts, lines, plan, orphaned)
 
 
-def add_carts(built: Built, batch: SourceBatch, shape: PortalShape, loaded: LoadedCarts, *,
-              orders_on: bool, privacy_deleted: frozenset[str]) -> None:
+def add_carts(built: Built, batch: SourceBatch, shape: PortalShape, loaded: LoadedCarts, *, orders_on: bool) -> None:
     """Plan the carts; lines no longer in their checkout are archived with the other writes, and listed in
     `built.stale_cart_lines` for their links to go with the results."""
-    stale = plan_carts(built, batch, shape, loaded.plan, orders_on=orders_on, privacy_deleted=privacy_deleted)
+    stale = plan_carts(built, batch, shape, loaded.plan, orders_on=orders_on)
     for keys in stale.values():
         for line_key in keys:
             built.work.archive(CART_LINES, loaded.lines[line_key].hubspot_id)

@@ -170,8 +170,7 @@ def _plan(loaded: Loaded, setup, store: StoreInfo, batch: SourceBatch, now: date
         add_orders(built, batch, shape, hashes, gone, loaded.order_lines,
                    {o.key: _order_url(store, o) for o in batch.orders})
     if loaded.carts:  # the store's checkouts, as HubSpot carts beside its orders (`cart_sync`)
-        add_carts(built, batch, shape, loaded.carts, orders_on=orders_on,
-                  privacy_deleted=frozenset(loaded.privacy_deleted))
+        add_carts(built, batch, shape, loaded.carts, orders_on=orders_on)
     return built, known
 
 

@@ -18,9 +18,12 @@ def _shape(now, **settings):
     return PortalShape("pipe", {}, {}, now, StoreSettings(**settings))
 
 
-def _plan(o, now=T0 + timedelta(hours=1), links=CartLinks(), orders_on=True, reached=None, **settings):
+def _plan(o, now=T0 + timedelta(hours=1), links=CartLinks(), orders_on=True, reached=None, contact=True,
+          **settings):
     batch = SourceBatch("b2c", [o], customers={"c1": customer()}, reached=reached or {})
     built = Built(Work())
+    # what `batch.build` leaves: the order's contact key, None when the contact is left deleted or privacy-deleted
+    built.ends[o.key] = (EMAIL if contact else None, None, False)
     stale = plan_carts(built, batch, _shape(now, **settings), links, orders_on=orders_on)
     return built, stale
 
@@ -39,6 +42,11 @@ def test_an_open_checkout_is_a_cart_with_its_recovery_url_totals_lines_and_conta
     assert list(built.work.upserts[CART_LINES]) == ["cart/b2c:o1:l1"]
     assert built.work.associations[LINE_ITEM_CART] == {("cart/b2c:o1:l1", "b2c:o1")}
     assert built.work.associations[CART_CONTACT] == {("b2c:o1", EMAIL)}
+
+
+def test_a_contact_left_deleted_or_privacy_deleted_gets_no_cart_association():
+    built, _ = _plan(_checkout(), contact=False)
+    assert built.work.upserts[CART_TYPE] and CART_CONTACT not in built.work.associations
 
 
 def test_a_checkout_past_the_store_threshold_is_abandoned_with_the_time_it_turned():
