@@ -36,10 +36,10 @@ class RetryPlan:
 
 
 def order_key_of(record: FailedRecord) -> str | None:
-    """The "store:order id" a deal or line item error is about."""
-    if record.kind == "deal":
+    """The "store:order id" a deal, HubSpot order or line item (of either) error is about."""
+    if record.kind in ("deal", "order"):
         return record.source_key
-    if record.kind == "line_item":
+    if record.kind in ("line_item", "order_line"):
         return ":".join(record.source_key.split(":")[:2])
     return None
 
