@@ -152,10 +152,12 @@ def by_endpoint(entries: list) -> dict[str, int]:
     return dict(Counter(e.endpoint for e in entries))
 
 
-def install(app, stand_ins: StandIns, store, store_url: str) -> Installed:
+def install(app, stand_ins: StandIns, store, store_url: str, target: str = "deals") -> Installed:
     """A portal in the sandbox with the app installed (tokens stored as the OAuth callback stores them),
-    one store connected, properties and pipeline set up."""
+    one store connected, properties and pipeline set up. A target other than deals (the store setting) is
+    installed with the optional order and cart scopes, so setup makes the order pipeline and cart properties too."""
     from hubspot_app import extensions
+    from hubspot_app.config import CART_SCOPES, ORDER_SCOPES
     from hubspot_app.db.models import Installation
     from hubspot_app.hubspot.oauth import TokenSet
     from hubspot_app.install.tokens import store_tokens
@@ -167,11 +169,13 @@ def install(app, stand_ins: StandIns, store, store_url: str) -> Installed:
     tokens = TokenSet(answer["access_token"], answer["refresh_token"], answer["expires_in"], portal_id)
     with app.app_context():
         with extensions.db().session() as session:
-            installation = Installation(portal_id=portal_id, scopes="", status="active")
+            scopes = "" if target == "deals" else " ".join((*ORDER_SCOPES, *CART_SCOPES))
+            installation = Installation(portal_id=portal_id, scopes=scopes, status="active")
             store_tokens(installation, tokens, extensions.cipher(), datetime.now(timezone.utc))
             session.add(installation)
             row, push_secret = connect_store(session, extensions.cipher(), portal_id, store.store_code, "bench",
                                              store_url, store.api_key)
+            row.settings = {**(row.settings or {}), "target": target}
             store_id = row.id
         setup_portal(portal_id)
     return Installed(portal_id, store_id, push_secret)
@@ -195,15 +199,16 @@ class Prepared:
     installed: Installed
 
 
-def prepare(stand_ins: StandIns, orders: int, seed: int, folder: Path, **environment) -> Prepared:
-    """One sample store, the app's database, and a portal installed with that store connected."""
+def prepare(stand_ins: StandIns, orders: int, seed: int, folder: Path, target: str = "deals",
+            **environment) -> Prepared:
+    """One sample store, the app's database, and a portal installed with that store connected (its `target`)."""
     from hubspot_app import create_app
 
     store, server = stand_ins.add_store(orders, seed)
     env = app_environment(stand_ins.hubspot.url, folder, **environment)
     app = create_app(env)
     app.extensions["moulin.db"].create_all()
-    return Prepared(env, app, store, server.url, install(app, stand_ins, store, server.url))
+    return Prepared(env, app, store, server.url, install(app, stand_ins, store, server.url, target))
 
 
 def bench_parser(doc: str) -> argparse.ArgumentParser:

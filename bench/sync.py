@@ -1,6 +1,7 @@
 """Benchmark the backfill: sample Moulin store -> HubSpot sandbox at HubSpot's real rate limit.
 
     python -m bench.sync --orders 10000 --json
+    python -m bench.sync --orders 10000 --target both --json
 
 Prints one JSON object. The sandbox runs in real time (no clock scaling) and limits each portal to 110
 requests per rolling 10 s like HubSpot. The backfill runs in a process of its own (spawned, fresh
@@ -9,7 +10,9 @@ the sync's alone and `standins_cpu_s` is what the stand-ins cost. Portal setup (
 first and is not counted: `hubspot_calls` are the sync's own requests, as the sandbox logged them.
 
 - minimal_calls: lower bound for the objects and associations that ended up in HubSpot (100 objects per
-  batch call, 2,000 associations per v4 call); call_ratio = hubspot_calls / minimal_calls
+  batch call, 2,000 associations per v4 call), for every target the store has (`--target deals|orders|both`:
+  HubSpot orders, their own line items and their associations count like deals'); call_ratio = hubspot_calls /
+  minimal_calls
 - floor_s: hubspot_calls at HubSpot's 110 requests / 10 s; floor_ratio = wall_s / floor_s
 - naive_calls: one request per order, per line item and per association
 - rss_mb: peak RSS of the sync process; rss_start_mb before the backfill, rss_by_orders sampled per chunk
@@ -28,16 +31,22 @@ from bench.harness import (HUBSPOT_RATE, OBJECT_TYPES, StandIns, association_kin
                            settle_rate_window, workdir)
 
 
+# HubSpot's own type of each planned type (an order's and a cart's own line items are HubSpot line items).
+SANDBOX_TYPE = {"order_lines": "line_items", "cart_lines": "line_items"}
+
+
 def _counts(state, portal_id: int) -> tuple[dict, dict]:
     objects, live = {}, {}
-    for object_type in OBJECT_TYPES:
+    for object_type in (*OBJECT_TYPES, "orders", "carts"):
         records = [r for r in state.objects(portal_id, object_type).values() if not r.archived]
         objects[object_type] = len(records)
         live[object_type] = [r.id for r in records]
     graph = state.portal(portal_id).associations
-    associations = {kind: sum(1 for i in live[kind[0]] if graph.targets(kind[0], i, kind[1]))
-                    for kind in association_kinds()}
-    return objects, associations
+    associations = {}
+    for kind in association_kinds():
+        source, target = (SANDBOX_TYPE.get(t, t) for t in kind[:2])
+        associations[kind] = sum(1 for i in live[source] if graph.targets(source, i, target))
+    return {t: n for t, n in objects.items() if n}, {k: n for k, n in associations.items() if n}
 
 
 def backfill_process(env: dict, portal_id: int, chunk: int) -> dict:
@@ -65,10 +74,10 @@ def run_backfill_process(env: dict, portal_id: int, chunk: int) -> dict:
         return pool.submit(backfill_process, env, portal_id, chunk).result()
 
 
-def run(orders: int, seed: int, chunk: int, latency_ms: float = 0.0) -> dict:
+def run(orders: int, seed: int, chunk: int, latency_ms: float = 0.0, target: str = "deals") -> dict:
     stand_ins = StandIns(latency_ms=latency_ms)
     try:
-        prepared = prepare(stand_ins, orders, seed, workdir("sync"))
+        prepared = prepare(stand_ins, orders, seed, workdir("sync"), target)
         installed = prepared.installed
         setup_calls = len(stand_ins.calls(installed.portal_id))
         settle_rate_window()
@@ -85,6 +94,7 @@ def run(orders: int, seed: int, chunk: int, latency_ms: float = 0.0) -> dict:
     minimal = minimal_calls(objects, associations)
     return {
         "orders": orders,
+        "target": target,
         "orders_synced": synced,
         "hubspot_calls": len(calls),
         "minimal_calls": minimal,
@@ -121,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--chunk", type=int, default=2000)
+    parser.add_argument("--target", choices=("deals", "orders", "both"), default="deals",
+                        help="the store's target: deals, HubSpot's orders, or both from one read")
     parser.add_argument("--latency-ms", type=float, default=0.0,
                         help="the sandbox answers each API call this much later (real HubSpot: a few hundred ms)")
     return print_result(parser, argv, run)

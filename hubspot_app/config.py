@@ -44,7 +44,14 @@ REQUIRED_SCOPES = (
 # Without them the app installs and syncs as before; the settings page says what it is not doing.
 ATTRIBUTION_SCOPES = ("forms",)
 CONSENT_SCOPES = ("subscriptions-definition-read", "subscriptions-status-read", "subscriptions-status-write")
-OPTIONAL_SCOPES: tuple[str, ...] = (*ATTRIBUTION_SCOPES, *CONSENT_SCOPES)
+# HubSpot's native Order object (the orders guide's "Scope requirements",
+# developers.hubspot.com/docs/api-reference/latest/crm/objects/orders/guide): a store may send its orders there
+# (store setting `target`); without these it stays on deals.
+ORDER_SCOPES = ("crm.objects.orders.read", "crm.objects.orders.write")
+# HubSpot's Cart object (the carts guide's "Scope requirements", /work/wt/commerce-facts.md): a store sending
+# HubSpot orders also sends its open and abandoned checkouts as carts; without these it sends no carts.
+CART_SCOPES = ("crm.objects.carts.read", "crm.objects.carts.write")
+OPTIONAL_SCOPES: tuple[str, ...] = (*ATTRIBUTION_SCOPES, *CONSENT_SCOPES, *ORDER_SCOPES, *CART_SCOPES)
 
 
 # developers.hubspot.com/docs/api-reference/legacy/marketing/forms/v3-legacy/submit-data-authenticated

@@ -12,6 +12,12 @@ DELETION_MODES = (ARCHIVE, DISCONTINUE)
 MAX_ABANDON_AFTER_HOURS = 720  # 30 days: beyond, a cart is not a lead any more
 DEFAULT_ATTRIBUTION_DAYS = 30  # HubSpot dates a form submission when it arrives: older checkouts are not sent
 MAX_ATTRIBUTION_DAYS = 365
+# Where a store's orders go in HubSpot: deals in our pipeline (the default), HubSpot's native Order object, or both
+# from one read of Moulin. Orders need the optional order scopes (`config.ORDER_SCOPES`): without them a store
+# that chose `orders` or `both` stays on deals (`Targets.effective`), and the settings page says why.
+DEALS, ORDERS, BOTH = "deals", "orders", "both"
+TARGETS = (DEALS, ORDERS, BOTH)
+_TARGET_SETS = {DEALS: (DEALS,), ORDERS: (ORDERS,), BOTH: (DEALS, ORDERS)}
 
 
 class InvalidStoreSettings(ValueError):
@@ -28,6 +34,7 @@ class StoreSettings:
     attribution: bool = True  # checkouts with HubSpot's tracking cookie are sent as form submissions
     attribution_max_age_days: int = DEFAULT_ATTRIBUTION_DAYS  # only checkouts younger than this
     consent_sync: bool = True  # marketing consent flows both ways between Moulin and HubSpot
+    target: str = DEALS  # deals, orders or both (see TARGETS)
 
     def __post_init__(self):
         if self.stage_source not in STAGE_SOURCES:
@@ -40,6 +47,8 @@ class StoreSettings:
         days = self.attribution_max_age_days
         if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_ATTRIBUTION_DAYS:
             raise InvalidStoreSettings(f"attribution_max_age_days: a whole number of days from 1 to {MAX_ATTRIBUTION_DAYS}")
+        if self.target not in TARGETS:
+            raise InvalidStoreSettings(f"target: choose {', '.join(TARGETS)} (where orders go in HubSpot)")
 
     @classmethod
     def of(cls, row: Mapping | None) -> "StoreSettings":
@@ -53,6 +62,19 @@ class StoreSettings:
     @property
     def hubspot_owns_stages(self) -> bool:
         return self.stage_source == "hubspot"
+
+    def targets(self, orders_granted: bool) -> tuple[bool, bool]:
+        """(write deals, write HubSpot orders) for this store, given whether the portal granted the order scopes.
+
+        Without the scopes the store stays on deals whatever it chose: its orders must land somewhere.
+        """
+        if not orders_granted or self.target == DEALS:
+            return True, False
+        return self.target == BOTH, True
+
+    def targets_added(self, new: "StoreSettings") -> bool:
+        """Whether `new` sends orders to a target this one does not (its history must be backfilled there)."""
+        return bool(set(_TARGET_SETS[new.target]) - set(_TARGET_SETS[self.target]))
 
     @property
     def abandon_after(self) -> timedelta:

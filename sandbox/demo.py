@@ -49,6 +49,7 @@ class DemoOptions:
     exit_after_sync: bool = False
     as_json: bool = False
     workdir: str | None = None
+    target: str = "deals"  # where the store's orders go in HubSpot (`StoreSettings.target`)
 
 
 def _say(options: DemoOptions, text: str) -> None:
@@ -162,6 +163,7 @@ def _install_and_sync(options, app, store, hubspot_state, hubspot_server, moulin
                                              "Boutique du Moulin", moulin_server.url, store.api_key,
                                              order_url_template=f"{moulin_server.url}/orders/{{order_id}}")
             store_id = row.id
+            row.settings = {**(row.settings or {}), "target": options.target}
         _say(options, f"Installed into portal {portal_id} through the OAuth redirects; store "
                       f"{store.store_code!r} connected.")
         store.push_to(f"{app_server.url}/moulin/push/{store_id}", push_secret)
@@ -177,6 +179,7 @@ def _install_and_sync(options, app, store, hubspot_state, hubspot_server, moulin
         wall = time.monotonic() - started
         _send_checkouts(portal_id)
         summary = _summary(hubspot_state, portal_id, expected, report, wall)
+        summary.update(_orders_summary(hubspot_state, portal_id))
         summary.update(_marketing_summary(hubspot_state, portal_id, store))
         summary["operator_url"] = make_operator_link(portal_id, None)
         summary["card_url"] = _card_link(hubspot_server.url, portal_id)
@@ -213,11 +216,19 @@ def _summary(hubspot_state, portal_id: int, orders: int, report: dict, wall_s: f
         "contacts": len(live("contacts")),
         "companies": len(live("companies")),
         "products": len(live("products")),
+        "carts": len(live("carts")),  # HubSpot carts: the open and abandoned checkouts of a store sending orders
         "duplicate_deals": sum(n - 1 for n in keys.values() if n > 1),
         "failed_records": failed,
         "hubspot_calls": hubspot_state.request_log.total(),
         "wall_s": round(wall_s, 2),
     }
+
+
+def _orders_summary(hubspot_state, portal_id: int) -> dict:
+    """HubSpot's native orders (store target `orders` or `both`): one per live Moulin order, none twice."""
+    orders = [r for r in hubspot_state.objects(portal_id, "orders").values() if not r.archived]
+    keys = Counter(o.properties.get("moulin_order_key") for o in orders)
+    return {"hubspot_orders": len(orders), "duplicate_orders": sum(n - 1 for n in keys.values() if n > 1)}
 
 
 def _send_checkouts(portal_id: int) -> None:
@@ -278,8 +289,10 @@ def _print_summary(options: DemoOptions, summary: dict) -> None:
         print(json.dumps(summary), flush=True)
         return
     print("\nSynced:", ", ".join(f"{k} {summary[k]}" for k in
-                                 ("orders", "deals", "line_items", "contacts", "companies", "products",
+                                 ("orders", "deals", "line_items", "contacts", "companies", "products", "carts",
                                   "duplicate_deals", "failed_records", "hubspot_calls", "orders_with_hutk",
                                   "form_submissions", "contacts_with_source")))
+    if summary["hubspot_orders"]:
+        print(f"HubSpot orders    {summary['hubspot_orders']} (duplicates {summary['duplicate_orders']})")
     print(f"Operator pages    {summary['operator_url']}", flush=True)
     print(f"Card preview      {summary['card_url']}", flush=True)

@@ -78,6 +78,7 @@ def _page_query(where):
     return (select(CardOrder.store_code, CardOrder.order_id, CardOrder.order_number, CardOrder.ordered_at,
                    CardOrder.status, CardOrder.currency, CardOrder.total, CardOrder.refunded, CardOrder.item_count,
                    CardOrder.pickup_point, CardOrder.order_url, CardOrder.hubspot_deal_id,
+                   CardOrder.hubspot_order_id,
                    MoulinStore.name.label("store_name"), MoulinStore.order_url_template)
             .outerjoin(MoulinStore, store).where(where)
             .order_by(CardOrder.ordered_at.desc(), CardOrder.id.desc())
@@ -138,7 +139,7 @@ def _ms(value: datetime | str) -> int:
     return int(value.timestamp() * 1000)
 
 
-def _order(row, deal_url: str | None, hubspot_stage: str | None = None) -> dict:
+def _order(row, deal_url: str | None, hubspot_stage: str | None = None, order_url: str | None = None) -> dict:
     url = row.order_url
     if not url and row.order_url_template:
         url = order_link(row.order_url_template, order_id=row.order_id, order_number=row.order_number,
@@ -149,7 +150,7 @@ def _order(row, deal_url: str | None, hubspot_stage: str | None = None) -> dict:
         "orderedAt": _iso(row.ordered_at), "status": row.status,
         "currency": row.currency, "total": _money(row.total), "refunded": _money(row.refunded),
         "itemCount": row.item_count, "pickupPoint": row.pickup_point, "url": url, "dealUrl": deal_url,
-        "hubspotStage": hubspot_stage,
+        "orderUrl": order_url, "hubspotStage": hubspot_stage,
     }
 
 
@@ -170,7 +171,8 @@ def contact_orders(session: Session | Connection, portal_id: int, contact_id: st
                    paging: PageRequest, app_host: str | None = None) -> dict:
     """One page of the contact's orders, newest first, with lifetime totals. Small by construction (≤ 50 rows).
 
-    `app_host` (HubSpot's app, `HUBSPOT_AUTH_BASE`) gives each order the link to its deal's page.
+    `app_host` (HubSpot's app, `HUBSPOT_AUTH_BASE`) gives each order the links to its deal's page and its HubSpot
+    order's page, whichever the store's target wrote: the rows are the same whatever the target.
     """
     emails = contact_emails(session, portal_id, contact_id)
     params = {"portal": portal_id, "contact": contact_id, **({"emails": emails} if emails else {})}
@@ -180,12 +182,13 @@ def contact_orders(session: Session | Connection, portal_id: int, contact_id: st
                                                  "limit": paging.per_page}).all()
     moved = _moved_by_people(session, portal_id, rows)
 
-    def deal_url(deal_id: str | None) -> str | None:
-        return record_url(app_host, portal_id, "deal", deal_id) if deal_id and app_host else None
+    def url(target: str, hubspot_id: str | None) -> str | None:
+        return record_url(app_host, portal_id, target, hubspot_id) if hubspot_id and app_host else None
 
     return {
         "contactId": contact_id, "email": emails[0] if emails else None,
-        "orders": [_order(row, deal_url(row.hubspot_deal_id), moved.get(row.hubspot_deal_id)) for row in rows],
+        "orders": [_order(row, url("deal", row.hubspot_deal_id), moved.get(row.hubspot_deal_id),
+                          url("order", row.hubspot_order_id)) for row in rows],
         "page": paging.page, "perPage": paging.per_page, "totalCount": count,
         "totalPages": max(1, math.ceil(count / paging.per_page)),
         "totals": totals,

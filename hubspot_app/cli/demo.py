@@ -1,5 +1,6 @@
 import click
 
+from ..store_settings import DEALS, TARGETS
 from . import main
 
 
@@ -10,9 +11,12 @@ from . import main
 @click.option("--exit-after-sync", is_flag=True, help="Stop once the backfill is done instead of serving.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary on stdout (people's text goes to stderr).")
 @click.option("--workdir", type=click.Path(file_okay=False), help="Where the demo keeps its database and logs.")
-def demo(orders: int, seed: int, port: int, exit_after_sync: bool, as_json: bool, workdir: str | None) -> None:
+@click.option("--target", type=click.Choice(TARGETS), default=DEALS, show_default=True,
+              help="Where the store's orders go in HubSpot: deals, HubSpot's orders, or both.")
+def demo(orders: int, seed: int, port: int, exit_after_sync: bool, as_json: bool, workdir: str | None,
+         target: str) -> None:
     """Run everything on loopback: HubSpot sandbox, sample Moulin store, the app and a worker; install and sync."""
     from sandbox.demo import DemoOptions, run
 
     run(DemoOptions(orders=orders, seed=seed, port=port, exit_after_sync=exit_after_sync, as_json=as_json,
-                    workdir=workdir))
+                    workdir=workdir, target=target))

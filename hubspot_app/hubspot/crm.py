@@ -347,11 +347,11 @@ class CrmGateway:
                 for p in page.results or []]
 
     def create_pipeline(self, object_type: str, label: str, stages: list[dict]) -> dict:
+        """stages: {label, metadata} in display order (deal stages: `probability`; order stages: `state`)."""
         body = pipeline_models.PipelineInput(label=label, display_order=0, stages=[
-            pipeline_models.PipelineStageInput(label=s["label"], display_order=i,
-                                               metadata={"probability": s["probability"]})
+            pipeline_models.PipelineStageInput(label=s["label"], display_order=i, metadata=s["metadata"])
             for i, s in enumerate(stages)])
-        p = self._call("deals.pipeline.create", "pipelines", lambda api: api.create(
+        p = self._call(f"{object_type}.pipeline.create", "pipelines", lambda api: api.create(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=False)
         return {"id": p.id, "label": p.label, "stages": [{"id": s.id, "label": s.label} for s in p.stages or []]}
 

@@ -36,11 +36,11 @@ class RetryPlan:
 
 
 def order_key_of(record: FailedRecord) -> str | None:
-    """The "store:order id" a deal or line item error is about."""
-    if record.kind == "deal":
+    """The "store:order id" a deal, HubSpot order, cart or line item (of any of them) error is about."""
+    if record.kind in ("deal", "order", "cart"):
         return record.source_key
-    if record.kind == "line_item":
-        return ":".join(record.source_key.split(":")[:2])
+    if record.kind in ("line_item", "order_line", "cart_line"):  # a cart line's key is "cart/store:order:line"
+        return ":".join(record.source_key.removeprefix("cart/").split(":")[:2])
     return None
 
 

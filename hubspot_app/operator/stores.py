@@ -26,6 +26,9 @@ from ..moulin.records import OrderStatus
 from ..moulin.stores import (StoreSettingsError, check_api_url, check_order_url_template, check_room_for_store,
                              client_for, connect_store)
 from ..store_settings import InvalidStoreSettings, StoreSettings
+from ..config import CART_SCOPES, ORDER_SCOPES
+from ..sync.backfill import restart_backfill
+from ..sync.setup import carts_granted, orders_granted
 from ..sync.stages import DEFAULT_MAPPING, STAGES, validate_mapping
 
 log = logging.getLogger(__name__)
@@ -142,6 +145,8 @@ def parse_store_settings(form: Mapping[str, str]) -> tuple[dict[str, str], dict]
                 "stage_source": form.get("stage_source", defaults.stage_source),
                 "abandon_after_hours": (int(hours) if hours.isdigit() else hours) if hours else defaults.abandon_after_hours,
                 "product_deletion": form.get("product_deletion", defaults.product_deletion)}
+    if "target" in form:  # a form without it (an older page) leaves the store's target as it is
+        settings["target"] = form["target"]
     try:
         StoreSettings.of(settings)  # the rules live there
     except InvalidStoreSettings as error:
@@ -149,18 +154,25 @@ def parse_store_settings(form: Mapping[str, str]) -> tuple[dict[str, str], dict]
     return mapping, settings
 
 
-def save_store_settings(session: Session, portal_id: int, store_id: int, form: Mapping[str, str]) -> MoulinStore:
+def save_store_settings(session: Session, portal_id: int, store_id: int, form: Mapping[str, str]
+                        ) -> tuple[MoulinStore, bool]:
+    """Returns the store and whether its backfill must start again (a target was added: the new one gets every
+    order, the old one is left as it is); the caller starts it once this is committed."""
     store = get_store(session, portal_id, store_id)
     mapping, settings = parse_store_settings(form)
+    before = StoreSettings.of(store.settings)
     template = (form.get("order_url_template") or "").strip() or None
     check_order_url_template(template)
     # New dicts, not in-place edits: SQLAlchemy's JSON columns only notice reassignment.
     store.stage_mapping = mapping
     store.settings = {**(store.settings or {}), **settings}
     store.order_url_template = template
+    added = before.targets_added(StoreSettings.of(store.settings))
+    if added:
+        restart_backfill(session, portal_id, store.code)
     log_event(log, "operator.store_settings_saved", portal_id=portal_id, store=store.code,
-              overrides=len(mapping), **settings)
-    return store
+              overrides=len(mapping), targets_added=added, **settings)
+    return store, added
 
 
 def store_warnings(store: MoulinStore) -> list[str]:
@@ -172,3 +184,35 @@ def store_warnings(store: MoulinStore) -> list[str]:
 
 def store_settings(store: MoulinStore) -> StoreSettings:
     return StoreSettings.of(store.settings)
+
+
+@dataclass(frozen=True)
+class OrdersStatus:
+    """Whether a store may send its orders to HubSpot's native Orders, and if not, why and how to allow it."""
+
+    granted: bool
+    missing: tuple[str, ...]
+    carts_missing: tuple[str, ...] = ()  # orders allowed, carts not: checkouts are not sent as HubSpot carts
+
+    @property
+    def carts_notice(self) -> str | None:
+        if not self.carts_missing:
+            return None
+        return (f"HubSpot's Carts are off: HubSpot did not grant the optional scopes {', '.join(self.carts_missing)}, "
+                "so a store sending its orders to HubSpot's Orders sends no carts (no abandoned-cart email from "
+                "carts; the deal's Checkout recovery URL still works on the deals target). To allow them, install "
+                "the app again and accept the optional cart scopes; the cart properties are made at the next sync.")
+
+    @property
+    def notice(self) -> str | None:
+        if self.granted:
+            return None
+        return (f"HubSpot's Orders are off: HubSpot did not grant the optional scopes {', '.join(self.missing)}, "
+                "so every store's orders go to deals, whatever it chose below. To allow them, install the app "
+                "again and accept the optional order scopes; the order pipeline is made at the next sync.")
+
+
+def orders_status(session: Session, portal_id: int) -> OrdersStatus:
+    granted = orders_granted(session, portal_id)
+    carts = not granted or carts_granted(session, portal_id)  # without orders, the orders notice says it all
+    return OrdersStatus(granted, () if granted else ORDER_SCOPES, () if carts else CART_SCOPES)

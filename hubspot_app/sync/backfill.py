@@ -211,3 +211,11 @@ def poll(portal_id: int, *, chunk: int = CHUNK, budget: SliceBudget | None = Non
             break
     return {"portal_id": portal_id, "stores": reports, "unavailable": unavailable, "hubspot_calls": crm.calls,
             "stopped": any(r.get("stopped") for r in reports)}
+
+
+def restart_backfill(session, portal_id: int, store_code: str) -> None:
+    """Backfill the store again from its first order: a target was added (`StoreSettings.target`). What HubSpot
+    already has costs no call (content hashes), so only the new target is written; the facts pass stays done."""
+    cp = repo.checkpoint(session, portal_id, store_code, "backfill")
+    cp.position, cp.high_water, cp.done = 0, None, False
+    log_event(logger, "sync.backfill.restarted", portal_id=portal_id, store=store_code)

@@ -17,7 +17,8 @@ from ..store_settings import StoreSettings
 from .stages import net_amount, stage_for
 
 KIND = {"contacts": "contact", "companies": "company", "products": "product", "deals": "deal",
-        "line_items": "line_item"}
+        "line_items": "line_item", "orders": "order", "order_lines": "order_line", "carts": "cart",
+        "cart_lines": "cart_line"}
 NOT_PURCHASES = {OrderStatus.CART, OrderStatus.CHECKOUT, OrderStatus.CANCELLED}
 
 
@@ -56,6 +57,10 @@ class PortalShape:
     now: datetime
     settings: StoreSettings = field(default_factory=StoreSettings)  # the store's
     company_identity: str = "account"  # the portal's: what makes two accounts one company (mapping.company_key)
+    deals: bool = True  # the store's targets (`StoreSettings.targets`): deals, HubSpot orders, or both
+    orders: bool = False
+    order_pipeline_id: str | None = None
+    order_stage_ids: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -68,6 +73,10 @@ class Built:
     # Gone links the contract left gone, with the hash of what Moulin says now: storing it on the link means
     # "seen", so only a later change of the record counts as a change.
     declined: dict[tuple[str, str], str] = field(default_factory=dict)
+    # order key -> (contact key, company key, contact re-created): the ends `order_batch` links a HubSpot order to
+    ends: dict[str, tuple[str | None, str | None, bool]] = field(default_factory=dict)
+    stale_order_lines: list[str] = field(default_factory=list)  # HubSpot orders' line item keys archived
+    stale_cart_lines: list[str] = field(default_factory=list)  # cart line keys no longer in their checkout
 
 
 def order_facts(order: Order, batch: SourceBatch) -> mapping.OrderFacts:
@@ -111,7 +120,7 @@ def _may_write(shape: PortalShape, gone: dict[tuple[str, str], Gone], object_typ
     return may_recreate(link.state, kind, shape.settings, changed)
 
 
-def _put(built: Built, hashes: dict, object_type: str, key: str, props: dict, extra: dict | None = None,
+def put_record(built: Built, hashes: dict, object_type: str, key: str, props: dict, extra: dict | None = None,
          gone: dict | None = None, shape: PortalShape | None = None) -> bool:
     """Queue an upsert unless the stored hash says HubSpot already has exactly this, or the contract forbids it."""
     digest = _digest(object_type, props, extra)
@@ -142,7 +151,7 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
         company_key = mapping.company_key(order.store, company, shape.company_identity) if company else None
 
         if company:
-            _put(built, hashes, "companies", company_key,
+            put_record(built, hashes, "companies", company_key,
                  mapping.company_properties(order.store, company, shape.company_identity))
         if customer and email:
             contact = batch.contacts.get(email, customer)
@@ -150,9 +159,9 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
             own = batch.companies.get(contact.company_id) if contact.company_id else None
             contact_company = mapping.company_key(order.store, own, shape.company_identity) if own else company_key
             if own:
-                _put(built, hashes, "companies", contact_company,
+                put_record(built, hashes, "companies", contact_company,
                      mapping.company_properties(order.store, own, shape.company_identity))
-            _put(built, hashes, "contacts", email,
+            put_record(built, hashes, "contacts", email,
                  mapping.contact_properties(contact, stats.get(email, mapping.ContactStats())),
                  {"_company": contact_company}, gone, shape)
             digest = built.hashes.get(("contacts", email))
@@ -169,41 +178,50 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
             product = batch.products.get(line.sku)
             if product:
                 for sku, props in mapping.product_properties(product):
-                    _put(built, hashes, "products", sku, props)
+                    put_record(built, hashes, "products", sku, props)
             elif not hashes.get(("product", line.sku)) and _state(gone, "product", line.sku) != "archived":
                 # Unknown to the catalogue and never synced (nor deleted in Moulin): a product from the line, once.
-                _put(built, hashes, "products", line.sku, mapping.product_from_line(line))
+                put_record(built, hashes, "products", line.sku, mapping.product_from_line(line))
 
         stage = stage_for(order, shape.now, shape.stage_mapping, reached=batch.reached.get(order.key),
                           threshold=shape.settings.abandon_after)
         built.stages[order.key] = stage
-        deal = mapping.deal_properties(
-            order, customer=customer, company=company, pipeline_id=shape.pipeline_id,
-            stage_id=shape.stage_ids[stage], pickup_point=batch.pickup_points.get(order.pickup_point_id or ""))
-        if shape.settings.hubspot_owns_stages and ("deal", order.key) in hashes:
-            del deal["dealstage"]  # people own the stage of existing deals; a new deal still gets Moulin's
-        deal_changed = _put(built, hashes, "deals", order.key, deal, {"_contact": email, "_company": company_key},
-                            gone, shape)
-        if email and (deal_changed or (recreated_contact and ("deals", order.key) in built.hashes)):
-            built.work.associate(DEAL_CONTACT, order.key, email)
-        if deal_changed:
-            if company_key:
-                built.work.associate(DEAL_COMPANY, order.key, company_key)
-
-        if ("deals", order.key) not in built.hashes:
-            continue  # the deal stays deleted, and so do its line items
-        # A re-created deal has none of the line items: every line is sent and attached again.
-        line_hashes = {} if ("deal", order.key) in gone else hashes
-        current = set()
-        for line in order.lines:
-            key = mapping.line_key(order, line)
-            current.add(key)
-            if line.sku:
-                built.line_products[key] = line.sku
-            props = mapping.line_item_properties(order, line, hs_product_id=None)
-            if _put(built, line_hashes, "line_items", key, props, {"_product": line.sku}):
-                built.work.associate(LINE_ITEM_DEAL, key, order.key)
-        stale = sorted(linked_lines.get(order.key, set()) - current)
-        if stale:
-            built.stale_lines[order.key] = stale
+        built.ends[order.key] = (email, company_key, recreated_contact)
+        if shape.deals:
+            _put_deal(built, hashes, gone, shape, batch, order, stage, linked_lines)
     return built
+
+
+def _put_deal(built: Built, hashes: dict, gone: dict, shape: PortalShape, batch: SourceBatch, order: Order,
+              stage: str, linked_lines: dict[str, set[str]]) -> None:
+    """The order's deal, its associations and its line items (`build`'s deal target)."""
+    customer, company = batch.customer_of(order), batch.company_of(order)
+    email, company_key, recreated_contact = built.ends[order.key]
+    deal = mapping.deal_properties(
+        order, customer=customer, company=company, pipeline_id=shape.pipeline_id,
+        stage_id=shape.stage_ids[stage], pickup_point=batch.pickup_points.get(order.pickup_point_id or ""))
+    if shape.settings.hubspot_owns_stages and ("deal", order.key) in hashes:
+        del deal["dealstage"]  # people own the stage of existing deals; a new deal still gets Moulin's
+    deal_changed = put_record(built, hashes, "deals", order.key, deal, {"_contact": email, "_company": company_key},
+                        gone, shape)
+    if email and (deal_changed or (recreated_contact and ("deals", order.key) in built.hashes)):
+        built.work.associate(DEAL_CONTACT, order.key, email)
+    if deal_changed and company_key:
+        built.work.associate(DEAL_COMPANY, order.key, company_key)
+
+    if ("deals", order.key) not in built.hashes:
+        return  # the deal stays deleted, and so do its line items
+    # A re-created deal has none of the line items: every line is sent and attached again.
+    line_hashes = {} if ("deal", order.key) in gone else hashes
+    current = set()
+    for line in order.lines:
+        key = mapping.line_key(order, line)
+        current.add(key)
+        if line.sku:
+            built.line_products[key] = line.sku
+        props = mapping.line_item_properties(order, line, hs_product_id=None)
+        if put_record(built, line_hashes, "line_items", key, props, {"_product": line.sku}):
+            built.work.associate(LINE_ITEM_DEAL, key, order.key)
+    stale = sorted(linked_lines.get(order.key, set()) - current)
+    if stale:
+        built.stale_lines[order.key] = stale

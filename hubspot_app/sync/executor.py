@@ -18,7 +18,7 @@ from typing import Callable, Protocol
 
 from ..hubspot.errors import PermanentError, Unauthorized
 from .batch import Built
-from .planner import ID_PROPERTY, Step, plan, waves
+from .planner import HUBSPOT_TYPE, ID_PROPERTY, LINE_TYPES, Step, plan, waves
 
 
 class BatchOutcomeLike(Protocol):
@@ -54,8 +54,14 @@ class Outcome:
     linked_id_errors: dict[tuple[str, str], str] = field(default_factory=dict)  # (from id, to id) -> message
 
 
+def _hubspot(object_type: str) -> str:
+    """The HubSpot object type of a planned one (an order's own line items are HubSpot line items)."""
+    return HUBSPOT_TYPE.get(object_type, object_type)
+
+
 def _upsert(crm: CrmPort, object_type: str, inputs: list[tuple[str, dict]]) -> Outcome:
-    return _bisected(lambda part: crm.upsert(object_type, ID_PROPERTY[object_type], part), object_type, inputs)
+    return _bisected(lambda part: crm.upsert(_hubspot(object_type), ID_PROPERTY[object_type], part), object_type,
+                     inputs)
 
 
 def _bisected(call: Callable[[list], BatchOutcomeLike], object_type: str, inputs: list[tuple[str, dict]]) -> Outcome:
@@ -89,7 +95,7 @@ def _update(crm: CrmPort, object_type: str, inputs: list[tuple[str, dict]], by_i
     """
     def update(part: list[tuple[str, dict]]) -> BatchOutcomeLike:
         key_of = {by_id[(object_type, k)]: k for k, _ in part}
-        result = crm.update(object_type, [(by_id[(object_type, k)], {n: v for n, v in p.items() if n != "email"}
+        result = crm.update(_hubspot(object_type), [(by_id[(object_type, k)], {n: v for n, v in p.items() if n != "email"}
                                            if object_type == "contacts" else p) for k, p in part])
         # An id HubSpot answers with but we did not send (a merge not yet known here) leaves its input unanswered.
         return SimpleNamespace(ids={key_of[i]: i for i in result.ids if i in key_of},
@@ -111,7 +117,7 @@ def _associate_ids(crm: CrmPort, kind: tuple, pairs: list[tuple[str, str]]) -> d
 def _send_pairs(crm: CrmPort, kind: tuple, pairs: list[tuple[str, str]]) -> str:
     from_type, to_type, type_id = kind
     try:
-        return "; ".join(crm.associate(from_type, to_type, type_id, pairs))
+        return "; ".join(crm.associate(_hubspot(from_type), _hubspot(to_type), type_id, pairs))
     except Unauthorized:
         raise
     except PermanentError as error:  # a whole-batch refusal must not stop the rest of the plan
@@ -148,7 +154,7 @@ def execute(crm: CrmPort, built: Built, known: dict[Ref, str], by_id: dict[Ref, 
         """On the merging thread, with every earlier wave's ids known: the call to make, ready to run."""
         if step.op == "upsert":
             inputs = list(step.items)
-            if step.object_type == "line_items":
+            if step.object_type in LINE_TYPES:
                 inputs = [(k, _with_product(built, known, outcome, k, p)) for k, p in inputs]
             return lambda: _upsert(crm, step.object_type, inputs)
         if step.op == "update":
@@ -168,12 +174,13 @@ def execute(crm: CrmPort, built: Built, known: dict[Ref, str], by_id: dict[Ref, 
                     missing[(from_type, from_key)] = f"{to_type} {to_key} has no HubSpot id"
 
             def associate():
-                messages = crm.associate(from_type, to_type, type_id, [(a, b) for a, b, _ in pairs]) if pairs else []
+                messages = crm.associate(_hubspot(from_type), _hubspot(to_type), type_id,
+                                         [(a, b) for a, b, _ in pairs]) if pairs else []
                 return missing, [(owner, message) for message in messages for _, _, owner in pairs]
             return associate
 
         def archive():
-            crm.archive(step.object_type, list(step.items))
+            crm.archive(_hubspot(step.object_type), list(step.items))
             return {(step.object_type, hs_id) for hs_id in step.items}
         return archive
 
@@ -184,7 +191,7 @@ def execute(crm: CrmPort, built: Built, known: dict[Ref, str], by_id: dict[Ref, 
 
         def unassociate():
             if pairs:
-                crm.unassociate(from_type, to_type, pairs)
+                crm.unassociate(_hubspot(from_type), _hubspot(to_type), pairs)
         return unassociate
 
     def merge(step: Step, result) -> None:

@@ -2,8 +2,8 @@
 
 The store learns the ids and record-page URLs of what the sync made of its
 records (the optional `PUT /hubspot-links` of docs/moulin-api.yaml): per order
-its deal (and its HubSpot order, once the sync writes that object: the field is
-there, always null for now), per customer its contact and company. A link is
+its deal and its HubSpot order (each null when the store's target does not write
+it), per customer its contact and company. A link is
 sent when it differs from what the store last received, never again otherwise.
 I/O lives in `links_delivery`.
 
@@ -31,6 +31,7 @@ class OrderRecords:
     deal_id: str | None
     contact_id: str | None
     company_id: str | None
+    order_hubspot_id: str | None = None  # HubSpot's native order (store target `orders` or `both`)
 
 
 def wanted_links(app_host: str, portal_id: int, synced: Iterable[OrderRecords]) -> dict[RecordKey, dict]:
@@ -40,7 +41,8 @@ def wanted_links(app_host: str, portal_id: int, synced: Iterable[OrderRecords]) 
 
     wanted: dict[RecordKey, dict] = {}
     for order in synced:
-        wanted[("order", order.order_id)] = {"deal": link("deal", order.deal_id), "order": None}
+        wanted[("order", order.order_id)] = {"deal": link("deal", order.deal_id),
+                                             "order": link("order", order.order_hubspot_id)}
         if order.customer_id:
             wanted[("customer", order.customer_id)] = {"contact": link("contact", order.contact_id),
                                                        "company": link("company", order.company_id)}

@@ -29,6 +29,9 @@ from .identity import resolve_contacts
 from .links_back import OrderRecords
 from .links_delivery import note_links
 from .mapping import company_key, contact_stats
+from .cart_sync import LoadedCarts, add_carts, carts_on, forget_stale_lines, load_carts
+from .order_batch import OrderLinks, add_orders
+from .order_target import load_order_lines, store_targets
 from .pending import PendingLinks, load_pending, settle_pending
 from .planner import DEAL_CONTACT, work_size
 from .products import remember_catalogue
@@ -51,6 +54,10 @@ class StoreInfo:
         return cls(store.code, dict(store.stage_mapping or {}), store.order_url_template, StoreSettings.of(store.settings))
 
 
+def _order_url(store: StoreInfo, order: Order) -> str | None:
+    return order_link(store.order_url_template, order_id=order.id, order_number=order.number, store=order.store)
+
+
 def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch, contact_id, deal_id,
               privacy_deleted: set[str], stage: str | None) -> dict:
     email = batch.contact_key_of(order)
@@ -61,9 +68,7 @@ def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch
             "total": order.total, "refunded": order.refunded_amount,
             "item_count": sum(line.quantity for line in order.lines),
             "pickup_point": batch.pickup_points.get(order.pickup_point_id or ""),
-            "order_url": order_link(store.order_url_template, order_id=order.id, order_number=order.number,
-                                    store=order.store),
-            "ordered_at": order.created_at}
+            "order_url": _order_url(store, order), "ordered_at": order.created_at}
 
 
 @dataclass
@@ -78,6 +83,9 @@ class Loaded:
     old_lines: dict[str, list]  # gone deal key -> its line links (orphaned if the deal is re-created)
     pending: PendingLinks
     left: LeftContacts  # contacts this batch's orders left (merged accounts, a changed email): recounted
+    targets: tuple[bool, bool] = (True, False)  # (deals, HubSpot orders), `order_target.store_targets`
+    order_lines: OrderLinks = field(default_factory=OrderLinks)
+    carts: LoadedCarts | None = None  # None: this store sends no carts (`cart_sync.carts_on`)
 
     def live(self) -> dict[str, dict]:
         # Links as webhooks left them: a merged-away contact's link already names the survivor, a detached one
@@ -102,20 +110,10 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     # A customer Moulin sent as bad data is missing too: its own, more precise, error is recorded last and stays.
     errors = [*resolve_contacts(session, crm, portal_id, batch), *errors]
     facts = {o.key: (batch.contact_key_of(o), order_facts(o, batch)) for o in orders}
-    loaded = _load(session, portal_id, setup, batch, facts)
+    loaded = _load(session, portal_id, setup, batch, facts, store_targets(session, portal_id, setup, store.settings))
     session.commit()  # the read ends here: nothing stays open across the HubSpot calls
 
-    live = loaded.live()
-    object_type_of = {kind: object_type for object_type, kind in KIND.items()}
-    known = {(object_type_of[kind], key): link.hubspot_id for kind, found in live.items()
-             for key, link in found.items()}
-    gone = {(kind, key): Gone(link.state, link.content_hash) for kind, found in loaded.links.items()
-            for key, link in found.items() if link.state != "synced"}
-    shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now, store.settings,
-                        setup.company_identity)
-    built = build(batch, shape, {(kind, key): link.content_hash for kind, found in live.items()
-                                 for key, link in found.items()},
-                  loaded.linked_lines, loaded.stats, gone, frozenset(loaded.privacy_deleted))
+    built, known = _plan(loaded, setup, store, batch, now)
     orphans, by_id, recounted = _plan_more(built, loaded, known, facts)
     outcome = execute(crm, built, known, by_id)
 
@@ -129,18 +127,22 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
                        {sku: product.id for sku, product in batch.products.items()})
     repo.delete_links(session, portal_id, "line_item",
                       [key for keys_ in built.stale_lines.values() for key in keys_] + orphans)
+    repo.delete_links(session, portal_id, "order_line", built.stale_order_lines)
+    forget_stale_lines(session, portal_id, built.stale_cart_lines)
     _save_record_errors(session, portal_id, batch, errors)
     settle_pending(session, portal_id, loaded.pending, outcome.linked_id_errors)
     save_aggregates(session, portal_id, loaded.left, recounted, outcome)
     repo.save_card_orders(session, [
-        _card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key),
-                  loaded.privacy_deleted, built.stages.get(o.key))
+        {**_card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key),
+                     loaded.privacy_deleted, built.stages.get(o.key)),
+         **({"hubspot_order_id": id_of("orders", o.key)} if loaded.targets[1] else {})}  # switched off: the id stays
         for o in orders])
     _track_open_checkouts(session, portal_id, store, orders, built.stages)
     # Links back to the store and the marketing hooks: database rows only, written with the results.
     note_links(session, portal_id, store.code, [OrderRecords(
         o.id, (c := batch.customer_of(o)) and c.id, id_of("deals", o.key), id_of("contacts", facts[o.key][0]),
-        id_of("companies", company_key(o.store, co, setup.company_identity)) if (co := batch.company_of(o)) else None)
+        id_of("companies", company_key(o.store, co, setup.company_identity)) if (co := batch.company_of(o)) else None,
+        id_of("orders", o.key))
         for o in orders])
     marketable = [o for o in orders if (c := batch.customer_of(o)) is None or c.email not in loaded.privacy_deleted]
     record_checkouts(session, portal_id, store.code, store.settings, marketable, batch.customer_of, now)
@@ -148,7 +150,32 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     return _report(portal_id, store, orders, built, outcome, errors)
 
 
-def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: dict) -> Loaded:
+def _plan(loaded: Loaded, setup, store: StoreInfo, batch: SourceBatch, now: datetime) -> tuple[Built, dict]:
+    """The pure plan of every target from the one slice read: deals (`build`), then HubSpot orders (`add_orders`)
+    and carts (`add_carts`).
+    Returns it with the HubSpot ids already known, (object type, key) -> id."""
+    live = loaded.live()
+    object_type_of = {kind: object_type for object_type, kind in KIND.items()}
+    known = {(object_type_of[kind], key): link.hubspot_id for kind, found in live.items()
+             for key, link in found.items()}
+    gone = {(kind, key): Gone(link.state, link.content_hash) for kind, found in loaded.links.items()
+            for key, link in found.items() if link.state != "synced"}
+    deals_on, orders_on = loaded.targets
+    shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now, store.settings,
+                        setup.company_identity, deals_on, orders_on, setup.order_pipeline_id,
+                        setup.order_stage_ids or {})
+    hashes = {(kind, key): link.content_hash for kind, found in live.items() for key, link in found.items()}
+    built = build(batch, shape, hashes, loaded.linked_lines, loaded.stats, gone, frozenset(loaded.privacy_deleted))
+    if orders_on:  # the same slice, planned for the second target: its own writes, no second read of Moulin
+        add_orders(built, batch, shape, hashes, gone, loaded.order_lines,
+                   {o.key: _order_url(store, o) for o in batch.orders})
+    if loaded.carts:  # the store's checkouts, as HubSpot carts beside its orders (`cart_sync`)
+        add_carts(built, batch, shape, loaded.carts, orders_on=orders_on)
+    return built, known
+
+
+def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: dict,
+          targets: tuple[bool, bool]) -> Loaded:
     orders = batch.orders
     emails = {email for email, _ in facts.values() if email}
     # This batch's own facts count as they are now, whatever the table still says about these orders.
@@ -159,7 +186,15 @@ def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: di
             "company": {company_key(o.store, c, setup.company_identity) for o in orders if (c := batch.company_of(o))},
             "product": {line.sku for o in orders for line in o.lines if line.sku},
             "line_item": {f"{o.key}:{line.id}" for o in orders for line in o.lines}}
+    if targets[1]:
+        keys["order"] = {o.key for o in orders}
     links = {kind: repo.load_links(session, portal_id, kind, ks) for kind, ks in keys.items()}
+    order_lines = OrderLinks()
+    if targets[1]:
+        links["order_line"], order_lines = load_order_lines(session, portal_id, orders, links["order"])
+    carts = load_carts(session, portal_id, {o.key for o in orders}) if carts_on(session, portal_id, setup, targets[1]) else None
+    if carts:
+        links["cart"], links["cart_line"] = carts.carts, carts.lines
     linked_lines: dict[str, set[str]] = {}
     for order in orders:
         # A brand-new order has no line items in HubSpot yet: skip the query (most of a backfill).
@@ -175,7 +210,8 @@ def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: di
     return Loaded(links, linked_lines, {e: contact_stats(f) for e, f in stored.items()},
                   repo.privacy_deleted_emails(session, portal_id, emails),
                   repo.card_contact_ids(session, portal_id, [(o.store, o.id) for o in orders]), old_lines,
-                  load_pending(session, portal_id), load_left(session, portal_id, left, set(facts)))
+                  load_pending(session, portal_id), load_left(session, portal_id, left, set(facts)), targets,
+                  order_lines, carts)
 
 
 def _plan_more(built: Built, loaded: Loaded, known: dict, facts: dict) -> tuple[list[str], dict, list[str]]:
@@ -197,6 +233,8 @@ def _plan_more(built: Built, loaded: Loaded, known: dict, facts: dict) -> tuple[
         work.archive("line_items", loaded.links["line_item"][key].hubspot_id)
     for order_key, old in loaded.previous_contacts.items():
         work.unassociate("deals", "contacts", order_key, old, facts[order_key][0])
+        if loaded.targets[1]:
+            work.unassociate("orders", "contacts", order_key, old, facts[order_key][0])
     for deal_id, contact_id in loaded.pending.pairs():
         work.associate_ids(DEAL_CONTACT, deal_id, contact_id)
     return [line.source_key for line in orphans], by_id, recounted

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from ..hubspot.limits import ASSOCIATION_BATCH, OBJECT_BATCH
-from .schema import COMPANY_KEY, DEAL_KEY, LINE_KEY, PRODUCT_KEY
+from .cart_schema import CART_ASSOCIATIONS, CART_KEY, CART_LINES, CART_TYPE, CART_TYPE_ID
+from .schema import COMPANY_KEY, DEAL_KEY, LINE_KEY, ORDER_KEY, PRODUCT_KEY
 
 # HubSpot states no input limit for association batch archive (v4 `BatchApi.archive` in the official clients,
 # https://rubydoc.info/github/HubSpot/hubspot-api-ruby/Hubspot/Crm/Associations/V4/BatchApi; v3:
@@ -29,16 +30,32 @@ from .schema import COMPANY_KEY, DEAL_KEY, LINE_KEY, PRODUCT_KEY
 # we keep to the object batch size.
 UNASSOCIATE_BATCH = OBJECT_BATCH
 
-UPSERT_ORDER = ("contacts", "companies", "products", "deals", "line_items")
+UPSERT_ORDER = ("contacts", "companies", "products", "deals", "orders", CART_TYPE, "line_items", "order_lines",
+                CART_LINES)
 ID_PROPERTY = {"contacts": "email", "companies": COMPANY_KEY, "products": PRODUCT_KEY,
-               "deals": DEAL_KEY, "line_items": LINE_KEY}
+               "deals": DEAL_KEY, "orders": ORDER_KEY, "line_items": LINE_KEY, "order_lines": LINE_KEY,
+               CART_TYPE: CART_KEY, CART_LINES: LINE_KEY}
+# A HubSpot order's own line items are HubSpot line items, planned apart from the deal's: a line item has one
+# parent, so a Moulin order sent to both targets has two sets, each with its own links and hashes.
+# Orders by their type id: HubSpot's docs name the object `order` (singular) or `0-123`, never `orders`
+# (/work/wt/commerce-facts.md, "Object name forms").
+ORDER_TYPE_ID = "0-123"
+HUBSPOT_TYPE = {"orders": ORDER_TYPE_ID, "order_lines": "line_items", CART_TYPE: CART_TYPE_ID, CART_LINES: "line_items"}
+LINE_TYPES = ("line_items", "order_lines", CART_LINES)  # they carry `hs_product_id`: after products
 
 # (from type, to type, HubSpot-defined association type id)
 DEAL_CONTACT = ("deals", "contacts", 3)
 DEAL_COMPANY = ("deals", "companies", 341)
 CONTACT_COMPANY = ("contacts", "companies", 279)
 LINE_ITEM_DEAL = ("line_items", "deals", 20)
-ASSOCIATION_ORDER = (CONTACT_COMPANY, DEAL_CONTACT, DEAL_COMPANY, LINE_ITEM_DEAL)
+# HubSpot orders: order -> contact 507, -> company 934 (unlabeled, like the deal's 341), -> deal 512; line item ->
+# order 514 (the inverse of order -> line item 513). HUBSPOT-FACTS.md and /work/wt/commerce-facts.md give sources.
+ORDER_CONTACT = ("orders", "contacts", 507)
+ORDER_COMPANY = ("orders", "companies", 934)
+ORDER_DEAL = ("orders", "deals", 512)
+LINE_ITEM_ORDER = ("order_lines", "orders", 514)
+ASSOCIATION_ORDER = (CONTACT_COMPANY, DEAL_CONTACT, DEAL_COMPANY, LINE_ITEM_DEAL, ORDER_CONTACT, ORDER_COMPANY,
+                     ORDER_DEAL, LINE_ITEM_ORDER, *CART_ASSOCIATIONS)
 
 
 @dataclass
@@ -141,7 +158,7 @@ def waves(steps: list[Step]) -> list[list[Step]]:
             return 0, 0
         if step.op not in ("upsert", "update"):
             return 2, 0
-        return (1 if step.object_type == "line_items" else 0), step.round
+        return (1 if step.object_type in LINE_TYPES else 0), step.round
 
     grouped: dict[tuple[int, int], list[Step]] = {}
     for step in steps:

@@ -4,7 +4,8 @@ For every Moulin order, the deal HubSpot holds is read back (100 per call, by
 `moulin_order_key`). A deal that is missing, or whose stage, amount or line
 count differ from what Moulin says, has its stored hash cleared, so the same
 pass re-sends it (and its line items). Deals whose order Moulin no longer has
-are archived. Open checkouts age into "checkout abandoned" here too, as a backstop: the scheduled
+are archived (and their HubSpot orders, for a store that sends orders). HubSpot orders are not compared
+yet: a store sending only orders is not read back, only its vanished orders archived. Open checkouts age into "checkout abandoned" here too, as a backstop: the scheduled
 check (`sync.abandonment`) marks them within minutes of their threshold.
 
 Only links HubSpot still has are healed this way: a deal a person deleted is
@@ -30,6 +31,7 @@ from . import repository as repo
 from .backfill import CHUNK, _chunks
 from .batch import PortalShape, build
 from .deletions import apply_deletions
+from .order_target import store_targets
 from .orders import StoreInfo, sync_orders
 from .schema import DEAL_KEY
 from .setup import ensure_setup
@@ -101,7 +103,9 @@ def _reconcile_store(portal_id: int, store, crm, chunk: int, keep_going: Callabl
         with db.session() as session:
             setup = ensure_setup(session, crm, portal_id)
             batch.reached = repo.reached_stages(session, portal_id, [(o.store, o.id) for o in orders])
-        drifted = set(_drifted(crm, batch, setup, info))  # read from HubSpot with no transaction open
+            deals_on, _ = store_targets(session, portal_id, setup, info.settings)
+        # read from HubSpot with no transaction open; a store without deals has none to compare
+        drifted = set(_drifted(crm, batch, setup, info)) if deals_on else set()
         with db.session() as session:
             # A drifted deal is re-sent with all its line items: forget what we believed HubSpot had.
             stale_keys = drifted | {f"{o.key}:{line.id}" for o in orders if o.key in drifted for line in o.lines}
@@ -117,12 +121,12 @@ def _reconcile_store(portal_id: int, store, crm, chunk: int, keep_going: Callabl
         if not keep_going():
             return False
     with db.session() as session:
-        gone = [key for key in session.scalars(select(ObjectLink.source_key).where(
-            ObjectLink.portal_id == portal_id, ObjectLink.kind == "deal", ObjectLink.state == "synced",
-            ObjectLink.source_key.startswith(f"{store.code}:", autoescape=True))) if key not in seen]
+        gone = sorted({key for key in session.scalars(select(ObjectLink.source_key).where(
+            ObjectLink.portal_id == portal_id, ObjectLink.kind.in_(("deal", "order")), ObjectLink.state == "synced",
+            ObjectLink.source_key.startswith(f"{store.code}:", autoescape=True))) if key not in seen})
         if gone:
             result = apply_deletions(session, crm, portal_id, [
                 Deletion(kind="order", id=key.split(":", 1)[1], store=store.code, deleted_at=bootstrap.now())
                 for key in gone])
-            report["archived"] += result["deals_archived"]
+            report["archived"] += result["deals_archived"] + result["orders_archived"]
     return True

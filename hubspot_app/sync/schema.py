@@ -5,6 +5,8 @@ re-runs (it is idempotent: existing groups/properties are left alone).
 """
 from __future__ import annotations
 
+from .cart_schema import CART_KEY, CART_STATUSES
+
 SETUP_VERSION = 2  # 2: recovery URL, product type/vendor/variant options/discontinued
 GROUP = {"name": "moulin", "label": "Moulin"}
 PIPELINE_LABEL = "Moulin e-commerce"
@@ -12,6 +14,10 @@ OBJECT_TYPES = ("contacts", "companies", "deals", "products", "line_items")
 
 # Unique properties we upsert by (line items have no native unique key, so they get one).
 DEAL_KEY = "moulin_order_key"
+# HubSpot orders are upserted by a property of ours too, of the same name and value ("store:order id"): HubSpot's
+# `hs_external_order_id` is a plain, non-unique property (an upsert's idProperty must be unique), and two stores may
+# share an order id. `hs_external_order_id` still gets Moulin's order id, for people and HubSpot's own reports.
+ORDER_KEY = DEAL_KEY
 COMPANY_KEY = "moulin_account_id"
 LINE_KEY = "moulin_line_key"
 PRODUCT_KEY = "hs_sku"  # HubSpot's own, already unique
@@ -29,6 +35,11 @@ def _p(name, label, type_="string", field="text", unique=False, options=None):
     if options:
         spec["options"] = options
     return spec
+
+
+def _options(pairs):
+    return [{"label": label, "value": value, "display_order": i, "hidden": False}
+            for i, (value, label) in enumerate(pairs)]
 
 
 def _money(name, label):
@@ -92,4 +103,28 @@ PROPERTIES: dict[str, list[dict]] = {
     "line_items": [
         _p(LINE_KEY, "Moulin line key", unique=True),
     ],
+    # HubSpot's native Order: its own properties carry the order (hs_order_name, totals, addresses, statuses);
+    # ours add the key and what HubSpot has no property for.
+    "orders": [
+        _p(ORDER_KEY, "Moulin order key", unique=True),
+        _p("moulin_status", "Moulin status"),
+        _money("moulin_refunded_amount", "Refunded amount"),
+        _p("moulin_pickup_point", "Pickup point"),
+        _p("moulin_checkout_recovery_url", "Checkout recovery URL"),
+    ],
+    # HubSpot's Cart: its own properties carry the checkout (hs_cart_url, totals); ours add the key, where it stands
+    # and when it turned abandoned or converted, for the abandoned-cart workflow and the recovery report.
+    "carts": [
+        _p(CART_KEY, "Moulin cart key", unique=True),
+        _p("moulin_cart_status", "Cart status", "enumeration", "select", options=_options(CART_STATUSES)),
+        _date("moulin_cart_abandoned_at", "Cart abandoned at"),
+        _date("moulin_cart_converted_at", "Cart converted at"),
+        # An abandoned cart that became an order: the recovery report counts these.
+        _p("moulin_cart_recovered", "Recovered after abandonment", "bool", "booleancheckbox", options=BOOL_OPTIONS),
+        _p("moulin_order_number", "Moulin order number"),
+    ],
 }
+# Made only in portals that granted the order scopes (`config.ORDER_SCOPES`), with the order pipeline.
+ORDER_OBJECT_TYPES = ("orders",)
+# Made only in portals that granted the cart scopes too (`config.CART_SCOPES`).
+CART_OBJECT_TYPES = ("carts",)

@@ -1,4 +1,5 @@
-"""Per-portal HubSpot setup: property group, custom properties, the e-commerce pipeline.
+"""Per-portal HubSpot setup: property group, custom properties, the e-commerce pipeline; and, in a portal that
+granted the optional order scopes, the same for HubSpot's native orders (their properties and order pipeline).
 
 Idempotent and re-runnable: it only creates what is missing (a 409 from a run
 interrupted halfway counts as done), and records `SETUP_VERSION` with the ids
@@ -11,12 +12,15 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..config import CART_SCOPES, ORDER_SCOPES
+from ..db.models import Installation
 from ..db.models.sync import PortalSetup
 from ..hubspot.errors import Conflict
 from ..logs import log_event
 from .mapping import COMPANY_IDENTITIES
-from .schema import GROUP, OBJECT_TYPES, PIPELINE_LABEL, PROPERTIES, SETUP_VERSION
-from .stages import STAGES
+from .planner import HUBSPOT_TYPE, ORDER_TYPE_ID
+from .schema import CART_OBJECT_TYPES, GROUP, OBJECT_TYPES, ORDER_OBJECT_TYPES, PIPELINE_LABEL, PROPERTIES, SETUP_VERSION
+from .stages import STAGES, order_stage_state
 
 logger = logging.getLogger(__name__)
 
@@ -25,16 +29,37 @@ class SetupError(RuntimeError):
     """HubSpot's pipeline does not have the stages we need (e.g. a user deleted one)."""
 
 
+def _granted(session: Session, portal_id: int, wanted: tuple[str, ...]) -> bool:
+    """Whether the portal granted these optional scopes (at install, or a later re-install)."""
+    scopes = set((session.scalar(select(Installation.scopes).where(Installation.portal_id == portal_id)) or "").split())
+    return set(wanted) <= scopes
+
+
+def orders_granted(session: Session, portal_id: int) -> bool:
+    return _granted(session, portal_id, ORDER_SCOPES)
+
+
+def carts_granted(session: Session, portal_id: int) -> bool:
+    return _granted(session, portal_id, CART_SCOPES)
+
+
 def current_setup(session: Session, portal_id: int) -> PortalSetup | None:
+    """The portal's setup if nothing is missing: the current version, and the order and cart parts once the scopes
+    allow them."""
     row = session.scalar(select(PortalSetup).where(PortalSetup.portal_id == portal_id))
-    return row if row is not None and row.version >= SETUP_VERSION else None
+    if row is None or row.version < SETUP_VERSION:
+        return None
+    if not row.order_pipeline_id and orders_granted(session, portal_id):
+        return None
+    return row if row.carts_ready or not carts_granted(session, portal_id) else None
 
 
-def _ensure_pipeline(crm) -> tuple[str, dict[str, str]]:
-    pipeline = next((p for p in crm.pipelines("deals") if p["label"] == PIPELINE_LABEL), None)
+def _ensure_pipeline(crm, object_type: str, metadata) -> tuple[str, dict[str, str]]:
+    """The "Moulin e-commerce" pipeline of `object_type` (made if missing); metadata(key, probability) per stage."""
+    pipeline = next((p for p in crm.pipelines(object_type) if p["label"] == PIPELINE_LABEL), None)
     if pipeline is None:
-        pipeline = crm.create_pipeline("deals", PIPELINE_LABEL, [
-            {"label": label, "probability": probability} for _, label, probability in STAGES])
+        pipeline = crm.create_pipeline(object_type, PIPELINE_LABEL, [
+            {"label": label, "metadata": metadata(key, probability)} for key, label, probability in STAGES])
     by_label = {s["label"]: s["id"] for s in pipeline["stages"]}
     missing = [label for _, label, _ in STAGES if label not in by_label]
     if missing:
@@ -42,14 +67,23 @@ def _ensure_pipeline(crm) -> tuple[str, dict[str, str]]:
     return pipeline["id"], {key: by_label[label] for key, label, _ in STAGES}
 
 
+def _ensure_schema(crm, object_types: tuple[str, ...]) -> None:
+    for object_type in object_types:
+        hubspot_type = HUBSPOT_TYPE.get(object_type, object_type)  # orders and carts by their type ids
+        if GROUP["name"] not in crm.group_names(hubspot_type):
+            crm.create_group(hubspot_type, GROUP["name"], GROUP["label"])
+        _ensure_properties(crm, object_type)
+
+
 def _ensure_properties(crm, object_type: str, attempts: int = 3) -> None:
+    hubspot_type = HUBSPOT_TYPE.get(object_type, object_type)
     for _ in range(attempts):
-        existing = crm.property_names(object_type)
+        existing = crm.property_names(hubspot_type)
         missing = [spec for spec in PROPERTIES[object_type] if spec["name"] not in existing]
         if not missing:
             return
         try:
-            crm.create_properties(object_type, missing)
+            crm.create_properties(hubspot_type, missing)
             return
         except Conflict:  # an earlier attempt (or a concurrent setup) created some: read again
             continue
@@ -59,19 +93,27 @@ def _ensure_properties(crm, object_type: str, attempts: int = 3) -> None:
 def ensure_setup(session: Session, crm, portal_id: int, force: bool = False) -> PortalSetup:
     if not force and (row := current_setup(session, portal_id)) is not None:
         return row
-    for object_type in OBJECT_TYPES:
-        if GROUP["name"] not in crm.group_names(object_type):
-            crm.create_group(object_type, GROUP["name"], GROUP["label"])
-        _ensure_properties(crm, object_type)
-    pipeline_id, stage_ids = _ensure_pipeline(crm)
+    _ensure_schema(crm, OBJECT_TYPES)
+    pipeline_id, stage_ids = _ensure_pipeline(crm, "deals", lambda _key, probability: {"probability": probability})
+    order_pipeline_id, order_stage_ids = None, None
+    if orders_granted(session, portal_id):
+        _ensure_schema(crm, ORDER_OBJECT_TYPES)
+        order_pipeline_id, order_stage_ids = _ensure_pipeline(
+            crm, ORDER_TYPE_ID, lambda key, _probability: {"state": order_stage_state(key)})
+    carts_ready = carts_granted(session, portal_id)
+    if carts_ready:  # carts have no pipeline (their state is a property): properties only
+        _ensure_schema(crm, CART_OBJECT_TYPES)
     row = session.scalar(select(PortalSetup).where(PortalSetup.portal_id == portal_id).with_for_update())
     if row is None:
         row = PortalSetup(portal_id=portal_id, version=SETUP_VERSION, pipeline_id=pipeline_id, stage_ids=stage_ids)
         session.add(row)
     else:
         row.version, row.pipeline_id, row.stage_ids = SETUP_VERSION, pipeline_id, stage_ids
+    row.order_pipeline_id, row.order_stage_ids = order_pipeline_id, order_stage_ids
+    row.carts_ready = carts_ready
     session.flush()
-    log_event(logger, "sync.setup.done", portal_id=portal_id, version=SETUP_VERSION, pipeline_id=pipeline_id)
+    log_event(logger, "sync.setup.done", portal_id=portal_id, version=SETUP_VERSION, pipeline_id=pipeline_id,
+              order_pipeline_id=order_pipeline_id, carts=carts_ready)
     return row
 
 

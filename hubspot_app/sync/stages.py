@@ -38,6 +38,10 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("refunded", "Refunded", "0.0"),
 )
 STAGE_KEYS = frozenset(key for key, _, _ in STAGES)
+# The order pipeline has the same stages; an order stage says in its metadata whether it is in progress ("OPEN") or
+# complete ("CLOSED"), as the orders guide's example pipeline does (its Shipped, Cancelled, Refunded are closed):
+# the shop's part is done once the goods left.
+ORDER_CLOSED_STAGES = frozenset({"shipped", "completed", "cancelled", "refunded"})
 STAGE_LABELS = {key: label for key, label, _ in STAGES}
 
 DEFAULT_MAPPING: dict[str, str] = {
@@ -74,6 +78,10 @@ REFUND_RULES: dict[tuple[str, str], str] = {
 }
 
 _OPEN_CHECKOUT = {OrderStatus.CART, OrderStatus.CHECKOUT}
+
+
+def order_stage_state(key: str) -> str:
+    return "CLOSED" if key in ORDER_CLOSED_STAGES else "OPEN"
 
 
 def validate_mapping(mapping: Mapping[str, str]) -> list[str]:

@@ -141,23 +141,27 @@ def test_store(portal_id: int, store_id: int):
 @bp.route("/<int:portal_id>/stores/<int:store_id>/settings", methods=["GET", "POST"])
 @auth.operator_required
 def store_settings(portal_id: int, store_id: int):
-    error, status = None, 200
+    error, status, added = None, 200, False
     with extensions.db().session() as db_session:
         if request.method == "POST":
             try:
-                store_service.save_store_settings(db_session, portal_id, store_id, request.form)
+                _, added = store_service.save_store_settings(db_session, portal_id, store_id, request.form)
             except StoreSettingsError as refused:
                 error, status = str(refused), 422
-            else:
-                flash("Settings saved.", "ok")
-                return redirect(url_for("operator.store_settings", portal_id=portal_id, store_id=store_id))
-        store = store_service.get_store(db_session, portal_id, store_id)
-        page = render_template("operator/store_settings.html", portal_id=portal_id, store=store, error=error,
-                               rows=store_service.mapping_rows(store), stages=store_service.stage_choices(),
-                               settings=store_service.store_settings(store),
-                               warnings=store_service.store_warnings(store),
-                               marketing=marketing.marketing_settings(store))
-    return page, status
+        if request.method == "GET" or error:
+            store = store_service.get_store(db_session, portal_id, store_id)
+            page = render_template("operator/store_settings.html", portal_id=portal_id, store=store, error=error,
+                                   rows=store_service.mapping_rows(store), stages=store_service.stage_choices(),
+                                   settings=store_service.store_settings(store),
+                                   warnings=store_service.store_warnings(store),
+                                   marketing=marketing.marketing_settings(store),
+                                   orders=store_service.orders_status(db_session, portal_id))
+            return page, status
+    if added:  # committed above: the backfill job reads the reset checkpoint
+        with extensions.db().session() as db_session:
+            backfill.start_backfill(db_session, portal_id, store_id)
+    flash("Settings saved." + (" The new target is being filled with the store's orders." if added else ""), "ok")
+    return redirect(url_for("operator.store_settings", portal_id=portal_id, store_id=store_id))
 
 
 @bp.post("/<int:portal_id>/stores/<int:store_id>/marketing")

@@ -2,8 +2,9 @@
 
 - "deleted_in_hubspot" contact: re-create only when Moulin really changed that
   customer (its content hash differs from the link's), never on a plain resync.
-- "deleted_in_hubspot" deal: re-create on the next Moulin change only when the
-  store setting `recreate_deleted_deals` is true (default false: leave deleted).
+- "deleted_in_hubspot" deal, HubSpot order or cart: re-create on the next Moulin change
+  only when the store setting `recreate_deleted_deals` is true (default false:
+  leave deleted). An order and a cart follow the deal's rule: all are the Moulin order.
 - "deleted_in_hubspot" company, product, line item: re-create on the next pass.
 - "privacy_deleted": never re-create. The link's source_key is replaced by
   `privacy_tombstone(email)`, so the email itself is gone; check
@@ -43,6 +44,6 @@ def may_recreate(link_state: str, kind: str, store_settings: StoreSettings, moul
         return True
     if kind == "contact":
         return moulin_changed
-    if kind == "deal":
+    if kind in ("deal", "order", "cart"):
         return moulin_changed and store_settings.recreate_deleted_deals
     return True

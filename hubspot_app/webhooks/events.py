@@ -18,8 +18,10 @@ from .. import untrusted_json
 # Legacy subscription type prefix -> our object type (the `kind` in object_links).
 OBJECT_TYPES = {"contact": "contact", "company": "company", "deal": "deal", "product": "product",
                 "line_item": "line_item"}
-# Generic `object.*` events carry objectTypeId instead; accepted too, for the same objects.
-OBJECT_TYPE_IDS = {"0-1": "contact", "0-2": "company", "0-3": "deal", "0-7": "product", "0-8": "line_item"}
+# Generic `object.*` events carry objectTypeId instead; accepted too, for the same objects. HubSpot orders and
+# carts have generic subscriptions only (no legacy `order.*`/`cart.*` type: /work/wt/commerce-facts.md, "Webhooks").
+OBJECT_TYPE_IDS = {"0-1": "contact", "0-2": "company", "0-3": "deal", "0-7": "product", "0-8": "line_item",
+                   "0-123": "order", "0-142": "cart"}
 
 _IDENTITY_FIELDS = ("portalId", "appId", "subscriptionId", "eventId", "occurredAt", "subscriptionType",
                     "objectTypeId", "objectId", "propertyName", "propertyValue")

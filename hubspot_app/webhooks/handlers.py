@@ -27,7 +27,7 @@ def _lifecycle_handler(lifecycle: str) -> Handler:
                                       event.occurred_at_ms):
             return "stale: a newer fact is known"
         changed = links.project(session, event.portal_id, event.object_type, {event.object_id})
-        if event.object_type in ("contact", "deal") and lifecycle == facts.LIVE:
+        if event.object_type in ("contact", "deal", "order") and lifecycle == facts.LIVE:
             links.reattach_cards(session, event.portal_id, event.object_type, event.object_id)
         return f"{lifecycle}: {len(changed)} link(s) updated"
     return handle
@@ -191,6 +191,14 @@ HANDLERS: dict[tuple[str, str, str | None], Handler] = {
     ("deal", "restore", None): _lifecycle_handler(facts.LIVE),
     ("deal", "merge", None): handle_merge,
     ("deal", "propertyChange", "dealstage"): handle_deal_stage,
+    # A HubSpot order is the Moulin order too: the deal's rules (`contract.may_recreate`, the card's order id).
+    ("order", "deletion", None): _lifecycle_handler(facts.DELETED),
+    ("order", "restore", None): _lifecycle_handler(facts.LIVE),
+    ("order", "merge", None): handle_merge,
+    # A cart follows the deal rules: deleted by a person, it stays deleted unless the store re-creates deals.
+    # HubSpot documents no merge of carts (/work/wt/commerce-facts.md, "Webhooks"): none is subscribed.
+    ("cart", "deletion", None): _lifecycle_handler(facts.DELETED),
+    ("cart", "restore", None): _lifecycle_handler(facts.LIVE),
     ("product", "deletion", None): _lifecycle_handler(facts.DELETED),
     ("line_item", "deletion", None): _lifecycle_handler(facts.DELETED),
 }

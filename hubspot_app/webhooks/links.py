@@ -40,13 +40,18 @@ def project(session: Session, portal_id: int, kind: str, hubspot_ids: set[str]) 
         if (link.hubspot_id, link.state) != (survivor, state):
             link.hubspot_id, link.state = survivor, state
             changed.append(link)
-    if kind in ("contact", "deal"):
+    if kind in CARD_COLUMNS:
         _project_cards(session, portal_id, kind, resolved)
     return changed
 
 
+# The card row's column naming each kind of HubSpot record it shows.
+CARD_COLUMNS = {"contact": CardOrder.hubspot_contact_id, "deal": CardOrder.hubspot_deal_id,
+                "order": CardOrder.hubspot_order_id}
+
+
 def _project_cards(session: Session, portal_id: int, kind: str, resolved: dict[str, tuple[str, str]]) -> None:
-    column = CardOrder.hubspot_contact_id if kind == "contact" else CardOrder.hubspot_deal_id
+    column = CARD_COLUMNS[kind]
     for hubspot_id, (survivor, lifecycle) in resolved.items():
         values: dict = {column.key: survivor if lifecycle == facts.LIVE else None}
         if kind == "contact" and lifecycle == facts.PRIVACY_DELETED:
@@ -56,7 +61,7 @@ def _project_cards(session: Session, portal_id: int, kind: str, resolved: dict[s
 
 
 def reattach_cards(session: Session, portal_id: int, kind: str, hubspot_id: str) -> None:
-    """A restored contact or deal gets back the card rows of the Moulin records linked to it."""
+    """A restored contact, deal or order gets back the card rows of the Moulin records linked to it."""
     keys = list(session.scalars(select(ObjectLink.source_key).where(
         ObjectLink.portal_id == portal_id, ObjectLink.kind == kind, ObjectLink.hubspot_id == hubspot_id,
         ObjectLink.state == SYNCED)))
@@ -64,8 +69,8 @@ def reattach_cards(session: Session, portal_id: int, kind: str, hubspot_id: str)
         return
     if kind == "contact":  # contact links are keyed by email
         match, column = CardOrder.contact_email.in_(keys), CardOrder.hubspot_contact_id
-    else:  # deal links by "store:order id"
-        match, column = (CardOrder.store_code + ":" + CardOrder.order_id).in_(keys), CardOrder.hubspot_deal_id
+    else:  # deal and order links by "store:order id"
+        match, column = (CardOrder.store_code + ":" + CardOrder.order_id).in_(keys), CARD_COLUMNS[kind]
     session.execute(update(CardOrder).where(CardOrder.portal_id == portal_id, match,
                                             or_(column.is_(None), column == hubspot_id))
                     .values({column.key: hubspot_id}).execution_options(synchronize_session=False))

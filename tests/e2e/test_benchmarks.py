@@ -41,6 +41,15 @@ def test_sync_reports_calls_floor_cpu_and_the_sync_process_memory():
     assert result["standins_cpu_s"] >= 0
 
 
+def test_sync_on_both_targets_counts_orders_in_its_minimal_plan():
+    result = bench("sync", "--orders", "120", "--target", "both")
+    assert result["target"] == "both" and result["sync_errors"] == 0
+    assert result["objects"]["orders"] == result["objects"]["deals"] == result["orders_synced"] > 0
+    assert result["associations"]["orders->deals"] == result["orders_synced"]
+    assert result["associations"]["order_lines->orders"] == result["associations"]["line_items->deals"]
+    assert result["call_ratio"] == round(result["hubspot_calls"] / result["minimal_calls"], 4)
+
+
 def test_portals_reports_every_portal_against_its_floor():
     # one job at a time: SQLite has one writer (several processes: run it with --database-url on PostgreSQL)
     result = bench("portals", "--portals", "2", "--orders", "40", "--workers", "1", "--threads", "1",

@@ -16,6 +16,16 @@ def test_deals_and_lines_of_one_customer_make_one_job():
     assert result.covered == 3 and result.not_retryable == []
 
 
+def test_hubspot_orders_and_their_line_items_retry_like_deals():
+    result = plan(("order", "b2c:o1"), ("order_line", "b2c:o2:l3@order"), ("deal", "b2c:o2"))
+    assert dict(result.jobs) == {("sync.customer", (7, "ann@x.example")): [1, 2, 3]}
+
+
+def test_carts_and_their_line_items_retry_like_deals():
+    result = plan(("cart", "b2c:o1"), ("cart_line", "cart/b2c:o2:l3"))
+    assert dict(result.jobs) == {("sync.customer", (7, "ann@x.example")): [1, 2]}
+
+
 def test_failed_jobs_are_rerun_with_their_own_arguments():
     result = plan(("job", "sync.backfill:7:b2c"), ("job", "sync.poll:7"), ("job", "sync.moulin_event:42"),
                   ("job", "sync.customer:7:odd:name@x.example"))

@@ -7,9 +7,16 @@ from hubspot_app.webhooks.handlers import HANDLERS
 HSMETA = Path(__file__).resolve().parents[2] / "crm_cards" / "src" / "app" / "webhooks" / "webhooks-hsmeta.json"
 
 
+def _name(entry: dict) -> str:
+    # Generic subscriptions (`crmObjects`, e.g. HubSpot orders) name the object apart: object.deletion + order.
+    kind = entry["subscriptionType"]
+    return kind.replace("object.", entry["objectType"] + ".", 1) if kind.startswith("object.") else kind
+
+
 def subscriptions() -> set[tuple[str, str | None]]:
+    """As `<object>.<action>`: a generic `object.*` subscription names its object in `objectType`."""
     config = json.loads(HSMETA.read_text())["config"]
-    return {(entry["subscriptionType"], entry.get("propertyName"))
+    return {(_name(entry), entry.get("propertyName"))
             for group in config["subscriptions"].values() for entry in group if entry["active"]}
 
 

@@ -29,6 +29,7 @@ class CardOrder(Base):
     contact_email: Mapped[str | None] = mapped_column(String(320))
     hubspot_contact_id: Mapped[str | None] = mapped_column(String(64))
     hubspot_deal_id: Mapped[str | None] = mapped_column(String(64))
+    hubspot_order_id: Mapped[str | None] = mapped_column(String(64))  # HubSpot's Order, when the store sends them
     status: Mapped[str] = mapped_column(String(32), nullable=False)
     # The stage key our sync gave the deal (a partial refund keeps the furthest one reached).
     stage: Mapped[str | None] = mapped_column(String(32))

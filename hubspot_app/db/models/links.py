@@ -10,7 +10,8 @@ class ObjectLink(Base):
     """Moulin record <-> HubSpot object, per portal: the mapping that keeps sync duplicate-free.
 
     kind: "contact" (source_key = normalised email), "company" (store:account id),
-    "product" (SKU), "deal" (store:order id), "line_item" (store:order id:line id).
+    "product" (SKU), "deal" (store:order id), "line_item" (store:order id:line id);
+    "cart" (store:order id, the checkout's HubSpot cart), "cart_line" (cart/store:order id:line id).
     `content_hash` is the hash of the last properties written, to skip unchanged records.
     `state`: "synced", "deleted_in_hubspot", "archived", "privacy_deleted".
     """

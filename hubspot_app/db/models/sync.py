@@ -1,7 +1,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..base import Base, UTCDateTime, recorded_at
@@ -22,6 +22,12 @@ class PortalSetup(Base):
     # before this setting existed keep "account" (one company per store account: their companies stay theirs).
     company_identity: Mapped[str] = mapped_column(String(16), default="siret", server_default="account",
                                                   nullable=False)
+    # The order pipeline (HubSpot's native Order object), made only once the portal grants the order scopes:
+    # NULL until then. stage key -> HubSpot stage id, the same keys as `stage_ids`.
+    order_pipeline_id: Mapped[str | None] = mapped_column(String(64))
+    order_stage_ids: Mapped[dict | None] = mapped_column(JSON)
+    # The cart properties are made (the portal granted the optional cart scopes): carts have no pipeline to show it.
+    carts_ready: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=recorded_at, onupdate=recorded_at, nullable=False)
 
 

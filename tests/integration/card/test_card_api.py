@@ -40,7 +40,7 @@ def test_lists_the_contacts_orders_newest_first_with_totals(two_portals):
         "id": "b2c:o3", "number": "N-3", "store": "b2c", "storeName": "Shop B2C",
         "orderedAt": "2026-01-01T03:00:00Z", "status": "paid", "currency": "EUR", "total": "10.00",
         "refunded": "0.00", "itemCount": 4, "pickupPoint": "Lyon Part-Dieu",
-        "url": "https://bo.example/orders/o3", "dealUrl": None, "hubspotStage": None,
+        "url": "https://bo.example/orders/o3", "dealUrl": None, "orderUrl": None, "hubspotStage": None,
     }
     # a cancelled order is listed but is not a purchase
     assert data["totals"] == {"orders": 3, "value": [{"currency": "EUR", "amount": "30.00"}],

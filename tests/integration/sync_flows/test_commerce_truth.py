@@ -270,7 +270,7 @@ def test_a_portal_set_up_at_version_1_gains_the_new_properties_and_keeps_its_com
             crm.create_group(object_type, GROUP["name"], GROUP["label"])
             crm.create_properties(object_type, [spec for spec in PROPERTIES[object_type]
                                                 if spec["name"] not in new.get(object_type, ())])
-        pipeline = crm.create_pipeline("deals", PIPELINE_LABEL, [{"label": label, "probability": p}
+        pipeline = crm.create_pipeline("deals", PIPELINE_LABEL, [{"label": label, "metadata": {"probability": p}}
                                                                  for _, label, p in STAGES])
         session.execute(insert(PortalSetup).values(  # company_identity: what migration 0004_e gives a row it finds
             portal_id=world.portal_id, version=1, company_identity="account", pipeline_id=pipeline["id"],

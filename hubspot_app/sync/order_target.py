@@ -1,0 +1,40 @@
+"""The reads the HubSpot-order target adds to a sync's one short read: the store's targets now, and the links
+of its orders' own line items. Planning is `order_batch` (pure); writing the links is the sync's generic write."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from ..moulin.records import Order
+from . import repository as repo
+from .mapping import line_key
+from .order_batch import OrderLinks
+from .order_mapping import order_line_key
+from .setup import orders_granted
+
+
+def store_targets(session: Session, portal_id: int, setup, settings) -> tuple[bool, bool]:
+    """(write deals, write HubSpot orders): the store's choice, on deals while the portal lacks the order scopes or
+    the order pipeline (made by setup once they are granted)."""
+    ready = bool(getattr(setup, "order_pipeline_id", None)) and orders_granted(session, portal_id)
+    return settings.targets(ready)
+
+
+def load_order_lines(session: Session, portal_id: int, orders: list[Order], order_links: dict) -> tuple[dict, OrderLinks]:
+    """(the order-line links by key, for hashes and ids; what HubSpot has per order). order_links: order key ->
+    its `order` link, if any: an order HubSpot never had has no line items there (skips the prefix query)."""
+    keys = {order_line_key(line_key(o, line)) for o in orders for line in o.lines}
+    links = repo.load_links(session, portal_id, "order_line", keys)
+    linked: dict[str, dict[str, str]] = {}
+    orphaned: dict[str, list[str]] = {}
+    for order in orders:
+        link = order_links.get(order.key)
+        if link is None:
+            continue
+        found = [line for line in repo.links_with_prefix(session, portal_id, "order_line", order.key + ":")
+                 if line.hubspot_id]
+        if link.state == "synced":
+            linked[order.key] = {line.source_key: line.hubspot_id for line in found if line.state == "synced"}
+            links.update({line.source_key: line for line in found if line.state == "synced"})
+        else:
+            orphaned[order.key] = [line.hubspot_id for line in found]
+    return links, OrderLinks(linked, orphaned)
