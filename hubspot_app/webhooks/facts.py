@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from ..db.base import insert_skipping_conflicts
 from ..db.models.webhooks import HubSpotObjectState
@@ -19,6 +20,7 @@ LIVE, DELETED, MERGED, PRIVACY_DELETED = "live", "deleted", "merged", "privacy_d
 _RANK = {LIVE: 0, DELETED: 1, MERGED: 2, PRIVACY_DELETED: 3}
 _FINAL = {MERGED, PRIVACY_DELETED}
 _MAX_MERGE_HOPS = 20
+_FACT_COLUMNS = ("lifecycle", "lifecycle_at_ms", "merged_into")
 
 
 def lifecycle_wins(current: str, current_at: int, new: str, new_at: int) -> bool:
@@ -85,6 +87,10 @@ def record_lifecycle(session: Session, portal_id: int, object_type: str, object_
     if not lifecycle_wins(row.lifecycle, row.lifecycle_at_ms, lifecycle, at_ms):
         return False
     row.lifecycle, row.lifecycle_at_ms, row.merged_into = lifecycle, at_ms, merged_into
+    for column in _FACT_COLUMNS:
+        # Every recorded fact updates the same columns, even those whose value is unchanged: the ORM then
+        # sends a batch's rows as one executemany, not one UPDATE per differing set of changed columns.
+        flag_modified(row, column)
     return True
 
 

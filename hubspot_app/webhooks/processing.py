@@ -30,7 +30,7 @@ from ..db.base import now_of
 from ..db.models.webhooks import WebhookEvent
 from ..logs import log_event
 from . import facts, lifecycle_runs
-from .events import ParsedEvent, parse_event
+from .events import ParsedEvent, stored_event
 from .handlers import LifecycleHandler, handler_for
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def _apply_events(database, app_id: int | None, *where) -> Counter:
         rows = _pending(session, *where)
         if not rows:
             return Counter()
-        events = [parse_event(payload) for _, payload in rows]
+        events = [stored_event(payload) for _, payload in rows]
         _preload_facts(session, events)
         results = _apply(session, events, app_id)
         now = now_of(session)
@@ -92,7 +92,7 @@ def _apply_events(database, app_id: int | None, *where) -> Counter:
             .values(status=bindparam("new_status"), outcome=bindparam("new_outcome"), processed_at=now),
             [{"row_id": row_id, "new_status": status, "new_outcome": outcome[:255]}
              for (row_id, _), (status, outcome) in zip(rows, results)])
-    for event, (status, outcome) in zip(events, results):
+    for event, (status, outcome) in zip(events, results) if logger.isEnabledFor(logging.DEBUG) else ():
         log_event(logger, "webhook.event_processed", logging.DEBUG, portal_id=event.portal_id,
                   subscription_type=event.subscription_type, object_id=event.object_id, outcome=outcome)
     return Counter(status for status, _ in results)
