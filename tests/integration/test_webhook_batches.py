@@ -8,10 +8,10 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event as sa_event, select
 
-from hubspot_app.db.base import Base
 from hubspot_app.db.models import CardOrder, ObjectLink
 from hubspot_app.db.models.webhooks import HubSpotObjectState, PendingAssociation, SyncConflict, WebhookEvent
 from tests.webhook_support import card, event, install, link, post_events, store
+from tests.webhook_support import replay as replay_deliveries
 
 pytestmark = pytest.mark.db
 
@@ -29,11 +29,8 @@ def seed(session):
 
 
 @pytest.fixture
-def database(app):
-    database = app.extensions["moulin.db"]
-    with database.session() as session:
-        seed(session)
-    return database
+def database(app, client):
+    return replay_deliveries(app, client, seed, [])
 
 
 @contextmanager
@@ -133,13 +130,7 @@ MIXED = [
 
 
 def replay(app, client, deliveries) -> dict:
-    database = app.extensions["moulin.db"]
-    Base.metadata.drop_all(database.engine)
-    database.create_all()
-    with database.session() as session:
-        seed(session)
-    for delivery in deliveries:
-        assert post_events(client, delivery).status_code == 200
+    database = replay_deliveries(app, client, seed, deliveries)
     assert set(statuses(database)) == {"processed"}
     return snapshot(database)
 
