@@ -92,9 +92,10 @@ def _apply_events(database, app_id: int | None, *where) -> Counter:
             .values(status=bindparam("new_status"), outcome=bindparam("new_outcome"), processed_at=now),
             [{"row_id": row_id, "new_status": status, "new_outcome": outcome[:255]}
              for (row_id, _), (status, outcome) in zip(rows, results)])
-    for event, (status, outcome) in zip(events, results) if logger.isEnabledFor(logging.DEBUG) else ():
-        log_event(logger, "webhook.event_processed", logging.DEBUG, portal_id=event.portal_id,
-                  subscription_type=event.subscription_type, object_id=event.object_id, outcome=outcome)
+    if logger.isEnabledFor(logging.DEBUG):  # log_event masks its fields even for a record then dropped
+        for event, (_, outcome) in zip(events, results):
+            log_event(logger, "webhook.event_processed", logging.DEBUG, portal_id=event.portal_id,
+                      subscription_type=event.subscription_type, object_id=event.object_id, outcome=outcome)
     return Counter(status for status, _ in results)
 
 
