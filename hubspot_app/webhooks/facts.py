@@ -52,22 +52,33 @@ def _load(session: Session, portal_id: int, object_type: str, object_id: str,
 
 def preload(session: Session, portal_id: int, object_type: str, object_ids: set[str], create: bool = False) -> None:
     """Load (and lock, on PostgreSQL) many objects' rows in one query, so a batch's handlers find them cached.
-    With `create`, rows missing are first inserted as "live since never" (what `state_of` would add one by one)
-    in one statement that skips rows another transaction inserted meanwhile."""
+    With `create`, rows missing are then inserted as "live since never" (what `state_of` would add one by one)
+    in one statement that skips rows another transaction inserted meanwhile, and loaded."""
     cache = _cache(session)
     wanted = {i for i in object_ids if (portal_id, object_type, i) not in cache}
-    if not wanted:
-        return
-    if create:
-        session.connection().execute(insert_skipping_conflicts(session, HubSpotObjectState.__table__), [
-            dict(portal_id=portal_id, object_type=object_type, object_id=object_id, lifecycle=LIVE,
-                 lifecycle_at_ms=0, email_at_ms=0) for object_id in sorted(wanted)])
     for key in wanted:
         cache[(portal_id, object_type, key)] = None
+    missing = _load_many(session, portal_id, object_type, wanted)
+    if create and missing:
+        # Only when some are new: even an INSERT that inserts nothing takes SQLite's write lock, and the batch
+        # should hold it for as short a time as it can (the receiver waits for it).
+        session.connection().execute(insert_skipping_conflicts(session, HubSpotObjectState.__table__), [
+            dict(portal_id=portal_id, object_type=object_type, object_id=object_id, lifecycle=LIVE,
+                 lifecycle_at_ms=0, email_at_ms=0) for object_id in sorted(missing)])
+        _load_many(session, portal_id, object_type, missing)
+
+
+def _load_many(session: Session, portal_id: int, object_type: str, object_ids: set[str]) -> set[str]:
+    """Cache the rows of these objects; returns the ids that have none."""
+    if not object_ids:
+        return set()
+    cache, missing = _cache(session), set(object_ids)
     for row in session.scalars(select(HubSpotObjectState).where(
             HubSpotObjectState.portal_id == portal_id, HubSpotObjectState.object_type == object_type,
-            HubSpotObjectState.object_id.in_(wanted)).order_by(HubSpotObjectState.id).with_for_update()):
+            HubSpotObjectState.object_id.in_(object_ids)).order_by(HubSpotObjectState.id).with_for_update()):
         cache[(portal_id, object_type, row.object_id)] = row
+        missing.discard(row.object_id)
+    return missing
 
 
 def state_of(session: Session, portal_id: int, object_type: str, object_id: str) -> HubSpotObjectState:
