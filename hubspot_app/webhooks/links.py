@@ -30,10 +30,12 @@ def links_to(session: Session, portal_id: int, kind: str, hubspot_ids: set[str])
         ObjectLink.portal_id == portal_id, ObjectLink.kind == kind, ObjectLink.hubspot_id.in_(hubspot_ids))))
 
 
-def project(session: Session, portal_id: int, kind: str, hubspot_ids: set[str]) -> list[ObjectLink]:
+def project(session: Session, portal_id: int, kind: str, hubspot_ids: set[str],
+            linked: list[ObjectLink] | None = None) -> list[ObjectLink]:
+    """`linked`: the links to `hubspot_ids`, when the caller has read them already."""
     resolved = {hubspot_id: facts.resolve(session, portal_id, kind, hubspot_id) for hubspot_id in hubspot_ids}
     changed = []
-    for link in links_to(session, portal_id, kind, hubspot_ids):
+    for link in links_to(session, portal_id, kind, hubspot_ids) if linked is None else linked:
         survivor, lifecycle = resolved[link.hubspot_id]
         state = link_state_for(link.state, lifecycle)
         if state == PRIVACY_DELETED and not link.source_key.startswith("privacy:"):
