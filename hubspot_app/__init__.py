@@ -35,7 +35,7 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
     )
     app.extensions["moulin.config"] = config
     app.extensions["moulin.clock"] = clock = clock or system_clock
-    app.extensions["moulin.db"] = Database(config.database_url, clock)
+    app.extensions["moulin.db"] = Database(config.database_url, clock, config.sqlite_busy_timeout_ms)
     app.extensions["moulin.cipher"] = SecretCipher(config.token_encryption_keys)
     app.extensions["moulin.jobs"] = JobQueue(app, make_huey(config), make_huey(config, BULK_QUEUE))
 

@@ -166,6 +166,9 @@ class Config:
     # Real-time pushes of one store are gathered this long after the first (or until a batch of 100 fills)
     # and synced as one batch, so a burst of edits costs one planned batch, not ~5 calls per edit.
     push_window_ms: int = 300
+    # How long a SQLite writer waits for another's lock before giving up (DatabaseBusy: jobs retry, the web
+    # answers 503 + Retry-After). No effect on PostgreSQL.
+    sqlite_busy_timeout_ms: int = 30_000
     # The nightly reconcile of one store stops after this long (its deals are then not archived that night).
     reconcile_store_seconds: int = 1800
 
@@ -197,6 +200,7 @@ class Config:
             bulk_jobs_per_portal=_positive(env, "BULK_JOBS_PER_PORTAL", 1),
             push_window_ms=_int(env, "PUSH_WINDOW_MS", 300),
             reconcile_store_seconds=_positive(env, "RECONCILE_STORE_SECONDS", 1800),
+            sqlite_busy_timeout_ms=_positive(env, "SQLITE_BUSY_TIMEOUT_MS", 30_000),
         )
 
     def with_overrides(self, **changes) -> "Config":

@@ -56,3 +56,17 @@ def card(session, order_id: str, email: str | None, contact_id: str | None, deal
                           contact_email=email, hubspot_contact_id=contact_id, hubspot_deal_id=deal_id,
                           status="paid", currency="EUR", total=Decimal("10.00"),
                           ordered_at=datetime(2026, 11, 1, tzinfo=timezone.utc)))
+
+
+def replay(app, client, seed, deliveries: list[list[dict]]):
+    """A clean database seeded by `seed(session)`, then `deliveries` posted one after another; returns the database."""
+    from hubspot_app.db.base import Base
+
+    database = app.extensions["moulin.db"]
+    Base.metadata.drop_all(database.engine)
+    database.create_all()
+    with database.session() as session:
+        seed(session)
+    for delivery in deliveries:
+        assert post_events(client, delivery).status_code == 200
+    return database

@@ -5,6 +5,10 @@ block ends, rolled back on error. Services take a `Session`; they never commit
 on their own unless they own the unit of work. One exception, on purpose:
 `sync.orders.sync_orders` commits the session it is given before and after its
 HubSpot calls, so no transaction is open while HubSpot answers (docs/sync.md).
+
+SQLite's "database is locked" (another writer held the lock past the busy
+timeout) leaves the unit of work as `DatabaseBusy`: transient, retried by jobs,
+a 503 with Retry-After at the web edge like any outage.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..clock import Clock, system_clock
@@ -21,13 +26,29 @@ from ..config import ConfigError
 from .base import CLOCK_OPTION, Base
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets the web process read while a worker writes; foreign keys are off by default in SQLite.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+DEFAULT_BUSY_TIMEOUT_MS = 30_000
+
+
+class DatabaseBusy(OperationalError):
+    """SQLite refused a write because another connection held the lock too long: nothing was written, try later."""
+
+
+def _is_lock_refusal(error: BaseException) -> bool:
+    # SQLite's wording (sqlite3.OperationalError, SQLITE_BUSY / SQLITE_LOCKED): "database is locked",
+    # "database table is locked"; https://www.sqlite.org/rescode.html#busy
+    return isinstance(error, OperationalError) and not isinstance(error, DatabaseBusy) \
+        and "is locked" in str(error.orig)
+
+
+def _sqlite_pragmas(busy_timeout_ms: int):
+    def on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets the web process read while a worker writes; foreign keys are off by default in SQLite.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+    return on_connect
 
 
 def _make_folder_of(database: str | None) -> None:
@@ -41,23 +62,24 @@ def _make_folder_of(database: str | None) -> None:
                           f"({error.strerror})") from None
 
 
-def make_engine(url: str, clock: Clock = system_clock) -> Engine:
+def make_engine(url: str, clock: Clock = system_clock, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Engine:
     stamped = {"execution_options": {CLOCK_OPTION: clock}}
     if url.startswith("sqlite"):
         _make_folder_of(make_url(url).database)
         # A file database keeps its connections: one closed beyond the pool's size must be reopened (and its
         # pragmas rerun) on the next busy moment, which under load was a steady cost on the card's path.
         pool = {"pool_size": 20, "max_overflow": 10} if make_url(url).database not in (None, "", ":memory:") else {}
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **pool, **stamped)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+                               **pool, **stamped)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **stamped)
 
 
 class Database:
-    def __init__(self, url: str, clock: Clock = system_clock):
+    def __init__(self, url: str, clock: Clock = system_clock, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS):
         self.url = url
-        self.engine = make_engine(url, clock)
+        self.engine = make_engine(url, clock, busy_timeout_ms)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -66,8 +88,10 @@ class Database:
         try:
             yield session
             session.commit()
-        except BaseException:
+        except BaseException as error:
             session.rollback()
+            if _is_lock_refusal(error):
+                raise DatabaseBusy(error.statement, error.params, error.orig) from error
             raise
         finally:
             session.close()
@@ -81,4 +105,4 @@ class Database:
         self.engine.dispose()
 
 
-__all__ = ["Base", "Database"]
+__all__ = ["Base", "Database", "DatabaseBusy"]

@@ -1,6 +1,7 @@
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
@@ -52,3 +53,10 @@ def recorded_at(context) -> datetime:
 def now_of(session: Session) -> datetime:
     """The app's clock, as bound to this session's database."""
     return session.get_bind().get_execution_options().get(CLOCK_OPTION, system_clock)()
+
+
+def insert_skipping_conflicts(session: Session, table, index_elements=None):
+    """INSERT ... ON CONFLICT DO NOTHING in the session's dialect: the two databases the app supports (config
+    refuses others) both have it."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=index_elements)

@@ -1,8 +1,9 @@
 """Sync jobs. Each takes ids, calls one service, and records a failure as a dead-letter row.
 
 Only transient failures (HubSpot 429/5xx/timeouts after the transport retries,
-Moulin unavailable) are raised back to Huey, which retries them later; anything
-else would fail again the same way, so it is recorded and the job ends.
+Moulin unavailable, SQLite's "database is locked") are raised back to Huey,
+which retries them later; anything else would fail again the same way, so it
+is recorded and the job ends.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from .. import extensions
 from ..jobs import bulk
+from ..db import DatabaseBusy
 from ..db.models import Installation, MoulinEvent
 from ..hubspot.errors import TransientError
 from ..install.tokens import TokenBusy
@@ -31,7 +33,8 @@ logger = logging.getLogger(__name__)
 
 RETRIES = 5
 RETRY_DELAY_S = 60
-TRANSIENT = (TransientError, MoulinUnavailable, engine.MoulinDown, TokenBusy)
+# DatabaseBusy: SQLite's "database is locked" (a writer held the lock past the busy timeout), gone shortly.
+TRANSIENT = (TransientError, MoulinUnavailable, engine.MoulinDown, TokenBusy, DatabaseBusy)
 
 
 def _recorded(name: str, fn):

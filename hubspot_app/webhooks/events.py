@@ -80,12 +80,18 @@ def _id_number(event: dict, name: str) -> int:
 
 
 def parse_event(event: dict) -> ParsedEvent:
-    # Some HubSpot docs call the field eventType; deliveries use subscriptionType.
-    kind = str(event.get("subscriptionType") or event.get("eventType") or "")
-    prefix, _, action = kind.partition(".")
     problem = untrusted_json.unstorable(event)
     if problem:
         raise MalformedDelivery(problem)
+    return stored_event(event)
+
+
+def stored_event(event: dict) -> ParsedEvent:
+    """An event's fields, for a payload known storable: checked by `parse_event` at intake, or read back from
+    `webhook_events` (the check is a walk over the whole payload, a tenth of a batch's processing)."""
+    # Some HubSpot docs call the field eventType; deliveries use subscriptionType.
+    kind = str(event.get("subscriptionType") or event.get("eventType") or "")
+    prefix, _, action = kind.partition(".")
     try:
         return ParsedEvent(
             portal_id=_id_number(event, "portalId"),

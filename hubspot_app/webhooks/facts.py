@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
+from ..db.base import insert_skipping_conflicts
 from ..db.models.webhooks import HubSpotObjectState
 
 LIVE, DELETED, MERGED, PRIVACY_DELETED = "live", "deleted", "merged", "privacy_deleted"
@@ -18,6 +20,7 @@ LIVE, DELETED, MERGED, PRIVACY_DELETED = "live", "deleted", "merged", "privacy_d
 _RANK = {LIVE: 0, DELETED: 1, MERGED: 2, PRIVACY_DELETED: 3}
 _FINAL = {MERGED, PRIVACY_DELETED}
 _MAX_MERGE_HOPS = 20
+_FACT_COLUMNS = ("lifecycle", "lifecycle_at_ms", "merged_into")
 
 
 def lifecycle_wins(current: str, current_at: int, new: str, new_at: int) -> bool:
@@ -47,6 +50,37 @@ def _load(session: Session, portal_id: int, object_type: str, object_id: str,
     return cache[key]
 
 
+def preload(session: Session, portal_id: int, object_type: str, object_ids: set[str], create: bool = False) -> None:
+    """Load (and lock, on PostgreSQL) many objects' rows in one query, so a batch's handlers find them cached.
+    With `create`, rows missing are then inserted as "live since never" (what `state_of` would add one by one)
+    in one statement that skips rows another transaction inserted meanwhile, and loaded."""
+    cache = _cache(session)
+    wanted = {i for i in object_ids if (portal_id, object_type, i) not in cache}
+    for key in wanted:
+        cache[(portal_id, object_type, key)] = None
+    missing = _load_many(session, portal_id, object_type, wanted)
+    if create and missing:
+        # Only when some are new: even an INSERT that inserts nothing takes SQLite's write lock, and the batch
+        # should hold it for as short a time as it can (the receiver waits for it).
+        session.connection().execute(insert_skipping_conflicts(session, HubSpotObjectState.__table__), [
+            dict(portal_id=portal_id, object_type=object_type, object_id=object_id, lifecycle=LIVE,
+                 lifecycle_at_ms=0, email_at_ms=0) for object_id in sorted(missing)])
+        _load_many(session, portal_id, object_type, missing)
+
+
+def _load_many(session: Session, portal_id: int, object_type: str, object_ids: set[str]) -> set[str]:
+    """Cache the rows of these objects; returns the ids that have none."""
+    if not object_ids:
+        return set()
+    cache, missing = _cache(session), set(object_ids)
+    for row in session.scalars(select(HubSpotObjectState).where(
+            HubSpotObjectState.portal_id == portal_id, HubSpotObjectState.object_type == object_type,
+            HubSpotObjectState.object_id.in_(object_ids)).order_by(HubSpotObjectState.id).with_for_update()):
+        cache[(portal_id, object_type, row.object_id)] = row
+        missing.discard(row.object_id)
+    return missing
+
+
 def state_of(session: Session, portal_id: int, object_type: str, object_id: str) -> HubSpotObjectState:
     row = _load(session, portal_id, object_type, object_id, for_update=True)
     if row is None:
@@ -64,6 +98,10 @@ def record_lifecycle(session: Session, portal_id: int, object_type: str, object_
     if not lifecycle_wins(row.lifecycle, row.lifecycle_at_ms, lifecycle, at_ms):
         return False
     row.lifecycle, row.lifecycle_at_ms, row.merged_into = lifecycle, at_ms, merged_into
+    for column in _FACT_COLUMNS:
+        # Every recorded fact updates the same columns, even those whose value is unchanged: the ORM then
+        # sends a batch's rows as one executemany, not one UPDATE per differing set of changed columns.
+        flag_modified(row, column)
     return True
 
 

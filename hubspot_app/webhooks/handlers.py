@@ -4,6 +4,7 @@ duplicates and reordered events converge on the same state. Each returns a
 short outcome for the event row and the logs."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 from sqlalchemy import delete, or_, select, update
@@ -14,23 +15,22 @@ from ..db.models.webhooks import DealStageChange, PendingAssociation, SyncConfli
 from ..consent.service import forget_addresses, handle_optout_change
 from ..moulin.records import normalise_email
 from ..store_settings import StoreSettings
-from . import facts, links
+from . import facts, lifecycle_runs, links
 from .contract import PRIVACY_DELETED, SYNCED, privacy_tombstone
 from .events import ParsedEvent
 
 Handler = Callable[[Session, ParsedEvent, int | None], str]
 
 
-def _lifecycle_handler(lifecycle: str) -> Handler:
-    def handle(session: Session, event: ParsedEvent, _app_id: int | None) -> str:
-        if not facts.record_lifecycle(session, event.portal_id, event.object_type, event.object_id, lifecycle,
-                                      event.occurred_at_ms):
-            return "stale: a newer fact is known"
-        changed = links.project(session, event.portal_id, event.object_type, {event.object_id})
-        if event.object_type in ("contact", "deal", "order") and lifecycle == facts.LIVE:
-            links.reattach_cards(session, event.portal_id, event.object_type, event.object_id)
-        return f"{lifecycle}: {len(changed)} link(s) updated"
-    return handle
+@dataclass(frozen=True)
+class LifecycleHandler:
+    """Records that an object was deleted or restored. Its events are applied per run (`lifecycle_runs`):
+    a batch's deletions and restores are recorded together and projected once, set-based."""
+
+    lifecycle: str
+
+    def __call__(self, session: Session, event: ParsedEvent, _app_id: int | None) -> str:
+        return lifecycle_runs.apply_run(session, [(event, self.lifecycle)])[0]
 
 
 def handle_merge(session: Session, event: ParsedEvent, _app_id: int | None) -> str:
@@ -69,7 +69,7 @@ def handle_privacy_deletion(session: Session, event: ParsedEvent, app_id: int | 
     portal, contact_id = event.portal_id, event.object_id
     emails = [link.source_key for link in links.links_to(session, portal, "contact", {contact_id})
               if not link.source_key.startswith("privacy:")]
-    outcome = _lifecycle_handler(facts.PRIVACY_DELETED)(session, event, app_id)
+    outcome = LifecycleHandler(facts.PRIVACY_DELETED)(session, event, app_id)
     forget_addresses(session, portal, emails)
     # Whatever order events came in, nothing personal about this contact stays with us.
     if emails:
@@ -137,7 +137,7 @@ def handle_email_change(session: Session, event: ParsedEvent, app_id: int | None
     session.execute(update(CardOrder).where(CardOrder.portal_id == portal, CardOrder.hubspot_contact_id == contact_id,
                                             CardOrder.contact_email != new_email)
                     .values(hubspot_contact_id=None).execution_options(synchronize_session=False))
-    links.reattach_cards(session, portal, "contact", contact_id)
+    links.reattach_cards(session, portal, "contact", {contact_id})
     return f"relinked to the Moulin customer with the new email ({len(current)} unlinked)"
 
 
@@ -178,29 +178,29 @@ def handle_optout(session: Session, event: ParsedEvent, app_id: int | None) -> s
 # Intake stores only these events; everything else is acknowledged and logged. The subscriptions declared to
 # HubSpot (crm_cards/.../webhooks-hsmeta.json) are checked against it by tests/unit/test_webhooks_hsmeta.py.
 HANDLERS: dict[tuple[str, str, str | None], Handler] = {
-    ("contact", "deletion", None): _lifecycle_handler(facts.DELETED),
-    ("contact", "restore", None): _lifecycle_handler(facts.LIVE),
+    ("contact", "deletion", None): LifecycleHandler(facts.DELETED),
+    ("contact", "restore", None): LifecycleHandler(facts.LIVE),
     ("contact", "privacyDeletion", None): handle_privacy_deletion,
     ("contact", "merge", None): handle_merge,
     ("contact", "propertyChange", "email"): handle_email_change,
     ("contact", "propertyChange", "hs_email_optout"): handle_optout,
-    ("company", "deletion", None): _lifecycle_handler(facts.DELETED),
-    ("company", "restore", None): _lifecycle_handler(facts.LIVE),
+    ("company", "deletion", None): LifecycleHandler(facts.DELETED),
+    ("company", "restore", None): LifecycleHandler(facts.LIVE),
     ("company", "merge", None): handle_merge,
-    ("deal", "deletion", None): _lifecycle_handler(facts.DELETED),
-    ("deal", "restore", None): _lifecycle_handler(facts.LIVE),
+    ("deal", "deletion", None): LifecycleHandler(facts.DELETED),
+    ("deal", "restore", None): LifecycleHandler(facts.LIVE),
     ("deal", "merge", None): handle_merge,
     ("deal", "propertyChange", "dealstage"): handle_deal_stage,
     # A HubSpot order is the Moulin order too: the deal's rules (`contract.may_recreate`, the card's order id).
-    ("order", "deletion", None): _lifecycle_handler(facts.DELETED),
-    ("order", "restore", None): _lifecycle_handler(facts.LIVE),
+    ("order", "deletion", None): LifecycleHandler(facts.DELETED),
+    ("order", "restore", None): LifecycleHandler(facts.LIVE),
     ("order", "merge", None): handle_merge,
     # A cart follows the deal rules: deleted by a person, it stays deleted unless the store re-creates deals.
     # HubSpot documents no merge of carts (/work/wt/commerce-facts.md, "Webhooks"): none is subscribed.
-    ("cart", "deletion", None): _lifecycle_handler(facts.DELETED),
-    ("cart", "restore", None): _lifecycle_handler(facts.LIVE),
-    ("product", "deletion", None): _lifecycle_handler(facts.DELETED),
-    ("line_item", "deletion", None): _lifecycle_handler(facts.DELETED),
+    ("cart", "deletion", None): LifecycleHandler(facts.DELETED),
+    ("cart", "restore", None): LifecycleHandler(facts.LIVE),
+    ("product", "deletion", None): LifecycleHandler(facts.DELETED),
+    ("line_item", "deletion", None): LifecycleHandler(facts.DELETED),
 }
 
 

@@ -12,11 +12,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from ..db.base import now_of
+from ..db.base import insert_skipping_conflicts, now_of
 from ..db.models import Installation
 from ..db.models.webhooks import WebhookEvent
 from ..logs import log_event
@@ -36,13 +34,8 @@ class Accepted:
     ignored: int
 
 
-# The two databases the app supports (config refuses others); both have ON CONFLICT DO NOTHING.
-_INSERT = {"postgresql": pg_insert, "sqlite": sqlite_insert}
-
-
 def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> int:
-    insert = _INSERT[session.get_bind().dialect.name]
-    stmt = insert(WebhookEvent).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    stmt = insert_skipping_conflicts(session, WebhookEvent, index_elements=["dedupe_key"])
     # Parameters passed separately: the statement compiles once and is cached, and SQLAlchemy still sends
     # one multi-row INSERT. RETURNING counts the rows really inserted (rowcount is unreliable here).
     result = session.connection().execute(stmt.returning(WebhookEvent.id), rows)

@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from hubspot_app.db.base import Base
 from hubspot_app.db.models import CardOrder, ObjectLink
 from hubspot_app.db.models.webhooks import DealStageChange, PendingAssociation, SyncConflict, WebhookEvent
 from hubspot_app.webhooks.contract import is_privacy_deleted, privacy_tombstone
@@ -13,6 +12,7 @@ from hubspot_app.webhooks.events import parse_event
 from hubspot_app.webhooks.intake import accept_delivery
 from hubspot_app.webhooks.processing import sweep_stale
 from tests.webhook_support import APP_ID, PORTAL, card, event, install, link, post_events, store
+from tests.webhook_support import replay as replay_deliveries
 
 pytestmark = pytest.mark.db
 
@@ -174,13 +174,7 @@ HISTORY = [
 
 
 def replay(app, client, batches) -> tuple:
-    database = app.extensions["moulin.db"]
-    Base.metadata.drop_all(database.engine)
-    database.create_all()
-    with database.session() as session:
-        seed(session)
-    for batch in batches:
-        assert post_events(client, batch).status_code == 200
+    database = replay_deliveries(app, client, seed, batches)
     return links(database), cards(database)
 
 
