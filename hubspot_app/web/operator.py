@@ -179,7 +179,7 @@ def archive_target(portal_id: int, store_id: int):
             except target_archive.NothingToArchive as refused:
                 flash(str(refused), "error")
             else:
-                flash(f"Archiving this store's HubSpot {target}. Progress below.", "ok")
+                flash(f"Archiving of this store's HubSpot {target} has started.", "ok")
     return redirect(url_for("operator.store_settings", portal_id=portal_id, store_id=store_id) + "#archive-target")
 
 
