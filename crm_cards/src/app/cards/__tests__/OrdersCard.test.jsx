@@ -115,6 +115,22 @@ describe('OrdersCard', () => {
     expect(rows[1].findAll(Link).map((l) => l.text)).toEqual(['N-2']); // not in HubSpot (yet): no deal link
   });
 
+  it('links each order to its HubSpot order beside its deal, when the store sends orders there', async () => {
+    const { backend, renderer, show } = setup('crm.record.tab');
+    const deal = 'https://app.hubspot.com/contacts/1001/record/0-3/9001';
+    const hubspotOrder = 'https://app.hubspot.com/contacts/1001/record/0-123/7001';
+    backend.answer(LIST, 200, listing([order(3, { dealUrl: deal, orderUrl: hubspotOrder }), order(2, { dealUrl: deal })]));
+    show();
+    await renderer.waitFor(() => expect(renderer.maybeFind(Table)).not.toBeNull());
+    const rows = bodyRows(renderer);
+    expect(rows[0].findAll(Link).map((l) => [l.text, l.props.href])).toEqual([
+      ['N-3', 'https://bo.example/orders/o3'],
+      ['Deal', deal],
+      ['Order', hubspotOrder],
+    ]);
+    expect(rows[1].findAll(Link).map((l) => l.text)).toEqual(['N-2', 'Deal']); // a deals-only store: no order link
+  });
+
   it('pages beyond the first page', async () => {
     const { backend, renderer, show } = setup();
     backend.answer(LIST, 200, listing([order(9), order(8)], { totalPages: 3, totalCount: 12 }));
