@@ -76,6 +76,15 @@ class StoreSettings:
         """Whether `new` sends orders to a target this one does not (its history must be backfilled there)."""
         return bool(set(_TARGET_SETS[new.target]) - set(_TARGET_SETS[self.target]))
 
+    def targets_off(self, orders_granted: bool) -> tuple[str, ...]:
+        """The targets this store no longer writes (`DEALS`, `ORDERS`), whose records its operator may archive.
+
+        Orders are off once the choice is `deals` (carts go with them). Deals are off only when they are not
+        written at all: a store that chose `orders` in a portal without the order scopes still writes deals.
+        """
+        deals_on, _ = self.targets(orders_granted)
+        return tuple(t for t, off in ((DEALS, not deals_on), (ORDERS, self.target == DEALS)) if off)
+
     @property
     def abandon_after(self) -> timedelta:
         return timedelta(hours=self.abandon_after_hours)

@@ -12,11 +12,19 @@ from .order_mapping import order_line_key
 from .setup import orders_granted
 
 
+def _orders_ready(session: Session, portal_id: int, setup) -> bool:
+    return bool(getattr(setup, "order_pipeline_id", None)) and orders_granted(session, portal_id)
+
+
 def store_targets(session: Session, portal_id: int, setup, settings) -> tuple[bool, bool]:
     """(write deals, write HubSpot orders): the store's choice, on deals while the portal lacks the order scopes or
     the order pipeline (made by setup once they are granted)."""
-    ready = bool(getattr(setup, "order_pipeline_id", None)) and orders_granted(session, portal_id)
-    return settings.targets(ready)
+    return settings.targets(_orders_ready(session, portal_id, setup))
+
+
+def store_targets_off(session: Session, portal_id: int, setup, settings) -> tuple[str, ...]:
+    """The targets the store no longer writes, by the same rule (`StoreSettings.targets_off`)."""
+    return settings.targets_off(_orders_ready(session, portal_id, setup))
 
 
 def load_order_lines(session: Session, portal_id: int, orders: list[Order], order_links: dict) -> tuple[dict, OrderLinks]:

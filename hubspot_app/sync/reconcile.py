@@ -1,12 +1,12 @@
 """Nightly reconciliation: compare HubSpot with Moulin and heal the differences.
 
-For every Moulin order, the deal HubSpot holds is read back (100 per call, by
-`moulin_order_key`). A deal that is missing, or whose stage, amount or line
-count differ from what Moulin says, has its stored hash cleared, so the same
-pass re-sends it (and its line items). Deals whose order Moulin no longer has
-are archived (and their HubSpot orders, for a store that sends orders). HubSpot orders are not compared
-yet: a store sending only orders is not read back, only its vanished orders archived. Open checkouts age into "checkout abandoned" here too, as a backstop: the scheduled
-check (`sync.abandonment`) marks them within minutes of their threshold.
+For every Moulin order, the deal and the HubSpot order (for the targets the store
+writes) are read back (100 per call, by `moulin_order_key`) and compared (`drift.py`).
+One that is missing, or whose stage, amount or pipeline differ from what Moulin says,
+has its stored hash cleared (and its own line items'), so the same pass re-sends it.
+Deals and orders whose order Moulin no longer has are archived. Open checkouts age
+into "checkout abandoned" here too, as a backstop: the scheduled check
+(`sync.abandonment`) marks them within minutes of their threshold.
 
 Only links HubSpot still has are healed this way: a deal a person deleted is
 missing on purpose, and the webhooks contract (`sync.batch.build`) decides
@@ -29,32 +29,16 @@ from ..moulin.stores import active_stores
 from . import bootstrap
 from . import repository as repo
 from .backfill import CHUNK, _chunks
-from .batch import PortalShape, build
 from .deletions import apply_deletions
+from .drift import drifted_deals, drifted_orders
 from .order_target import store_targets
+from .mapping import line_key
+from .order_mapping import order_line_key
 from .orders import StoreInfo, sync_orders
-from .schema import DEAL_KEY
 from .setup import ensure_setup
 from .sources import Catalogue
 
 logger = logging.getLogger(__name__)
-COMPARED = ("dealstage", "amount", "pipeline")
-
-
-def _drifted(crm, batch, setup, info) -> list[str]:
-    """Order keys whose deal in HubSpot differs from what Moulin says now (or is gone)."""
-    shape = PortalShape(setup.pipeline_id, setup.stage_ids, info.stage_mapping, bootstrap.now(), info.settings,
-                        setup.company_identity)
-    expected = build(batch, shape, {}, {}, {}).work.upserts.get("deals", {})
-    keys = sorted(expected)
-    compared = [p for p in COMPARED if not (p == "dealstage" and info.settings.hubspot_owns_stages)]
-    drifted = []
-    found = crm.read("deals", keys, compared + [DEAL_KEY], id_property=DEAL_KEY)
-    for key in keys:
-        actual = found.get(key)
-        if actual is None or any(str(actual.get(p) or "") != expected[key].get(p, "") for p in compared):
-            drifted.append(key)
-    return drifted
 
 
 def reconcile(portal_id: int, *, chunk: int = CHUNK,
@@ -103,21 +87,21 @@ def _reconcile_store(portal_id: int, store, crm, chunk: int, keep_going: Callabl
         with db.session() as session:
             setup = ensure_setup(session, crm, portal_id)
             batch.reached = repo.reached_stages(session, portal_id, [(o.store, o.id) for o in orders])
-            deals_on, _ = store_targets(session, portal_id, setup, info.settings)
-        # read from HubSpot with no transaction open; a store without deals has none to compare
-        drifted = set(_drifted(crm, batch, setup, info)) if deals_on else set()
+            deals_on, orders_on = store_targets(session, portal_id, setup, info.settings)
+        # read from HubSpot with no transaction open; only the targets the store writes are compared
+        deals = set(drifted_deals(crm, batch, setup, info)) if deals_on else set()
+        hs_orders = set(drifted_orders(crm, batch, setup, info)) if orders_on else set()
         with db.session() as session:
-            # A drifted deal is re-sent with all its line items: forget what we believed HubSpot had.
-            stale_keys = drifted | {f"{o.key}:{line.id}" for o in orders if o.key in drifted for line in o.lines}
-            for link in session.scalars(select(ObjectLink).where(
-                    ObjectLink.portal_id == portal_id, ObjectLink.kind.in_(("deal", "line_item")),
-                    ObjectLink.state == "synced", ObjectLink.source_key.in_(sorted(stale_keys)))):
-                link.content_hash = None
+            # A drifted record is re-sent with all its line items: forget what we believed HubSpot had.
+            _forget(session, portal_id, ("deal", "line_item"), deals, {
+                line_key(o, line) for o in orders if o.key in deals for line in o.lines})
+            _forget(session, portal_id, ("order", "order_line"), hs_orders, {
+                order_line_key(line_key(o, line)) for o in orders if o.key in hs_orders for line in o.lines})
         with db.session() as session:
             sync_orders(session, crm, portal_id, setup, info, batch, now=bootstrap.now(),
                         errors=[*errors, *missing])
         report["orders"] += len(orders)
-        report["healed"] += len(drifted)
+        report["healed"] += len(deals) + len(hs_orders)
         if not keep_going():
             return False
     with db.session() as session:
@@ -130,3 +114,13 @@ def _reconcile_store(portal_id: int, store, crm, chunk: int, keep_going: Callabl
                 for key in gone])
             report["archived"] += result["deals_archived"] + result["orders_archived"]
     return True
+
+
+def _forget(session, portal_id: int, kinds: tuple[str, str], records: set[str], lines: set[str]) -> None:
+    """Clear the hashes of drifted records (kind `kinds[0]`) and of their line items (`kinds[1]`); only `synced`
+    links: a gone one's hash means "seen" to the webhooks contract."""
+    for kind, keys in zip(kinds, (records, lines)):
+        for link in session.scalars(select(ObjectLink).where(
+                ObjectLink.portal_id == portal_id, ObjectLink.kind == kind, ObjectLink.state == "synced",
+                ObjectLink.source_key.in_(sorted(keys)))) if keys else ():
+            link.content_hash = None

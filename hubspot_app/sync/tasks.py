@@ -25,7 +25,7 @@ from ..moulin.errors import MoulinUnavailable
 from ..moulin.inbox import sweep_inbox
 from . import abandonment
 from . import backfill as backfill_service
-from . import engine, links_delivery, pushes, reconcile as reconcile_service
+from . import engine, links_delivery, pushes, reconcile as reconcile_service, target_archive
 from . import repository as repo
 from .job_keys import job_key
 
@@ -112,6 +112,12 @@ def reconcile_job(portal_id: int, token: str | None = None) -> dict:
     return bulk.run_slice(bulk.JobRef("sync.reconcile", portal_id), token, whole_run, TRANSIENT)
 
 
+def archive_target_slice(portal_id: int, store_code: str, token: str | None = None) -> dict:
+    """The operator's request to archive what a store's switched-off target left in HubSpot, in slices."""
+    return bulk.run_slice(bulk.JobRef(target_archive.JOB, portal_id, store_code), token, lambda budget: (
+        target_archive.archive_switched_off(portal_id, store_code, budget.keep_going)["done"]), TRANSIENT)
+
+
 REALTIME_JOBS = {
     "sync.setup_portal": engine.setup_portal,
     "sync.moulin_event": pushes.handle_push,
@@ -123,6 +129,7 @@ BULK_JOBS = {
     "sync.backfill": backfill_slice,
     "sync.poll": poll_slice,
     "sync.reconcile": reconcile_job,
+    target_archive.JOB: archive_target_slice,
 }
 # The one job registry: the operator's retry reads failed jobs back by these services' signatures
 # (`job_keys.read_job_key`).

@@ -14,7 +14,7 @@ from ..attribution import operator as marketing
 from ..install.service import uninstall
 from ..install.tokens import InstallationInactive
 from ..moulin.stores import StoreSettingsError, list_stores
-from ..operator import auth, backfill, store_lifecycle
+from ..operator import auth, backfill, store_lifecycle, target_archive
 from ..operator import stores as store_service
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
@@ -155,13 +155,32 @@ def store_settings(portal_id: int, store_id: int):
                                    settings=store_service.store_settings(store),
                                    warnings=store_service.store_warnings(store),
                                    marketing=marketing.marketing_settings(store),
-                                   orders=store_service.orders_status(db_session, portal_id))
+                                   orders=store_service.orders_status(db_session, portal_id),
+                                   archivable=target_archive.archivable(db_session, portal_id, store,
+                                                                        extensions.clock()()))
             return page, status
     if added:  # committed above: the backfill job reads the reset checkpoint
         with extensions.db().session() as db_session:
             backfill.start_backfill(db_session, portal_id, store_id)
     flash("Settings saved." + (" The new target is being filled with the store's orders." if added else ""), "ok")
     return redirect(url_for("operator.store_settings", portal_id=portal_id, store_id=store_id))
+
+
+@bp.post("/<int:portal_id>/stores/<int:store_id>/archive-target")
+@auth.operator_required
+def archive_target(portal_id: int, store_id: int):
+    target = request.form.get("target", "")
+    if request.form.get("confirm") != target_archive.CONFIRM_WORD:
+        flash(f"To archive, type the word {target_archive.CONFIRM_WORD} in the confirmation box.", "error")
+    else:
+        with extensions.db().session() as db_session:
+            try:
+                target_archive.start_archive(db_session, portal_id, store_id, target)
+            except target_archive.NothingToArchive as refused:
+                flash(str(refused), "error")
+            else:
+                flash(f"Archiving of this store's HubSpot {target} has started.", "ok")
+    return redirect(url_for("operator.store_settings", portal_id=portal_id, store_id=store_id) + "#archive-target")
 
 
 @bp.post("/<int:portal_id>/stores/<int:store_id>/marketing")

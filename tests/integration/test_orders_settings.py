@@ -3,6 +3,8 @@ on deals and the page says why and how to grant them; with them, choosing `both`
 and leaves the deals. Installed through the real OAuth redirects of the HubSpot sandbox."""
 from __future__ import annotations
 
+import math
+
 import pytest
 from sqlalchemy import select
 
@@ -75,3 +77,34 @@ def test_choosing_both_on_a_live_store_backfills_orders_and_leaves_the_deals(ins
     assert len({o.properties["moulin_order_key"] for o in orders}) == len(orders)
     assert {k: r.updated_at
             for k, r in state.objects(portal_id, "deals").items()} == deals
+
+
+@pytest.mark.parametrize("installed", [True], indirect=True)
+def test_switching_orders_off_archives_them_only_through_the_separate_confirmed_action(installed):
+    app, state, portal_id, _, client = installed
+    with app.app_context():
+        setup_portal(portal_id)
+    url, page = store_page(app, client, portal_id)
+    choose(client, url, page, "both")
+    orders, deals = live(state, portal_id, "orders"), {r.id: r.updated_at for r in live(state, portal_id, "deals")}
+    assert len(orders) > 100  # two archive batches
+
+    page = choose(client, url, page, "deals").get_data(as_text=True)  # switching off alone archives nothing
+    assert "Archive the orders this store left in HubSpot" in page and f"<strong>{len(orders)} orders</strong>" in page
+    archive = url.removesuffix("/settings") + "/archive-target"
+    assert client.post(archive, data={"target": "orders", "confirm": "archive"}).status_code == 400  # no CSRF token
+    unconfirmed = client.post(archive, data={"csrf_token": csrf_token(page), "target": "orders", "confirm": "yes"},
+                              follow_redirects=True).get_data(as_text=True)
+    assert "type the word archive" in unconfirmed
+    still_on = client.post(archive, data={"csrf_token": csrf_token(page), "target": "deals", "confirm": "archive"},
+                           follow_redirects=True).get_data(as_text=True)
+    assert "HubSpot deals are not a target this store switched off" in still_on
+    assert len(live(state, portal_id, "orders")) == len(orders)
+    assert not state.request_log.count("POST", "/crm/v3/objects/0-123/batch/archive")
+
+    done = client.post(archive, data={"csrf_token": csrf_token(page), "target": "orders", "confirm": "archive"},
+                       follow_redirects=True).get_data(as_text=True)  # the bulk job runs at once in tests
+    assert live(state, portal_id, "orders") == []
+    assert state.request_log.count("POST", "/crm/v3/objects/0-123/batch/archive") == math.ceil(len(orders) / 100)
+    assert {r.id: r.updated_at for r in live(state, portal_id, "deals")} == deals
+    assert "Archive the orders" not in done and "Archiving of this store&#39;s HubSpot orders has started" in done

@@ -50,7 +50,7 @@ def test_every_registered_sync_job_is_retryable_from_its_own_key():
     from hubspot_app.sync.tasks import JOBS
 
     args = {"sync.customer": (7, "ann@x.example"), "sync.moulin_event": (42,), "sync.backfill": (7, "b2c"),
-            "sync.store_links": (7, "b2c")}
+            "sync.store_links": (7, "b2c"), "sync.archive_target": (7, "b2c")}
     records = [("job", job_key(name, args.get(name, (7,)))) for name in JOBS]
     assert list(plan(*records).jobs) == [(name, args.get(name, (7,))) for name in JOBS]
     assert ("sync.reconcile", (7,)) in plan(("job", "sync.reconcile:7")).jobs

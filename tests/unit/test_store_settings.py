@@ -31,3 +31,12 @@ def test_a_bad_stored_value_is_refused_by_name(row, named):
 def test_settings_cannot_be_changed_in_place():
     with pytest.raises(FrozenInstanceError):
         StoreSettings().paused = True
+
+
+@pytest.mark.parametrize("target, granted, off", [
+    ("deals", True, ("orders",)), ("deals", False, ("orders",)), ("both", True, ()), ("both", False, ()),
+    ("orders", True, ("deals",)),
+    ("orders", False, ()),  # without the order scopes the store still writes deals: nothing of it is off
+])
+def test_the_targets_a_store_no_longer_writes_are_what_its_operator_may_archive(target, granted, off):
+    assert StoreSettings(target=target).targets_off(granted) == off

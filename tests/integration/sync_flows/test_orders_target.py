@@ -269,3 +269,38 @@ def test_the_nightly_reconcile_archives_a_vanished_order_of_a_store_sending_only
     assert report["archived"] == 1 and report["healed"] == 0  # no deal to compare: nothing "drifted"
     assert_orders_match(world, store)
     assert world.objects("deals") == []
+
+
+@pytest.mark.parametrize("target", ["orders", "both"])
+def test_the_nightly_reconcile_repairs_hubspot_orders_drift_like_deals(shop, target):
+    world, store = shop
+    grant_order_scopes(world)
+    set_target(world, target)
+    world.run(backfill, world.portal_id)
+    orders, deals = orders_by_key(world), world.deals_by_key()
+    staged, priced = sorted(orders)[:2]
+    stage = orders[staged]["properties"]["hs_pipeline_stage"]
+    other = next(s for s in order_setup(world).order_stage_ids.values() if s != stage)
+    world.state.user_update(world.portal_id, "orders", orders[staged]["id"], {"hs_pipeline_stage": other})
+    world.state.user_update(world.portal_id, "orders", orders[priced]["id"], {"hs_total_price": "0.01"})
+
+    report = world.run(reconcile, world.portal_id)
+    assert report["healed"] == 2
+    healed = assert_orders_match(world, store)
+    assert {k: o["id"] for k, o in healed.items()} == {k: o["id"] for k, o in orders.items()}  # in place
+    assert world.deals_by_key() == deals  # nothing drifted there: nothing written
+    assert world.run(reconcile, world.portal_id)["healed"] == 0
+    assert world.open_errors() == []
+
+
+def test_the_nightly_reconcile_leaves_a_hubspot_order_deleted_unseen_to_the_webhooks_contract(shop):
+    world, store = shop
+    grant_order_scopes(world)
+    set_target(world, "orders")
+    world.run(backfill, world.portal_id)
+    orders = orders_by_key(world)
+    deleted = sorted(orders)[0]
+    world.state.user_delete(world.portal_id, "orders", orders[deleted]["id"])  # and no webhook told us
+    assert world.run(reconcile, world.portal_id)["healed"] == 0
+    assert deleted not in orders_by_key(world)  # not re-created with line items stuck on the deleted one
+    assert world.open_errors() == []

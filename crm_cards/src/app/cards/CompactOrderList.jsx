@@ -17,6 +17,7 @@ function CompactOrder({ order }) {
         <Flex direction="row" gap="xs" align="baseline">
           <Text variant="microcopy">{day(order.orderedAt)}</Text>
           {order.dealUrl ? <Link href={order.dealUrl}>Deal</Link> : null}
+          {order.orderUrl ? <Link href={order.orderUrl}>Order</Link> : null}
         </Flex>
         <Flex direction="row" gap="xs">
           <StatusTag variant={statusVariant(order.status)}>{statusLabel(order.status)}</StatusTag>

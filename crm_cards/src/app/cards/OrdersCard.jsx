@@ -61,6 +61,7 @@ function OrderRow({ order }) {
         <Flex direction="column" gap="flush">
           {order.url ? <Link href={order.url}>{order.number}</Link> : order.number}
           {order.dealUrl ? <Link href={order.dealUrl}>Deal</Link> : null}
+          {order.orderUrl ? <Link href={order.orderUrl}>Order</Link> : null}
         </Flex>
       </TableCell>
       <TableCell>{day(order.orderedAt)}</TableCell>

@@ -51,6 +51,22 @@ describe('OrdersCard in the sidebar (compact layout)', () => {
     ]);
   });
 
+  it('links an order to its HubSpot order beside its deal, or alone for an orders-only store', async () => {
+    const deal = 'https://app.hubspot.com/contacts/1001/record/0-3/9001';
+    const hubspotOrder = 'https://app.hubspot.com/contacts/1001/record/0-123/7001';
+    const { renderer } = showSidebar(
+      listing([order(3, { dealUrl: deal, orderUrl: hubspotOrder }), order(2, { dealUrl: null, orderUrl: hubspotOrder })])
+    );
+    await loaded(renderer);
+    expect(renderer.findAll(Link).map((l) => [l.text, l.props.href])).toEqual([
+      ['N-3', 'https://bo.example/orders/o3'],
+      ['Deal', deal],
+      ['Order', hubspotOrder],
+      ['N-2', 'https://bo.example/orders/o2'],
+      ['Order', hubspotOrder], // an orders-only store: the order link without a deal
+    ]);
+  });
+
   it("shows the deal's HubSpot stage beside the Moulin status when a person moved it in HubSpot", async () => {
     const { renderer } = showSidebar(listing([order(4, { hubspotStage: 'Closed won' })]));
     await loaded(renderer);

@@ -101,18 +101,25 @@ describe('OrdersCard', () => {
     expect(renderer.find(Table).props.paginated).toBeUndefined();
   });
 
-  it("links each order to the store's back office and to its deal in HubSpot", async () => {
+  it("links each order to the store's back office and to its deal and its order in HubSpot", async () => {
     const { backend, renderer, show } = setup('crm.record.tab');
     const deal = 'https://app.hubspot.com/contacts/1001/record/0-3/9001';
-    backend.answer(LIST, 200, listing([order(3, { dealUrl: deal }), order(2, { dealUrl: null })]));
+    const hubspotOrder = 'https://app.hubspot.com/contacts/1001/record/0-123/7001';
+    backend.answer(LIST, 200, listing([
+      order(3, { dealUrl: deal, orderUrl: hubspotOrder }),
+      order(2, { dealUrl: null }),
+      order(1, { dealUrl: null, orderUrl: hubspotOrder }),
+    ]));
     show();
     await renderer.waitFor(() => expect(renderer.maybeFind(Table)).not.toBeNull());
     const rows = bodyRows(renderer);
     expect(rows[0].findAll(Link).map((l) => [l.text, l.props.href])).toEqual([
       ['N-3', 'https://bo.example/orders/o3'],
       ['Deal', deal],
+      ['Order', hubspotOrder],
     ]);
-    expect(rows[1].findAll(Link).map((l) => l.text)).toEqual(['N-2']); // not in HubSpot (yet): no deal link
+    expect(rows[1].findAll(Link).map((l) => l.text)).toEqual(['N-2']); // not in HubSpot (yet): no deal, no order
+    expect(rows[2].findAll(Link).map((l) => l.text)).toEqual(['N-1', 'Order']); // an orders-only store
   });
 
   it('pages beyond the first page', async () => {
