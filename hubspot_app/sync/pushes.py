@@ -4,8 +4,11 @@ Each pushed event still has its own `sync.moulin_event` job. The first job of a
 burst waits out the window (`PUSH_WINDOW_MS` after the event's receipt), claims
 every pending event of the store (at most one HubSpot batch, 100), and syncs them
 together through the sync's entry points: an order edited twice is read and
-written once, N edits cost one planned batch instead of ~5 calls each. The
-other jobs of the burst find their event processed (or claimed) and end. Every
+written once, N edits cost one planned batch instead of ~5 calls each. One batch
+runs at a time per store: a job that finds one running ends, and the running job,
+once its batch is written, claims what arrived meanwhile and syncs it as the next
+batch. So under a sustained burst the window grows with the batch time by itself
+and the calls per edit fall, while a lone edit still waits only the window. Every
 event is still marked processed once, its payload trimmed, and a failure is
 recorded on each event it concerns.
 """
@@ -16,7 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from .. import extensions
 from ..db.models import MoulinEvent, MoulinStore
@@ -35,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 # Long enough to cover a slow batch's HubSpot calls; past it the events are pending again for the inbox sweep.
 CLAIM_FOR = timedelta(minutes=5)
+# Longer than a batch takes even when the portal's rate limit paces it; past it, a claim no longer holds back
+# the store's other pushes (`_in_flight`).
+IN_FLIGHT_FOR = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class Claimed:
     row_id: int
     type: str
     record_id: str
+    waited_ms: int  # receipt -> claim
 
 
 def _now():
@@ -56,22 +63,46 @@ def handle_push(event_row_id: int) -> dict:
         if event is None or event.processed_at is not None:
             return {"skipped": True}
         store_id, portal_id, received_at = event.store_id, event.portal_id, event.received_at
-    waited_ms = round((_now() - received_at).total_seconds() * 1000)
+        retried = event.error is not None  # failed before: the running batch would leave it out (`_pending`)
+    waited_ms = _ms_since(received_at)
     log_event(logger, "sync.push.picked_up", portal_id=portal_id, event_row_id=event_row_id, waited_ms=waited_ms)
+    if not retried and _in_flight(store_id):
+        # One batch at a time per store: the running one claims this event when it ends (`_gather_and_sync`),
+        # with everything else that arrived meanwhile. A burst costs a batch per batch time, not per window.
+        return {"skipped": "gathered by the running batch"}
     _wait_for_window(store_id, waited_ms)
     claimed = _claim(store_id, event_row_id)
     if not claimed:
         return {"skipped": "claimed by another job"}
-    with db.session() as session:
-        store = session.get(MoulinStore, store_id)
-    try:
-        result = _apply(claimed, store, portal_id)
-    except Exception:  # noqa: BLE001 - one at a time, so each event records its own failure
-        return _one_by_one(claimed, event_row_id)
-    _mark_processed(claimed)
-    log_event(logger, "sync.push.batch_done", portal_id=portal_id, events=len(claimed), **{
-        k: v for k, v in result.items() if k in ("orders", "deleted")})
-    return {**result, "events": len(claimed)}
+    return _gather_and_sync(claimed, store_id, portal_id, event_row_id)
+
+
+def _gather_and_sync(claimed: list[Claimed], store_id: int, portal_id: int, own_row_id: int) -> dict:
+    """Sync the claimed events, then whatever arrived while they synced, until the store has nothing pending."""
+    total: dict = {"events": 0, "batches": 0}
+    while claimed:
+        with extensions.db().session() as session:
+            store = session.get(MoulinStore, store_id)
+        started = time.perf_counter()
+        try:
+            result = _apply(claimed, store, portal_id)
+        except Exception:  # noqa: BLE001 - one at a time, so each event records its own failure
+            return _one_by_one(claimed, own_row_id)
+        _mark_processed(claimed)
+        log_event(logger, "sync.push.batch_done", portal_id=portal_id, events=len(claimed),
+                  claim_wait_ms=claimed[0].waited_ms, batch_ms=round((time.perf_counter() - started) * 1000),
+                  **{k: v for k, v in result.items() if k in ("orders", "deleted", "read_ms")})
+        total = {**result, "events": total["events"] + len(claimed), "batches": total["batches"] + 1}
+        oldest = _oldest_pending(store_id)
+        if oldest is None:
+            break
+        _wait_for_window(store_id, _ms_since(oldest))
+        claimed = _claim(store_id, 0)
+    return total
+
+
+def _ms_since(at) -> int:
+    return round((_now() - at).total_seconds() * 1000)
 
 
 def _wait_for_window(store_id: int, waited_ms: int) -> None:
@@ -98,6 +129,21 @@ def _pending_count(store_id: int) -> int:
                                    .limit(OBJECT_BATCH)).all())
 
 
+def _oldest_pending(store_id: int):
+    with extensions.db().session() as session:
+        return session.scalar(select(func.min(MoulinEvent.received_at)).where(*_pending(store_id, 0, _now())))
+
+
+def _in_flight(store_id: int) -> bool:
+    """Is a batch of this store running? A claim counts for `IN_FLIGHT_FOR` only: a worker killed mid-batch
+    holds its claims for `CLAIM_FOR`, and the store's next pushes must not wait that long."""
+    now = _now()
+    with extensions.db().session() as session:
+        return session.scalar(select(MoulinEvent.id).where(
+            MoulinEvent.store_id == store_id, MoulinEvent.processed_at.is_(None),
+            MoulinEvent.claimed_until > now + CLAIM_FOR - IN_FLIGHT_FOR).limit(1)) is not None
+
+
 def _claim(store_id: int, own_row_id: int) -> list[Claimed]:
     now = _now()
     with extensions.db().session() as session:
@@ -108,8 +154,10 @@ def _claim(store_id: int, own_row_id: int) -> list[Claimed]:
         # Conditional update: of two jobs claiming at once, each row goes to exactly one.
         rows = session.execute(update(MoulinEvent).where(MoulinEvent.id.in_(ids), *_pending(store_id, own_row_id, now))
                                .values(claimed_until=now + CLAIM_FOR)
-                               .returning(MoulinEvent.id, MoulinEvent.type, MoulinEvent.record_id)).all()
-    return [Claimed(*row) for row in sorted(rows)]
+                               .returning(MoulinEvent.id, MoulinEvent.type, MoulinEvent.record_id,
+                                          MoulinEvent.received_at)).all()
+    return [Claimed(row_id, type_, record_id, round((now - received).total_seconds() * 1000))
+            for row_id, type_, record_id, received in sorted(rows)]
 
 
 def _apply(claimed: list[Claimed], store: MoulinStore, portal_id: int) -> dict:
@@ -129,7 +177,7 @@ def _apply(claimed: list[Claimed], store: MoulinStore, portal_id: int) -> dict:
     # An order edited twice in the window is read (its latest state) and written once.
     order_ids = dict.fromkeys(e.record_id for e in claimed if e.type.startswith("order.")
                               and not e.type.endswith(".deleted") and ("order", e.record_id) not in deleted)
-    orders, errors = [], []
+    orders, errors, started = [], [], time.perf_counter()
     for order_id in order_ids:
         try:
             order = source.get_order(order_id)
@@ -138,8 +186,9 @@ def _apply(claimed: list[Claimed], store: MoulinStore, portal_id: int) -> dict:
         (errors if isinstance(order, RecordError) else orders).append(order)
     if orders or errors:
         batch, missing = cached_catalogue(store.id, source).batch(store.code, orders, source)
+        result["read_ms"] = round((time.perf_counter() - started) * 1000)  # Moulin: the orders and their records
+        setup = ensure_setup(crm, portal_id)
         with extensions.db().session() as session:
-            setup = ensure_setup(session, crm, portal_id)
             result.update(sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch,
                                       now=bootstrap.now(), errors=[*errors, *missing]))
     customer_ids = dict.fromkeys(e.record_id for e in claimed if e.type in ("customer.created", "customer.updated"))

@@ -11,6 +11,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import extensions
 from ..db.models.sync import PortalSetup
 from ..hubspot.errors import Conflict
 from ..logs import log_event
@@ -56,21 +57,30 @@ def _ensure_properties(crm, object_type: str, attempts: int = 3) -> None:
     raise SetupError(f"could not create the {object_type} properties")
 
 
-def ensure_setup(session: Session, crm, portal_id: int, force: bool = False) -> PortalSetup:
-    if not force and (row := current_setup(session, portal_id)) is not None:
-        return row
+def ensure_setup(crm, portal_id: int, force: bool = False) -> PortalSetup:
+    """The portal's setup row, made first if missing or older than `SETUP_VERSION`.
+
+    In short sessions of its own, never in a caller's: HubSpot is called with no transaction open, so a
+    first sync's setup calls hold no database lock (callers ask before they open their own session).
+    """
+    db = extensions.db()
+    if not force:
+        with db.session() as session:
+            if (row := current_setup(session, portal_id)) is not None:
+                return row
     for object_type in OBJECT_TYPES:
         if GROUP["name"] not in crm.group_names(object_type):
             crm.create_group(object_type, GROUP["name"], GROUP["label"])
         _ensure_properties(crm, object_type)
     pipeline_id, stage_ids = _ensure_pipeline(crm)
-    row = session.scalar(select(PortalSetup).where(PortalSetup.portal_id == portal_id).with_for_update())
-    if row is None:
-        row = PortalSetup(portal_id=portal_id, version=SETUP_VERSION, pipeline_id=pipeline_id, stage_ids=stage_ids)
-        session.add(row)
-    else:
-        row.version, row.pipeline_id, row.stage_ids = SETUP_VERSION, pipeline_id, stage_ids
-    session.flush()
+    with db.session() as session:
+        row = session.scalar(select(PortalSetup).where(PortalSetup.portal_id == portal_id).with_for_update())
+        if row is None:
+            row = PortalSetup(portal_id=portal_id, version=SETUP_VERSION, pipeline_id=pipeline_id,
+                              stage_ids=stage_ids)
+            session.add(row)
+        else:
+            row.version, row.pipeline_id, row.stage_ids = SETUP_VERSION, pipeline_id, stage_ids
     log_event(logger, "sync.setup.done", portal_id=portal_id, version=SETUP_VERSION, pipeline_id=pipeline_id)
     return row
 
