@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -41,6 +42,7 @@ CLAIM_FOR = timedelta(minutes=5)
 # Longer than a batch takes even when the portal's rate limit paces it; past it, a claim no longer holds back
 # the store's other pushes (`_in_flight`).
 IN_FLIGHT_FOR = timedelta(seconds=60)
+READS_IN_FLIGHT = 4  # concurrent order reads from one store (a burst's batch)
 
 
 @dataclass(frozen=True)
@@ -177,13 +179,8 @@ def _apply(claimed: list[Claimed], store: MoulinStore, portal_id: int) -> dict:
     # An order edited twice in the window is read (its latest state) and written once.
     order_ids = dict.fromkeys(e.record_id for e in claimed if e.type.startswith("order.")
                               and not e.type.endswith(".deleted") and ("order", e.record_id) not in deleted)
-    orders, errors, started = [], [], time.perf_counter()
-    for order_id in order_ids:
-        try:
-            order = source.get_order(order_id)
-        except MoulinNotFound:  # deleted since: its own deletion event follows
-            continue
-        (errors if isinstance(order, RecordError) else orders).append(order)
+    started = time.perf_counter()
+    orders, errors = _read_orders(source, list(order_ids))
     if orders or errors:
         batch, missing = cached_catalogue(store.id, source).batch(store.code, orders, source)
         result["read_ms"] = round((time.perf_counter() - started) * 1000)  # Moulin: the orders and their records
@@ -196,6 +193,21 @@ def _apply(claimed: list[Claimed], store: MoulinStore, portal_id: int) -> dict:
         _sync_customer(source, portal_id, customer_id)
     # company.* and product.updated reach HubSpot with the next order that uses them (content hashes).
     return result
+
+
+def _read_orders(source, order_ids: list[str]) -> tuple[list, list[RecordError]]:
+    """The orders' latest state, a few reads at a time: Moulin has no read by ids, and a burst's batch
+    would otherwise wait on one round trip per order."""
+    def read(order_id: str):
+        try:
+            return source.get_order(order_id)
+        except MoulinNotFound:  # deleted since: its own deletion event follows
+            return None
+    if not order_ids:
+        return [], []
+    with ThreadPoolExecutor(max_workers=min(READS_IN_FLIGHT, len(order_ids)), thread_name_prefix="moulin") as pool:
+        found = [o for o in pool.map(read, order_ids) if o is not None]
+    return [o for o in found if not isinstance(o, RecordError)], [o for o in found if isinstance(o, RecordError)]
 
 
 def _sync_customer(source, portal_id: int, customer_id: str) -> None:
