@@ -159,6 +159,9 @@ class Config:
     # Real-time pushes of one store are gathered this long after the first (or until a batch of 100 fills)
     # and synced as one batch, so a burst of edits costs one planned batch, not ~5 calls per edit.
     push_window_ms: int = 300
+    # During a burst (pushes arrived while the store's batch ran), the next batch gathers until its oldest push
+    # is this old (or 100 are pending): fewer, fuller batches, one planned batch per second of burst.
+    push_burst_window_ms: int = 1000
     # The nightly reconcile of one store stops after this long (its deals are then not archived that night).
     reconcile_store_seconds: int = 1800
 
@@ -189,6 +192,7 @@ class Config:
             sync_lease_seconds=_positive(env, "SYNC_LEASE_SECONDS", 300),
             bulk_jobs_per_portal=_positive(env, "BULK_JOBS_PER_PORTAL", 1),
             push_window_ms=_int(env, "PUSH_WINDOW_MS", 300),
+            push_burst_window_ms=_int(env, "PUSH_BURST_WINDOW_MS", 1000),
             reconcile_store_seconds=_positive(env, "RECONCILE_STORE_SECONDS", 1800),
         )
 

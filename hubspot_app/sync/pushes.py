@@ -6,9 +6,10 @@ every pending event of the store (at most one HubSpot batch, 100), and syncs the
 together through the sync's entry points: an order edited twice is read and
 written once, N edits cost one planned batch instead of ~5 calls each. One batch
 runs at a time per store: a job that finds one running ends, and the running job,
-once its batch is written, claims what arrived meanwhile and syncs it as the next
-batch. So under a sustained burst the window grows with the batch time by itself
-and the calls per edit fall, while a lone edit still waits only the window. Every
+once its batch is written, claims what arrived meanwhile (after `PUSH_BURST_WINDOW_MS`
+from the oldest of them, 1 s by default) and syncs it as the next batch. So a
+burst costs about one planned batch per second, while a lone edit still waits
+only `PUSH_WINDOW_MS`. Every
 event is still marked processed once, its payload trimmed, and a failure is
 recorded on each event it concerns.
 """
@@ -72,7 +73,7 @@ def handle_push(event_row_id: int) -> dict:
         # One batch at a time per store: the running one claims this event when it ends (`_gather_and_sync`),
         # with everything else that arrived meanwhile. A burst costs a batch per batch time, not per window.
         return {"skipped": "gathered by the running batch"}
-    _wait_for_window(store_id, waited_ms)
+    _wait_for_window(store_id, waited_ms, extensions.config().push_window_ms)
     claimed = _claim(store_id, event_row_id)
     if not claimed:
         return {"skipped": "claimed by another job"}
@@ -98,7 +99,8 @@ def _gather_and_sync(claimed: list[Claimed], store_id: int, portal_id: int, own_
         oldest = _oldest_pending(store_id)
         if oldest is None:
             break
-        _wait_for_window(store_id, _ms_since(oldest))
+        # A burst: what arrived while the batch ran waits until its oldest push is the burst window old.
+        _wait_for_window(store_id, _ms_since(oldest), extensions.config().push_burst_window_ms)
         claimed = _claim(store_id, 0)
     return total
 
@@ -107,13 +109,12 @@ def _ms_since(at) -> int:
     return round((_now() - at).total_seconds() * 1000)
 
 
-def _wait_for_window(store_id: int, waited_ms: int) -> None:
-    config = extensions.config()
-    if config.queue_immediate:
+def _wait_for_window(store_id: int, waited_ms: int, window_ms: int) -> None:
+    if extensions.config().queue_immediate:
         return  # inline runs (tests, one-shot commands): the receiving request would wait
-    remaining_s = (config.push_window_ms - waited_ms) / 1000
+    remaining_s = (window_ms - waited_ms) / 1000
     # Bounded by the window: however late a job starts, it never waits more than that.
-    deadline = time.monotonic() + min(max(remaining_s, 0), config.push_window_ms / 1000)
+    deadline = time.monotonic() + min(max(remaining_s, 0), window_ms / 1000)
     while time.monotonic() < deadline and _pending_count(store_id) < OBJECT_BATCH:
         time.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
 
