@@ -19,7 +19,8 @@ schedule at --rate edits/s after a backfill (not measured). Prints one JSON obje
   edited orders, their new line items, their contacts whose totals changed, in full batches), the fewest
   calls for which an edit waits no more than a window; call_ratio_windowed = hubspot_calls / that
 - batches: what the worker did (its log): how many gathered batches, events per batch, and the median and
-  worst of each step: receipt -> claim (claim_wait), the Moulin reads (read), then inside the sync the
+  worst of each step: the oldest push's receipt -> its batch's start (waited: claim and gathering window),
+  the batch (batch), in it the Moulin reads (read), then inside the sync the
   database load, the pure plan, the HubSpot calls and the write (sync.orders.done's phases_ms)
 - receipt_ms: edit sent -> the push stored by the app (moulin_events.received_at), p50 and p95
 """
@@ -96,7 +97,7 @@ def _worker_batches(log: Path) -> dict:
         entry = json.loads(line)
         if entry["event"] == "sync.push.batch_done":
             batches.append(entry)
-            for name in ("claim_wait_ms", "read_ms", "batch_ms"):
+            for name in ("waited_ms", "read_ms", "batch_ms"):
                 phases.setdefault(name.removesuffix("_ms"), []).append(entry.get(name, 0))
         else:
             for name, ms in (entry.get("phases_ms") or {}).items():

@@ -19,9 +19,9 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 
 from .. import extensions
 from ..db.models import MoulinEvent, MoulinStore
@@ -51,7 +51,7 @@ class Claimed:
     row_id: int
     type: str
     record_id: str
-    waited_ms: int  # receipt -> claim
+    received_at: datetime
 
 
 def _now():
@@ -71,9 +71,9 @@ def handle_push(event_row_id: int) -> dict:
     log_event(logger, "sync.push.picked_up", portal_id=portal_id, event_row_id=event_row_id, waited_ms=waited_ms)
     if not retried and _in_flight(store_id):
         # One batch at a time per store: the running one claims this event when it ends (`_gather_and_sync`),
-        # with everything else that arrived meanwhile. A burst costs a batch per batch time, not per window.
+        # with everything else that arrived meanwhile.
         return {"skipped": "gathered by the running batch"}
-    _wait_for_window(store_id, waited_ms, extensions.config().push_window_ms)
+    # Claimed at once, then gathered: from now on the store is busy, and later pushes join this batch.
     claimed = _claim(store_id, event_row_id)
     if not claimed:
         return {"skipped": "claimed by another job"}
@@ -83,7 +83,10 @@ def handle_push(event_row_id: int) -> dict:
 def _gather_and_sync(claimed: list[Claimed], store_id: int, portal_id: int, own_row_id: int) -> dict:
     """Sync the claimed events, then whatever arrived while they synced, until the store has nothing pending."""
     total: dict = {"events": 0, "batches": 0}
+    window_ms = extensions.config().push_window_ms
     while claimed:
+        claimed = _gathered(store_id, claimed, window_ms)
+        waited_ms = max(_ms_since(c.received_at) for c in claimed)  # the oldest push: receipt -> batch start
         with extensions.db().session() as session:
             store = session.get(MoulinStore, store_id)
         started = time.perf_counter()
@@ -93,30 +96,31 @@ def _gather_and_sync(claimed: list[Claimed], store_id: int, portal_id: int, own_
             return _one_by_one(claimed, own_row_id)
         _mark_processed(claimed)
         log_event(logger, "sync.push.batch_done", portal_id=portal_id, events=len(claimed),
-                  claim_wait_ms=claimed[0].waited_ms, batch_ms=round((time.perf_counter() - started) * 1000),
+                  waited_ms=waited_ms,
+                  batch_ms=round((time.perf_counter() - started) * 1000),
                   **{k: v for k, v in result.items() if k in ("orders", "deleted", "read_ms")})
         total = {**result, "events": total["events"] + len(claimed), "batches": total["batches"] + 1}
-        oldest = _oldest_pending(store_id)
-        if oldest is None:
-            break
-        # A burst: what arrived while the batch ran waits until its oldest push is the burst window old.
-        _wait_for_window(store_id, _ms_since(oldest), extensions.config().push_burst_window_ms)
-        claimed = _claim(store_id, 0)
+        # A burst: what arrived while the batch ran is claimed now (the store stays busy) and gathered until
+        # its oldest push is the burst window old.
+        claimed, window_ms = _claim(store_id, 0), extensions.config().push_burst_window_ms
     return total
+
+
+def _gathered(store_id: int, claimed: list[Claimed], window_ms: int) -> list[Claimed]:
+    """The claimed events and those that arrive until the oldest is `window_ms` old (or a batch is full)."""
+    if extensions.config().queue_immediate:
+        return claimed  # inline runs (tests, one-shot commands): the receiving request would wait
+    # Bounded by the window: however late a job starts, it never waits more than that.
+    remaining_s = min(max(window_ms - max(_ms_since(c.received_at) for c in claimed), 0), window_ms) / 1000
+    deadline = time.monotonic() + remaining_s
+    while time.monotonic() < deadline and len(claimed) + _pending_count(store_id) < OBJECT_BATCH:
+        time.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
+    more = _claim(store_id, 0, OBJECT_BATCH - len(claimed)) if len(claimed) < OBJECT_BATCH else []
+    return sorted([*claimed, *more], key=lambda c: c.row_id)
 
 
 def _ms_since(at) -> int:
     return round((_now() - at).total_seconds() * 1000)
-
-
-def _wait_for_window(store_id: int, waited_ms: int, window_ms: int) -> None:
-    if extensions.config().queue_immediate:
-        return  # inline runs (tests, one-shot commands): the receiving request would wait
-    remaining_s = (window_ms - waited_ms) / 1000
-    # Bounded by the window: however late a job starts, it never waits more than that.
-    deadline = time.monotonic() + min(max(remaining_s, 0), window_ms / 1000)
-    while time.monotonic() < deadline and _pending_count(store_id) < OBJECT_BATCH:
-        time.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
 
 
 def _pending(store_id: int, own_row_id: int, now):
@@ -132,11 +136,6 @@ def _pending_count(store_id: int) -> int:
                                    .limit(OBJECT_BATCH)).all())
 
 
-def _oldest_pending(store_id: int):
-    with extensions.db().session() as session:
-        return session.scalar(select(func.min(MoulinEvent.received_at)).where(*_pending(store_id, 0, _now())))
-
-
 def _in_flight(store_id: int) -> bool:
     """Is a batch of this store running? A claim counts for `IN_FLIGHT_FOR` only: a worker killed mid-batch
     holds its claims for `CLAIM_FOR`, and the store's next pushes must not wait that long."""
@@ -147,11 +146,11 @@ def _in_flight(store_id: int) -> bool:
             MoulinEvent.claimed_until > now + CLAIM_FOR - IN_FLIGHT_FOR).limit(1)) is not None
 
 
-def _claim(store_id: int, own_row_id: int) -> list[Claimed]:
+def _claim(store_id: int, own_row_id: int, at_most: int = OBJECT_BATCH) -> list[Claimed]:
     now = _now()
     with extensions.db().session() as session:
         ids = session.scalars(select(MoulinEvent.id).where(*_pending(store_id, own_row_id, now))
-                              .order_by(MoulinEvent.id).limit(OBJECT_BATCH)).all()
+                              .order_by(MoulinEvent.id).limit(at_most)).all()
         if not ids:
             return []
         # Conditional update: of two jobs claiming at once, each row goes to exactly one.
@@ -159,8 +158,7 @@ def _claim(store_id: int, own_row_id: int) -> list[Claimed]:
                                .values(claimed_until=now + CLAIM_FOR)
                                .returning(MoulinEvent.id, MoulinEvent.type, MoulinEvent.record_id,
                                           MoulinEvent.received_at)).all()
-    return [Claimed(row_id, type_, record_id, round((now - received).total_seconds() * 1000))
-            for row_id, type_, record_id, received in sorted(rows)]
+    return [Claimed(*row) for row in sorted(rows)]
 
 
 def _apply(claimed: list[Claimed], store: MoulinStore, portal_id: int) -> dict:
