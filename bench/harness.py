@@ -14,6 +14,7 @@ import os
 import resource
 import secrets
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -113,6 +114,25 @@ class Installed:
     push_secret: str
 
 
+class CpuMeter:
+    """WSGI middleware: the CPU time of the threads answering requests, summed into `total` (itself, or a
+    meter shared by several servers). The stand-ins share this process with the benchmark, so their cost is
+    measured per request, not per process."""
+
+    def __init__(self, app=None, total: "CpuMeter | None" = None) -> None:
+        self.app, self.seconds, self.total = app, 0.0, total or self
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        began = time.thread_time()
+        try:
+            return self.app(environ, start_response)  # Flask builds the body here; writing it out is not counted
+        finally:
+            spent = time.thread_time() - began
+            with self.total._lock:
+                self.total.seconds += spent
+
+
 @dataclass
 class StandIns:
     """The HubSpot sandbox and sample stores, served on loopback threads of this process."""
@@ -120,17 +140,27 @@ class StandIns:
     state: object = None
     hubspot: object = None
     stores: list = field(default_factory=list)  # (SampleStore, RunningServer)
+    hubspot_cpu: CpuMeter | None = None
+    stores_cpu: CpuMeter | None = None
 
     def __post_init__(self) -> None:
         from sandbox.hubspot import start_sandbox
 
         self.state, self.hubspot = start_sandbox(latency_s=self.latency_ms / 1000)
+        self.hubspot_cpu = self.hubspot.server.app = CpuMeter(self.hubspot.server.app)
+        self.stores_cpu = CpuMeter()  # one sum over every store's server
 
     def add_store(self, orders: int, seed: int, store_code: str = "b2c"):
         from sandbox.moulin import start_sample_store
 
-        self.stores.append(start_sample_store(orders=orders, seed=seed, store_code=store_code))
+        store, server = start_sample_store(orders=orders, seed=seed, store_code=store_code)
+        server.server.app = CpuMeter(server.server.app, total=self.stores_cpu)
+        self.stores.append((store, server))
         return self.stores[-1]
+
+    def cpu_s(self) -> dict[str, float]:
+        """CPU seconds spent answering so far: the HubSpot sandbox and the sample stores."""
+        return {"sandbox": self.hubspot_cpu.seconds, "stores": self.stores_cpu.seconds}
 
     def calls(self, portal_id: int | None = None, since: float = 0.0) -> list:
         return [e for e in self.state.request_log.entries()

@@ -11,9 +11,14 @@ its calls / 11 per s. Prints one JSON object:
   (first HubSpot call -> checkpoint done), floor_s, floor_ratio, calls, queued_s (enqueue -> first call: worker start-up,
   a free thread, and the backfill's reading before its first call). The workers run their periodic jobs too (a poll every 5 minutes), as deployed.
 - floor_ratio_max / floor_ratio_median: over the portals; makespan_s: enqueue -> last portal done
+- per portal, no_call_s: the sum of the gaps of more than 1 s between two HubSpot calls of that portal
+  (its sync was reading Moulin, writing the database, or waiting for a thread or a CPU, not for HubSpot's
+  rate), and paced_s = wall_s - no_call_s: the time its calls were flowing
 - cpu_ms_per_order: the worker processes' CPU (start-up included) per order synced
-- cpu_s: where the machine's CPU went during the run: workers, stand-ins (the sandbox and stores, this
-  process), and capacity_s = makespan x cores; the rest was other load on the machine (see machine)
+- cpu_s: where the machine's CPU went during the run: workers; the stand-ins, measured per request:
+  sandbox (HubSpot) and stores (the sample Moulin stores); bench (the rest of this process: polling for
+  the outcome, the stand-ins' HTTP plumbing); capacity = makespan x cores; other = capacity minus all of
+  those: idle, or other load on the machine (see machine)
 
 Redis must be free at --redis-url (a db number no one else uses): the run refuses a non-empty db and
 empties it afterwards. --database-url postgresql+psycopg://... runs on a fresh PostgreSQL database.
@@ -62,8 +67,11 @@ def _portal_figures(stand_ins: StandIns, portal_id: int, enqueued: float, ended:
     if not calls or not figures["finished"]:
         return figures
     wall_s, floor_s = ended[0] - calls[0].at, len(calls) / HUBSPOT_RATE
+    stamps = [c.at for c in calls] + [ended[0]]
+    no_call_s = sum(gap for gap in (b - a for a, b in zip(stamps, stamps[1:])) if gap > 1.0)
     return {**figures, "wall_s": round(wall_s, 2), "floor_s": round(floor_s, 2),
-            "floor_ratio": round(wall_s / floor_s, 3) if floor_s else None, "queued_s": round(calls[0].at - enqueued, 2)}
+            "floor_ratio": round(wall_s / floor_s, 3) if floor_s else None, "queued_s": round(calls[0].at - enqueued, 2),
+            "no_call_s": round(no_call_s, 2), "paced_s": round(wall_s - no_call_s, 2)}
 
 
 def _sync_errors(app) -> int:
@@ -91,7 +99,7 @@ def run(portals: int, orders: int, seed: int, workers: int, threads: int, redis_
                 store, server = stand_ins.add_store(orders, seed + i)
                 portal_ids.append(install(app, stand_ins, store, server.url).portal_id)
             settle_rate_window()
-            load, cpu_children, cpu_self = machine(), children_cpu_s(), process_cpu_s()
+            load, cpu_children, cpu_self, cpu_standins = machine(), children_cpu_s(), process_cpu_s(), stand_ins.cpu_s()
             enqueued = time.time()
             with app.app_context():
                 for portal_id in portal_ids:
@@ -102,7 +110,8 @@ def run(portals: int, orders: int, seed: int, workers: int, threads: int, redis_
             finally:
                 for process in processes:
                     stop_process(process)
-            workers_cpu, standins_cpu = children_cpu_s() - cpu_children, process_cpu_s() - cpu_self
+            workers_cpu, bench_cpu = children_cpu_s() - cpu_children, process_cpu_s() - cpu_self
+            standins_cpu = {k: v - cpu_standins[k] for k, v in stand_ins.cpu_s().items()}
             makespan = max((at for at, _ in ended.values()), default=time.time()) - enqueued
             per_portal = [_portal_figures(stand_ins, p, enqueued, ended.get(p)) for p in portal_ids]
             errors = _sync_errors(app)
@@ -116,13 +125,18 @@ def run(portals: int, orders: int, seed: int, workers: int, threads: int, redis_
         "finished_portals": sum(p["finished"] for p in per_portal), "floor_ratio_max": max(ratios, default=None),
         "floor_ratio_median": statistics.median(ratios) if ratios else None, "makespan_s": round(makespan, 2),
         "cpu_ms_per_order": round(workers_cpu * 1000 / synced, 3) if synced else None,
-        "cpu_s": {"workers": round(workers_cpu, 2), "standins": round(standins_cpu, 2),
-                  "capacity": round(makespan * (load["cpus"] or 1), 2)},
+        "cpu_s": _cpu_split(workers_cpu, bench_cpu, standins_cpu, makespan * (load["cpus"] or 1)),
         "sync_errors": errors, "workers": workers, "threads_per_worker": threads,
         "queue": "redis", "database": "postgresql" if database_url and "postgresql" in database_url else "sqlite",
         "rate_limit": "sandbox 110 req / 10 s per portal, real time; floors at 110 / 10 s",
         "machine": load, "machine_after": machine(),
     }
+
+
+def _cpu_split(workers: float, this_process: float, standins: dict[str, float], capacity: float) -> dict:
+    used = {"workers": workers, **standins, "bench": this_process - sum(standins.values())}
+    return {**{k: round(v, 2) for k, v in used.items()}, "capacity": round(capacity, 2),
+            "other": round(capacity - workers - this_process, 2)}
 
 
 def main(argv: list[str] | None = None) -> int:

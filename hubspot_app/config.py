@@ -169,6 +169,9 @@ class Config:
     # How long a SQLite writer waits for another's lock before giving up (DatabaseBusy: jobs retry, the web
     # answers 503 + Retry-After). No effect on PostgreSQL.
     sqlite_busy_timeout_ms: int = 30_000
+    # During a burst (pushes arrived while the store's batch ran), the next batch gathers until its oldest push
+    # is this old (or 100 are pending): fewer, fuller batches, one planned batch per second of burst.
+    push_burst_window_ms: int = 1000
     # The nightly reconcile of one store stops after this long (its deals are then not archived that night).
     reconcile_store_seconds: int = 1800
 
@@ -199,6 +202,7 @@ class Config:
             sync_lease_seconds=_positive(env, "SYNC_LEASE_SECONDS", 300),
             bulk_jobs_per_portal=_positive(env, "BULK_JOBS_PER_PORTAL", 1),
             push_window_ms=_int(env, "PUSH_WINDOW_MS", 300),
+            push_burst_window_ms=_int(env, "PUSH_BURST_WINDOW_MS", 1000),
             reconcile_store_seconds=_positive(env, "RECONCILE_STORE_SECONDS", 1800),
             sqlite_busy_timeout_ms=_positive(env, "SQLITE_BUSY_TIMEOUT_MS", 30_000),
         )

@@ -46,11 +46,11 @@ def abandon_due(portal_id: int) -> dict:
         report["checked"] += len(orders) + len(errors)
         report["gone"] += len(gone)
         batch, missing = cached_catalogue(store.id, source).batch(store.code, orders, source)
+        setup = ensure_setup(crm, portal_id)
         with extensions.db().session() as session:
             # Deleted in Moulin (its deletion syncs on its own) or unreadable: no longer ours to watch.
             repo.track_open_checkouts(session, portal_id, store.code, {},
                                       [*gone, *(e.record_id for e in errors if e.record_id)])
-            setup = ensure_setup(session, crm, portal_id)
             result = sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch, now=now,
                                  errors=[*errors, *missing])
         report["errors"] += result["errors"] + result["bad_records"]

@@ -82,8 +82,8 @@ def _page_size(source) -> int:
 def sync_chunk(session, crm, portal_id: int, info: StoreInfo, source, catalogue: Catalogue, orders: list[Order],
                errors: list[RecordError]) -> dict:
     """One chunk of orders synced in the caller's unit of work (the caller adds its own bookkeeping)."""
+    setup = ensure_setup(crm, portal_id)  # before anything of the caller's session runs: in no transaction
     batch, missing = catalogue.batch(info.code, orders, source)
-    setup = ensure_setup(session, crm, portal_id)
     result = sync_orders(session, crm, portal_id, setup, info, batch, now=bootstrap.now(),
                          errors=[*catalogue.errors, *errors, *missing])
     catalogue.errors = []  # recorded once
@@ -103,8 +103,8 @@ def _run(portal_id: int, store, crm, mode: str, chunk: int, progress: Callable[[
     info, source = StoreInfo.of(store), bootstrap.source_for(store)
     if budget is not None:
         chunk = min(chunk, budget.orders(_page_size(source)))
+    ensure_setup(crm, portal_id)
     with db.session() as session:
-        ensure_setup(session, crm, portal_id)
         cp = repo.checkpoint(session, portal_id, store.code, mode)
         if mode == "backfill" and cp.done:
             return {"store": store.code, "skipped": "already backfilled"}

@@ -105,18 +105,35 @@ def _state(gone: dict[tuple[str, str], Gone], kind: str, key: str) -> str | None
 def _digest(object_type: str, props: dict, extra: dict | None) -> str:
     if object_type == "contacts":
         return mapping.contact_hash(props, extra)
+    if object_type == "deals":
+        # Two parts, the properties and the association ends: a deal whose amount changed is re-written,
+        # but its contact and company are associated again only when an end moved (`_deal_ends_changed`).
+        return mapping.content_hash(props)[:32] + mapping.content_hash(extra or {})[:32]
     return mapping.content_hash({**props, **(extra or {})})
 
 
+def _same(object_type: str, stored: str | None, digest: str, props: dict, extra: dict | None) -> bool:
+    """Does HubSpot already have exactly this? A deal link may still hold the one-part hash of the properties
+    and ends together (before the ends had a part of their own): it counts, so no deal is re-written for it."""
+    if stored == digest:
+        return True
+    return object_type == "deals" and stored is not None and stored == mapping.content_hash({**props, **(extra or {})})
+
+
+def _deal_ends_changed(stored: str | None, digest: str) -> bool:
+    # A one-part hash from before tells nothing about the ends: they are associated again, once.
+    return not stored or stored[32:] != digest[32:]
+
+
 def _may_write(shape: PortalShape, gone: dict[tuple[str, str], Gone], object_type: str, key: str,
-               digest: str) -> bool:
+               digest: str, props: dict, extra: dict | None) -> bool:
     """The webhooks contract: may the sync (re-)create an object whose link says it is gone from HubSpot?"""
     kind = KIND[object_type]
     link = gone.get((kind, key))
     if link is None:
         return True
     changed = (mapping.customer_changed(link.content_hash, digest) if kind == "contact"
-               else link.content_hash != digest)
+               else not _same(object_type, link.content_hash, digest, props, extra))
     return may_recreate(link.state, kind, shape.settings, changed)
 
 
@@ -124,12 +141,12 @@ def put_record(built: Built, hashes: dict, object_type: str, key: str, props: di
          gone: dict | None = None, shape: PortalShape | None = None) -> bool:
     """Queue an upsert unless the stored hash says HubSpot already has exactly this, or the contract forbids it."""
     digest = _digest(object_type, props, extra)
-    if gone and shape and not _may_write(shape, gone, object_type, key, digest):
+    if gone and shape and not _may_write(shape, gone, object_type, key, digest, props, extra):
         built.declined[(object_type, key)] = digest
         return False
     built.hashes[(object_type, key)] = digest
     stored = hashes.get((KIND[object_type], key))
-    if stored == digest:
+    if _same(object_type, stored, digest, props, extra):
         return False
     if object_type == "contacts" and stored and not mapping.contact_properties_changed(stored, digest):
         return False  # only the company it hangs on changed: `build` re-links it, the properties stay as they are
@@ -145,72 +162,86 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
     built = Built(Work())
     gone = gone or {}
     for order in batch.orders:
-        customer, company = batch.customer_of(order), batch.company_of(order)
-        email = batch.contact_key_of(order)
-        email = email if email not in privacy_deleted else None
-        company_key = mapping.company_key(order.store, company, shape.company_identity) if company else None
-
-        if company:
-            put_record(built, hashes, "companies", company_key,
-                 mapping.company_properties(order.store, company, shape.company_identity))
-        if customer and email:
-            contact = batch.contacts.get(email, customer)
-            # The contact's own company first: an order placed for another company must not flip it.
-            own = batch.companies.get(contact.company_id) if contact.company_id else None
-            contact_company = mapping.company_key(order.store, own, shape.company_identity) if own else company_key
-            if own:
-                put_record(built, hashes, "companies", contact_company,
-                     mapping.company_properties(order.store, own, shape.company_identity))
-            put_record(built, hashes, "contacts", email,
-                 mapping.contact_properties(contact, stats.get(email, mapping.ContactStats())),
-                 {"_company": contact_company}, gone, shape)
-            digest = built.hashes.get(("contacts", email))
-            if contact_company and digest and digest != hashes.get(("contact", email)):
-                built.work.associate(CONTACT_COMPANY, email, contact_company)
-            if ("contacts", email) not in built.hashes:  # left deleted: the deal gets no contact
-                email = None
-        # A re-created contact has a new id: its deals must be attached again even if they did not change.
-        recreated_contact = bool(email) and ("contact", email) in gone
-
-        for line in order.lines:
-            if not line.sku or ("products", line.sku) in built.hashes:
-                continue
-            product = batch.products.get(line.sku)
-            if product:
-                for sku, props in mapping.product_properties(product):
-                    put_record(built, hashes, "products", sku, props)
-            elif not hashes.get(("product", line.sku)) and _state(gone, "product", line.sku) != "archived":
-                # Unknown to the catalogue and never synced (nor deleted in Moulin): a product from the line, once.
-                put_record(built, hashes, "products", line.sku, mapping.product_from_line(line))
-
+        email, company_key = _put_parties(built, batch, shape, hashes, stats, gone, order, privacy_deleted)
+        _put_products(built, batch, hashes, gone, order)
         stage = stage_for(order, shape.now, shape.stage_mapping, reached=batch.reached.get(order.key),
                           threshold=shape.settings.abandon_after)
         built.stages[order.key] = stage
-        built.ends[order.key] = (email, company_key, recreated_contact)
-        if shape.deals:
-            _put_deal(built, hashes, gone, shape, batch, order, stage, linked_lines)
+        # A re-created contact has a new id: its deals (and orders) must be attached again even if unchanged.
+        built.ends[order.key] = (email, company_key, bool(email) and ("contact", email) in gone)
+        if shape.deals and _put_deal(built, batch, shape, hashes, gone, order, stage):
+            _put_lines(built, hashes, gone, linked_lines, order)
     return built
 
 
-def _put_deal(built: Built, hashes: dict, gone: dict, shape: PortalShape, batch: SourceBatch, order: Order,
-              stage: str, linked_lines: dict[str, set[str]]) -> None:
-    """The order's deal, its associations and its line items (`build`'s deal target)."""
+def _put_parties(built: Built, batch: SourceBatch, shape: PortalShape, hashes: dict, stats: dict, gone: dict,
+                 order: Order, privacy_deleted: frozenset[str]) -> tuple[str | None, str | None]:
+    """The order's company and contact; returns the contact key its deal names (None: no contact) and the
+    company key."""
     customer, company = batch.customer_of(order), batch.company_of(order)
+    email = batch.contact_key_of(order)
+    email = email if email not in privacy_deleted else None
+    company_key = mapping.company_key(order.store, company, shape.company_identity) if company else None
+    if company:
+        put_record(built, hashes, "companies", company_key,
+                   mapping.company_properties(order.store, company, shape.company_identity))
+    if not (customer and email):
+        return email, company_key
+    contact = batch.contacts.get(email, customer)
+    # The contact's own company first: an order placed for another company must not flip it.
+    own = batch.companies.get(contact.company_id) if contact.company_id else None
+    contact_company = mapping.company_key(order.store, own, shape.company_identity) if own else company_key
+    if own:
+        put_record(built, hashes, "companies", contact_company,
+                   mapping.company_properties(order.store, own, shape.company_identity))
+    put_record(built, hashes, "contacts", email,
+               mapping.contact_properties(contact, stats.get(email, mapping.ContactStats())),
+               {"_company": contact_company}, gone, shape)
+    digest, stored = built.hashes.get(("contacts", email)), hashes.get(("contact", email))
+    # Only a new contact, or one whose own data or company changed: new totals alone keep the link.
+    if contact_company and digest and (not stored or stored[:32] != digest[:32]):
+        built.work.associate(CONTACT_COMPANY, email, contact_company)
+    if ("contacts", email) not in built.hashes:  # left deleted: the deal gets no contact
+        return None, company_key
+    return email, company_key
+
+
+def _put_products(built: Built, batch: SourceBatch, hashes: dict, gone: dict, order: Order) -> None:
+    for line in order.lines:
+        if not line.sku or ("products", line.sku) in built.hashes:
+            continue
+        product = batch.products.get(line.sku)
+        if product:
+            for sku, props in mapping.product_properties(product):
+                put_record(built, hashes, "products", sku, props)
+        elif not hashes.get(("product", line.sku)) and _state(gone, "product", line.sku) != "archived":
+            # Unknown to the catalogue and never synced (nor deleted in Moulin): a product from the line, once.
+            put_record(built, hashes, "products", line.sku, mapping.product_from_line(line))
+
+
+def _put_deal(built: Built, batch: SourceBatch, shape: PortalShape, hashes: dict, gone: dict, order: Order,
+              stage: str) -> bool:
+    """The order's deal and its associations; False when the deal stays deleted (and so do its line items)."""
     email, company_key, recreated_contact = built.ends[order.key]
     deal = mapping.deal_properties(
-        order, customer=customer, company=company, pipeline_id=shape.pipeline_id,
+        order, customer=batch.customer_of(order), company=batch.company_of(order), pipeline_id=shape.pipeline_id,
         stage_id=shape.stage_ids[stage], pickup_point=batch.pickup_points.get(order.pickup_point_id or ""))
     if shape.settings.hubspot_owns_stages and ("deal", order.key) in hashes:
         del deal["dealstage"]  # people own the stage of existing deals; a new deal still gets Moulin's
-    deal_changed = put_record(built, hashes, "deals", order.key, deal, {"_contact": email, "_company": company_key},
-                        gone, shape)
-    if email and (deal_changed or (recreated_contact and ("deals", order.key) in built.hashes)):
-        built.work.associate(DEAL_CONTACT, order.key, email)
-    if deal_changed and company_key:
-        built.work.associate(DEAL_COMPANY, order.key, company_key)
-
+    changed = put_record(built, hashes, "deals", order.key, deal, {"_contact": email, "_company": company_key},
+                         gone, shape)
     if ("deals", order.key) not in built.hashes:
-        return  # the deal stays deleted, and so do its line items
+        return False
+    # `hashes` holds live links only: a new or re-created deal has none, so it is associated.
+    ends_moved = changed and _deal_ends_changed(hashes.get(("deal", order.key)), built.hashes[("deals", order.key)])
+    if email and (ends_moved or recreated_contact):
+        built.work.associate(DEAL_CONTACT, order.key, email)
+    if ends_moved and company_key:
+        built.work.associate(DEAL_COMPANY, order.key, company_key)
+    return True
+
+
+def _put_lines(built: Built, hashes: dict, gone: dict, linked_lines: dict[str, set[str]], order: Order) -> None:
     # A re-created deal has none of the line items: every line is sent and attached again.
     line_hashes = {} if ("deal", order.key) in gone else hashes
     current = set()

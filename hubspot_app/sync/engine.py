@@ -28,10 +28,9 @@ class MoulinDown(RuntimeError):
 
 def setup_portal(portal_id: int, force: bool = False) -> dict:
     crm = bootstrap.crm_for(portal_id)
-    with extensions.db().session() as session:
-        row = ensure_setup(session, crm, portal_id, force=force)
-        return {"portal_id": portal_id, "version": row.version, "pipeline_id": row.pipeline_id,
-                "hubspot_calls": crm.calls}
+    row = ensure_setup(crm, portal_id, force=force)
+    return {"portal_id": portal_id, "version": row.version, "pipeline_id": row.pipeline_id,
+            "hubspot_calls": crm.calls}
 
 
 def sync_customer_orders(portal_id: int, email: str) -> dict:
@@ -69,8 +68,8 @@ def sync_customer_orders(portal_id: int, email: str) -> dict:
     for store, lookup, catalogue in pulled:
         orders = [o for o in lookup.orders if o.store == store.code]
         batch, missing = catalogue.batch(store.code, orders, customers=lookup.customers)
+        setup = ensure_setup(crm, portal_id)
         with extensions.db().session() as session:
-            setup = ensure_setup(session, crm, portal_id)
             result = sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch, now=bootstrap.now(),
                                  errors=[*lookup.errors, *missing])
         report["orders"] += result["orders"]
@@ -124,8 +123,8 @@ def _apply_event(event_type: str, record_id: str, store: MoulinStore, portal_id:
             return {**result, "skipped": "order no longer exists"}
         errors = [order] if isinstance(order, RecordError) else []
         batch, missing = cached_catalogue(store.id, source).batch(store.code, [] if errors else [order], source)
+        setup = ensure_setup(crm, portal_id)
         with extensions.db().session() as session:
-            setup = ensure_setup(session, crm, portal_id)
             result.update(sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch, now=bootstrap.now(),
                                       errors=[*errors, *missing]))
     elif kind == "customer" and action != "deleted":  # a deleted customer keeps its contact

@@ -60,12 +60,12 @@ def _hubspot(object_type: str) -> str:
 
 
 def _upsert(crm: CrmPort, object_type: str, inputs: list[tuple[str, dict]]) -> Outcome:
-    return _bisected(lambda part: crm.upsert(_hubspot(object_type), ID_PROPERTY[object_type], part), object_type,
-                     inputs)
+    return bisected(lambda part: crm.upsert(_hubspot(object_type), ID_PROPERTY[object_type], part), object_type,
+                    inputs)
 
 
-def _bisected(call: Callable[[list], BatchOutcomeLike], object_type: str, inputs: list[tuple[str, dict]]) -> Outcome:
-    """`call` answers per key; a whole-batch refusal is split until the bad inputs stand alone."""
+def bisected(call: Callable[[list], BatchOutcomeLike], object_type: str, inputs: list[tuple[str, dict]]) -> Outcome:
+    """`call` answers per key; a whole-batch refusal is split until the bad inputs stand alone (keys in errors)."""
     outcome = Outcome()
     if not inputs:
         return outcome
@@ -79,7 +79,7 @@ def _bisected(call: Callable[[list], BatchOutcomeLike], object_type: str, inputs
             return outcome
         half = len(inputs) // 2
         for part in (inputs[:half], inputs[half:]):
-            sub = _bisected(call, object_type, part)
+            sub = bisected(call, object_type, part)
             outcome.ids.update(sub.ids)
             outcome.errors.update(sub.errors)
         return outcome
@@ -100,7 +100,7 @@ def _update(crm: CrmPort, object_type: str, inputs: list[tuple[str, dict]], by_i
         # An id HubSpot answers with but we did not send (a merge not yet known here) leaves its input unanswered.
         return SimpleNamespace(ids={key_of[i]: i for i in result.ids if i in key_of},
                                errors={key_of[i]: m for i, m in result.errors.items() if i in key_of})
-    return _bisected(update, object_type, inputs)
+    return bisected(update, object_type, inputs)
 
 
 def _associate_ids(crm: CrmPort, kind: tuple, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:

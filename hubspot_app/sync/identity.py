@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -20,11 +21,11 @@ from sqlalchemy.orm import Session
 
 from ..db.base import now_of
 from ..db.models import CardOrder, ObjectLink, SyncConflict, SyncedCustomer, SyncedOrder
-from ..hubspot.errors import PermanentError
 from ..logs import log_event
 from ..moulin.records import Customer, RecordError
 from . import repository as repo
 from .batch import SourceBatch
+from .executor import bisected
 
 logger = logging.getLogger(__name__)
 
@@ -42,24 +43,33 @@ def merge_customers(customers: list[Customer]) -> Customer:
     return first.model_copy(update={**filled, "accepts_marketing": any(c.accepts_marketing for c in ranked)})
 
 
+@dataclass(frozen=True)
+class EmailMove:
+    """A linked contact whose email must follow its customer's new one in Moulin (planned, sent in batches)."""
+
+    customer_row_id: int
+    store_code: str
+    customer_id: str
+    contact_id: str
+    old: str
+    new: str
+    stale_link_id: int | None  # a link of the new email to a contact that is gone or is this one
+
+
 def resolve_contacts(session: Session, crm, portal_id: int, batch: SourceBatch) -> list[RecordError]:
     """Fill `batch.contact_keys` and `batch.contacts`; the customers Moulin lost come back as last seen.
 
+    The sync's own shape: read, plan the email moves, send them with no transaction open (one batch update
+    for all of them, not a call per customer), then one short write (re-keys, conflicts, customers).
     Returns the orders' customers that are neither in Moulin nor known here (their orders sync without a contact).
     """
     wanted = {o.customer_id for o in batch.orders if o.customer_id}
     rows = _customers(session, portal_id, batch.store, wanted)
-    errors = []
-    for customer_id in sorted(wanted - set(batch.customers)):
-        if customer_id in rows:
-            batch.customers[customer_id] = Customer.model_validate(rows[customer_id].record)
-        else:
-            errors.append(RecordError(kind="customer", record_id=customer_id, errors=[
-                "not found in Moulin and never synced before: its orders sync without a contact"]))
+    errors = _fill_lost(batch, rows, wanted)
     present = [batch.customers[i] for i in sorted(wanted & set(batch.customers))]
     # Nothing personal is kept about a contact deleted for privacy (the webhook deleted its rows too).
     erased = repo.privacy_deleted_emails(session, portal_id, {c.email for c in present if c.email})
-    seen = []
+    seen, moves = [], {}
     for customer in present:
         row = rows.get(customer.id)
         if row is None and customer.email and customer.email not in erased:
@@ -67,11 +77,30 @@ def resolve_contacts(session: Session, crm, portal_id: int, batch: SourceBatch) 
         elif row is not None:
             key = row.contact_key
             if customer.email and customer.email != row.email and customer.email not in erased:
-                key = _email_changed(session, crm, portal_id, row, customer.email)
+                key = _plan_email_change(session, portal_id, row, customer.email)
+            if isinstance(key, EmailMove):
+                moves[customer.id], key = key, key.old  # the old key until HubSpot took the new email
             seen.append((customer, key, customer.email or row.email))
+    if moves:
+        session.commit()  # no transaction open while HubSpot answers
+        moved = _send_moves(session, crm, portal_id, list(moves.values()))
+        seen = [(c, moves[c.id].new if c.id in moves and moves[c.id].customer_row_id in moved else key, email)
+                for c, key, email in seen]
     repo.save_customers(session, portal_id, batch.store, {
         c.id: (key, email, c.model_dump(mode="json")) for c, key, email in seen})
     _merge_by_contact(session, portal_id, batch)
+    return errors
+
+
+def _fill_lost(batch: SourceBatch, rows: dict, wanted: set[str]) -> list[RecordError]:
+    """Customers Moulin no longer has come back as last synced; the ones never seen are errors."""
+    errors = []
+    for customer_id in sorted(wanted - set(batch.customers)):
+        if customer_id in rows:
+            batch.customers[customer_id] = Customer.model_validate(rows[customer_id].record)
+        else:
+            errors.append(RecordError(kind="customer", record_id=customer_id, errors=[
+                "not found in Moulin and never synced before: its orders sync without a contact"]))
     return errors
 
 
@@ -99,8 +128,9 @@ def _merge_by_contact(session: Session, portal_id: int, batch: SourceBatch) -> N
     batch.contacts = {key: merge_customers(found).model_copy(update={"email": key}) for key, found in sharing.items()}
 
 
-def _email_changed(session: Session, crm, portal_id: int, row: SyncedCustomer, new_email: str) -> str:
-    """The contact key the customer has after its email changed in Moulin from `row.email` to `new_email`."""
+def _plan_email_change(session: Session, portal_id: int, row: SyncedCustomer, new_email: str) -> str | EmailMove:
+    """The contact key the customer has after its email changed in Moulin from `row.email` to `new_email`,
+    or the move HubSpot must make first (the linked contact takes the new email)."""
     old = row.contact_key
     shared = session.scalar(select(SyncedCustomer.id).where(
         SyncedCustomer.portal_id == portal_id, SyncedCustomer.contact_key == old, SyncedCustomer.id != row.id))
@@ -112,26 +142,49 @@ def _email_changed(session: Session, crm, portal_id: int, row: SyncedCustomer, n
     if mine is None or not mine.hubspot_id or mine.state != "synced":
         return new_email  # no contact of ours to carry the new email: the usual first-sync rule applies
     if theirs is not None and theirs.hubspot_id not in (None, mine.hubspot_id) and theirs.state == "synced":
-        _record_conflict(session, portal_id, mine.hubspot_id, row, new_email,
+        _record_conflict(session, portal_id, mine.hubspot_id, row.store_code, row.customer_id, new_email,
                          f"HubSpot contact {theirs.hubspot_id} already has this email")
         return old
-    try:
-        result = crm.update("contacts", [(mine.hubspot_id, {"email": new_email})])
-        refusal = result.errors.get(mine.hubspot_id)
-    except PermanentError as error:  # e.g. 409: a contact we never synced has the email
-        refusal = str(error)
-    if refusal:
-        _record_conflict(session, portal_id, mine.hubspot_id, row, new_email, f"HubSpot refused it: {refusal}")
-        return old
-    _rekey(session, portal_id, old, new_email, theirs)
-    log_event(logger, "sync.contact.email_moved", portal_id=portal_id, contact_id=mine.hubspot_id)
-    return new_email
+    return EmailMove(row.id, row.store_code, row.customer_id, mine.hubspot_id, old, new_email,
+                     theirs.id if theirs is not None else None)
 
 
-def _rekey(session: Session, portal_id: int, old: str, new: str, stale: ObjectLink | None) -> None:
+def _send_moves(session: Session, crm, portal_id: int, moves: list[EmailMove]) -> set[int]:
+    """Send the moves, 100 a call; returns those HubSpot took (customer row ids), whose keys are re-keyed here.
+    A refusal (e.g. a contact we never synced has the email) is a conflict for the operator."""
+    answers: dict[int, str | None] = {}  # customer row id -> None (taken) or HubSpot's refusal
+    for round_ in _rounds(moves):
+        outcome = bisected(lambda part: crm.update("contacts", part), "contacts",
+                           [(m.contact_id, {"email": m.new}) for m in round_])
+        for move in round_:
+            taken = ("contacts", move.contact_id) in outcome.ids
+            answers[move.customer_row_id] = None if taken else outcome.errors.get(
+                ("contacts", move.contact_id), "HubSpot did not confirm the change")
+    for move in moves:
+        if (refusal := answers[move.customer_row_id]) is not None:
+            _record_conflict(session, portal_id, move.contact_id, move.store_code, move.customer_id, move.new,
+                             f"HubSpot refused it: {refusal}")
+        else:
+            _rekey(session, portal_id, move.old, move.new, move.stale_link_id)
+            log_event(logger, "sync.contact.email_moved", portal_id=portal_id, contact_id=move.contact_id)
+    return {row_id for row_id, refusal in answers.items() if refusal is None}
+
+
+def _rounds(moves: list[EmailMove]) -> list[list[EmailMove]]:
+    """One contact id once per call (HubSpot refuses an id twice in a batch): a second move of it waits a round."""
+    rounds: list[list[EmailMove]] = []
+    for move in moves:
+        free = next((r for r in rounds if all(m.contact_id != move.contact_id for m in r)), None)
+        if free is None:
+            rounds.append(free := [])
+        free.append(move)
+    return rounds
+
+
+def _rekey(session: Session, portal_id: int, old: str, new: str, stale_link_id: int | None) -> None:
     """What we hold under the old email now lives under the new one (the contact's id does not change)."""
-    if stale is not None:  # a link to a contact that is gone or was the same one: the moved link replaces it
-        session.execute(delete(ObjectLink).where(ObjectLink.id == stale.id))
+    if stale_link_id is not None:  # a link to a contact that is gone or was the same one: the moved link replaces it
+        session.execute(delete(ObjectLink).where(ObjectLink.id == stale_link_id))
     session.execute(update(ObjectLink).where(ObjectLink.portal_id == portal_id, ObjectLink.kind == "contact",
                                              ObjectLink.source_key == old).values(source_key=new))
     for model, column in ((SyncedOrder, SyncedOrder.contact_email), (CardOrder, CardOrder.contact_email),
@@ -140,8 +193,8 @@ def _rekey(session: Session, portal_id: int, old: str, new: str, stale: ObjectLi
                         .execution_options(synchronize_session=False))
 
 
-def _record_conflict(session: Session, portal_id: int, contact_id: str, row: SyncedCustomer, new_email: str,
-                     why: str) -> None:
+def _record_conflict(session: Session, portal_id: int, contact_id: str, store_code: str, customer_id: str,
+                     new_email: str, why: str) -> None:
     reason_open = session.scalar(select(SyncConflict.id).where(
         SyncConflict.portal_id == portal_id, SyncConflict.kind == "contact", SyncConflict.hubspot_id == contact_id,
         SyncConflict.reason == EMAIL_TAKEN, SyncConflict.resolved_at.is_(None)))
@@ -149,7 +202,7 @@ def _record_conflict(session: Session, portal_id: int, contact_id: str, row: Syn
         session.add(SyncConflict(
             portal_id=portal_id, kind="contact", hubspot_id=contact_id, reason=EMAIL_TAKEN,
             occurred_at_ms=int(now_of(session).timestamp() * 1000),
-            detail=f"Moulin customer {row.store_code}:{row.customer_id} changed its email to {new_email}, but {why}. "
+            detail=f"Moulin customer {store_code}:{customer_id} changed its email to {new_email}, but {why}. "
                    f"It stays on contact {contact_id} until you choose “Link to the contact with the new email”."))
     log_event(logger, "sync.contact.email_conflict", logging.WARNING, portal_id=portal_id, contact_id=contact_id)
 

@@ -9,33 +9,27 @@ same shape in `deletions`.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
-from ..attribution.service import record_checkouts
-from ..consent.service import record_moulin_consent
 from ..logs import log_event
-from ..metrics import record_sync_outcome
-from ..moulin.order_links import order_link
-from ..moulin.records import Deletion, Order, RecordError
+from ..moulin.records import Order, RecordError
 from ..store_settings import StoreSettings
 from . import repository as repo
 from .batch import KIND, Built, Gone, PortalShape, SourceBatch, build, order_facts
-from .aggregates import LeftContacts, load_left, plan_aggregates, save_aggregates
+from .aggregates import LeftContacts, load_left, plan_aggregates
 from .executor import execute
 from .identity import resolve_contacts
-from .links_back import OrderRecords
-from .links_delivery import note_links
 from .mapping import company_key, contact_stats
-from .cart_sync import LoadedCarts, add_carts, carts_on, forget_stale_lines, load_carts
+from .cart_sync import LoadedCarts, add_carts, carts_on, load_carts
 from .order_batch import OrderLinks, add_orders
 from .order_target import load_order_lines, store_targets
-from .pending import PendingLinks, load_pending, settle_pending
+from .pending import PendingLinks, load_pending
 from .planner import DEAL_CONTACT, work_size
-from .products import remember_catalogue
-from .stages import abandons_at, is_open_checkout
+from .results import order_url, write_results
 
 logger = logging.getLogger(__name__)
 
@@ -52,23 +46,6 @@ class StoreInfo:
     @classmethod
     def of(cls, store) -> "StoreInfo":
         return cls(store.code, dict(store.stage_mapping or {}), store.order_url_template, StoreSettings.of(store.settings))
-
-
-def _order_url(store: StoreInfo, order: Order) -> str | None:
-    return order_link(store.order_url_template, order_id=order.id, order_number=order.number, store=order.store)
-
-
-def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch, contact_id, deal_id,
-              privacy_deleted: set[str], stage: str | None) -> dict:
-    email = batch.contact_key_of(order)
-    email = email if email not in privacy_deleted else None
-    return {"portal_id": portal_id, "store_code": order.store, "order_id": order.id, "order_number": order.number,
-            "contact_email": email, "hubspot_contact_id": contact_id,
-            "hubspot_deal_id": deal_id, "status": order.status.value, "stage": stage, "currency": order.currency,
-            "total": order.total, "refunded": order.refunded_amount,
-            "item_count": sum(line.quantity for line in order.lines),
-            "pickup_point": batch.pickup_points.get(order.pickup_point_id or ""),
-            "order_url": _order_url(store, order), "ordered_at": order.created_at}
 
 
 @dataclass
@@ -101,59 +78,54 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     load (a short read) -> plan (pure) -> HubSpot calls -> results written in `session`. The session is
     committed before the calls (the caller's earlier writes included), so no transaction is open while
     HubSpot answers and a webhook insert never waits on a sync; the caller commits the results together
-    with its own bookkeeping (e.g. a checkpoint) when its block ends.
+    with its own bookkeeping (e.g. a checkpoint) when its block ends. The report's `phases_ms` says where
+    the time went.
     """
     now = now or datetime.now(timezone.utc)
-    orders = list({o.key: o for o in batch.orders}.values())  # the same order twice in a batch: newest read wins
-    batch.orders = orders
+    phases = _Phases()
+    batch.orders = list({o.key: o for o in batch.orders}.values())  # the same order twice: newest read wins
     session.commit()  # what the caller wrote before (e.g. a portal set-up) is not held across the calls either
     # A customer Moulin sent as bad data is missing too: its own, more precise, error is recorded last and stays.
     errors = [*resolve_contacts(session, crm, portal_id, batch), *errors]
-    facts = {o.key: (batch.contact_key_of(o), order_facts(o, batch)) for o in orders}
-    loaded = _load(session, portal_id, setup, batch, facts, store_targets(session, portal_id, setup, store.settings))
+    facts = {o.key: (batch.contact_key_of(o), order_facts(o, batch)) for o in batch.orders}
+    targets = store_targets(session, portal_id, setup, store.settings)
+    loaded = _load(session, portal_id, setup, batch, facts, targets)
     session.commit()  # the read ends here: nothing stays open across the HubSpot calls
-
-    built, known = _plan(loaded, setup, store, batch, now)
-    orphans, by_id, recounted = _plan_more(built, loaded, known, facts)
-    outcome = execute(crm, built, known, by_id)
-
-    def id_of(object_type: str, key: str | None) -> str | None:
-        return (outcome.ids.get((object_type, key)) or known.get((object_type, key))) if key else None
-
-    repo.save_order_facts(session, portal_id, facts)
-    _save_links(session, portal_id, built, outcome, loaded.links)
-    remember_catalogue(session, portal_id, store.code,
-                       {key: hs_id for (t, key), hs_id in outcome.ids.items() if t == "products"},
-                       {sku: product.id for sku, product in batch.products.items()})
-    repo.delete_links(session, portal_id, "line_item",
-                      [key for keys_ in built.stale_lines.values() for key in keys_] + orphans)
-    repo.delete_links(session, portal_id, "order_line", built.stale_order_lines)
-    forget_stale_lines(session, portal_id, built.stale_cart_lines)
-    _save_record_errors(session, portal_id, batch, errors)
-    settle_pending(session, portal_id, loaded.pending, outcome.linked_id_errors)
-    save_aggregates(session, portal_id, loaded.left, recounted, outcome)
-    repo.save_card_orders(session, [
-        {**_card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key),
-                     loaded.privacy_deleted, built.stages.get(o.key)),
-         **({"hubspot_order_id": id_of("orders", o.key)} if loaded.targets[1] else {})}  # switched off: the id stays
-        for o in orders])
-    _track_open_checkouts(session, portal_id, store, orders, built.stages)
-    # Links back to the store and the marketing hooks: database rows only, written with the results.
-    note_links(session, portal_id, store.code, [OrderRecords(
-        o.id, (c := batch.customer_of(o)) and c.id, id_of("deals", o.key), id_of("contacts", facts[o.key][0]),
-        id_of("companies", company_key(o.store, co, setup.company_identity)) if (co := batch.company_of(o)) else None,
-        id_of("orders", o.key))
-        for o in orders])
-    marketable = [o for o in orders if (c := batch.customer_of(o)) is None or c.email not in loaded.privacy_deleted]
-    record_checkouts(session, portal_id, store.code, store.settings, marketable, batch.customer_of, now)
-    record_moulin_consent(session, portal_id, store.code, store.settings, [batch.customer_of(o) for o in marketable])
-    return _report(portal_id, store, orders, built, outcome, errors)
+    phases.mark("load")
+    planned = _plan(batch, setup, store, now, loaded, facts)
+    phases.mark("plan")
+    outcome = execute(crm, planned.built, planned.known, planned.by_id)
+    phases.mark("calls")
+    write_results(session, portal_id, setup, store, batch, now, loaded, facts, planned, outcome, errors)
+    phases.mark("write")
+    return _report(portal_id, store, batch.orders, planned.built, outcome, errors, phases.ms)
 
 
-def _plan(loaded: Loaded, setup, store: StoreInfo, batch: SourceBatch, now: datetime) -> tuple[Built, dict]:
-    """The pure plan of every target from the one slice read: deals (`build`), then HubSpot orders (`add_orders`)
-    and carts (`add_carts`).
-    Returns it with the HubSpot ids already known, (object type, key) -> id."""
+class _Phases:
+    """Milliseconds spent in each step of the pipeline, for the report and the log."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, int] = {}
+        self._last = time.perf_counter()
+
+    def mark(self, name: str) -> None:
+        now = time.perf_counter()
+        self.ms[name] = round((now - self._last) * 1000)
+        self._last = now
+
+
+@dataclass
+class Planned:
+    built: Built
+    known: dict  # (object type, key) -> HubSpot id
+    by_id: dict  # what to write by id, not upsert
+    orphans: list[str]  # line keys orphaned by re-created deals: their links go with the results
+    recounted: list[str]  # contacts whose totals are re-sent alone
+
+
+def _plan(batch: SourceBatch, setup, store: StoreInfo, now: datetime, loaded: Loaded, facts: dict) -> Planned:
+    """Pure: what was loaded -> the writes HubSpot needs, for every target of the one slice read: deals
+    (`build`), then HubSpot orders (`add_orders`) and carts (`add_carts`)."""
     live = loaded.live()
     object_type_of = {kind: object_type for object_type, kind in KIND.items()}
     known = {(object_type_of[kind], key): link.hubspot_id for kind, found in live.items()
@@ -168,10 +140,11 @@ def _plan(loaded: Loaded, setup, store: StoreInfo, batch: SourceBatch, now: date
     built = build(batch, shape, hashes, loaded.linked_lines, loaded.stats, gone, frozenset(loaded.privacy_deleted))
     if orders_on:  # the same slice, planned for the second target: its own writes, no second read of Moulin
         add_orders(built, batch, shape, hashes, gone, loaded.order_lines,
-                   {o.key: _order_url(store, o) for o in batch.orders})
+                   {o.key: order_url(store, o) for o in batch.orders})
     if loaded.carts:  # the store's checkouts, as HubSpot carts beside its orders (`cart_sync`)
         add_carts(built, batch, shape, loaded.carts, orders_on=orders_on)
-    return built, known
+    orphans, by_id, recounted = _plan_more(built, loaded, known, facts)
+    return Planned(built, known, by_id, orphans, recounted)
 
 
 def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: dict,
@@ -184,7 +157,7 @@ def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: di
     left = {old for key, old in counted_under.items() if old and old != facts[key][0]} - emails
     keys = {"contact": emails, "deal": {o.key for o in orders},
             "company": {company_key(o.store, c, setup.company_identity) for o in orders if (c := batch.company_of(o))},
-            "product": {line.sku for o in orders for line in o.lines if line.sku},
+            "product": _product_skus(batch),
             "line_item": {f"{o.key}:{line.id}" for o in orders for line in o.lines}}
     if targets[1]:
         keys["order"] = {o.key for o in orders}
@@ -192,7 +165,8 @@ def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: di
     order_lines = OrderLinks()
     if targets[1]:
         links["order_line"], order_lines = load_order_lines(session, portal_id, orders, links["order"])
-    carts = load_carts(session, portal_id, {o.key for o in orders}) if carts_on(session, portal_id, setup, targets[1]) else None
+    wants_carts = carts_on(session, portal_id, setup, targets[1])
+    carts = load_carts(session, portal_id, {o.key for o in orders}) if wants_carts else None
     if carts:
         links["cart"], links["cart_line"] = carts.carts, carts.lines
     linked_lines: dict[str, set[str]] = {}
@@ -212,6 +186,16 @@ def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: di
                   repo.card_contact_ids(session, portal_id, [(o.store, o.id) for o in orders]), old_lines,
                   load_pending(session, portal_id), load_left(session, portal_id, left, set(facts)), targets,
                   order_lines, carts)
+
+
+def _product_skus(batch: SourceBatch) -> set[str]:
+    """The SKUs the orders' products are written under: a line's own, and its product's and sibling variants'
+    (`mapping.product_properties` writes them all), so their stored hashes skip the unchanged ones."""
+    skus = set()
+    for sku in {line.sku for o in batch.orders for line in o.lines if line.sku}:
+        product = batch.products.get(sku)
+        skus.update([sku, product.sku, *(v.sku for v in product.variants)] if product else [sku])
+    return {sku for sku in skus if sku}
 
 
 def _plan_more(built: Built, loaded: Loaded, known: dict, facts: dict) -> tuple[list[str], dict, list[str]]:
@@ -240,71 +224,13 @@ def _plan_more(built: Built, loaded: Loaded, known: dict, facts: dict) -> tuple[
     return [line.source_key for line in orphans], by_id, recounted
 
 
-def _save_links(session: Session, portal_id: int, built: Built, outcome, links: dict[str, dict]) -> None:
-    for object_type, inputs in built.work.upserts.items():
-        kind = KIND[object_type]
-        written = {}
-        for key in inputs:
-            ref = (object_type, key)
-            if ref in outcome.ids and ref in built.hashes:  # recounts (`aggregates`) keep their own hashes
-                digest = None if ref in outcome.incomplete else built.hashes[ref]
-                written[key] = (outcome.ids[ref], digest, "synced")
-        repo.save_links(session, portal_id, kind, written)
-        repo.resolve_errors(session, portal_id, kind,
-                            [k for k in written if (object_type, k) not in outcome.incomplete])
-        repo.record_errors(session, portal_id, kind, {k: m for (t, k), m in outcome.errors.items() if t == object_type})
-        repo.record_errors(session, portal_id, kind, {k: f"association: {m}" for (t, k), m in outcome.incomplete.items()
-                                                      if t == object_type})
-        record_sync_outcome(portal_id, kind, len(written), sum(1 for t, _ in outcome.errors if t == object_type))
-    # A line item HubSpot refused may point at a product deleted there: re-send its product next time.
-    repo.forget_hashes(session, portal_id, "product", {built.line_products[k] for t, k in outcome.errors
-                                                       if t == "line_items" and k in built.line_products})
-    for (object_type, key), digest in built.declined.items():
-        link = links[KIND[object_type]][key]
-        repo.save_links(session, portal_id, link.kind, {key: (link.hubspot_id, digest, link.state)})
-
-
 def _report(portal_id: int, store: StoreInfo, orders: list[Order], built: Built, outcome,
-            errors: list[RecordError]) -> dict:
+            errors: list[RecordError], phases_ms: dict[str, int]) -> dict:
     objects, associations, archives = work_size(built.work)
     report = {"orders": len(orders), "written": objects, "associations": {f"{k[0]}->{k[1]}": n for k, n in
                                                                            associations.items()},
               "archived": archives, "errors": len(outcome.errors), "incomplete": len(outcome.incomplete),
-              "bad_records": len(errors)}
+              "bad_records": len(errors), "phases_ms": phases_ms}
     log_event(logger, "sync.orders.done", portal_id=portal_id, store=store.code, **{k: report[k] for k in (
-        "orders", "errors", "incomplete", "bad_records")})
+        "orders", "errors", "incomplete", "bad_records", "phases_ms")})
     return report
-
-
-def _save_record_errors(session: Session, portal_id: int, batch: SourceBatch, errors: list[RecordError]) -> None:
-    # A Moulin record that was refused before and reads fine now: its error closes.
-    repo.resolve_errors(session, portal_id, "moulin_record", _moulin_record_keys(batch))
-    repo.record_errors(session, portal_id, "moulin_record", {f"{e.kind}:{e.record_id}": "; ".join(e.errors)
-                                                             for e in errors})
-    record_sync_outcome(portal_id, "moulin_record", 0, len(errors))
-
-
-def _moulin_record_keys(batch: SourceBatch) -> list[str]:
-    """The `moulin_record` error keys (as `RecordError` names them) of every record this batch used."""
-    keys = {f"order:{o.id}" for o in batch.orders}
-    for order in batch.orders:
-        customer, company = batch.customer_of(order), batch.company_of(order)
-        keys.update([f"customer:{customer.id}"] if customer else [])
-        keys.update([f"company:{company.id}"] if company else [])
-        keys.update(f"product:{p.id}" for line in order.lines if (p := batch.products.get(line.sku or "")))
-    return sorted(keys)
-
-
-def _track_open_checkouts(session: Session, portal_id: int, store: StoreInfo, orders: list[Order],
-                          stages: dict[str, str]) -> None:
-    """Open checkouts get a due time, so the scheduled check marks them abandoned on time; the rest are closed."""
-    threshold = store.settings.abandon_after
-    due = {o.id: abandons_at(o, threshold) for o in orders
-           if is_open_checkout(o) and stages.get(o.key) != "checkout_abandoned"}
-    repo.track_open_checkouts(session, portal_id, store.code, due, [o.id for o in orders])
-
-
-def apply_deletions(session: Session, crm, portal_id: int, deletions: list[Deletion]) -> dict:
-    """Kept for callers that import it from here: deletions run in their own pipeline (`deletions`)."""
-    from .deletions import apply_deletions as apply_planned_deletions
-    return apply_planned_deletions(session, crm, portal_id, deletions)

@@ -4,8 +4,12 @@ Each pushed event still has its own `sync.moulin_event` job. The first job of a
 burst waits out the window (`PUSH_WINDOW_MS` after the event's receipt), claims
 every pending event of the store (at most one HubSpot batch, 100), and syncs them
 together through the sync's entry points: an order edited twice is read and
-written once, N edits cost one planned batch instead of ~5 calls each. The
-other jobs of the burst find their event processed (or claimed) and end. Every
+written once, N edits cost one planned batch instead of ~5 calls each. One batch
+runs at a time per store: a job that finds one running ends, and the running job,
+once its batch is written, claims what arrived meanwhile (after `PUSH_BURST_WINDOW_MS`
+from the oldest of them, 1 s by default) and syncs it as the next batch. So a
+burst costs about one planned batch per second, while a lone edit still waits
+only `PUSH_WINDOW_MS`. Every
 event is still marked processed once, its payload trimmed, and a failure is
 recorded on each event it concerns.
 """
@@ -13,8 +17,9 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
@@ -35,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 # Long enough to cover a slow batch's HubSpot calls; past it the events are pending again for the inbox sweep.
 CLAIM_FOR = timedelta(minutes=5)
+# Longer than a batch takes even when the portal's rate limit paces it; past it, a claim no longer holds back
+# the store's other pushes (`_in_flight`).
+IN_FLIGHT_FOR = timedelta(seconds=60)
+READS_IN_FLIGHT = 4  # concurrent order reads from one store (a burst's batch)
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,7 @@ class Claimed:
     row_id: int
     type: str
     record_id: str
+    received_at: datetime
 
 
 def _now():
@@ -56,33 +66,61 @@ def handle_push(event_row_id: int) -> dict:
         if event is None or event.processed_at is not None:
             return {"skipped": True}
         store_id, portal_id, received_at = event.store_id, event.portal_id, event.received_at
-    waited_ms = round((_now() - received_at).total_seconds() * 1000)
+        retried = event.error is not None  # failed before: the running batch would leave it out (`_pending`)
+    waited_ms = _ms_since(received_at)
     log_event(logger, "sync.push.picked_up", portal_id=portal_id, event_row_id=event_row_id, waited_ms=waited_ms)
-    _wait_for_window(store_id, waited_ms)
+    if not retried and _in_flight(store_id):
+        # One batch at a time per store: the running one claims this event when it ends (`_gather_and_sync`),
+        # with everything else that arrived meanwhile.
+        return {"skipped": "gathered by the running batch"}
+    # Claimed at once, then gathered: from now on the store is busy, and later pushes join this batch.
     claimed = _claim(store_id, event_row_id)
     if not claimed:
         return {"skipped": "claimed by another job"}
-    with db.session() as session:
-        store = session.get(MoulinStore, store_id)
-    try:
-        result = _apply(claimed, store, portal_id)
-    except Exception:  # noqa: BLE001 - one at a time, so each event records its own failure
-        return _one_by_one(claimed, event_row_id)
-    _mark_processed(claimed)
-    log_event(logger, "sync.push.batch_done", portal_id=portal_id, events=len(claimed), **{
-        k: v for k, v in result.items() if k in ("orders", "deleted")})
-    return {**result, "events": len(claimed)}
+    return _gather_and_sync(claimed, store_id, portal_id, event_row_id)
 
 
-def _wait_for_window(store_id: int, waited_ms: int) -> None:
-    config = extensions.config()
-    if config.queue_immediate:
-        return  # inline runs (tests, one-shot commands): the receiving request would wait
-    remaining_s = (config.push_window_ms - waited_ms) / 1000
+def _gather_and_sync(claimed: list[Claimed], store_id: int, portal_id: int, own_row_id: int) -> dict:
+    """Sync the claimed events, then whatever arrived while they synced, until the store has nothing pending."""
+    total: dict = {"events": 0, "batches": 0}
+    window_ms = extensions.config().push_window_ms
+    while claimed:
+        claimed = _gathered(store_id, claimed, window_ms)
+        waited_ms = max(_ms_since(c.received_at) for c in claimed)  # the oldest push: receipt -> batch start
+        with extensions.db().session() as session:
+            store = session.get(MoulinStore, store_id)
+        started = time.perf_counter()
+        try:
+            result = _apply(claimed, store, portal_id)
+        except Exception:  # noqa: BLE001 - one at a time, so each event records its own failure
+            return _one_by_one(claimed, own_row_id)
+        _mark_processed(claimed)
+        log_event(logger, "sync.push.batch_done", portal_id=portal_id, events=len(claimed),
+                  waited_ms=waited_ms,
+                  batch_ms=round((time.perf_counter() - started) * 1000),
+                  **{k: v for k, v in result.items() if k in ("orders", "deleted", "read_ms")})
+        total = {**result, "events": total["events"] + len(claimed), "batches": total["batches"] + 1}
+        # A burst: what arrived while the batch ran is claimed now (the store stays busy) and gathered until
+        # its oldest push is the burst window old.
+        claimed, window_ms = _claim(store_id, 0), extensions.config().push_burst_window_ms
+    return total
+
+
+def _gathered(store_id: int, claimed: list[Claimed], window_ms: int) -> list[Claimed]:
+    """The claimed events and those that arrive until the oldest is `window_ms` old (or a batch is full)."""
+    if extensions.config().queue_immediate:
+        return claimed  # inline runs (tests, one-shot commands): the receiving request would wait
     # Bounded by the window: however late a job starts, it never waits more than that.
-    deadline = time.monotonic() + min(max(remaining_s, 0), config.push_window_ms / 1000)
-    while time.monotonic() < deadline and _pending_count(store_id) < OBJECT_BATCH:
+    remaining_s = min(max(window_ms - max(_ms_since(c.received_at) for c in claimed), 0), window_ms) / 1000
+    deadline = time.monotonic() + remaining_s
+    while time.monotonic() < deadline and len(claimed) + _pending_count(store_id) < OBJECT_BATCH:
         time.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
+    more = _claim(store_id, 0, OBJECT_BATCH - len(claimed)) if len(claimed) < OBJECT_BATCH else []
+    return sorted([*claimed, *more], key=lambda c: c.row_id)
+
+
+def _ms_since(at) -> int:
+    return round((_now() - at).total_seconds() * 1000)
 
 
 def _pending(store_id: int, own_row_id: int, now):
@@ -98,17 +136,28 @@ def _pending_count(store_id: int) -> int:
                                    .limit(OBJECT_BATCH)).all())
 
 
-def _claim(store_id: int, own_row_id: int) -> list[Claimed]:
+def _in_flight(store_id: int) -> bool:
+    """Is a batch of this store running? A claim counts for `IN_FLIGHT_FOR` only: a worker killed mid-batch
+    holds its claims for `CLAIM_FOR`, and the store's next pushes must not wait that long."""
+    now = _now()
+    with extensions.db().session() as session:
+        return session.scalar(select(MoulinEvent.id).where(
+            MoulinEvent.store_id == store_id, MoulinEvent.processed_at.is_(None),
+            MoulinEvent.claimed_until > now + CLAIM_FOR - IN_FLIGHT_FOR).limit(1)) is not None
+
+
+def _claim(store_id: int, own_row_id: int, at_most: int = OBJECT_BATCH) -> list[Claimed]:
     now = _now()
     with extensions.db().session() as session:
         ids = session.scalars(select(MoulinEvent.id).where(*_pending(store_id, own_row_id, now))
-                              .order_by(MoulinEvent.id).limit(OBJECT_BATCH)).all()
+                              .order_by(MoulinEvent.id).limit(at_most)).all()
         if not ids:
             return []
         # Conditional update: of two jobs claiming at once, each row goes to exactly one.
         rows = session.execute(update(MoulinEvent).where(MoulinEvent.id.in_(ids), *_pending(store_id, own_row_id, now))
                                .values(claimed_until=now + CLAIM_FOR)
-                               .returning(MoulinEvent.id, MoulinEvent.type, MoulinEvent.record_id)).all()
+                               .returning(MoulinEvent.id, MoulinEvent.type, MoulinEvent.record_id,
+                                          MoulinEvent.received_at)).all()
     return [Claimed(*row) for row in sorted(rows)]
 
 
@@ -129,17 +178,13 @@ def _apply(claimed: list[Claimed], store: MoulinStore, portal_id: int) -> dict:
     # An order edited twice in the window is read (its latest state) and written once.
     order_ids = dict.fromkeys(e.record_id for e in claimed if e.type.startswith("order.")
                               and not e.type.endswith(".deleted") and ("order", e.record_id) not in deleted)
-    orders, errors = [], []
-    for order_id in order_ids:
-        try:
-            order = source.get_order(order_id)
-        except MoulinNotFound:  # deleted since: its own deletion event follows
-            continue
-        (errors if isinstance(order, RecordError) else orders).append(order)
+    started = time.perf_counter()
+    orders, errors = _read_orders(source, list(order_ids))
     if orders or errors:
         batch, missing = cached_catalogue(store.id, source).batch(store.code, orders, source)
+        result["read_ms"] = round((time.perf_counter() - started) * 1000)  # Moulin: the orders and their records
+        setup = ensure_setup(crm, portal_id)
         with extensions.db().session() as session:
-            setup = ensure_setup(session, crm, portal_id)
             result.update(sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch,
                                       now=bootstrap.now(), errors=[*errors, *missing]))
     customer_ids = dict.fromkeys(e.record_id for e in claimed if e.type in ("customer.created", "customer.updated"))
@@ -147,6 +192,21 @@ def _apply(claimed: list[Claimed], store: MoulinStore, portal_id: int) -> dict:
         _sync_customer(source, portal_id, customer_id)
     # company.* and product.updated reach HubSpot with the next order that uses them (content hashes).
     return result
+
+
+def _read_orders(source, order_ids: list[str]) -> tuple[list, list[RecordError]]:
+    """The orders' latest state, a few reads at a time: Moulin has no read by ids, and a burst's batch
+    would otherwise wait on one round trip per order."""
+    def read(order_id: str):
+        try:
+            return source.get_order(order_id)
+        except MoulinNotFound:  # deleted since: its own deletion event follows
+            return None
+    if not order_ids:
+        return [], []
+    with ThreadPoolExecutor(max_workers=min(READS_IN_FLIGHT, len(order_ids)), thread_name_prefix="moulin") as pool:
+        found = [o for o in pool.map(read, order_ids) if o is not None]
+    return [o for o in found if not isinstance(o, RecordError)], [o for o in found if isinstance(o, RecordError)]
 
 
 def _sync_customer(source, portal_id: int, customer_id: str) -> None:

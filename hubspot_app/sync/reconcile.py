@@ -84,8 +84,8 @@ def _reconcile_store(portal_id: int, store, crm, chunk: int, keep_going: Callabl
     for orders, errors in _chunks(source.iter_orders(), chunk):
         batch, missing = catalogue.batch(store.code, orders, source)
         seen.update(o.key for o in orders)
+        setup = ensure_setup(crm, portal_id)
         with db.session() as session:
-            setup = ensure_setup(session, crm, portal_id)
             batch.reached = repo.reached_stages(session, portal_id, [(o.store, o.id) for o in orders])
             deals_on, orders_on = store_targets(session, portal_id, setup, info.settings)
         # read from HubSpot with no transaction open; only the targets the store writes are compared

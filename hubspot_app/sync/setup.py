@@ -12,6 +12,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import extensions
 from ..config import CART_SCOPES, ORDER_SCOPES
 from ..db.models import Installation
 from ..db.models.sync import PortalSetup
@@ -90,28 +91,37 @@ def _ensure_properties(crm, object_type: str, attempts: int = 3) -> None:
     raise SetupError(f"could not create the {object_type} properties")
 
 
-def ensure_setup(session: Session, crm, portal_id: int, force: bool = False) -> PortalSetup:
-    if not force and (row := current_setup(session, portal_id)) is not None:
-        return row
+def ensure_setup(crm, portal_id: int, force: bool = False) -> PortalSetup:
+    """The portal's setup row, made first if missing or older than `SETUP_VERSION` (or missing the order and
+    cart parts its scopes now allow).
+
+    In short sessions of its own, never in a caller's: HubSpot is called with no transaction open, so a
+    first sync's setup calls hold no database lock (callers ask before they open their own session).
+    """
+    db = extensions.db()
+    with db.session() as session:
+        if not force and (row := current_setup(session, portal_id)) is not None:
+            return row
+        orders_ready, carts_ready = orders_granted(session, portal_id), carts_granted(session, portal_id)
     _ensure_schema(crm, OBJECT_TYPES)
     pipeline_id, stage_ids = _ensure_pipeline(crm, "deals", lambda _key, probability: {"probability": probability})
     order_pipeline_id, order_stage_ids = None, None
-    if orders_granted(session, portal_id):
+    if orders_ready:
         _ensure_schema(crm, ORDER_OBJECT_TYPES)
         order_pipeline_id, order_stage_ids = _ensure_pipeline(
             crm, ORDER_TYPE_ID, lambda key, _probability: {"state": order_stage_state(key)})
-    carts_ready = carts_granted(session, portal_id)
     if carts_ready:  # carts have no pipeline (their state is a property): properties only
         _ensure_schema(crm, CART_OBJECT_TYPES)
-    row = session.scalar(select(PortalSetup).where(PortalSetup.portal_id == portal_id).with_for_update())
-    if row is None:
-        row = PortalSetup(portal_id=portal_id, version=SETUP_VERSION, pipeline_id=pipeline_id, stage_ids=stage_ids)
-        session.add(row)
-    else:
-        row.version, row.pipeline_id, row.stage_ids = SETUP_VERSION, pipeline_id, stage_ids
-    row.order_pipeline_id, row.order_stage_ids = order_pipeline_id, order_stage_ids
-    row.carts_ready = carts_ready
-    session.flush()
+    with db.session() as session:
+        row = session.scalar(select(PortalSetup).where(PortalSetup.portal_id == portal_id).with_for_update())
+        if row is None:
+            row = PortalSetup(portal_id=portal_id, version=SETUP_VERSION, pipeline_id=pipeline_id,
+                              stage_ids=stage_ids)
+            session.add(row)
+        else:
+            row.version, row.pipeline_id, row.stage_ids = SETUP_VERSION, pipeline_id, stage_ids
+        row.order_pipeline_id, row.order_stage_ids = order_pipeline_id, order_stage_ids
+        row.carts_ready = carts_ready
     log_event(logger, "sync.setup.done", portal_id=portal_id, version=SETUP_VERSION, pipeline_id=pipeline_id,
               order_pipeline_id=order_pipeline_id, carts=carts_ready)
     return row

@@ -60,8 +60,14 @@ def test_portals_reports_every_portal_against_its_floor():
         assert portal["finished"] and portal["outcome"] == "done" and portal["calls"] > 0
         assert portal["floor_s"] == round(portal["calls"] / HUBSPOT_RATE, 2)
         assert portal["wall_s"] > 0 and portal["queued_s"] >= 0
+        assert portal["no_call_s"] >= 0 and portal["paced_s"] == pytest.approx(portal["wall_s"] - portal["no_call_s"],
+                                                                              abs=0.011)
     assert result["floor_ratio_max"] == max(p["floor_ratio"] for p in result["portals"])
     assert result["cpu_s"]["workers"] > 0 and result["cpu_ms_per_order"] > 0
+    cpu = result["cpu_s"]
+    assert cpu["sandbox"] > 0 and cpu["stores"] > 0 and cpu["bench"] >= 0  # the stand-ins answered, and cost CPU
+    assert cpu["other"] == pytest.approx(cpu["capacity"] - cpu["workers"] - cpu["sandbox"] - cpu["stores"]
+                                         - cpu["bench"], abs=0.05)
     assert result["queue"] == "redis"
 
 
@@ -75,6 +81,13 @@ def test_realtime_measures_every_edit_until_its_deal_changes():
     assert plan["objects"]["deals"] == 3
     assert 0 < plan["associations"]["line_items->deals"] <= plan["objects"]["line_items"]
     assert result["call_ratio"] == round(result["hubspot_calls"] / result["minimal_calls"], 3)
+    # gathered per second of sending, the plan can only cost more calls than the whole run at once
+    assert result["minimal_calls_windowed"] >= result["minimal_calls"]
+    assert result["call_ratio_windowed"] == round(result["hubspot_calls"] / result["minimal_calls_windowed"], 3)
+    batches = result["batches"]
+    assert 1 <= batches["count"] <= 3 and batches["events_max"] <= 3
+    assert {"waited", "read", "load", "plan", "calls", "write", "batch"} <= set(batches["steps_ms"])
+    assert result["receipt_ms"]["p50"] is not None
     assert result["queue"] == "sqlite"
 
 

@@ -17,3 +17,12 @@ def test_waves_keep_dependencies_apart():
         [("upsert", "line_items")],  # needs the products' ids
         [("associate", "contacts"), ("associate", "line_items")],  # needs every id
     ]
+
+
+def test_line_items_go_with_the_deals_when_no_product_is_written_and_nothing_archived():
+    work = Work()
+    work.upsert("deals", "b2c:1", {})
+    work.upsert("line_items", "b2c:1:2", {})
+    work.associate(LINE_ITEM_DEAL, "b2c:1:2", "b2c:1")
+    grouped = [[(s.op, s.object_type) for s in wave] for wave in waves(plan(work))]
+    assert grouped == [[("upsert", "deals"), ("upsert", "line_items")], [("associate", "line_items")]]
