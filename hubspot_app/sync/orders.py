@@ -8,33 +8,22 @@ same shape in `deletions`.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
-from ..attribution.service import record_checkouts
-from ..consent.service import record_moulin_consent
-from ..logs import log_event
-from ..metrics import record_sync_outcome
-from ..moulin.order_links import order_link
-from ..moulin.records import Deletion, Order, RecordError
+from ..moulin.records import Deletion, RecordError
 from ..store_settings import StoreSettings
 from . import repository as repo
 from .batch import KIND, Built, Gone, PortalShape, SourceBatch, build, order_facts
-from .aggregates import LeftContacts, load_left, plan_aggregates, save_aggregates
-from .executor import execute
+from .aggregates import LeftContacts, load_left, plan_aggregates
+from .executor import Outcome, execute
 from .identity import resolve_contacts
-from .links_back import OrderRecords
-from .links_delivery import note_links
 from .mapping import company_key, contact_stats
-from .pending import PendingLinks, load_pending, settle_pending
-from .planner import DEAL_CONTACT, work_size
-from .products import remember_catalogue
-from .stages import abandons_at, is_open_checkout
-
-logger = logging.getLogger(__name__)
+from .pending import PendingLinks, load_pending
+from .planner import DEAL_CONTACT
+from .results import record
 
 
 @dataclass(frozen=True)
@@ -49,21 +38,6 @@ class StoreInfo:
     @classmethod
     def of(cls, store) -> "StoreInfo":
         return cls(store.code, dict(store.stage_mapping or {}), store.order_url_template, StoreSettings.of(store.settings))
-
-
-def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch, contact_id, deal_id,
-              privacy_deleted: set[str], stage: str | None) -> dict:
-    email = batch.contact_key_of(order)
-    email = email if email not in privacy_deleted else None
-    return {"portal_id": portal_id, "store_code": order.store, "order_id": order.id, "order_number": order.number,
-            "contact_email": email, "hubspot_contact_id": contact_id,
-            "hubspot_deal_id": deal_id, "status": order.status.value, "stage": stage, "currency": order.currency,
-            "total": order.total, "refunded": order.refunded_amount,
-            "item_count": sum(line.quantity for line in order.lines),
-            "pickup_point": batch.pickup_points.get(order.pickup_point_id or ""),
-            "order_url": order_link(store.order_url_template, order_id=order.id, order_number=order.number,
-                                    store=order.store),
-            "ordered_at": order.created_at}
 
 
 @dataclass
@@ -86,6 +60,25 @@ class Loaded:
                 for kind, found in self.links.items()}
 
 
+@dataclass
+class Planned:
+    """One sync between its read and its write: what was loaded and what to send (the plan)."""
+
+    portal_id: int
+    store: StoreInfo
+    setup: object
+    batch: SourceBatch
+    now: datetime
+    errors: list[RecordError]
+    facts: dict[str, tuple]  # order key -> (contact key, OrderFacts)
+    loaded: Loaded
+    built: Built
+    known: dict[tuple[str, str], str]  # (object type, key) -> HubSpot id known before the calls
+    by_id: dict[tuple[str, str], str]
+    orphans: list[str]
+    recounted: list[str]
+
+
 def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, batch: SourceBatch,
                 now: datetime | None = None, errors: list[RecordError] = ()) -> dict:
     """Sync `batch.orders` (and their contacts, companies, products, line items). Returns a small report.
@@ -95,6 +88,14 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     HubSpot answers and a webhook insert never waits on a sync; the caller commits the results together
     with its own bookkeeping (e.g. a checkpoint) when its block ends.
     """
+    planned = plan_orders(session, crm, portal_id, setup, store, batch, now, errors)
+    return record(session, planned, send(crm, planned))
+
+
+def plan_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, batch: SourceBatch,
+                now: datetime | None = None, errors: list[RecordError] = (), ahead: Planned | None = None) -> Planned:
+    """The read and the plan. `ahead`: a plan whose calls are still in flight (a backfill plans its next
+    slice meanwhile): what it will write counts as written, so this plan neither repeats nor undoes it."""
     now = now or datetime.now(timezone.utc)
     orders = list({o.key: o for o in batch.orders}.values())  # the same order twice in a batch: newest read wins
     batch.orders = orders
@@ -102,57 +103,52 @@ def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     # A customer Moulin sent as bad data is missing too: its own, more precise, error is recorded last and stays.
     errors = [*resolve_contacts(session, crm, portal_id, batch), *errors]
     facts = {o.key: (batch.contact_key_of(o), order_facts(o, batch)) for o in orders}
-    loaded = _load(session, portal_id, setup, batch, facts)
+    loaded = _load(session, portal_id, setup, batch, facts, ahead)
     session.commit()  # the read ends here: nothing stays open across the HubSpot calls
 
+    known, gone, hashes = _views(loaded, ahead)
+    shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now, store.settings,
+                        setup.company_identity)
+    built = build(batch, shape, hashes, loaded.linked_lines, loaded.stats, gone, frozenset(loaded.privacy_deleted))
+    orphans, by_id, recounted = _plan_more(built, loaded, known, facts)
+    return Planned(portal_id, store, setup, batch, now, errors, facts, loaded, built, known, by_id, orphans,
+                   recounted)
+
+
+def _views(loaded: Loaded, ahead: Planned | None) -> tuple[dict, dict, dict]:
+    """The links as the plan reads them: ids known, links gone, hashes of what HubSpot has (or will have
+    once `ahead`'s calls land)."""
     live = loaded.live()
     object_type_of = {kind: object_type for object_type, kind in KIND.items()}
     known = {(object_type_of[kind], key): link.hubspot_id for kind, found in live.items()
              for key, link in found.items()}
+    hashes = {(kind, key): link.content_hash for kind, found in live.items() for key, link in found.items()}
     gone = {(kind, key): Gone(link.state, link.content_hash) for kind, found in loaded.links.items()
             for key, link in found.items() if link.state != "synced"}
-    shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now, store.settings,
-                        setup.company_identity)
-    built = build(batch, shape, {(kind, key): link.content_hash for kind, found in live.items()
-                                 for key, link in found.items()},
-                  loaded.linked_lines, loaded.stats, gone, frozenset(loaded.privacy_deleted))
-    orphans, by_id, recounted = _plan_more(built, loaded, known, facts)
-    outcome = execute(crm, built, known, by_id)
-
-    def id_of(object_type: str, key: str | None) -> str | None:
-        return (outcome.ids.get((object_type, key)) or known.get((object_type, key))) if key else None
-
-    repo.save_order_facts(session, portal_id, facts)
-    _save_links(session, portal_id, built, outcome, loaded.links)
-    remember_catalogue(session, portal_id, store.code,
-                       {key: hs_id for (t, key), hs_id in outcome.ids.items() if t == "products"},
-                       {sku: product.id for sku, product in batch.products.items()})
-    repo.delete_links(session, portal_id, "line_item",
-                      [key for keys_ in built.stale_lines.values() for key in keys_] + orphans)
-    _save_record_errors(session, portal_id, batch, errors)
-    settle_pending(session, portal_id, loaded.pending, outcome.linked_id_errors)
-    save_aggregates(session, portal_id, loaded.left, recounted, outcome)
-    repo.save_card_orders(session, [
-        _card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key),
-                  loaded.privacy_deleted, built.stages.get(o.key))
-        for o in orders])
-    _track_open_checkouts(session, portal_id, store, orders, built.stages)
-    # Links back to the store and the marketing hooks: database rows only, written with the results.
-    note_links(session, portal_id, store.code, [OrderRecords(
-        o.id, (c := batch.customer_of(o)) and c.id, id_of("deals", o.key), id_of("contacts", facts[o.key][0]),
-        id_of("companies", company_key(o.store, co, setup.company_identity)) if (co := batch.company_of(o)) else None)
-        for o in orders])
-    marketable = [o for o in orders if (c := batch.customer_of(o)) is None or c.email not in loaded.privacy_deleted]
-    record_checkouts(session, portal_id, store.code, store.settings, marketable, batch.customer_of, now)
-    record_moulin_consent(session, portal_id, store.code, store.settings, [batch.customer_of(o) for o in marketable])
-    return _report(portal_id, store, orders, built, outcome, errors)
+    if ahead is not None:
+        writing = {(KIND[t], key): digest for (t, key), digest in ahead.built.hashes.items()}
+        hashes.update(writing)
+        gone = {ref: link for ref, link in gone.items() if ref not in writing}
+    return known, gone, hashes
 
 
-def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: dict) -> Loaded:
+def send(crm, planned: Planned, after: Outcome | None = None) -> Outcome:
+    """The plan's HubSpot calls; no database work. `after`: the outcome of the plan this one was made
+    `ahead` of: the ids it got are known now."""
+    if after is not None:
+        for ref, hs_id in after.ids.items():
+            planned.known.setdefault(ref, hs_id)
+    return execute(crm, planned.built, planned.known, planned.by_id)
+
+
+def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: dict,
+          ahead: "Planned | None" = None) -> Loaded:
     orders = batch.orders
     emails = {email for email, _ in facts.values() if email}
-    # This batch's own facts count as they are now, whatever the table still says about these orders.
-    stored = repo.facts_by_contact(session, portal_id, emails, fresh=facts)
+    # This batch's own facts count as they are now, whatever the table still says about these orders; so do
+    # those of a plan still in flight (its write comes after this read).
+    fresh = {**ahead.facts, **facts} if ahead is not None else facts
+    stored = repo.facts_by_contact(session, portal_id, emails, fresh=fresh)
     counted_under = repo.contact_keys_of_orders(session, portal_id, facts)
     left = {old for key, old in counted_under.items() if old and old != facts[key][0]} - emails
     keys = {"contact": emails, "deal": {o.key for o in orders},
@@ -175,7 +171,15 @@ def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: di
     return Loaded(links, linked_lines, {e: contact_stats(f) for e, f in stored.items()},
                   repo.privacy_deleted_emails(session, portal_id, emails),
                   repo.card_contact_ids(session, portal_id, [(o.store, o.id) for o in orders]), old_lines,
-                  load_pending(session, portal_id), load_left(session, portal_id, left, set(facts)))
+                  _pending(session, portal_id, ahead), load_left(session, portal_id, left, set(facts)))
+
+
+def _pending(session: Session, portal_id: int, ahead: "Planned | None") -> PendingLinks:
+    """The open pending associations, less those a plan still in flight sends."""
+    pending = load_pending(session, portal_id)
+    if ahead is None:
+        return pending
+    return PendingLinks({row: pair for row, pair in pending.rows.items() if row not in ahead.loaded.pending.rows})
 
 
 def _plan_more(built: Built, loaded: Loaded, known: dict, facts: dict) -> tuple[list[str], dict, list[str]]:
@@ -200,70 +204,6 @@ def _plan_more(built: Built, loaded: Loaded, known: dict, facts: dict) -> tuple[
     for deal_id, contact_id in loaded.pending.pairs():
         work.associate_ids(DEAL_CONTACT, deal_id, contact_id)
     return [line.source_key for line in orphans], by_id, recounted
-
-
-def _save_links(session: Session, portal_id: int, built: Built, outcome, links: dict[str, dict]) -> None:
-    for object_type, inputs in built.work.upserts.items():
-        kind = KIND[object_type]
-        written = {}
-        for key in inputs:
-            ref = (object_type, key)
-            if ref in outcome.ids and ref in built.hashes:  # recounts (`aggregates`) keep their own hashes
-                digest = None if ref in outcome.incomplete else built.hashes[ref]
-                written[key] = (outcome.ids[ref], digest, "synced")
-        repo.save_links(session, portal_id, kind, written)
-        repo.resolve_errors(session, portal_id, kind,
-                            [k for k in written if (object_type, k) not in outcome.incomplete])
-        repo.record_errors(session, portal_id, kind, {k: m for (t, k), m in outcome.errors.items() if t == object_type})
-        repo.record_errors(session, portal_id, kind, {k: f"association: {m}" for (t, k), m in outcome.incomplete.items()
-                                                      if t == object_type})
-        record_sync_outcome(portal_id, kind, len(written), sum(1 for t, _ in outcome.errors if t == object_type))
-    # A line item HubSpot refused may point at a product deleted there: re-send its product next time.
-    repo.forget_hashes(session, portal_id, "product", {built.line_products[k] for t, k in outcome.errors
-                                                       if t == "line_items" and k in built.line_products})
-    for (object_type, key), digest in built.declined.items():
-        link = links[KIND[object_type]][key]
-        repo.save_links(session, portal_id, link.kind, {key: (link.hubspot_id, digest, link.state)})
-
-
-def _report(portal_id: int, store: StoreInfo, orders: list[Order], built: Built, outcome,
-            errors: list[RecordError]) -> dict:
-    objects, associations, archives = work_size(built.work)
-    report = {"orders": len(orders), "written": objects, "associations": {f"{k[0]}->{k[1]}": n for k, n in
-                                                                           associations.items()},
-              "archived": archives, "errors": len(outcome.errors), "incomplete": len(outcome.incomplete),
-              "bad_records": len(errors)}
-    log_event(logger, "sync.orders.done", portal_id=portal_id, store=store.code, **{k: report[k] for k in (
-        "orders", "errors", "incomplete", "bad_records")})
-    return report
-
-
-def _save_record_errors(session: Session, portal_id: int, batch: SourceBatch, errors: list[RecordError]) -> None:
-    # A Moulin record that was refused before and reads fine now: its error closes.
-    repo.resolve_errors(session, portal_id, "moulin_record", _moulin_record_keys(batch))
-    repo.record_errors(session, portal_id, "moulin_record", {f"{e.kind}:{e.record_id}": "; ".join(e.errors)
-                                                             for e in errors})
-    record_sync_outcome(portal_id, "moulin_record", 0, len(errors))
-
-
-def _moulin_record_keys(batch: SourceBatch) -> list[str]:
-    """The `moulin_record` error keys (as `RecordError` names them) of every record this batch used."""
-    keys = {f"order:{o.id}" for o in batch.orders}
-    for order in batch.orders:
-        customer, company = batch.customer_of(order), batch.company_of(order)
-        keys.update([f"customer:{customer.id}"] if customer else [])
-        keys.update([f"company:{company.id}"] if company else [])
-        keys.update(f"product:{p.id}" for line in order.lines if (p := batch.products.get(line.sku or "")))
-    return sorted(keys)
-
-
-def _track_open_checkouts(session: Session, portal_id: int, store: StoreInfo, orders: list[Order],
-                          stages: dict[str, str]) -> None:
-    """Open checkouts get a due time, so the scheduled check marks them abandoned on time; the rest are closed."""
-    threshold = store.settings.abandon_after
-    due = {o.id: abandons_at(o, threshold) for o in orders
-           if is_open_checkout(o) and stages.get(o.key) != "checkout_abandoned"}
-    repo.track_open_checkouts(session, portal_id, store.code, due, [o.id for o in orders])
 
 
 def apply_deletions(session: Session, crm, portal_id: int, deletions: list[Deletion]) -> dict:

@@ -1,0 +1,153 @@
+"""The write side of a sync: one short write of what HubSpot answered (links, read models, dead letters).
+
+The caller commits it, with its own bookkeeping (e.g. a checkpoint). No HubSpot call happens here.
+"""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from ..attribution.service import record_checkouts
+from ..consent.service import record_moulin_consent
+from ..logs import log_event
+from ..metrics import record_sync_outcome
+from ..moulin.order_links import order_link
+from ..moulin.records import Order, RecordError
+from . import repository as repo
+from .aggregates import save_aggregates
+from .batch import KIND, Built, SourceBatch
+from .executor import Outcome
+from .links_back import OrderRecords
+from .links_delivery import note_links
+from .mapping import company_key
+from .pending import settle_pending
+from .planner import work_size
+from .products import remember_catalogue
+from .stages import abandons_at, is_open_checkout
+
+if TYPE_CHECKING:
+    from .orders import Planned, StoreInfo
+
+logger = logging.getLogger(__name__)
+
+
+def record(session: Session, planned: Planned, outcome: Outcome) -> dict:
+    """The one short write of a sync's results (links, read models, dead letters); the caller commits."""
+    p, built, loaded, batch, facts = planned, planned.built, planned.loaded, planned.batch, planned.facts
+    portal_id, store, orders = p.portal_id, p.store, batch.orders
+
+    def id_of(object_type: str, key: str | None) -> str | None:
+        return (outcome.ids.get((object_type, key)) or p.known.get((object_type, key))) if key else None
+
+    repo.save_order_facts(session, portal_id, facts)
+    _save_links(session, portal_id, built, outcome, loaded.links)
+    remember_catalogue(session, portal_id, store.code,
+                       {key: hs_id for (t, key), hs_id in outcome.ids.items() if t == "products"},
+                       {sku: product.id for sku, product in batch.products.items()})
+    repo.delete_links(session, portal_id, "line_item",
+                      [key for keys_ in built.stale_lines.values() for key in keys_] + p.orphans)
+    _save_record_errors(session, portal_id, batch, p.errors)
+    settle_pending(session, portal_id, loaded.pending, outcome.linked_id_errors)
+    save_aggregates(session, portal_id, loaded.left, p.recounted, outcome)
+    repo.save_card_orders(session, [
+        _card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key),
+                  loaded.privacy_deleted, built.stages.get(o.key))
+        for o in orders])
+    _track_open_checkouts(session, portal_id, store, orders, built.stages)
+    _note_links_and_marketing(session, p, id_of)
+    return _report(portal_id, store, orders, built, outcome, p.errors)
+
+
+def _note_links_and_marketing(session: Session, p: Planned, id_of) -> None:
+    """Links back to the store and the marketing hooks: database rows only, written with the results."""
+    batch, orders, store = p.batch, p.batch.orders, p.store
+    note_links(session, p.portal_id, store.code, [OrderRecords(
+        o.id, (c := batch.customer_of(o)) and c.id, id_of("deals", o.key), id_of("contacts", p.facts[o.key][0]),
+        id_of("companies", company_key(o.store, co, p.setup.company_identity)) if (co := batch.company_of(o)) else None)
+        for o in orders])
+    marketable = [o for o in orders if (c := batch.customer_of(o)) is None or c.email not in p.loaded.privacy_deleted]
+    record_checkouts(session, p.portal_id, store.code, store.settings, marketable, batch.customer_of, p.now)
+    record_moulin_consent(session, p.portal_id, store.code, store.settings,
+                          [batch.customer_of(o) for o in marketable])
+
+
+def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch, contact_id, deal_id,
+              privacy_deleted: set[str], stage: str | None) -> dict:
+    email = batch.contact_key_of(order)
+    email = email if email not in privacy_deleted else None
+    return {"portal_id": portal_id, "store_code": order.store, "order_id": order.id, "order_number": order.number,
+            "contact_email": email, "hubspot_contact_id": contact_id,
+            "hubspot_deal_id": deal_id, "status": order.status.value, "stage": stage, "currency": order.currency,
+            "total": order.total, "refunded": order.refunded_amount,
+            "item_count": sum(line.quantity for line in order.lines),
+            "pickup_point": batch.pickup_points.get(order.pickup_point_id or ""),
+            "order_url": order_link(store.order_url_template, order_id=order.id, order_number=order.number,
+                                    store=order.store),
+            "ordered_at": order.created_at}
+
+
+
+def _save_links(session: Session, portal_id: int, built: Built, outcome, links: dict[str, dict]) -> None:
+    for object_type, inputs in built.work.upserts.items():
+        kind = KIND[object_type]
+        written = {}
+        for key in inputs:
+            ref = (object_type, key)
+            if ref in outcome.ids and ref in built.hashes:  # recounts (`aggregates`) keep their own hashes
+                digest = None if ref in outcome.incomplete else built.hashes[ref]
+                written[key] = (outcome.ids[ref], digest, "synced")
+        repo.save_links(session, portal_id, kind, written)
+        repo.resolve_errors(session, portal_id, kind,
+                            [k for k in written if (object_type, k) not in outcome.incomplete])
+        repo.record_errors(session, portal_id, kind, {k: m for (t, k), m in outcome.errors.items() if t == object_type})
+        repo.record_errors(session, portal_id, kind, {k: f"association: {m}" for (t, k), m in outcome.incomplete.items()
+                                                      if t == object_type})
+        record_sync_outcome(portal_id, kind, len(written), sum(1 for t, _ in outcome.errors if t == object_type))
+    # A line item HubSpot refused may point at a product deleted there: re-send its product next time.
+    repo.forget_hashes(session, portal_id, "product", {built.line_products[k] for t, k in outcome.errors
+                                                       if t == "line_items" and k in built.line_products})
+    for (object_type, key), digest in built.declined.items():
+        link = links[KIND[object_type]][key]
+        repo.save_links(session, portal_id, link.kind, {key: (link.hubspot_id, digest, link.state)})
+
+
+def _report(portal_id: int, store: StoreInfo, orders: list[Order], built: Built, outcome,
+            errors: list[RecordError]) -> dict:
+    objects, associations, archives = work_size(built.work)
+    report = {"orders": len(orders), "written": objects, "associations": {f"{k[0]}->{k[1]}": n for k, n in
+                                                                           associations.items()},
+              "archived": archives, "errors": len(outcome.errors), "incomplete": len(outcome.incomplete),
+              "bad_records": len(errors)}
+    log_event(logger, "sync.orders.done", portal_id=portal_id, store=store.code, **{k: report[k] for k in (
+        "orders", "errors", "incomplete", "bad_records")})
+    return report
+
+
+def _save_record_errors(session: Session, portal_id: int, batch: SourceBatch, errors: list[RecordError]) -> None:
+    # A Moulin record that was refused before and reads fine now: its error closes.
+    repo.resolve_errors(session, portal_id, "moulin_record", _moulin_record_keys(batch))
+    repo.record_errors(session, portal_id, "moulin_record", {f"{e.kind}:{e.record_id}": "; ".join(e.errors)
+                                                             for e in errors})
+    record_sync_outcome(portal_id, "moulin_record", 0, len(errors))
+
+
+def _moulin_record_keys(batch: SourceBatch) -> list[str]:
+    """The `moulin_record` error keys (as `RecordError` names them) of every record this batch used."""
+    keys = {f"order:{o.id}" for o in batch.orders}
+    for order in batch.orders:
+        customer, company = batch.customer_of(order), batch.company_of(order)
+        keys.update([f"customer:{customer.id}"] if customer else [])
+        keys.update([f"company:{company.id}"] if company else [])
+        keys.update(f"product:{p.id}" for line in order.lines if (p := batch.products.get(line.sku or "")))
+    return sorted(keys)
+
+
+def _track_open_checkouts(session: Session, portal_id: int, store: StoreInfo, orders: list[Order],
+                          stages: dict[str, str]) -> None:
+    """Open checkouts get a due time, so the scheduled check marks them abandoned on time; the rest are closed."""
+    threshold = store.settings.abandon_after
+    due = {o.id: abandons_at(o, threshold) for o in orders
+           if is_open_checkout(o) and stages.get(o.key) != "checkout_abandoned"}
+    repo.track_open_checkouts(session, portal_id, store.code, due, [o.id for o in orders])
