@@ -136,74 +136,89 @@ def build(batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], 
     built = Built(Work())
     gone = gone or {}
     for order in batch.orders:
-        customer, company = batch.customer_of(order), batch.company_of(order)
-        email = batch.contact_key_of(order)
-        email = email if email not in privacy_deleted else None
-        company_key = mapping.company_key(order.store, company, shape.company_identity) if company else None
-
-        if company:
-            _put(built, hashes, "companies", company_key,
-                 mapping.company_properties(order.store, company, shape.company_identity))
-        if customer and email:
-            contact = batch.contacts.get(email, customer)
-            # The contact's own company first: an order placed for another company must not flip it.
-            own = batch.companies.get(contact.company_id) if contact.company_id else None
-            contact_company = mapping.company_key(order.store, own, shape.company_identity) if own else company_key
-            if own:
-                _put(built, hashes, "companies", contact_company,
-                     mapping.company_properties(order.store, own, shape.company_identity))
-            _put(built, hashes, "contacts", email,
-                 mapping.contact_properties(contact, stats.get(email, mapping.ContactStats())),
-                 {"_company": contact_company}, gone, shape)
-            digest = built.hashes.get(("contacts", email))
-            if contact_company and digest and digest != hashes.get(("contact", email)):
-                built.work.associate(CONTACT_COMPANY, email, contact_company)
-            if ("contacts", email) not in built.hashes:  # left deleted: the deal gets no contact
-                email = None
-        # A re-created contact has a new id: its deals must be attached again even if they did not change.
-        recreated_contact = bool(email) and ("contact", email) in gone
-
-        for line in order.lines:
-            if not line.sku or ("products", line.sku) in built.hashes:
-                continue
-            product = batch.products.get(line.sku)
-            if product:
-                for sku, props in mapping.product_properties(product):
-                    _put(built, hashes, "products", sku, props)
-            elif not hashes.get(("product", line.sku)) and _state(gone, "product", line.sku) != "archived":
-                # Unknown to the catalogue and never synced (nor deleted in Moulin): a product from the line, once.
-                _put(built, hashes, "products", line.sku, mapping.product_from_line(line))
-
-        stage = stage_for(order, shape.now, shape.stage_mapping, reached=batch.reached.get(order.key),
-                          threshold=shape.settings.abandon_after)
-        built.stages[order.key] = stage
-        deal = mapping.deal_properties(
-            order, customer=customer, company=company, pipeline_id=shape.pipeline_id,
-            stage_id=shape.stage_ids[stage], pickup_point=batch.pickup_points.get(order.pickup_point_id or ""))
-        if shape.settings.hubspot_owns_stages and ("deal", order.key) in hashes:
-            del deal["dealstage"]  # people own the stage of existing deals; a new deal still gets Moulin's
-        deal_changed = _put(built, hashes, "deals", order.key, deal, {"_contact": email, "_company": company_key},
-                            gone, shape)
-        if email and (deal_changed or (recreated_contact and ("deals", order.key) in built.hashes)):
-            built.work.associate(DEAL_CONTACT, order.key, email)
-        if deal_changed:
-            if company_key:
-                built.work.associate(DEAL_COMPANY, order.key, company_key)
-
-        if ("deals", order.key) not in built.hashes:
-            continue  # the deal stays deleted, and so do its line items
-        # A re-created deal has none of the line items: every line is sent and attached again.
-        line_hashes = {} if ("deal", order.key) in gone else hashes
-        current = set()
-        for line in order.lines:
-            key = mapping.line_key(order, line)
-            current.add(key)
-            if line.sku:
-                built.line_products[key] = line.sku
-            props = mapping.line_item_properties(order, line, hs_product_id=None)
-            if _put(built, line_hashes, "line_items", key, props, {"_product": line.sku}):
-                built.work.associate(LINE_ITEM_DEAL, key, order.key)
-        stale = sorted(linked_lines.get(order.key, set()) - current)
-        if stale:
-            built.stale_lines[order.key] = stale
+        email, company_key = _people(built, batch, order, shape, hashes, stats, gone, privacy_deleted)
+        _products(built, batch, order, hashes, gone)
+        if _deal(built, batch, order, shape, hashes, gone, email, company_key):
+            _lines(built, order, hashes, gone, linked_lines)
     return built
+
+
+def _people(built: Built, batch: SourceBatch, order: Order, shape: PortalShape, hashes: dict, stats: dict,
+            gone: dict, privacy_deleted: frozenset[str]) -> tuple[str | None, str | None]:
+    """The order's company and contact; returns the contact key the deal links to (None: none) and the company's."""
+    customer, company = batch.customer_of(order), batch.company_of(order)
+    email = batch.contact_key_of(order)
+    email = email if email not in privacy_deleted else None
+    company_key = mapping.company_key(order.store, company, shape.company_identity) if company else None
+    if company:
+        _put(built, hashes, "companies", company_key,
+             mapping.company_properties(order.store, company, shape.company_identity))
+    if not (customer and email):
+        return email, company_key
+    contact = batch.contacts.get(email, customer)
+    # The contact's own company first: an order placed for another company must not flip it.
+    own = batch.companies.get(contact.company_id) if contact.company_id else None
+    contact_company = mapping.company_key(order.store, own, shape.company_identity) if own else company_key
+    if own:
+        _put(built, hashes, "companies", contact_company,
+             mapping.company_properties(order.store, own, shape.company_identity))
+    _put(built, hashes, "contacts", email, mapping.contact_properties(contact, stats.get(email, mapping.ContactStats())),
+         {"_company": contact_company}, gone, shape)
+    digest = built.hashes.get(("contacts", email))
+    if contact_company and digest and digest != hashes.get(("contact", email)):
+        built.work.associate(CONTACT_COMPANY, email, contact_company)
+    if ("contacts", email) not in built.hashes:  # left deleted: the deal gets no contact
+        email = None
+    return email, company_key
+
+
+def _products(built: Built, batch: SourceBatch, order: Order, hashes: dict, gone: dict) -> None:
+    for line in order.lines:
+        if not line.sku or ("products", line.sku) in built.hashes:
+            continue
+        product = batch.products.get(line.sku)
+        if product:
+            for sku, props in mapping.product_properties(product):
+                _put(built, hashes, "products", sku, props)
+        elif not hashes.get(("product", line.sku)) and _state(gone, "product", line.sku) != "archived":
+            # Unknown to the catalogue and never synced (nor deleted in Moulin): a product from the line, once.
+            _put(built, hashes, "products", line.sku, mapping.product_from_line(line))
+
+
+def _deal(built: Built, batch: SourceBatch, order: Order, shape: PortalShape, hashes: dict, gone: dict,
+          email: str | None, company_key: str | None) -> bool:
+    """The order's deal and its links to contact and company. False when the deal stays deleted."""
+    # A re-created contact has a new id: its deals must be attached again even if they did not change.
+    recreated_contact = bool(email) and ("contact", email) in gone
+    stage = stage_for(order, shape.now, shape.stage_mapping, reached=batch.reached.get(order.key),
+                      threshold=shape.settings.abandon_after)
+    built.stages[order.key] = stage
+    deal = mapping.deal_properties(
+        order, customer=batch.customer_of(order), company=batch.company_of(order), pipeline_id=shape.pipeline_id,
+        stage_id=shape.stage_ids[stage], pickup_point=batch.pickup_points.get(order.pickup_point_id or ""))
+    if shape.settings.hubspot_owns_stages and ("deal", order.key) in hashes:
+        del deal["dealstage"]  # people own the stage of existing deals; a new deal still gets Moulin's
+    deal_changed = _put(built, hashes, "deals", order.key, deal, {"_contact": email, "_company": company_key},
+                        gone, shape)
+    if email and (deal_changed or (recreated_contact and ("deals", order.key) in built.hashes)):
+        built.work.associate(DEAL_CONTACT, order.key, email)
+    if deal_changed and company_key:
+        built.work.associate(DEAL_COMPANY, order.key, company_key)
+    return ("deals", order.key) in built.hashes
+
+
+def _lines(built: Built, order: Order, hashes: dict, gone: dict, linked_lines: dict[str, set[str]]) -> None:
+    # A re-created deal has none of the line items: every line is sent and attached again.
+    line_hashes = {} if ("deal", order.key) in gone else hashes
+    current = set()
+    for line in order.lines:
+        key = mapping.line_key(order, line)
+        current.add(key)
+        if line.sku:
+            built.line_products[key] = line.sku
+        props = mapping.line_item_properties(order, line, hs_product_id=None)
+        if _put(built, line_hashes, "line_items", key, props, {"_product": line.sku}):
+            built.work.associate(LINE_ITEM_DEAL, key, order.key)
+    stale = sorted(linked_lines.get(order.key, set()) - current)
+    if stale:
+        built.stale_lines[order.key] = stale
