@@ -108,8 +108,8 @@ def _merge_by_contact(session: Session, portal_id: int, batch: SourceBatch, save
                 SyncedCustomer.portal_id == portal_id, SyncedCustomer.contact_key.in_(shared[start:start + 500]))):
             sharing[key].append(Customer.model_validate(record))
     batch.contacts = {key: merge_customers(found).model_copy(update={"email": key}) for key, found in sharing.items()}
-    batch.contacts.update({key: merge_customers([customer]).model_copy(update={"email": key})
-                           for key, customer in alone.items()})
+    # A contact of one customer is that customer (`merge_customers` of one changes nothing).
+    batch.contacts.update({key: customer.model_copy(update={"email": key}) for key, customer in alone.items()})
 
 
 def _email_changed(session: Session, crm, portal_id: int, row: SyncedCustomer, new_email: str) -> str:

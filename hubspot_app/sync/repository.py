@@ -193,9 +193,13 @@ def order_facts_by_email(session: Session, portal_id: int, emails: Iterable[str]
     """skip: order keys left out (the caller has newer facts for them, or is deleting them)."""
     emails = list(set(emails))
     out: dict[str, list[OrderFacts]] = {e: [] for e in emails}
+    columns = (SyncedOrder.order_key, SyncedOrder.contact_email, SyncedOrder.ordered_at, SyncedOrder.net_total,
+               SyncedOrder.counts, SyncedOrder.pickup_point, SyncedOrder.skus, SyncedOrder.categories,
+               SyncedOrder.brands, SyncedOrder.currency)
     for start in range(0, len(emails), 500):
-        for row in session.scalars(select(SyncedOrder).where(SyncedOrder.portal_id == portal_id,
-                                                             SyncedOrder.contact_email.in_(emails[start:start + 500]))):
+        # Plain rows, not ORM objects: a backfill reads every order's facts once per chunk of its contacts.
+        for row in session.execute(select(*columns).where(SyncedOrder.portal_id == portal_id,
+                                                          SyncedOrder.contact_email.in_(emails[start:start + 500]))):
             if row.order_key in skip:
                 continue
             out[row.contact_email].append(OrderFacts(
