@@ -109,7 +109,8 @@ def _merge_by_contact(session: Session, portal_id: int, batch: SourceBatch, save
             sharing[key].append(Customer.model_validate(record))
     batch.contacts = {key: merge_customers(found).model_copy(update={"email": key}) for key, found in sharing.items()}
     # A contact of one customer is that customer (`merge_customers` of one changes nothing).
-    batch.contacts.update({key: customer.model_copy(update={"email": key}) for key, customer in alone.items()})
+    batch.contacts.update({key: customer if customer.email == key else customer.model_copy(update={"email": key})
+                           for key, customer in alone.items()})
 
 
 def _email_changed(session: Session, crm, portal_id: int, row: SyncedCustomer, new_email: str) -> str:
