@@ -46,6 +46,10 @@ REQUEST_TIMEOUT_S = 30
 # than 2 so one slow call does not idle the limiter, never more than 12 (a full 10 s window's burst is 100).
 MIN_IN_FLIGHT, MAX_IN_FLIGHT = 2, 12
 FIRST_LATENCY_GUESS_S = 0.3
+# Connections kept per API client: the SDK's default (5 per CPU: 10 here) is below the calls a sync keeps in
+# flight (the executor's threads, up to 16), and urllib3 then closes a connection after each call past it
+# ("Connection pool is full, discarding connection") and opens a new one for the next.
+CONNECTION_POOL = 16
 
 
 def _plain(response) -> SimpleNamespace:
@@ -107,7 +111,7 @@ class CrmGateway:
                  **sdk_options):
         self.portal_id = portal_id
         self._token_provider, self._host = token_provider, host
-        self._sdk_options = {"retry": NO_TRANSPORT_RETRY, **sdk_options}
+        self._sdk_options = {"retry": NO_TRANSPORT_RETRY, "connection_pool_maxsize": CONNECTION_POOL, **sdk_options}
         self._limiter, self._max_attempts, self._sleep = limiter, max_attempts, sleep
         self._token: str | None = None
         self._apis: dict[str, object] = {}

@@ -1,12 +1,21 @@
 """A per-portal request limiter shared by every worker.
 
-HubSpot allows 110 requests per rolling 10 s per installed account; we keep
-under 100 (their certification advice) so bursts from several workers never
-reach a 429. With REDIS_URL the window lives in Redis (one sorted set per
-portal, updated by one atomic Lua script, timed by the Redis server's clock so
-workers on different machines agree); without it, an in-process window shared
-by the threads of one worker. After a 429 the portal is paused for the
-interval HubSpot's headers name, for every worker.
+HubSpot allows public apps 110 requests per rolling 10 s per installed account
+(search excluded; "API usage guidelines and limits", rate limits for apps using
+OAuth: developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines).
+We send at most 108: every request of a portal takes its slot here first, so
+the only error left is timing (a request stamped here at t reaches HubSpot a
+few ms later, and the jitter between two requests can squeeze one more into
+HubSpot's window), and two spare slots cover that. Under 100 (HubSpot's older
+certification advice) the sync could never come within 10% of its floor.
+With REDIS_URL the window lives in Redis (one sorted set per portal, updated
+by one atomic Lua script, timed by the Redis server's clock so workers on
+different machines agree): every process of a portal shares it. Without it,
+an in-process window shared by the threads of one process: a deployment
+without Redis runs one worker, and the web process's rare calls (a card, a
+settings page) that fall into a full window get a 429, which is retried after
+HubSpot's interval like any other. After a 429 the portal is paused for that
+interval, for every worker.
 """
 from __future__ import annotations
 
@@ -16,7 +25,9 @@ import uuid
 from collections import defaultdict, deque
 from typing import Callable, Protocol
 
-MAX_REQUESTS = 100
+HUBSPOT_MAX_REQUESTS = 110  # per WINDOW_S, HubSpot's (see above)
+SAFETY_MARGIN = 2  # slots left for the send-time jitter
+MAX_REQUESTS = HUBSPOT_MAX_REQUESTS - SAFETY_MARGIN
 WINDOW_S = 10.0
 
 

@@ -22,7 +22,8 @@ from . import bootstrap
 from . import repository as repo
 from .batch import order_facts
 from .deletions import apply_deletions
-from .orders import StoreInfo, sync_orders
+from .orders import StoreInfo
+from .overlap import Run, sync_chunks
 from .setup import ensure_setup
 from .sources import Catalogue, cached_catalogue
 
@@ -79,23 +80,6 @@ def _page_size(source) -> int:
     return getattr(source, "page_size", DEFAULT_PAGE_SIZE)
 
 
-def sync_chunk(session, crm, portal_id: int, info: StoreInfo, source, catalogue: Catalogue, orders: list[Order],
-               errors: list[RecordError]) -> dict:
-    """One chunk of orders synced in the caller's unit of work (the caller adds its own bookkeeping)."""
-    setup = ensure_setup(crm, portal_id)  # before anything of the caller's session runs: in no transaction
-    batch, missing = catalogue.batch(info.code, orders, source)
-    result = sync_orders(session, crm, portal_id, setup, info, batch, now=bootstrap.now(),
-                         errors=[*catalogue.errors, *errors, *missing])
-    catalogue.errors = []  # recorded once
-    return result
-
-
-def add_to_report(report: dict, result: dict) -> None:
-    report["orders"] += result["orders"]
-    report["errors"] += result["errors"] + result["bad_records"]
-    report["chunks"] += 1
-
-
 def _run(portal_id: int, store, crm, mode: str, chunk: int, progress: Callable[[int], None] | None,
          stop_after: int | None, budget: SliceBudget | None = None) -> dict:
     """One store's pass from its checkpoint; with a budget it stops after the slice's share ("stopped": True)."""
@@ -121,20 +105,14 @@ def _run(portal_id: int, store, crm, mode: str, chunk: int, progress: Callable[[
                  else cached_catalogue(("bulk", store.id, store.api_url), source, with_customers=True))
     if not facts_done and not _record_facts(portal_id, store.code, source, catalogue, facts_since, chunk, budget):
         return {**report, "stopped": True}
-    read = 0
-    for orders, errors in _chunks(source.iter_orders(updated_since=since), chunk):
-        with db.session() as session:
-            result = sync_chunk(session, crm, portal_id, info, source, catalogue, orders, errors)
-            position += len(orders)
-            repo.advance(repo.checkpoint(session, portal_id, store.code, mode), position,
-                         max((o.updated_at for o in orders), default=None))
-        add_to_report(report, result)
-        if progress:
-            progress(len(orders) + len(errors))
-        log_event(logger, f"sync.{mode}.chunk", portal_id=portal_id, store=store.code, position=position)
-        read += len(orders)
-        if (stop_after is not None and report["chunks"] >= stop_after) or _spent(budget, source, read):
-            return {**report, "stopped": True}
+    run = Run(portal_id, crm, info, mode, source, catalogue, position, report, progress)
+
+    def last(chunks: int, orders: int) -> bool:
+        return (stop_after is not None and chunks >= stop_after) or _spent(budget, source, orders)
+
+    if not sync_chunks(run, _chunks(source.iter_orders(updated_since=since), chunk), last):
+        return {**report, "stopped": True}
+    position = run.position
     with db.session() as session:
         cp = repo.checkpoint(session, portal_id, store.code, mode)
         repo.advance(cp, position, None, done=(mode == "backfill"))

@@ -130,71 +130,68 @@ def _with_product(built: Built, known: dict[Ref, str], outcome: Outcome, key: st
     return {**props, "hs_product_id": product_id} if product_id else props
 
 
-def execute(crm: CrmPort, built: Built, known: dict[Ref, str], by_id: dict[Ref, str] | None = None,
-            concurrency: int | None = None) -> Outcome:
-    """known: ids HubSpot already gave us (from object links); by_id: the inputs to write by id, not upsert
-    (default: the contacts HubSpot has, see the module docstring).
+class _Calls:
+    """The calls of one plan, prepared on the merging thread (every earlier wave's ids known) and merged back."""
 
-    Independent calls of a wave run several at a time: HubSpot answers a batch
-    in a few hundred milliseconds, so one call at a time could not use the
-    100 requests / 10 s the limiter allows. How many: `concurrency` when given,
-    else what the gateway's `in_flight()` derives from its limiter's rate and the
-    latency it observes (Little's law), re-read as calls end. The limiter still
-    paces every request; waves keep their order (a wave starts when the previous
-    one has merged).
-    """
-    if by_id is None:
-        by_id = {ref: hs_id for ref, hs_id in known.items() if ref[0] == "contacts"}
-    outcome = Outcome()
+    def __init__(self, crm: CrmPort, built: Built, known: dict[Ref, str], by_id: dict[Ref, str]):
+        self.crm, self.built, self.known, self.by_id = crm, built, known, by_id
+        self.outcome = Outcome()
 
-    def id_of(ref: Ref) -> str | None:
-        return outcome.ids.get(ref) or known.get(ref)
+    def id_of(self, ref: Ref) -> str | None:
+        return self.outcome.ids.get(ref) or self.known.get(ref)
 
-    def prepare(step: Step):
-        """On the merging thread, with every earlier wave's ids known: the call to make, ready to run."""
+    def call_for(self, step: Step) -> Callable:
+        """The call to make for a step, ready to run on any thread."""
+        crm = self.crm
         if step.op == "upsert":
             inputs = list(step.items)
             if step.object_type in LINE_TYPES:
-                inputs = [(k, _with_product(built, known, outcome, k, p)) for k, p in inputs]
+                inputs = [(k, _with_product(self.built, self.known, self.outcome, k, p)) for k, p in inputs]
             return lambda: _upsert(crm, step.object_type, inputs)
         if step.op == "update":
-            return lambda: _update(crm, step.object_type, list(step.items), by_id)
+            return lambda: _update(crm, step.object_type, list(step.items), self.by_id)
         if step.op == "associate_ids":
             return lambda: _associate_ids(crm, step.association, list(step.items))
         if step.op == "unassociate":
-            return _unassociate(step)
+            return self._unassociate(step)
         if step.op == "associate":
-            from_type, to_type, type_id = step.association
-            pairs, missing = [], {}
-            for from_key, to_key in step.items:
-                a, b = id_of((from_type, from_key)), id_of((to_type, to_key))
-                if a and b:
-                    pairs.append((a, b, (from_type, from_key)))
-                elif a:
-                    missing[(from_type, from_key)] = f"{to_type} {to_key} has no HubSpot id"
+            return self._associate(step)
+        return self._archive(step)
 
-            def associate():
-                messages = crm.associate(_hubspot(from_type), _hubspot(to_type), type_id,
-                                         [(a, b) for a, b, _ in pairs]) if pairs else []
-                return missing, [(owner, message) for message in messages for _, _, owner in pairs]
-            return associate
-
+    def _archive(self, step: Step) -> Callable:
         def archive():
-            crm.archive(_hubspot(step.object_type), list(step.items))
+            self.crm.archive(_hubspot(step.object_type), list(step.items))
             return {(step.object_type, hs_id) for hs_id in step.items}
         return archive
 
-    def _unassociate(step: Step):
+    def _associate(self, step: Step) -> Callable:
+        from_type, to_type, type_id = step.association
+        pairs, missing = [], {}
+        for from_key, to_key in step.items:
+            a, b = self.id_of((from_type, from_key)), self.id_of((to_type, to_key))
+            if a and b:
+                pairs.append((a, b, (from_type, from_key)))
+            elif a:
+                missing[(from_type, from_key)] = f"{to_type} {to_key} has no HubSpot id"
+
+        def associate():
+            messages = self.crm.associate(_hubspot(from_type), _hubspot(to_type), type_id,
+                                          [(a, b) for a, b, _ in pairs]) if pairs else []
+            return missing, [(owner, message) for message in messages for _, _, owner in pairs]
+        return associate
+
+    def _unassociate(self, step: Step) -> Callable:
         from_type, to_type = step.association
         pairs = sorted({(from_id, old) for key, old, now in step.items
-                        if (from_id := id_of((from_type, key))) and not (now and id_of((to_type, now)) == old)})
+                        if (from_id := self.id_of((from_type, key))) and not (now and self.id_of((to_type, now)) == old)})
 
         def unassociate():
             if pairs:
-                crm.unassociate(_hubspot(from_type), _hubspot(to_type), pairs)
+                self.crm.unassociate(_hubspot(from_type), _hubspot(to_type), pairs)
         return unassociate
 
-    def merge(step: Step, result) -> None:
+    def merge(self, step: Step, result) -> None:
+        outcome = self.outcome
         if step.op in ("upsert", "update"):
             outcome.ids.update(result.ids)
             outcome.errors.update(result.errors)
@@ -208,12 +205,29 @@ def execute(crm: CrmPort, built: Built, known: dict[Ref, str], by_id: dict[Ref, 
         elif step.op == "archive":
             outcome.archived.update(result)
 
+
+def execute(crm: CrmPort, built: Built, known: dict[Ref, str], by_id: dict[Ref, str] | None = None,
+            concurrency: int | None = None) -> Outcome:
+    """known: ids HubSpot already gave us (from object links); by_id: the inputs to write by id, not upsert
+    (default: the contacts HubSpot has, see the module docstring).
+
+    Independent calls of a wave run several at a time: HubSpot answers a batch
+    in a few hundred milliseconds, so one call at a time could not use the
+    rate the limiter allows. How many: `concurrency` when given,
+    else what the gateway's `in_flight()` derives from its limiter's rate and the
+    latency it observes (Little's law), re-read as calls end. The limiter still
+    paces every request; waves keep their order (a wave starts when the previous
+    one has merged).
+    """
+    if by_id is None:
+        by_id = {ref: hs_id for ref, hs_id in known.items() if ref[0] == "contacts"}
+    calls = _Calls(crm, built, known, by_id)
     with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT, thread_name_prefix="hubspot") as pool:
         for wave in waves(plan(built.work, by_id)):
-            calls = [prepare(step) for step in wave]
-            for step, result in zip(wave, _run_wave(pool, calls, lambda: concurrency or _in_flight_of(crm))):
-                merge(step, result)
-    return outcome
+            ready = [calls.call_for(step) for step in wave]
+            for step, result in zip(wave, _run_wave(pool, ready, lambda: concurrency or _in_flight_of(crm))):
+                calls.merge(step, result)
+    return calls.outcome
 
 
 def _in_flight_of(crm) -> int:

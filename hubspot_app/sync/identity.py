@@ -88,7 +88,7 @@ def resolve_contacts(session: Session, crm, portal_id: int, batch: SourceBatch) 
                 for c, key, email in seen]
     repo.save_customers(session, portal_id, batch.store, {
         c.id: (key, email, c.model_dump(mode="json")) for c, key, email in seen})
-    _merge_by_contact(session, portal_id, batch)
+    _merge_by_contact(session, portal_id, batch, {c.id for c, _, _ in seen})
     return errors
 
 
@@ -113,19 +113,33 @@ def _customers(session: Session, portal_id: int, store: str, ids) -> dict[str, S
     return found
 
 
-def _merge_by_contact(session: Session, portal_id: int, batch: SourceBatch) -> None:
+def _merge_by_contact(session: Session, portal_id: int, batch: SourceBatch, saved: set[str]) -> None:
+    """saved: the batch's customers whose records this sync just stored (as they are in the batch)."""
     # Plain columns, not ORM rows: rows loaded before the upsert would come back from the identity map unchanged.
     ids = sorted(batch.customers)
     for start in range(0, len(ids), 500):
         batch.contact_keys.update(session.execute(select(SyncedCustomer.customer_id, SyncedCustomer.contact_key).where(
             SyncedCustomer.portal_id == portal_id, SyncedCustomer.store_code == batch.store,
             SyncedCustomer.customer_id.in_(ids[start:start + 500]))).all())
-    keys, sharing = sorted(set(batch.contact_keys.values())), defaultdict(list)
+    keys, members = sorted(set(batch.contact_keys.values())), defaultdict(list)
     for start in range(0, len(keys), 500):
-        for key, record in session.execute(select(SyncedCustomer.contact_key, SyncedCustomer.record).where(
+        for key, store, customer_id in session.execute(select(
+                SyncedCustomer.contact_key, SyncedCustomer.store_code, SyncedCustomer.customer_id).where(
                 SyncedCustomer.portal_id == portal_id, SyncedCustomer.contact_key.in_(keys[start:start + 500]))):
+            members[key].append((store, customer_id))
+    # Most contacts are one customer, just stored from the batch: that record is the batch's own (reading it
+    # back and validating it again was most of a backfill's identity work). Only shared keys are read.
+    alone = {key: batch.customers[found[0][1]] for key, found in members.items()
+             if len(found) == 1 and found[0][0] == batch.store and found[0][1] in saved}
+    shared, sharing = sorted(set(members) - set(alone)), defaultdict(list)
+    for start in range(0, len(shared), 500):
+        for key, record in session.execute(select(SyncedCustomer.contact_key, SyncedCustomer.record).where(
+                SyncedCustomer.portal_id == portal_id, SyncedCustomer.contact_key.in_(shared[start:start + 500]))):
             sharing[key].append(Customer.model_validate(record))
     batch.contacts = {key: merge_customers(found).model_copy(update={"email": key}) for key, found in sharing.items()}
+    # A contact of one customer is that customer (`merge_customers` of one changes nothing).
+    batch.contacts.update({key: customer if customer.email == key else customer.model_copy(update={"email": key})
+                           for key, customer in alone.items()})
 
 
 def _plan_email_change(session: Session, portal_id: int, row: SyncedCustomer, new_email: str) -> str | EmailMove:

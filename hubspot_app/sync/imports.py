@@ -11,7 +11,7 @@ from .. import extensions
 from ..moulin.records import Order
 from ..moulin.stores import find_store
 from . import bootstrap
-from .backfill import add_to_report, sync_chunk
+from .overlap import add_to_report, sync_chunk
 from .orders import StoreInfo
 from .sources import Catalogue
 

@@ -8,30 +8,26 @@ same shape in `deletions`.
 """
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
-from ..logs import log_event
-from ..moulin.records import Order, RecordError
+from ..moulin.records import RecordError
 from ..store_settings import StoreSettings
 from . import repository as repo
 from .batch import KIND, Built, Gone, PortalShape, SourceBatch, build, order_facts
 from .aggregates import LeftContacts, load_left, plan_aggregates
-from .executor import execute
+from .executor import Outcome, execute
 from .identity import resolve_contacts
 from .mapping import company_key, contact_stats
 from .cart_sync import LoadedCarts, add_carts, carts_on, load_carts
 from .order_batch import OrderLinks, add_orders
 from .order_target import load_order_lines, store_targets
 from .pending import PendingLinks, load_pending
-from .planner import DEAL_CONTACT, work_size
-from .results import order_url, write_results
-
-logger = logging.getLogger(__name__)
+from .planner import DEAL_CONTACT
+from .results import order_url, record
 
 
 @dataclass(frozen=True)
@@ -71,41 +67,14 @@ class Loaded:
                 for kind, found in self.links.items()}
 
 
-def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, batch: SourceBatch,
-                now: datetime | None = None, errors: list[RecordError] = ()) -> dict:
-    """Sync `batch.orders` (and their contacts, companies, products, line items). Returns a small report.
-
-    load (a short read) -> plan (pure) -> HubSpot calls -> results written in `session`. The session is
-    committed before the calls (the caller's earlier writes included), so no transaction is open while
-    HubSpot answers and a webhook insert never waits on a sync; the caller commits the results together
-    with its own bookkeeping (e.g. a checkpoint) when its block ends. The report's `phases_ms` says where
-    the time went.
-    """
-    now = now or datetime.now(timezone.utc)
-    phases = _Phases()
-    batch.orders = list({o.key: o for o in batch.orders}.values())  # the same order twice: newest read wins
-    session.commit()  # what the caller wrote before (e.g. a portal set-up) is not held across the calls either
-    # A customer Moulin sent as bad data is missing too: its own, more precise, error is recorded last and stays.
-    errors = [*resolve_contacts(session, crm, portal_id, batch), *errors]
-    facts = {o.key: (batch.contact_key_of(o), order_facts(o, batch)) for o in batch.orders}
-    targets = store_targets(session, portal_id, setup, store.settings)
-    loaded = _load(session, portal_id, setup, batch, facts, targets)
-    session.commit()  # the read ends here: nothing stays open across the HubSpot calls
-    phases.mark("load")
-    planned = _plan(batch, setup, store, now, loaded, facts)
-    phases.mark("plan")
-    outcome = execute(crm, planned.built, planned.known, planned.by_id)
-    phases.mark("calls")
-    write_results(session, portal_id, setup, store, batch, now, loaded, facts, planned, outcome, errors)
-    phases.mark("write")
-    return _report(portal_id, store, batch.orders, planned.built, outcome, errors, phases.ms)
-
-
-class _Phases:
-    """Milliseconds spent in each step of the pipeline, for the report and the log."""
+class Phases:
+    """Milliseconds spent in each step of the pipeline (load, plan, calls, write), for the report and the log."""
 
     def __init__(self) -> None:
         self.ms: dict[str, int] = {}
+        self.restart()
+
+    def restart(self) -> None:
         self._last = time.perf_counter()
 
     def mark(self, name: str) -> None:
@@ -116,43 +85,116 @@ class _Phases:
 
 @dataclass
 class Planned:
+    """One sync between its read and its write: what was loaded and what to send (the plan)."""
+
+    portal_id: int
+    store: StoreInfo
+    setup: object
+    batch: SourceBatch
+    now: datetime
+    errors: list[RecordError]
+    facts: dict[str, tuple]  # order key -> (contact key, OrderFacts)
+    loaded: Loaded
     built: Built
-    known: dict  # (object type, key) -> HubSpot id
-    by_id: dict  # what to write by id, not upsert
-    orphans: list[str]  # line keys orphaned by re-created deals: their links go with the results
-    recounted: list[str]  # contacts whose totals are re-sent alone
+    known: dict[tuple[str, str], str]  # (object type, key) -> HubSpot id known before the calls
+    by_id: dict[tuple[str, str], str]
+    orphans: list[str]
+    recounted: list[str]
+    phases: Phases
 
 
-def _plan(batch: SourceBatch, setup, store: StoreInfo, now: datetime, loaded: Loaded, facts: dict) -> Planned:
-    """Pure: what was loaded -> the writes HubSpot needs, for every target of the one slice read: deals
-    (`build`), then HubSpot orders (`add_orders`) and carts (`add_carts`)."""
-    live = loaded.live()
-    object_type_of = {kind: object_type for object_type, kind in KIND.items()}
-    known = {(object_type_of[kind], key): link.hubspot_id for kind, found in live.items()
-             for key, link in found.items()}
-    gone = {(kind, key): Gone(link.state, link.content_hash) for kind, found in loaded.links.items()
-            for key, link in found.items() if link.state != "synced"}
+def sync_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, batch: SourceBatch,
+                now: datetime | None = None, errors: list[RecordError] = ()) -> dict:
+    """Sync `batch.orders` (and their contacts, companies, products, line items). Returns a small report.
+
+    load (a short read) -> plan (pure) -> HubSpot calls -> results written in `session`. The session is
+    committed before the calls (the caller's earlier writes included), so no transaction is open while
+    HubSpot answers and a webhook insert never waits on a sync; the caller commits the results together
+    with its own bookkeeping (e.g. a checkpoint) when its block ends. The report's `phases_ms` says where
+    the time went.
+    """
+    planned = plan_orders(session, crm, portal_id, setup, store, batch, now, errors)
+    return record(session, planned, send(crm, planned))
+
+
+def plan_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, batch: SourceBatch,
+                now: datetime | None = None, errors: list[RecordError] = (), ahead: Planned | None = None) -> Planned:
+    """The read and the plan. `ahead`: a plan whose calls are still in flight (a backfill plans its next
+    slice meanwhile): what it will write counts as written, so this plan neither repeats nor undoes it."""
+    now = now or datetime.now(timezone.utc)
+    phases = Phases()
+    orders = list({o.key: o for o in batch.orders}.values())  # the same order twice in a batch: newest read wins
+    batch.orders = orders
+    session.commit()  # what the caller wrote before (e.g. a portal set-up) is not held across the calls either
+    # A customer Moulin sent as bad data is missing too: its own, more precise, error is recorded last and stays.
+    errors = [*resolve_contacts(session, crm, portal_id, batch), *errors]
+    facts = {o.key: (batch.contact_key_of(o), order_facts(o, batch)) for o in orders}
+    targets = store_targets(session, portal_id, setup, store.settings)
+    loaded = _load(session, portal_id, setup, batch, facts, targets, ahead)
+    session.commit()  # the read ends here: nothing stays open across the HubSpot calls
+    phases.mark("load")
+    known, gone, hashes = _views(loaded, ahead)
+    built = _build_targets(batch, setup, store, now, loaded, hashes, gone)
+    orphans, by_id, recounted = _plan_more(built, loaded, known, facts)
+    phases.mark("plan")
+    return Planned(portal_id, store, setup, batch, now, errors, facts, loaded, built, known, by_id, orphans,
+                   recounted, phases)
+
+
+def _build_targets(batch: SourceBatch, setup, store: StoreInfo, now: datetime, loaded: Loaded, hashes: dict,
+                   gone: dict) -> Built:
+    """Pure: every target of the one slice read: deals (`build`), then HubSpot orders (`add_orders`) and carts
+    (`add_carts`), each with its own writes and no second read of Moulin."""
     deals_on, orders_on = loaded.targets
     shape = PortalShape(setup.pipeline_id, setup.stage_ids, store.stage_mapping, now, store.settings,
                         setup.company_identity, deals_on, orders_on, setup.order_pipeline_id,
                         setup.order_stage_ids or {})
-    hashes = {(kind, key): link.content_hash for kind, found in live.items() for key, link in found.items()}
     built = build(batch, shape, hashes, loaded.linked_lines, loaded.stats, gone, frozenset(loaded.privacy_deleted))
-    if orders_on:  # the same slice, planned for the second target: its own writes, no second read of Moulin
+    if orders_on:
         add_orders(built, batch, shape, hashes, gone, loaded.order_lines,
                    {o.key: order_url(store, o) for o in batch.orders})
     if loaded.carts:  # the store's checkouts, as HubSpot carts beside its orders (`cart_sync`)
         add_carts(built, batch, shape, loaded.carts, orders_on=orders_on)
-    orphans, by_id, recounted = _plan_more(built, loaded, known, facts)
-    return Planned(built, known, by_id, orphans, recounted)
+    return built
 
 
-def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: dict,
-          targets: tuple[bool, bool]) -> Loaded:
+def _views(loaded: Loaded, ahead: Planned | None) -> tuple[dict, dict, dict]:
+    """The links as the plan reads them: ids known, links gone, hashes of what HubSpot has (or will have
+    once `ahead`'s calls land)."""
+    live = loaded.live()
+    object_type_of = {kind: object_type for object_type, kind in KIND.items()}
+    known = {(object_type_of[kind], key): link.hubspot_id for kind, found in live.items()
+             for key, link in found.items()}
+    hashes = {(kind, key): link.content_hash for kind, found in live.items() for key, link in found.items()}
+    gone = {(kind, key): Gone(link.state, link.content_hash) for kind, found in loaded.links.items()
+            for key, link in found.items() if link.state != "synced"}
+    if ahead is not None:
+        writing = {(KIND[t], key): digest for (t, key), digest in ahead.built.hashes.items()}
+        hashes.update(writing)
+        gone = {ref: link for ref, link in gone.items() if ref not in writing}
+    return known, gone, hashes
+
+
+def send(crm, planned: Planned, after: Outcome | None = None) -> Outcome:
+    """The plan's HubSpot calls; no database work. `after`: the outcome of the plan this one was made
+    `ahead` of: the ids it got are known now."""
+    if after is not None:
+        for ref, hs_id in after.ids.items():
+            planned.known.setdefault(ref, hs_id)
+    planned.phases.restart()  # a plan made ahead waited for its turn: that is not its calls' time
+    outcome = execute(crm, planned.built, planned.known, planned.by_id)
+    planned.phases.mark("calls")
+    return outcome
+
+
+def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: dict, targets: tuple[bool, bool],
+          ahead: "Planned | None" = None) -> Loaded:
     orders = batch.orders
     emails = {email for email, _ in facts.values() if email}
-    # This batch's own facts count as they are now, whatever the table still says about these orders.
-    stored = repo.facts_by_contact(session, portal_id, emails, fresh=facts)
+    # This batch's own facts count as they are now, whatever the table still says about these orders; so do
+    # those of a plan still in flight (its write comes after this read).
+    fresh = {**ahead.facts, **facts} if ahead is not None else facts
+    stored = repo.facts_by_contact(session, portal_id, emails, fresh=fresh)
     counted_under = repo.contact_keys_of_orders(session, portal_id, facts)
     left = {old for key, old in counted_under.items() if old and old != facts[key][0]} - emails
     keys = {"contact": emails, "deal": {o.key for o in orders},
@@ -184,7 +226,7 @@ def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: di
     return Loaded(links, linked_lines, {e: contact_stats(f) for e, f in stored.items()},
                   repo.privacy_deleted_emails(session, portal_id, emails),
                   repo.card_contact_ids(session, portal_id, [(o.store, o.id) for o in orders]), old_lines,
-                  load_pending(session, portal_id), load_left(session, portal_id, left, set(facts)), targets,
+                  _pending(session, portal_id, ahead), load_left(session, portal_id, left, set(facts)), targets,
                   order_lines, carts)
 
 
@@ -196,6 +238,14 @@ def _product_skus(batch: SourceBatch) -> set[str]:
         product = batch.products.get(sku)
         skus.update([sku, product.sku, *(v.sku for v in product.variants)] if product else [sku])
     return {sku for sku in skus if sku}
+
+
+def _pending(session: Session, portal_id: int, ahead: "Planned | None") -> PendingLinks:
+    """The open pending associations, less those a plan still in flight sends."""
+    pending = load_pending(session, portal_id)
+    if ahead is None:
+        return pending
+    return PendingLinks({row: pair for row, pair in pending.rows.items() if row not in ahead.loaded.pending.rows})
 
 
 def _plan_more(built: Built, loaded: Loaded, known: dict, facts: dict) -> tuple[list[str], dict, list[str]]:
@@ -222,15 +272,3 @@ def _plan_more(built: Built, loaded: Loaded, known: dict, facts: dict) -> tuple[
     for deal_id, contact_id in loaded.pending.pairs():
         work.associate_ids(DEAL_CONTACT, deal_id, contact_id)
     return [line.source_key for line in orphans], by_id, recounted
-
-
-def _report(portal_id: int, store: StoreInfo, orders: list[Order], built: Built, outcome,
-            errors: list[RecordError], phases_ms: dict[str, int]) -> dict:
-    objects, associations, archives = work_size(built.work)
-    report = {"orders": len(orders), "written": objects, "associations": {f"{k[0]}->{k[1]}": n for k, n in
-                                                                           associations.items()},
-              "archived": archives, "errors": len(outcome.errors), "incomplete": len(outcome.incomplete),
-              "bad_records": len(errors), "phases_ms": phases_ms}
-    log_event(logger, "sync.orders.done", portal_id=portal_id, store=store.code, **{k: report[k] for k in (
-        "orders", "errors", "incomplete", "bad_records", "phases_ms")})
-    return report

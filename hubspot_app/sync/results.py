@@ -1,17 +1,17 @@
-"""The one short write that ends every `sync_orders`: links, dead letters, facts and both read models.
+"""The write side of a sync: one short write of what HubSpot answered (links, read models, dead letters).
 
-Database rows only, written in the caller's session after the HubSpot calls (`orders`): nothing here calls
-HubSpot or Moulin.
+The caller commits it, with its own bookkeeping (e.g. a checkpoint). No HubSpot call happens here.
 """
 from __future__ import annotations
 
-from datetime import datetime
+import logging
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from ..attribution.service import record_checkouts
 from ..consent.service import record_moulin_consent
+from ..logs import log_event
 from ..metrics import record_sync_outcome
 from ..moulin.order_links import order_link
 from ..moulin.records import Order, RecordError
@@ -19,15 +19,64 @@ from . import repository as repo
 from .aggregates import save_aggregates
 from .batch import KIND, Built, SourceBatch
 from .cart_sync import forget_stale_lines
+from .executor import Outcome
 from .links_back import OrderRecords
 from .links_delivery import note_links
 from .mapping import company_key
 from .pending import settle_pending
+from .planner import work_size
 from .products import remember_catalogue
 from .stages import abandons_at, is_open_checkout
 
 if TYPE_CHECKING:
-    from .orders import Loaded, Planned, StoreInfo
+    from .orders import Planned, StoreInfo
+
+logger = logging.getLogger(__name__)
+
+
+def record(session: Session, planned: Planned, outcome: Outcome) -> dict:
+    """The one short write of a sync's results (links, read models, dead letters); the caller commits."""
+    p, built, loaded, batch, facts = planned, planned.built, planned.loaded, planned.batch, planned.facts
+    portal_id, store, orders = p.portal_id, p.store, batch.orders
+
+    def id_of(object_type: str, key: str | None) -> str | None:
+        return (outcome.ids.get((object_type, key)) or p.known.get((object_type, key))) if key else None
+
+    repo.save_order_facts(session, portal_id, facts)
+    _save_links(session, portal_id, built, outcome, loaded.links)
+    remember_catalogue(session, portal_id, store.code,
+                       {key: hs_id for (t, key), hs_id in outcome.ids.items() if t == "products"},
+                       {sku: product.id for sku, product in batch.products.items()})
+    repo.delete_links(session, portal_id, "line_item",
+                      [key for keys_ in built.stale_lines.values() for key in keys_] + p.orphans)
+    repo.delete_links(session, portal_id, "order_line", built.stale_order_lines)
+    forget_stale_lines(session, portal_id, built.stale_cart_lines)
+    _save_record_errors(session, portal_id, batch, p.errors)
+    settle_pending(session, portal_id, loaded.pending, outcome.linked_id_errors)
+    save_aggregates(session, portal_id, loaded.left, p.recounted, outcome)
+    repo.save_card_orders(session, [
+        _card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key),
+                  loaded.privacy_deleted, built.stages.get(o.key),
+                  (id_of("orders", o.key),) if loaded.targets[1] else ())
+        for o in orders])
+    _track_open_checkouts(session, portal_id, store, orders, built.stages)
+    _note_links_and_marketing(session, p, id_of)
+    p.phases.mark("write")
+    return _report(portal_id, store, orders, built, outcome, p.errors, p.phases.ms)
+
+
+def _note_links_and_marketing(session: Session, p: Planned, id_of) -> None:
+    """Links back to the store and the marketing hooks: database rows only, written with the results."""
+    batch, orders, store = p.batch, p.batch.orders, p.store
+    note_links(session, p.portal_id, store.code, [OrderRecords(
+        o.id, (c := batch.customer_of(o)) and c.id, id_of("deals", o.key), id_of("contacts", p.facts[o.key][0]),
+        id_of("companies", company_key(o.store, co, p.setup.company_identity)) if (co := batch.company_of(o)) else None,
+        id_of("orders", o.key))
+        for o in orders])
+    marketable = [o for o in orders if (c := batch.customer_of(o)) is None or c.email not in p.loaded.privacy_deleted]
+    record_checkouts(session, p.portal_id, store.code, store.settings, marketable, batch.customer_of, p.now)
+    record_moulin_consent(session, p.portal_id, store.code, store.settings,
+                          [batch.customer_of(o) for o in marketable])
 
 
 def order_url(store: StoreInfo, order: Order) -> str | None:
@@ -36,7 +85,7 @@ def order_url(store: StoreInfo, order: Order) -> str | None:
 
 
 def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch, contact_id, deal_id,
-              privacy_deleted: set[str], stage: str | None, order_id: tuple[str | None] | tuple = ()) -> dict:
+              privacy_deleted: set[str], stage: str | None, order_id: tuple = ()) -> dict:
     """One card row; `order_id` is `(HubSpot order id,)` when the store writes orders (switched off: it stays)."""
     email = batch.contact_key_of(order)
     email = email if email not in privacy_deleted else None
@@ -48,44 +97,6 @@ def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch
             "pickup_point": batch.pickup_points.get(order.pickup_point_id or ""),
             "order_url": order_url(store, order),
             "ordered_at": order.created_at, **({"hubspot_order_id": order_id[0]} if order_id else {})}
-
-
-def write_results(session: Session, portal_id: int, setup, store: StoreInfo, batch: SourceBatch, now: datetime,
-           loaded: Loaded, facts: dict, planned: Planned, outcome, errors: list[RecordError]) -> None:
-    """The one short write of the results (the caller commits it)."""
-    built, orders = planned.built, batch.orders
-
-    def id_of(object_type: str, key: str | None) -> str | None:
-        return (outcome.ids.get((object_type, key)) or planned.known.get((object_type, key))) if key else None
-
-    repo.save_order_facts(session, portal_id, facts)
-    _save_links(session, portal_id, built, outcome, loaded.links)
-    remember_catalogue(session, portal_id, store.code,
-                       {key: hs_id for (t, key), hs_id in outcome.ids.items() if t == "products"},
-                       {sku: product.id for sku, product in batch.products.items()})
-    repo.delete_links(session, portal_id, "line_item",
-                      [key for keys_ in built.stale_lines.values() for key in keys_] + planned.orphans)
-    repo.delete_links(session, portal_id, "order_line", built.stale_order_lines)
-    forget_stale_lines(session, portal_id, built.stale_cart_lines)
-    _save_record_errors(session, portal_id, batch, errors)
-    settle_pending(session, portal_id, loaded.pending, outcome.linked_id_errors)
-    save_aggregates(session, portal_id, loaded.left, planned.recounted, outcome)
-    repo.save_card_orders(session, [
-        _card_row(portal_id, store, o, batch, id_of("contacts", facts[o.key][0]), id_of("deals", o.key),
-                  loaded.privacy_deleted, built.stages.get(o.key),
-                  (id_of("orders", o.key),) if loaded.targets[1] else ())
-        for o in orders])
-    _track_open_checkouts(session, portal_id, store, orders, built.stages)
-    # Links back to the store and the marketing hooks: database rows only, written with the results.
-    note_links(session, portal_id, store.code, [OrderRecords(
-        o.id, (c := batch.customer_of(o)) and c.id, id_of("deals", o.key), id_of("contacts", facts[o.key][0]),
-        id_of("companies", company_key(o.store, co, setup.company_identity)) if (co := batch.company_of(o)) else None,
-        id_of("orders", o.key))
-        for o in orders])
-    marketable = [o for o in orders if (c := batch.customer_of(o)) is None or c.email not in loaded.privacy_deleted]
-    record_checkouts(session, portal_id, store.code, store.settings, marketable, batch.customer_of, now)
-    record_moulin_consent(session, portal_id, store.code, store.settings, [batch.customer_of(o) for o in marketable])
-
 
 def _save_links(session: Session, portal_id: int, built: Built, outcome, links: dict[str, dict]) -> None:
     for object_type, inputs in built.work.upserts.items():
@@ -109,6 +120,18 @@ def _save_links(session: Session, portal_id: int, built: Built, outcome, links: 
     for (object_type, key), digest in built.declined.items():
         link = links[KIND[object_type]][key]
         repo.save_links(session, portal_id, link.kind, {key: (link.hubspot_id, digest, link.state)})
+
+
+def _report(portal_id: int, store: StoreInfo, orders: list[Order], built: Built, outcome,
+            errors: list[RecordError], phases_ms: dict[str, int]) -> dict:
+    objects, associations, archives = work_size(built.work)
+    report = {"orders": len(orders), "written": objects, "associations": {f"{k[0]}->{k[1]}": n for k, n in
+                                                                           associations.items()},
+              "archived": archives, "errors": len(outcome.errors), "incomplete": len(outcome.incomplete),
+              "bad_records": len(errors), "phases_ms": phases_ms}
+    log_event(logger, "sync.orders.done", portal_id=portal_id, store=store.code, **{k: report[k] for k in (
+        "orders", "errors", "incomplete", "bad_records", "phases_ms")})
+    return report
 
 
 def _save_record_errors(session: Session, portal_id: int, batch: SourceBatch, errors: list[RecordError]) -> None:

@@ -1,13 +1,20 @@
 """Reading Moulin for the sync: catalogues (customers, companies, products, pickup points) and batches.
 
 Catalogues are read once per job and kept a few minutes per store, so a stream
-of push events does not re-read the whole catalogue for each order.
+of push events does not re-read the whole catalogue for each order. Customers
+are the bulk of a large store (one per three orders, ~3 KB each as records):
+they are kept pickled (~0.9 KB; our own objects, never leaving the process) and
+turned back into records per batch, only those its orders name, so a backfill's
+memory grows by a third as much. Unpickling skips validation (done once, on reading):
+a tenth of the cost of re-validating the JSON.
 """
 from __future__ import annotations
 
+import pickle
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from ..moulin.errors import MoulinNotFound
 from ..moulin.ports import OrderSource
@@ -17,9 +24,29 @@ from .batch import SourceBatch
 CATALOGUE_TTL_S = 300
 
 
+class CompactCustomers:
+    """Customer id -> Customer, held pickled; a record is rebuilt when asked for."""
+
+    def __init__(self) -> None:
+        self._pickled: dict[str, bytes] = {}
+
+    def __setitem__(self, customer_id: str, customer: Customer) -> None:
+        self._pickled[customer_id] = pickle.dumps(customer, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __contains__(self, customer_id: object) -> bool:
+        return customer_id in self._pickled
+
+    def __len__(self) -> int:
+        return len(self._pickled)
+
+    def pick(self, ids: Iterable[str]) -> dict[str, Customer]:
+        """The records of these ids (those it holds)."""
+        return {i: pickle.loads(self._pickled[i]) for i in ids if i in self._pickled}
+
+
 @dataclass
 class Catalogue:
-    customers: dict[str, Customer] = field(default_factory=dict)
+    customers: CompactCustomers = field(default_factory=CompactCustomers)
     companies: dict[str, Company] = field(default_factory=dict)
     products: dict[str, Product] = field(default_factory=dict)  # by SKU, variants' SKUs too
     pickup_points: dict[str, str] = field(default_factory=dict)
@@ -57,7 +84,8 @@ class Catalogue:
     def batch(self, store: str, orders: list[Order], source: OrderSource | None = None,
               customers: list[Customer] = ()) -> tuple[SourceBatch, list[RecordError]]:
         """The batch for these orders; customers the catalogue lacks are fetched one by one (absent if deleted)."""
-        known = {**self.customers, **{c.id: c for c in customers}}
+        needed = {o.customer_id for o in orders if o.customer_id}
+        known = {**self.customers.pick(needed), **{c.id: c for c in customers}}
         errors = []
         for order in orders:
             if order.customer_id and order.customer_id not in known and source is not None:
@@ -69,7 +97,6 @@ class Catalogue:
                     errors.append(record)
                 else:
                     known[record.id] = record
-        needed = {o.customer_id for o in orders}
         return SourceBatch(store=store, orders=orders, customers={k: v for k, v in known.items() if k in needed},
                            companies=self.companies, products=self.products,
                            pickup_points=self.pickup_points), errors

@@ -29,6 +29,18 @@ def test_in_process_limiter_keeps_each_portal_under_the_window():
     assert clock.slept == [10.0]
 
 
+def test_the_default_window_is_hubspots_110_less_a_margin_of_two():
+    clock = FakeClock()
+    limiter = InProcessLimiter(clock=clock, sleep=clock.sleep)
+    for _ in range(108):
+        limiter.acquire(1)
+        clock.now += 0.01
+    assert clock.slept == []  # 108 in 1.08 s: a burst HubSpot's 110 / 10 s allows
+    limiter.acquire(1)
+    assert clock.slept == [pytest.approx(10 - 1.08)]  # the 109th waits for the first to leave the window
+    assert limiter.rate_per_s == 10.8
+
+
 def test_pause_after_429_blocks_the_portal():
     clock = FakeClock()
     limiter = InProcessLimiter(clock=clock, sleep=clock.sleep)

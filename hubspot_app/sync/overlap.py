@@ -1,0 +1,129 @@
+"""A run of chunks with the database work of one overlapping the HubSpot calls of the other.
+
+While chunk N's calls are in flight (on a sender thread, paced by the portal's
+limiter), chunk N+1 is read and planned, and chunk N-1's results were written
+just before; so the limiter, not the database, sets the pace. N+1 is planned
+`ahead` of N (`orders.plan_orders`): what N will write counts as written, and
+the ids N gets are handed to N+1's calls. One chunk at most is in flight, so
+the checkpoint only ever passes chunks whose results are written: a run killed
+at any point resumes where the database says, as before.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from .. import extensions
+from ..logs import log_event
+from ..moulin.records import Order, RecordError
+from . import bootstrap
+from . import repository as repo
+from .executor import Outcome
+from .orders import Planned, StoreInfo, plan_orders, send
+from .results import record
+from .setup import ensure_setup
+from .sources import Catalogue
+
+logger = logging.getLogger(__name__)
+
+
+def _libc_trim():
+    """glibc's malloc_trim, or None elsewhere."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+# A landed chunk leaves freed heap pages behind (request bodies, rows); glibc keeps them mapped unless trimmed,
+# which made a long backfill's memory creep a little with every chunk.
+_TRIM = _libc_trim()
+
+
+@dataclass
+class Run:
+    """One store's pass over its chunks: where it writes its checkpoint and what it reports."""
+
+    portal_id: int
+    crm: object
+    info: StoreInfo
+    mode: str  # the checkpoint: "backfill" or "poll"
+    source: object
+    catalogue: Catalogue
+    position: int
+    report: dict
+    progress: Callable[[int], None] | None = None
+
+
+@dataclass
+class _Flight:
+    planned: Planned
+    calls: Future
+    orders: list[Order]
+    errors: list[RecordError]
+
+
+def plan_chunk(session, crm, portal_id: int, info: StoreInfo, source, catalogue: Catalogue, orders: list[Order],
+               errors: list[RecordError], ahead: Planned | None = None) -> Planned:
+    """Read and plan one chunk (the catalogue's own errors are recorded with the first chunk that runs)."""
+    setup = ensure_setup(crm, portal_id)  # before anything of the caller's session runs: in no transaction
+    batch, missing = catalogue.batch(info.code, orders, source)
+    planned = plan_orders(session, crm, portal_id, setup, info, batch, now=bootstrap.now(),
+                          errors=[*catalogue.errors, *errors, *missing], ahead=ahead)
+    catalogue.errors = []
+    return planned
+
+
+def sync_chunk(session, crm, portal_id: int, info: StoreInfo, source, catalogue: Catalogue, orders: list[Order],
+               errors: list[RecordError]) -> dict:
+    """One chunk of orders synced in the caller's unit of work (the caller adds its own bookkeeping)."""
+    planned = plan_chunk(session, crm, portal_id, info, source, catalogue, orders, errors)
+    return record(session, planned, send(crm, planned))
+
+
+def add_to_report(report: dict, result: dict) -> None:
+    report["orders"] += result["orders"]
+    report["errors"] += result["errors"] + result["bad_records"]
+    report["chunks"] += 1
+
+
+def sync_chunks(run: Run, chunks: Iterable[tuple[list[Order], list[RecordError]]],
+                last: Callable[[int, int], bool]) -> bool:
+    """Sync the chunks in order; `last(chunks sent, orders sent)` says the slice ends after this one.
+    True when every chunk was synced, False when `last` stopped the run early."""
+    db, flight, sent, read = extensions.db(), None, 0, 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hubspot-send") as sender:
+        for orders, errors in chunks:
+            with db.session() as session:
+                planned = plan_chunk(session, run.crm, run.portal_id, run.info, run.source, run.catalogue, orders,
+                                     errors, ahead=flight.planned if flight else None)
+            landed = _land(run, flight) if flight else None
+            flight = _Flight(planned, sender.submit(send, run.crm, planned, landed), orders, errors)
+            sent, read = sent + 1, read + len(orders)
+            if last(sent, read):
+                _land(run, flight)
+                return False
+        if flight:
+            _land(run, flight)
+    return True
+
+
+def _land(run: Run, flight: _Flight) -> Outcome:
+    """Wait for a chunk's calls, then write its results and move the checkpoint past it, in one commit."""
+    outcome = flight.calls.result()
+    with extensions.db().session() as session:
+        result = record(session, flight.planned, outcome)
+        run.position += len(flight.orders)
+        repo.advance(repo.checkpoint(session, run.portal_id, run.info.code, run.mode), run.position,
+                     max((o.updated_at for o in flight.orders), default=None))
+    add_to_report(run.report, result)
+    if _TRIM is not None:
+        _TRIM(0)
+    if run.progress:
+        run.progress(len(flight.orders) + len(flight.errors))
+    log_event(logger, f"sync.{run.mode}.chunk", portal_id=run.portal_id, store=run.info.code, position=run.position)
+    return outcome
