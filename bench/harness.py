@@ -56,13 +56,13 @@ def minimal_calls(objects: dict[str, int], associations: dict[tuple, int] | None
                   archives: dict[str, int] | None = None) -> int:
     """The planner's lower bound (100 objects per batch call, 2,000 associations per v4 call). The one place the
     benchmarks import the sync's internals: after a refactor moves the planner, fix this import only."""
-    from hubspot_app.sync.planner import minimal_calls as bound
+    from hubspot_app.domain.planner import minimal_calls as bound
 
     return bound(objects, associations, archives)
 
 
 def association_kinds() -> tuple[tuple[str, str], ...]:
-    from hubspot_app.sync.planner import ASSOCIATION_ORDER
+    from hubspot_app.domain.planner import ASSOCIATION_ORDER
 
     return ASSOCIATION_ORDER
 

@@ -15,7 +15,7 @@ import time
 
 from hubspot_app.moulin.address_guard import AddressPolicy
 from hubspot_app.moulin.client import MoulinClient
-from hubspot_app.moulin.records import RecordError
+from hubspot_app.domain.records import RecordError
 from sandbox.moulin import start_sample_store
 
 WARM_PAGES = 10

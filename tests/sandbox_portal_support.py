@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from hubspot_app.db.base import Base
-from hubspot_app.sync import bootstrap
+from hubspot_app import bootstrap
 
 
 def empty_database(app):

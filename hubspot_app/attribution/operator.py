@@ -12,7 +12,7 @@ from ..db.models import ConsentState, MoulinStore
 from ..logs import log_event
 from ..moulin.stores import StoreSettingsError, list_stores
 from ..operator.stores import get_store
-from ..store_settings import (DEFAULT_ATTRIBUTION_DAYS, MAX_ATTRIBUTION_DAYS, InvalidStoreSettings,
+from hubspot_app.domain.store_settings import (DEFAULT_ATTRIBUTION_DAYS, MAX_ATTRIBUTION_DAYS, InvalidStoreSettings,
                               StoreSettings)
 from .capabilities import capabilities
 from .service import counts

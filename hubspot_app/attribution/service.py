@@ -20,10 +20,10 @@ from ..db.models import AttributionSubmission, MarketingSetup
 from ..hubspot.errors import HubSpotError, RateLimited
 from ..hubspot.marketing import SubmissionRejected
 from ..logs import log_event
-from ..store_settings import StoreSettings
-from ..sync import bootstrap
+from hubspot_app.domain.store_settings import StoreSettings
+from hubspot_app import bootstrap
 from .capabilities import capabilities
-from .plan import FORM_NAME, StoreRules, eligible, form_fields, legal_consent, submission
+from hubspot_app.domain.attribution import FORM_NAME, StoreRules, eligible, form_fields, legal_consent, submission
 
 logger = logging.getLogger(__name__)
 SEND_BATCH = 200

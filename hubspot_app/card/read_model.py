@@ -17,11 +17,11 @@ from sqlalchemy import Connection, and_, bindparam, select, union
 from sqlalchemy.orm import Session
 
 from ..db.models import CardOrder, DealStageChange, MoulinStore, ObjectLink, PortalSetup
-from ..hubspot.record_pages import record_url
-from ..moulin.order_links import order_link
-from ..sync.batch import NOT_PURCHASES
-from ..sync.stages import STAGE_LABELS
-from ..sync.mapping import ContactStats, OrderFacts, contact_stats
+from hubspot_app.domain.record_pages import record_url
+from hubspot_app.domain.order_links import order_link
+from hubspot_app.domain.batch import NOT_PURCHASES
+from hubspot_app.domain.stages import STAGE_LABELS
+from hubspot_app.domain.mapping import ContactStats, OrderFacts, contact_stats
 
 MAX_PER_PAGE = 50
 MAX_PAGE = 100_000  # keeps OFFSET a sane integer whatever the query string says

@@ -28,7 +28,7 @@ from ..db.models import CardOrder, CardRefresh
 from ..hubspot.errors import HubSpotError, TransientError
 from ..logs import log_event
 from ..moulin.errors import MoulinError, MoulinUnavailable
-from ..moulin.records import normalise_email
+from hubspot_app.domain.records import normalise_email
 from .errors import NotFound, TooSoon, Unavailable, UpstreamFailed
 from .read_model import PageRequest, contact_email, contact_orders
 
@@ -130,7 +130,7 @@ def email_for(portal_id: int, contact_id: str) -> str:
                 CardOrder.contact_email.is_not(None)).limit(1)).scalar()
     if email:
         return email
-    from ..sync import bootstrap
+    from hubspot_app import bootstrap
 
     try:
         found = bootstrap.crm_for(portal_id).read("contacts", [contact_id], ["email"])

@@ -1,6 +1,6 @@
 import click
 
-from ..store_settings import DEALS, TARGETS
+from hubspot_app.domain.store_settings import DEALS, TARGETS
 from . import main
 
 

@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from ..moulin.importer import ExportFormatError, error_report_line, import_orders
 from .. import extensions
-from ..moulin.records import Order
+from hubspot_app.domain.records import Order
 from . import load_app, main
 
 

@@ -16,11 +16,11 @@ from .. import extensions
 from ..attribution.capabilities import capabilities
 from ..db.models import AttributionSubmission, ConsentState, ObjectLink
 from ..logs import log_event
-from ..moulin.records import MarketingConsent, normalise_email
+from hubspot_app.domain.records import MarketingConsent, normalise_email
 from ..moulin.stores import active_stores
-from ..store_settings import StoreSettings
-from ..sync import bootstrap
-from .plan import GRANTED, ConsentChange, from_hubspot, from_moulin, is_newer
+from hubspot_app.domain.store_settings import StoreSettings
+from hubspot_app import bootstrap
+from hubspot_app.domain.consent import GRANTED, ConsentChange, from_hubspot, from_moulin, is_newer
 
 logger = logging.getLogger(__name__)
 EXPLANATION = "Consent given to the shop (Moulin), recorded {when} via {source}."

@@ -34,7 +34,7 @@ from hubspot.crm.properties import models as prop_models
 
 from ..logs import log_event
 from ..metrics import record_hubspot_call
-from .limits import ASSOCIATION_BATCH, OBJECT_BATCH, batches
+from hubspot_app.domain.limits import ASSOCIATION_BATCH, OBJECT_BATCH, batches
 from .errors import Action, Conflict, HubSpotError, action_of, from_exception
 from .ratelimit import RateLimiter
 from .search_plan import plan_search

@@ -5,9 +5,9 @@ from . import JobQueue
 
 
 def register_tasks(queue: JobQueue) -> None:
-    from ..attribution import tasks as marketing_tasks
-    from ..sync import tasks as sync_tasks
-    from ..webhooks import tasks as webhooks_tasks
+    from hubspot_app.jobs import marketing_tasks as marketing_tasks
+    from hubspot_app.jobs import sync_tasks as sync_tasks
+    from hubspot_app.jobs import webhook_tasks as webhooks_tasks
 
     sync_tasks.register(queue)
     webhooks_tasks.register(queue)

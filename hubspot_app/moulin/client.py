@@ -22,7 +22,7 @@ from ..logs import log_event
 from .address_guard import AddressPolicy, guarded_session
 from .errors import MoulinAuthError, MoulinError, MoulinNotFound, MoulinUnavailable
 from .ports import CustomerLookup
-from .records import (Company, Customer, Deletion, MarketingConsent, Order, PickupPoint, Product, RecordError,
+from hubspot_app.domain.records import (Company, Customer, Deletion, MarketingConsent, Order, PickupPoint, Product, RecordError,
                       normalise_email, parse_record)
 
 logger = logging.getLogger(__name__)

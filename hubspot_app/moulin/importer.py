@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .records import Order, RecordError, parse_record
+from hubspot_app.domain.records import Order, RecordError, parse_record
 
 CSV_ORDER_COLUMNS = ("order_id", "number", "status", "financial_status", "fulfillment_status", "currency",
                      "subtotal", "discounts", "taxes", "taxes_included", "shipping", "total", "refunded_amount",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterator, Protocol, runtime_checkable
 
-from .records import Company, Customer, Deletion, MarketingConsent, Order, PickupPoint, Product, RecordError
+from hubspot_app.domain.records import Company, Customer, Deletion, MarketingConsent, Order, PickupPoint, Product, RecordError
 
 
 @dataclass

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from .. import extensions
 from ..crypto import SecretCipher
 from ..db.models import MoulinStore
-from ..store_settings import StoreSettings
+from hubspot_app.domain.store_settings import StoreSettings
 from .address_guard import AddressPolicy, StoreAddressRefused, check_store_url
 from .client import MoulinClient
-from .order_links import template_problem
+from hubspot_app.domain.order_links import template_problem
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 

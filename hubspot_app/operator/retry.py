@@ -12,8 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from ..sync.job_keys import read_job_key
-from ..sync.tasks import JOBS
+from hubspot_app.jobs.keys import read_job_key
+from hubspot_app.jobs.sync_tasks import JOBS
 
 NOT_RETRYABLE = "syncs again at its next change in Moulin"
 

@@ -21,15 +21,15 @@ from ..logs import log_event
 from ..moulin.address_guard import StoreAddressRefused
 from ..moulin.client import MoulinClient
 from ..moulin.errors import MoulinAuthError, MoulinError, MoulinNotFound, MoulinUnavailable
-from ..moulin.order_links import template_problem
-from ..moulin.records import OrderStatus
+from hubspot_app.domain.order_links import template_problem
+from hubspot_app.domain.records import OrderStatus
 from ..moulin.stores import (StoreSettingsError, check_api_url, check_order_url_template, check_room_for_store,
                              client_for, connect_store)
-from ..store_settings import InvalidStoreSettings, StoreSettings
+from hubspot_app.domain.store_settings import InvalidStoreSettings, StoreSettings
 from ..config import CART_SCOPES, ORDER_SCOPES
 from ..sync.backfill import restart_backfill
 from ..sync.setup import carts_granted, orders_granted
-from ..sync.stages import DEFAULT_MAPPING, STAGES, validate_mapping
+from hubspot_app.domain.stages import DEFAULT_MAPPING, STAGES, validate_mapping
 
 log = logging.getLogger(__name__)
 

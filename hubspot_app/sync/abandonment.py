@@ -15,10 +15,10 @@ from .. import extensions
 from ..logs import log_event
 from ..moulin.errors import MoulinNotFound
 from ..moulin.ports import OrderSource
-from ..moulin.records import Order, RecordError
+from hubspot_app.domain.records import Order, RecordError
 from ..moulin.stores import list_stores
-from . import bootstrap
-from . import repository as repo
+from hubspot_app import bootstrap
+from hubspot_app.db import repository as repo
 from .orders import StoreInfo, sync_orders
 from .setup import ensure_setup
 from .sources import cached_catalogue

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from . import repository as repo
-from .mapping import contact_stats, stats_properties, stats_sent_alone
-from .planner import Work
+from hubspot_app.db import repository as repo
+from hubspot_app.domain.mapping import contact_stats, stats_properties, stats_sent_alone
+from hubspot_app.domain.planner import Work
 
 
 @dataclass

@@ -16,11 +16,11 @@ from .. import extensions
 from ..jobs.bulk import SliceBudget
 from ..logs import log_event
 from ..moulin.errors import MoulinError
-from ..moulin.records import Order, RecordError
+from hubspot_app.domain.records import Order, RecordError
 from ..moulin.stores import active_stores
-from . import bootstrap
-from . import repository as repo
-from .batch import order_facts
+from hubspot_app import bootstrap
+from hubspot_app.db import repository as repo
+from hubspot_app.domain.batch import order_facts
 from .deletions import apply_deletions
 from .orders import StoreInfo
 from .overlap import Run, sync_chunks

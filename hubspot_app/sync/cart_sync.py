@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from . import repository as repo
-from .batch import Built, Gone, PortalShape, SourceBatch
-from .cart_plan import CartLinks, plan_carts
-from .cart_schema import CART_LINES, CART_TYPE
+from hubspot_app.db import repository as repo
+from hubspot_app.domain.batch import Built, Gone, PortalShape, SourceBatch
+from hubspot_app.domain.cart_plan import CartLinks, plan_carts
+from hubspot_app.domain.cart_schema import CART_LINES, CART_TYPE
 from .setup import carts_granted
 
 

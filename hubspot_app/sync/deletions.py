@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from ..moulin.records import Deletion
-from . import repository as repo
+from hubspot_app.domain.records import Deletion
+from hubspot_app.db import repository as repo
 from .aggregates import LeftContacts, load_left, plan_aggregates, save_aggregates
-from .batch import Built
+from hubspot_app.domain.batch import Built
 from .cart_sync import forget_deleted_carts, load_carts, plan_cart_deletions
 from .executor import execute
-from .planner import Work
+from hubspot_app.domain.planner import Work
 from .products import ProductRemoval, load_product_deletions, plan_product_deletions, save_product_deletions
 
 

@@ -9,11 +9,11 @@ ids of them to archive), so it is left to the webhooks contract, like an order d
 """
 from __future__ import annotations
 
-from . import bootstrap
-from .batch import PortalShape, build
-from .order_batch import OrderLinks, add_orders
-from .planner import HUBSPOT_TYPE
-from .schema import DEAL_KEY, ORDER_KEY
+from hubspot_app import bootstrap
+from hubspot_app.domain.batch import PortalShape, build
+from hubspot_app.domain.order_batch import OrderLinks, add_orders
+from hubspot_app.domain.planner import HUBSPOT_TYPE
+from hubspot_app.domain.schema import DEAL_KEY, ORDER_KEY
 
 DEAL_COMPARED = ("dealstage", "amount", "pipeline")
 ORDER_COMPARED = ("hs_pipeline_stage", "hs_total_price", "hs_pipeline")

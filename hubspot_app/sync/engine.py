@@ -11,9 +11,9 @@ from .. import extensions
 from ..db.models import MoulinEvent, MoulinStore
 from ..logs import log_event
 from ..moulin.errors import MoulinError, MoulinNotFound
-from ..moulin.records import Deletion, RecordError, normalise_email
+from hubspot_app.domain.records import Deletion, RecordError, normalise_email
 from ..moulin.stores import active_stores, is_paused
-from . import bootstrap
+from hubspot_app import bootstrap
 from .deletions import apply_deletions
 from .orders import StoreInfo, sync_orders
 from .setup import ensure_setup

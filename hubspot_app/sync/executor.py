@@ -17,8 +17,8 @@ from types import SimpleNamespace
 from typing import Callable, Protocol
 
 from ..hubspot.errors import PermanentError, Unauthorized
-from .batch import Built
-from .planner import HUBSPOT_TYPE, ID_PROPERTY, LINE_TYPES, Step, plan, waves
+from hubspot_app.domain.batch import Built
+from hubspot_app.domain.planner import HUBSPOT_TYPE, ID_PROPERTY, LINE_TYPES, Step, plan, waves
 
 
 class BatchOutcomeLike(Protocol):

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from ..db.base import now_of
 from ..db.models import CardOrder, ObjectLink, SyncConflict, SyncedCustomer, SyncedOrder
 from ..logs import log_event
-from ..moulin.records import Customer, RecordError
-from . import repository as repo
-from .batch import SourceBatch
+from hubspot_app.domain.records import Customer, RecordError
+from hubspot_app.db import repository as repo
+from hubspot_app.domain.batch import SourceBatch
 from .executor import bisected
 
 logger = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ skipped by their content hash.
 from __future__ import annotations
 
 from .. import extensions
-from ..moulin.records import Order
+from hubspot_app.domain.records import Order
 from ..moulin.stores import find_store
-from . import bootstrap
+from hubspot_app import bootstrap
 from .overlap import add_to_report, sync_chunk
 from .orders import StoreInfo
 from .sources import Catalogue

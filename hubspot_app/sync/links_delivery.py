@@ -22,8 +22,8 @@ from ..db.base import now_of
 from ..db.models import StoreLink
 from ..logs import log_event
 from ..moulin.stores import client_for, find_store, is_paused
-from . import repository as repo
-from .links_back import LinkState, OrderRecords, RecordKey, awaiting, batches, changes, payload, wanted_links
+from hubspot_app.db import repository as repo
+from hubspot_app.domain.links_back import LinkState, OrderRecords, RecordKey, awaiting, batches, changes, payload, wanted_links
 
 logger = logging.getLogger(__name__)
 

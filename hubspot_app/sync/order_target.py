@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from ..moulin.records import Order
-from . import repository as repo
-from .mapping import line_key
-from .order_batch import OrderLinks
-from .order_mapping import order_line_key
+from hubspot_app.domain.records import Order
+from hubspot_app.db import repository as repo
+from hubspot_app.domain.mapping import line_key
+from hubspot_app.domain.order_batch import OrderLinks
+from hubspot_app.domain.order_mapping import order_line_key
 from .setup import orders_granted
 
 

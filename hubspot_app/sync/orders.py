@@ -14,19 +14,19 @@ from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
-from ..moulin.records import RecordError
-from ..store_settings import StoreSettings
-from . import repository as repo
-from .batch import KIND, Built, Gone, PortalShape, SourceBatch, build, order_facts
+from hubspot_app.domain.records import RecordError
+from hubspot_app.domain.store_settings import StoreSettings
+from hubspot_app.db import repository as repo
+from hubspot_app.domain.batch import KIND, Built, Gone, PortalShape, SourceBatch, build, order_facts
 from .aggregates import LeftContacts, load_left, plan_aggregates
 from .executor import Outcome, execute
 from .identity import resolve_contacts
-from .mapping import company_key, contact_stats
+from hubspot_app.domain.mapping import company_key, contact_stats
 from .cart_sync import LoadedCarts, add_carts, carts_on, load_carts
-from .order_batch import OrderLinks, add_orders
+from hubspot_app.domain.order_batch import OrderLinks, add_orders
 from .order_target import load_order_lines, store_targets
 from .pending import PendingLinks, load_pending
-from .planner import DEAL_CONTACT
+from hubspot_app.domain.planner import DEAL_CONTACT
 from .results import order_url, record
 
 

@@ -19,9 +19,9 @@ from typing import Callable, Iterable
 
 from .. import extensions
 from ..logs import log_event
-from ..moulin.records import Order, RecordError
-from . import bootstrap
-from . import repository as repo
+from hubspot_app.domain.records import Order, RecordError
+from hubspot_app import bootstrap
+from hubspot_app.db import repository as repo
 from .executor import Outcome
 from .orders import Planned, StoreInfo, plan_orders, send
 from .results import record

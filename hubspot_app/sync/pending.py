@@ -18,7 +18,7 @@ from ..db.base import now_of
 from ..db.models.webhooks import PendingAssociation
 from ..logs import log_event
 from ..webhooks import facts
-from . import repository as repo
+from hubspot_app.db import repository as repo
 
 logger = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db.models import MoulinStore
-from ..moulin.records import Deletion
-from ..store_settings import DISCONTINUE, StoreSettings
-from . import repository as repo
-from .planner import Work
+from hubspot_app.domain.records import Deletion
+from hubspot_app.domain.store_settings import DISCONTINUE, StoreSettings
+from hubspot_app.db import repository as repo
+from hubspot_app.domain.planner import Work
 
 CATALOGUE_KIND = "moulin_product"
 

@@ -27,12 +27,13 @@ from .. import extensions
 from ..db.models import MoulinEvent, MoulinStore
 from ..logs import log_event
 from ..moulin.errors import MoulinNotFound
-from ..moulin.records import Deletion, RecordError
+from hubspot_app.domain.records import Deletion, RecordError
 from ..moulin.stores import is_paused
-from . import bootstrap, engine
+from hubspot_app.sync import engine
+from hubspot_app import bootstrap
 from .deletions import apply_deletions
 from .orders import StoreInfo, sync_orders
-from .planner import OBJECT_BATCH
+from hubspot_app.domain.planner import OBJECT_BATCH
 from .setup import ensure_setup
 from .sources import cached_catalogue
 

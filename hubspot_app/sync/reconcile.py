@@ -24,16 +24,16 @@ from .. import extensions
 from ..db.models import ObjectLink
 from ..logs import log_event
 from ..moulin.errors import MoulinError
-from ..moulin.records import Deletion
+from hubspot_app.domain.records import Deletion
 from ..moulin.stores import active_stores
-from . import bootstrap
-from . import repository as repo
+from hubspot_app import bootstrap
+from hubspot_app.db import repository as repo
 from .backfill import CHUNK, _chunks
 from .deletions import apply_deletions
 from .drift import drifted_deals, drifted_orders
 from .order_target import store_targets
-from .mapping import line_key
-from .order_mapping import order_line_key
+from hubspot_app.domain.mapping import line_key
+from hubspot_app.domain.order_mapping import order_line_key
 from .orders import StoreInfo, sync_orders
 from .setup import ensure_setup
 from .sources import Catalogue

@@ -13,20 +13,20 @@ from ..attribution.service import record_checkouts
 from ..consent.service import record_moulin_consent
 from ..logs import log_event
 from ..metrics import record_sync_outcome
-from ..moulin.order_links import order_link
-from ..moulin.records import Order, RecordError
-from . import repository as repo
+from hubspot_app.domain.order_links import order_link
+from hubspot_app.domain.records import Order, RecordError
+from hubspot_app.db import repository as repo
 from .aggregates import save_aggregates
-from .batch import KIND, Built, SourceBatch
+from hubspot_app.domain.batch import KIND, Built, SourceBatch
 from .cart_sync import forget_stale_lines
 from .executor import Outcome
-from .links_back import OrderRecords
+from hubspot_app.domain.links_back import OrderRecords
 from .links_delivery import note_links
-from .mapping import company_key
+from hubspot_app.domain.mapping import company_key
 from .pending import settle_pending
-from .planner import work_size
+from hubspot_app.domain.planner import work_size
 from .products import remember_catalogue
-from .stages import abandons_at, is_open_checkout
+from hubspot_app.domain.stages import abandons_at, is_open_checkout
 
 if TYPE_CHECKING:
     from .orders import Planned, StoreInfo

@@ -18,10 +18,10 @@ from ..db.models import Installation
 from ..db.models.sync import PortalSetup
 from ..hubspot.errors import Conflict
 from ..logs import log_event
-from .mapping import COMPANY_IDENTITIES
-from .planner import HUBSPOT_TYPE, ORDER_TYPE_ID
-from .schema import CART_OBJECT_TYPES, GROUP, OBJECT_TYPES, ORDER_OBJECT_TYPES, PIPELINE_LABEL, PROPERTIES, SETUP_VERSION
-from .stages import STAGES, order_stage_state
+from hubspot_app.domain.mapping import COMPANY_IDENTITIES
+from hubspot_app.domain.planner import HUBSPOT_TYPE, ORDER_TYPE_ID
+from hubspot_app.domain.schema import CART_OBJECT_TYPES, GROUP, OBJECT_TYPES, ORDER_OBJECT_TYPES, PIPELINE_LABEL, PROPERTIES, SETUP_VERSION
+from hubspot_app.domain.stages import STAGES, order_stage_state
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from typing import Iterable
 
 from ..moulin.errors import MoulinNotFound
 from ..moulin.ports import OrderSource
-from ..moulin.records import Company, Customer, Order, Product, RecordError
-from .batch import SourceBatch
+from hubspot_app.domain.records import Company, Customer, Order, Product, RecordError
+from hubspot_app.domain.batch import SourceBatch
 
 CATALOGUE_TTL_S = 300
 

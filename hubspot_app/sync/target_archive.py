@@ -19,14 +19,14 @@ from sqlalchemy.orm import Session
 from .. import extensions
 from ..db.models import CardOrder, MoulinStore, ObjectLink, PortalSetup
 from ..logs import log_event
-from ..store_settings import DEALS, ORDERS, StoreSettings
-from . import bootstrap
-from . import repository as repo
-from .batch import Built
-from .cart_schema import CART_LINES, CART_TYPE
+from hubspot_app.domain.store_settings import DEALS, ORDERS, StoreSettings
+from hubspot_app import bootstrap
+from hubspot_app.db import repository as repo
+from hubspot_app.domain.batch import Built
+from hubspot_app.domain.cart_schema import CART_LINES, CART_TYPE
 from .executor import execute
 from .order_target import store_targets_off
-from .planner import Work
+from hubspot_app.domain.planner import Work
 
 logger = logging.getLogger(__name__)
 

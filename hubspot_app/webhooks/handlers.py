@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from ..db.models import CardOrder, MoulinStore, ObjectLink, SyncedCustomer, SyncedOrder
 from ..db.models.webhooks import DealStageChange, PendingAssociation, SyncConflict, WebhookEvent
 from ..consent.service import forget_addresses, handle_optout_change
-from ..moulin.records import normalise_email
-from ..store_settings import StoreSettings
+from hubspot_app.domain.records import normalise_email
+from hubspot_app.domain.store_settings import StoreSettings
 from . import facts, lifecycle_runs, links
-from .contract import PRIVACY_DELETED, SYNCED, privacy_tombstone
+from hubspot_app.domain.webhook_rules import PRIVACY_DELETED, SYNCED, privacy_tombstone
 from .events import ParsedEvent
 
 Handler = Callable[[Session, ParsedEvent, int | None], str]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import CardOrder, ObjectLink
 from . import facts
-from .contract import DELETED_IN_HUBSPOT, PRIVACY_DELETED, SYNCED, privacy_tombstone
+from hubspot_app.domain.webhook_rules import DELETED_IN_HUBSPOT, PRIVACY_DELETED, SYNCED, privacy_tombstone
 
 
 def link_state_for(current: str, lifecycle: str) -> str:

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from itertools import chain
 from typing import Iterator
 
-from hubspot_app.moulin.records import Order, normalise_email, parse_record
+from hubspot_app.domain.records import Order, normalise_email, parse_record
 
 from .edits import new_order
 from .links import LinkBook

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from hubspot_app.moulin.records import Customer, parse_record
+from hubspot_app.domain.records import Customer, parse_record
 from sandbox.moulin.store import SampleStore
 
 pytestmark = pytest.mark.e2e

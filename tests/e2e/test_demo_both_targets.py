@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from hubspot_app.sync.stages import is_open_checkout
+from hubspot_app.domain.stages import is_open_checkout
 from sandbox.moulin.store import SampleStore
 
 pytestmark = pytest.mark.e2e

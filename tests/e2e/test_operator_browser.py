@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from hubspot_app import create_app
 from hubspot_app.db.base import Base
 from hubspot_app.db.models import BulkJob, MoulinStore, SyncCheckpoint
-from hubspot_app.store_settings import StoreSettings
+from hubspot_app.domain.store_settings import StoreSettings
 from sandbox.moulin import start_sample_store
 from sandbox.serving import serve_app_in_thread
 from tests.browser_support import screenshot

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from hubspot_app.db.models import CardOrder, Installation, MoulinStore, ObjectLink
 from hubspot_app.db.models.webhooks import DealStageChange, PendingAssociation, WebhookEvent
-from hubspot_app.webhooks.contract import is_privacy_deleted
+from hubspot_app.domain.webhook_rules import is_privacy_deleted
 from sandbox.hubspot.testing import install_portal, running_sandbox
 from sandbox.hubspot.webhook_delivery import Chaos, WebhookDelivery
 from tests.webhook_support import APP_ID, SECRET

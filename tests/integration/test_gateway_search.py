@@ -3,7 +3,7 @@ finds every record; enumeration filters must name stored option ids."""
 import pytest
 
 from hubspot_app.hubspot.crm import CrmGateway
-from hubspot_app.hubspot.limits import OBJECT_BATCH
+from hubspot_app.domain.limits import OBJECT_BATCH
 from hubspot_app.hubspot.ratelimit import InProcessLimiter
 from sandbox.hubspot.schema import object_type
 from sandbox.hubspot.testing import sandbox_portal

@@ -10,10 +10,10 @@ import requests
 from sqlalchemy import select
 
 from hubspot_app import create_app
-from hubspot_app.attribution.tasks import run_marketing
+from hubspot_app.jobs.marketing_tasks import run_marketing
 from hubspot_app.config import OPTIONAL_SCOPES, REQUIRED_SCOPES
 from hubspot_app.db.base import Base
-from hubspot_app.store_settings import StoreSettings
+from hubspot_app.domain.store_settings import StoreSettings
 from hubspot_app.db.models import AttributionSubmission, Installation
 from hubspot_app.moulin.stores import connect_store
 from hubspot_app.sync.backfill import backfill

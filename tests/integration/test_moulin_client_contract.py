@@ -6,7 +6,7 @@ import pytest
 from hubspot_app.moulin.address_guard import AddressPolicy
 from hubspot_app.moulin.client import MoulinClient
 from hubspot_app.moulin.errors import MoulinAuthError, MoulinNotFound
-from hubspot_app.moulin.records import Customer, Deletion, Order, RecordError
+from hubspot_app.domain.records import Customer, Deletion, Order, RecordError
 from sandbox.moulin import start_sample_store
 
 LOOPBACK = AddressPolicy(allow_private=True)  # the sample store serves on loopback http

@@ -4,7 +4,7 @@ from click.testing import CliRunner
 
 from hubspot_app.cli import main
 from hubspot_app.moulin.importer import ExportFormatError, import_orders, read_order_export
-from hubspot_app.moulin.records import Order, RecordError
+from hubspot_app.domain.records import Order, RecordError
 from sandbox.moulin import SampleStore
 from sandbox.moulin.export import write_export
 

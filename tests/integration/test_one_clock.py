@@ -9,7 +9,7 @@ from sqlalchemy import select
 from hubspot_app.clock import MovableClock
 from hubspot_app import create_app
 from hubspot_app.db.models import SyncCheckpoint, SyncError
-from hubspot_app.sync import repository as repo
+from hubspot_app.db import repository as repo
 
 pytestmark = pytest.mark.db
 LONG_AGO = datetime(2001, 2, 3, 4, 5, 6, tzinfo=timezone.utc)

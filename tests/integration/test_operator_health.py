@@ -14,7 +14,7 @@ import pytest
 from hubspot_app.db.models import (MoulinEvent, MoulinStore, ObjectLink, SyncCheckpoint, SyncConflict, SyncedOrder,
                                    SyncError, WebhookEvent)
 from hubspot_app.metrics import record_hubspot_call
-from hubspot_app.sync import repository as repo
+from hubspot_app.db import repository as repo
 from tests.operator_support import PORTAL_A, PORTAL_B, csrf_token, install_portals, operator_link
 
 pytestmark = pytest.mark.db

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from hubspot_app.db.models import Installation, MoulinStore, SyncCheckpoint
 from sandbox.moulin import sign, start_sample_store
-from hubspot_app.store_settings import StoreSettings
+from hubspot_app.domain.store_settings import StoreSettings
 from tests.operator_support import PORTAL_A, PORTAL_B, csrf_token, install_portals, operator_link
 
 pytestmark = pytest.mark.db

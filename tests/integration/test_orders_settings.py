@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hubspot_app.config import ORDER_SCOPES
 from hubspot_app.db.models import MoulinStore, SyncCheckpoint
-from hubspot_app.store_settings import StoreSettings
+from hubspot_app.domain.store_settings import StoreSettings
 from hubspot_app.sync.backfill import backfill
 from hubspot_app.sync.engine import setup_portal
 from tests.integration.test_marketing_without_scopes import installed  # noqa: F401 (the fixture)

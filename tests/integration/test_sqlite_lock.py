@@ -15,7 +15,7 @@ from hubspot_app import create_app
 from hubspot_app.db import DatabaseBusy
 from hubspot_app.db.models import SyncError
 from hubspot_app.db.models.webhooks import WebhookEvent
-from hubspot_app.sync import tasks
+from hubspot_app.jobs import sync_tasks as tasks
 from tests.webhook_support import PORTAL, event, install, post_events
 
 

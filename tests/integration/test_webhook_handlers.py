@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from hubspot_app.db.models import CardOrder, ObjectLink
 from hubspot_app.db.models.webhooks import DealStageChange, PendingAssociation, SyncConflict, WebhookEvent
-from hubspot_app.webhooks.contract import is_privacy_deleted, privacy_tombstone
+from hubspot_app.domain.webhook_rules import is_privacy_deleted, privacy_tombstone
 from hubspot_app.webhooks.events import parse_event
 from hubspot_app.webhooks.intake import accept_delivery
 from hubspot_app.webhooks.processing import sweep_stale

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from hubspot_app.db.models import CardOrder, MoulinStore
-from hubspot_app.moulin.order_links import MAX_LINK, order_link
+from hubspot_app.domain.order_links import MAX_LINK, order_link
 from hubspot_app.sync import backfill
 from tests.operator_support import PORTAL_A, csrf_token, install_portals, operator_link
 

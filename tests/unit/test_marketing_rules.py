@@ -1,11 +1,11 @@
 """Pure rules of checkout attribution and consent (no I/O), and the import format's tracking columns."""
 from datetime import datetime, timedelta, timezone
 
-from hubspot_app.store_settings import StoreSettings
-from hubspot_app.attribution.plan import StoreRules, eligible, legal_consent, submission
-from hubspot_app.consent.plan import from_hubspot, from_moulin, is_newer
+from hubspot_app.domain.store_settings import StoreSettings
+from hubspot_app.domain.attribution import StoreRules, eligible, legal_consent, submission
+from hubspot_app.domain.consent import from_hubspot, from_moulin, is_newer
 from hubspot_app.moulin.importer import read_order_export
-from hubspot_app.moulin.records import Customer, Order
+from hubspot_app.domain.records import Customer, Order
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
 ORDER = {"id": "1", "number": "B2C-1", "store": "b2c", "status": "paid", "currency": "EUR", "subtotal": "10.00",

@@ -5,7 +5,7 @@ import pytest
 
 from hubspot_app.moulin.client import MoulinClient
 from hubspot_app.moulin.importer import import_orders
-from hubspot_app.moulin.records import Customer, Order, RecordError
+from hubspot_app.domain.records import Customer, Order, RecordError
 
 NOW = "2026-03-01T09:30:00+01:00"
 

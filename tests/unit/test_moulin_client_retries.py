@@ -4,7 +4,7 @@ import requests
 
 from hubspot_app.moulin.client import MoulinClient
 from hubspot_app.moulin.errors import MoulinAuthError, MoulinError, MoulinNotFound, MoulinUnavailable
-from hubspot_app.moulin.records import Order, RecordError
+from hubspot_app.domain.records import Order, RecordError
 
 BASE = "http://moulin.test"
 ORDER = {"id": "1", "number": "B2C-1", "store": "b2c", "status": "paid", "currency": "EUR", "subtotal": "10.00",

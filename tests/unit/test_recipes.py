@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hubspot_app.sync.schema import PROPERTIES
+from hubspot_app.domain.schema import PROPERTIES
 from sandbox.hubspot.schema import default_property_specs
 
 RECIPES = Path(__file__).resolve().parents[2] / "docs" / "recipes.md"

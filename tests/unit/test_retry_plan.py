@@ -46,8 +46,8 @@ def test_a_failed_delivery_of_links_to_a_store_is_sent_again_by_retry():
 
 
 def test_every_registered_sync_job_is_retryable_from_its_own_key():
-    from hubspot_app.sync.job_keys import job_key
-    from hubspot_app.sync.tasks import JOBS
+    from hubspot_app.jobs.keys import job_key
+    from hubspot_app.jobs.sync_tasks import JOBS
 
     args = {"sync.customer": (7, "ann@x.example"), "sync.moulin_event": (42,), "sync.backfill": (7, "b2c"),
             "sync.store_links": (7, "b2c"), "sync.archive_target": (7, "b2c")}

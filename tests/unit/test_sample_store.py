@@ -2,7 +2,7 @@
 from collections import Counter
 from datetime import timedelta
 
-from hubspot_app.moulin.records import Customer, Order, RecordError, normalise_email, parse_record
+from hubspot_app.domain.records import Customer, Order, RecordError, normalise_email, parse_record
 from sandbox.moulin import SampleStore
 from sandbox.moulin.edits import EditError, apply_order_action
 

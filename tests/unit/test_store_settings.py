@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from hubspot_app.store_settings import InvalidStoreSettings, StoreSettings
+from hubspot_app.domain.store_settings import InvalidStoreSettings, StoreSettings
 
 
 def test_a_row_missing_settings_reads_as_the_defaults():

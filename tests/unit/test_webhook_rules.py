@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from hubspot_app.store_settings import StoreSettings
-from hubspot_app.webhooks.contract import may_recreate
+from hubspot_app.domain.store_settings import StoreSettings
+from hubspot_app.domain.webhook_rules import may_recreate
 from hubspot_app.webhooks.events import MalformedDelivery, parse_delivery, parse_event
 from hubspot_app.webhooks.facts import lifecycle_wins
 from hubspot_app.webhooks.handlers import handle_deal_stage, handle_email_change, handler_for

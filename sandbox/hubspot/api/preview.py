@@ -42,7 +42,7 @@ def record_page(portal_id, contact_id):
         left_width=LEFT_COLUMN_WIDTH_PX)
 
 
-# Object type ids of the other record pages the app links to (hubspot_app/hubspot/record_pages.py).
+# Object type ids of the other record pages the app links to (hubspot_app/domain/record_pages.py).
 OBJECT_PAGES = {"0-2": ("companies", "Company", "name"), "0-3": ("deals", "Deal", "dealname")}
 
 

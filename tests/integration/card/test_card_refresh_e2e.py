@@ -10,9 +10,9 @@ from hubspot_app import create_app
 from hubspot_app.clock import MovableClock
 from hubspot_app.db.base import Base
 from hubspot_app.db.models import Installation
-from hubspot_app.moulin.records import normalise_email
+from hubspot_app.domain.records import normalise_email
 from hubspot_app.moulin.stores import connect_store
-from hubspot_app.sync import bootstrap
+from hubspot_app import bootstrap
 from sandbox.hubspot import start_sandbox
 from sandbox.moulin import start_sample_store
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from hubspot_app.clock import MovableClock
 from hubspot_app.config import CART_SCOPES, ORDER_SCOPES
 from hubspot_app.db.models import Installation
-from hubspot_app.moulin.records import Order
+from hubspot_app.domain.records import Order
 from hubspot_app.sync.backfill import backfill, poll
 from sandbox.hubspot.webhook_delivery import WebhookDelivery
 from tests.webhook_support import APP_ID, SECRET

@@ -10,8 +10,8 @@ from hubspot_app import create_app
 from hubspot_app.db.base import Base
 from hubspot_app.db.models import Installation
 from hubspot_app.moulin.stores import connect_store
-from hubspot_app.sync import bootstrap
-from hubspot_app.sync.repository import open_errors
+from hubspot_app import bootstrap
+from hubspot_app.db.repository import open_errors
 from sandbox.hubspot import start_sandbox
 from sandbox.hubspot.testing import running_sandbox
 from sandbox.moulin import start_sample_store

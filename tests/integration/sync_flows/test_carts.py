@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from hubspot_app.config import ORDER_SCOPES
-from hubspot_app.sync import tasks
+from hubspot_app.jobs import sync_tasks as tasks
 from hubspot_app.sync.backfill import backfill, poll
 from sandbox.moulin.edits import apply_order_action
 

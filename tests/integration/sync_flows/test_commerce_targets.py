@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from hubspot_app.db.models import PortalSetup
-from hubspot_app.moulin.records import OrderStatus
-from hubspot_app.sync import tasks
+from hubspot_app.domain.records import OrderStatus
+from hubspot_app.jobs import sync_tasks as tasks
 
 from .carts_support import CartShop, cart_shop  # noqa: F401 (fixture)
 

@@ -10,13 +10,14 @@ from sqlalchemy import insert, select
 
 from hubspot_app.clock import MovableClock
 from hubspot_app.db.models import MoulinStore, PortalSetup
-from hubspot_app.moulin.records import Customer, Order, RecordError, parse_record
-from hubspot_app.sync import bootstrap, tasks
+from hubspot_app.domain.records import Customer, Order, RecordError, parse_record
+from hubspot_app import bootstrap
+from hubspot_app.jobs import sync_tasks as tasks
 from hubspot_app.sync.backfill import backfill, poll
 from hubspot_app.sync.engine import setup_portal, sync_customer_orders
-from hubspot_app.sync.schema import GROUP, OBJECT_TYPES, PIPELINE_LABEL, PROPERTIES, SETUP_VERSION
+from hubspot_app.domain.schema import GROUP, OBJECT_TYPES, PIPELINE_LABEL, PROPERTIES, SETUP_VERSION
 from hubspot_app.sync.setup import set_company_identity
-from hubspot_app.sync.stages import STAGES
+from hubspot_app.domain.stages import STAGES
 
 from .conftest import drop_world, installed_world
 

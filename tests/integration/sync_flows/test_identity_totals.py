@@ -11,12 +11,12 @@ import requests
 
 from hubspot_app.card.read_model import PageRequest, contact_orders
 from hubspot_app.db.models import SyncConflict
-from hubspot_app.moulin.records import normalise_email
+from hubspot_app.domain.records import normalise_email
 from hubspot_app.operator.health import sync_health
 from hubspot_app.sync.backfill import backfill, poll
 from hubspot_app.sync.engine import sync_customer_orders
 from hubspot_app.sync.reconcile import reconcile
-from hubspot_app.sync.stages import net_amount
+from hubspot_app.domain.stages import net_amount
 
 from .test_webhooks_contract import hooked  # noqa: F401 - the fixture: an app that receives HubSpot's webhooks
 

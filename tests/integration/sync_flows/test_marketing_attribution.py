@@ -14,7 +14,7 @@ from sqlalchemy import select
 from hubspot_app.attribution.service import counts, setup_marketing, submit_pending
 from hubspot_app.config import OPTIONAL_SCOPES
 from hubspot_app.db.models import AttributionSubmission, Installation
-from hubspot_app.moulin.records import Customer, Order, parse_record
+from hubspot_app.domain.records import Customer, Order, parse_record
 from hubspot_app.sync.backfill import backfill
 from hubspot_app.sync.engine import setup_portal, sync_customer_orders
 from hubspot_app.sync.reconcile import reconcile

@@ -13,10 +13,10 @@ from hubspot_app.config import ORDER_SCOPES, REQUIRED_SCOPES
 from hubspot_app.db.models import CardOrder, Installation, MoulinStore, PortalSetup
 from hubspot_app.sync.backfill import backfill, poll, restart_backfill
 from hubspot_app.sync.engine import setup_portal
-from hubspot_app.sync.mapping import line_key
-from hubspot_app.sync.order_mapping import order_line_key
+from hubspot_app.domain.mapping import line_key
+from hubspot_app.domain.order_mapping import order_line_key
 from hubspot_app.sync.reconcile import reconcile
-from hubspot_app.sync.stages import STAGES, net_amount, order_stage_state
+from hubspot_app.domain.stages import STAGES, net_amount, order_stage_state
 from sandbox.hubspot.webhook_delivery import WebhookDelivery
 from sandbox.moulin.edits import apply_order_action
 from tests.webhook_support import APP_ID, SECRET

@@ -80,7 +80,7 @@ def test_backfill_cli_builds_the_app_from_the_environment(world, stores, monkeyp
 
 
 def test_sync_uses_the_installed_tokens_when_no_provider_is_injected(world, stores):
-    from hubspot_app.sync import bootstrap
+    from hubspot_app import bootstrap
 
     store, server = stores(orders=5, seed=43, store_code="b2c")
     world.connect(store, server)

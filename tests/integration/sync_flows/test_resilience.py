@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from hubspot_app.db.models.sync import SyncCheckpoint
 from hubspot_app.hubspot.errors import TransientError
-from hubspot_app.sync import bootstrap
+from hubspot_app import bootstrap
 from hubspot_app.sync.backfill import backfill
 from hubspot_app.sync.engine import setup_portal
 

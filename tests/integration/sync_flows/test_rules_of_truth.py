@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
 from hubspot_app.db.models.sync import PortalSetup
-from hubspot_app.moulin.records import normalise_email
+from hubspot_app.domain.records import normalise_email
 from hubspot_app.sync.backfill import backfill, poll
-from hubspot_app.sync.batch import NOT_PURCHASES
+from hubspot_app.domain.batch import NOT_PURCHASES
 from hubspot_app.sync.engine import sync_customer_orders
 from hubspot_app.sync.reconcile import reconcile
-from hubspot_app.sync.stages import net_amount, stage_for
+from hubspot_app.domain.stages import net_amount, stage_for
 from sandbox.moulin import accounts, start_sample_store
 from sandbox.moulin.edits import STATUSES, EditError, apply_order_action
 

@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 
 from hubspot_app.db.models import CardOrder
-from hubspot_app.moulin.records import Company, Order, parse_record
+from hubspot_app.domain.records import Company, Order, parse_record
 from hubspot_app.sync.backfill import backfill, poll
 from hubspot_app.sync.engine import sync_customer_orders
-from hubspot_app.sync.mapping import company_key, line_key
-from hubspot_app.sync.stages import net_amount
+from hubspot_app.domain.mapping import company_key, line_key
+from hubspot_app.domain.stages import net_amount
 from sandbox.moulin.edits import apply_order_action
 
 pytestmark = pytest.mark.db

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from hubspot_app.db.models import CardOrder, Installation, MoulinStore, ObjectLink
-from hubspot_app.sync import bootstrap, tasks
+from hubspot_app import bootstrap
+from hubspot_app.jobs import sync_tasks as tasks
 from hubspot_app.sync.backfill import backfill, restart_backfill
 
 from .carts_support import COMMERCE_SCOPES, cart_shop  # noqa: F401 (fixture)

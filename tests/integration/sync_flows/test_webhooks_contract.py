@@ -15,7 +15,7 @@ from hubspot_app.db.models.webhooks import PendingAssociation
 from hubspot_app.sync.backfill import backfill, poll
 from hubspot_app.sync.engine import sync_customer_orders
 from hubspot_app.sync.reconcile import reconcile
-from hubspot_app.sync.stages import stage_for
+from hubspot_app.domain.stages import stage_for
 from sandbox.hubspot.webhook_delivery import WebhookDelivery
 from sandbox.moulin.edits import apply_order_action
 from tests.webhook_support import APP_ID, SECRET

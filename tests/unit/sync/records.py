@@ -2,7 +2,7 @@
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from hubspot_app.moulin.records import Company, Customer, Order, OrderLine, Product, Variant
+from hubspot_app.domain.records import Company, Customer, Order, OrderLine, Product, Variant
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 

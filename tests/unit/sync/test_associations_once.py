@@ -2,10 +2,10 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from hubspot_app.sync import mapping
-from hubspot_app.sync.batch import KIND, PortalShape, SourceBatch, build
-from hubspot_app.sync.planner import CONTACT_COMPANY, DEAL_COMPANY, DEAL_CONTACT, LINE_ITEM_DEAL
-from hubspot_app.sync.stages import STAGES
+from hubspot_app.domain import mapping
+from hubspot_app.domain.batch import KIND, PortalShape, SourceBatch, build
+from hubspot_app.domain.planner import CONTACT_COMPANY, DEAL_COMPANY, DEAL_CONTACT, LINE_ITEM_DEAL
+from hubspot_app.domain.stages import STAGES
 
 from .records import T0, company, customer, line, order
 

@@ -1,12 +1,12 @@
 """Checkouts -> HubSpot carts: the pure plan (`sync.cart_plan`) over one checkout's life."""
 from datetime import timedelta
 
-from hubspot_app.store_settings import StoreSettings
-from hubspot_app.sync.batch import Built, Gone, PortalShape, SourceBatch
-from hubspot_app.sync.cart_mapping import cart_state
-from hubspot_app.sync.cart_plan import CartLinks, plan_carts
-from hubspot_app.sync.cart_schema import CART_CONTACT, CART_KEY, CART_LINES, CART_ORDER, CART_TYPE, LINE_ITEM_CART
-from hubspot_app.sync.planner import Work
+from hubspot_app.domain.store_settings import StoreSettings
+from hubspot_app.domain.batch import Built, Gone, PortalShape, SourceBatch
+from hubspot_app.domain.cart_mapping import cart_state
+from hubspot_app.domain.cart_plan import CartLinks, plan_carts
+from hubspot_app.domain.cart_schema import CART_CONTACT, CART_KEY, CART_LINES, CART_ORDER, CART_TYPE, LINE_ITEM_CART
+from hubspot_app.domain.planner import Work
 
 from .records import T0, customer, line, order
 

@@ -1,9 +1,9 @@
 """Every HubSpot write of a sync is a planned batch: known and new contacts apart, removals batched. Pure."""
 from datetime import timedelta
 
-from hubspot_app.sync.batch import PortalShape, SourceBatch, build
-from hubspot_app.sync.planner import CONTACT_COMPANY, DEAL_CONTACT, Work, plan, waves
-from hubspot_app.sync.stages import STAGES
+from hubspot_app.domain.batch import PortalShape, SourceBatch, build
+from hubspot_app.domain.planner import CONTACT_COMPANY, DEAL_CONTACT, Work, plan, waves
+from hubspot_app.domain.stages import STAGES
 
 from .records import T0, company, customer, order
 
@@ -67,7 +67,7 @@ def test_a_contact_whose_company_alone_changed_is_relinked_not_rewritten():
 
 def test_the_contact_hash_fits_the_links_column():
     from hubspot_app.db.models import ObjectLink
-    from hubspot_app.sync.mapping import ContactStats, contact_hash, contact_properties
+    from hubspot_app.domain.mapping import ContactStats, contact_hash, contact_properties
 
     digest = contact_hash(contact_properties(customer(), ContactStats()), {"_company": "b2c:co1"})
     assert len(digest) == ObjectLink.__table__.c.content_hash.type.length

@@ -4,9 +4,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from hubspot_app.hubspot.errors import PermanentError, Unauthorized
-from hubspot_app.sync.batch import Built
+from hubspot_app.domain.batch import Built
 from hubspot_app.sync.executor import execute
-from hubspot_app.sync.planner import DEAL_CONTACT, LINE_ITEM_DEAL, Work
+from hubspot_app.domain.planner import DEAL_CONTACT, LINE_ITEM_DEAL, Work
 
 
 @dataclass

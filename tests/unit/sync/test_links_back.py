@@ -1,7 +1,7 @@
 """Which links go back to the store: pure selection, no I/O."""
 from __future__ import annotations
 
-from hubspot_app.sync.links_back import LinkState, OrderRecords, awaiting, batches, changes, payload, wanted_links
+from hubspot_app.domain.links_back import LinkState, OrderRecords, awaiting, batches, changes, payload, wanted_links
 
 HOST = "https://app.hubspot.com"
 

@@ -1,9 +1,9 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from hubspot_app.moulin.records import Address
-from hubspot_app.sync import mapping
-from hubspot_app.sync.mapping import ContactStats, OrderFacts, contact_stats
+from hubspot_app.domain.records import Address
+from hubspot_app.domain import mapping
+from hubspot_app.domain.mapping import ContactStats, OrderFacts, contact_stats
 
 from .records import T0, company, customer, line, order, product
 

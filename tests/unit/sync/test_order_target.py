@@ -6,14 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from hubspot_app.moulin.records import Address
-from hubspot_app.store_settings import InvalidStoreSettings, StoreSettings
-from hubspot_app.sync.batch import KIND, PortalShape, SourceBatch, build
-from hubspot_app.sync.order_batch import OrderLinks, add_orders
-from hubspot_app.sync.order_mapping import order_properties
-from hubspot_app.sync.planner import (DEAL_CONTACT, LINE_ITEM_DEAL, LINE_ITEM_ORDER, ORDER_CONTACT, ORDER_DEAL, plan,
+from hubspot_app.domain.records import Address
+from hubspot_app.domain.store_settings import InvalidStoreSettings, StoreSettings
+from hubspot_app.domain.batch import KIND, PortalShape, SourceBatch, build
+from hubspot_app.domain.order_batch import OrderLinks, add_orders
+from hubspot_app.domain.order_mapping import order_properties
+from hubspot_app.domain.planner import (DEAL_CONTACT, LINE_ITEM_DEAL, LINE_ITEM_ORDER, ORDER_CONTACT, ORDER_DEAL, plan,
                                       waves)
-from hubspot_app.sync.stages import STAGES, order_stage_state
+from hubspot_app.domain.stages import STAGES, order_stage_state
 
 from .records import T0, customer, line, order
 
@@ -97,7 +97,7 @@ def test_a_line_gone_from_the_order_is_archived_from_the_hubspot_order():
 
 
 def test_the_store_gets_the_link_of_the_hubspot_order_beside_the_deal():
-    from hubspot_app.sync.links_back import OrderRecords, wanted_links
+    from hubspot_app.domain.links_back import OrderRecords, wanted_links
 
     wanted = wanted_links("https://app.test", 42, [OrderRecords("o1", None, None, None, None, order_hubspot_id="7")])
     assert wanted[("order", "o1")] == {"deal": None,

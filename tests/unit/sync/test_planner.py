@@ -1,8 +1,8 @@
 from datetime import timedelta
 
-from hubspot_app.sync.batch import PortalShape, SourceBatch, build
-from hubspot_app.sync.planner import (DEAL_CONTACT, LINE_ITEM_DEAL, Work, minimal_calls, plan, work_size)
-from hubspot_app.sync.stages import STAGES
+from hubspot_app.domain.batch import PortalShape, SourceBatch, build
+from hubspot_app.domain.planner import (DEAL_CONTACT, LINE_ITEM_DEAL, Work, minimal_calls, plan, work_size)
+from hubspot_app.domain.stages import STAGES
 
 from .records import T0, company, customer, line, order, product
 

@@ -3,9 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from hubspot_app.moulin.records import OrderStatus
-from hubspot_app.store_settings import StoreSettings
-from hubspot_app.sync.stages import (
+from hubspot_app.domain.records import OrderStatus
+from hubspot_app.domain.store_settings import StoreSettings
+from hubspot_app.domain.stages import (
     FULFILMENT_PROGRESS, PROGRESS, REFUND_RULES, REFUND_STATES, STAGE_KEYS, net_amount, stage_for,
     validate_mapping,
 )

@@ -1,4 +1,4 @@
-from hubspot_app.sync.planner import CONTACT_COMPANY, LINE_ITEM_DEAL, Work, plan, waves
+from hubspot_app.domain.planner import CONTACT_COMPANY, LINE_ITEM_DEAL, Work, plan, waves
 
 
 def test_waves_keep_dependencies_apart():

@@ -4,13 +4,13 @@ from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
-from hubspot_app.store_settings import StoreSettings
-from hubspot_app.sync.batch import KIND, Built, Gone, PortalShape, SourceBatch, build
+from hubspot_app.domain.store_settings import StoreSettings
+from hubspot_app.domain.batch import KIND, Built, Gone, PortalShape, SourceBatch, build
 from hubspot_app.sync.executor import execute
-from hubspot_app.sync.mapping import (ContactStats, STATS_PROPERTIES, contact_hash, contact_properties,
+from hubspot_app.domain.mapping import (ContactStats, STATS_PROPERTIES, contact_hash, contact_properties,
                                       customer_changed, stats_properties, stats_sent_alone)
-from hubspot_app.sync.planner import DEAL_CONTACT, LINE_ITEM_DEAL, Work
-from hubspot_app.sync.stages import STAGES
+from hubspot_app.domain.planner import DEAL_CONTACT, LINE_ITEM_DEAL, Work
+from hubspot_app.domain.stages import STAGES
 
 from .records import T0, customer, order
 

@@ -12,9 +12,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Iterable
 
-from ..moulin.records import Address, Company, Customer, Order, OrderLine, Product
-from .schema import COMPANY_KEY, DEAL_KEY, LINE_KEY, PRODUCT_KEY
-from .stages import net_amount
+from hubspot_app.domain.records import Address, Company, Customer, Order, OrderLine, Product
+from hubspot_app.domain.schema import COMPANY_KEY, DEAL_KEY, LINE_KEY, PRODUCT_KEY
+from hubspot_app.domain.stages import net_amount
 
 MAX_LIST_CHARS = 65000  # HubSpot caps a text property at 65,536 characters
 

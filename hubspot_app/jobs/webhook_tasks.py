@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from huey import crontab
 
-from .. import extensions
-from ..jobs import JobQueue
-from . import processing
-from .intake import PROCESS_TASK
+from hubspot_app import extensions
+from hubspot_app.jobs import JobQueue
+from hubspot_app.webhooks import processing
+from hubspot_app.webhooks.intake import PROCESS_TASK
 
 
 def process_delivery(delivery_id: str) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from ..hubspot.record_pages import record_url
+from hubspot_app.domain.record_pages import record_url
 
 TARGETS = {"order": ("deal", "order"), "customer": ("contact", "company")}
 BATCH = 100  # records per request, as the contract allows

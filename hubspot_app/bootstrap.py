@@ -11,11 +11,11 @@ from typing import Callable
 
 from flask import current_app
 
-from .. import extensions
-from ..hubspot.crm import CrmGateway
-from ..hubspot.marketing import MarketingGateway
-from ..hubspot.ratelimit import make_limiter
-from ..moulin.ports import OrderSource
+from hubspot_app import extensions
+from hubspot_app.hubspot.crm import CrmGateway
+from hubspot_app.hubspot.marketing import MarketingGateway
+from hubspot_app.hubspot.ratelimit import make_limiter
+from hubspot_app.moulin.ports import OrderSource
 
 TOKEN_PROVIDER = "moulin.sync.token_provider"  # Callable[[int], str]
 SOURCE_FACTORY = "moulin.sync.source_factory"  # Callable[[MoulinStore], OrderSource]
@@ -63,6 +63,6 @@ def source_for(store) -> OrderSource:
     factory = current_app.extensions.get(SOURCE_FACTORY)
     if factory is not None:
         return factory(store)
-    from ..moulin.stores import client_for
+    from hubspot_app.moulin.stores import client_for
 
     return client_for(store, extensions.cipher())

@@ -13,11 +13,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..db.base import now_of
-from ..db.models import CardOrder, Installation, ObjectLink
-from ..db.models.sync import OpenCheckout, SyncCheckpoint, SyncedCustomer, SyncedOrder, SyncError
-from ..webhooks.contract import privacy_tombstone
-from .mapping import OrderFacts
+from hubspot_app.db.base import now_of
+from hubspot_app.db.models import CardOrder, Installation, ObjectLink
+from hubspot_app.db.models.sync import OpenCheckout, SyncCheckpoint, SyncedCustomer, SyncedOrder, SyncError
+from hubspot_app.domain.webhook_rules import privacy_tombstone
+from hubspot_app.domain.mapping import OrderFacts
 
 
 def _upsert(session: Session, model, rows: list[dict], keys: tuple[str, ...]) -> None:

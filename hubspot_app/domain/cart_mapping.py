@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..moulin.records import Customer, Order, OrderLine, OrderStatus
-from .cart_schema import ABANDONED, CANCELLED, CART_KEY, CONVERTED, OPEN
-from .mapping import _clean, content_hash, deal_name, line_item_properties, money, ms
-from .schema import LINE_KEY
-from .stages import abandons_at, is_open_checkout
+from hubspot_app.domain.records import Customer, Order, OrderLine, OrderStatus
+from hubspot_app.domain.cart_schema import ABANDONED, CANCELLED, CART_KEY, CONVERTED, OPEN
+from hubspot_app.domain.mapping import _clean, content_hash, deal_name, line_item_properties, money, ms
+from hubspot_app.domain.schema import LINE_KEY
+from hubspot_app.domain.stages import abandons_at, is_open_checkout
 
 _NOT_YET_PAID = {OrderStatus.CART, OrderStatus.CHECKOUT}
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..moulin.records import Company, Customer, Order, OrderStatus, Product
-from ..webhooks.contract import may_recreate
-from . import mapping
-from .planner import CONTACT_COMPANY, DEAL_COMPANY, DEAL_CONTACT, LINE_ITEM_DEAL, Work
-from ..store_settings import StoreSettings
-from .stages import net_amount, stage_for
+from hubspot_app.domain.records import Company, Customer, Order, OrderStatus, Product
+from hubspot_app.domain.webhook_rules import may_recreate
+from hubspot_app.domain import mapping
+from hubspot_app.domain.planner import CONTACT_COMPANY, DEAL_COMPANY, DEAL_CONTACT, LINE_ITEM_DEAL, Work
+from hubspot_app.domain.store_settings import StoreSettings
+from hubspot_app.domain.stages import net_amount, stage_for
 
 KIND = {"contacts": "contact", "companies": "company", "products": "product", "deals": "deal",
         "line_items": "line_item", "orders": "order", "order_lines": "order_line", "carts": "cart",

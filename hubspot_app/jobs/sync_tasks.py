@@ -14,20 +14,20 @@ import time
 from huey import crontab
 from sqlalchemy import select
 
-from .. import extensions
-from ..jobs import bulk
-from ..db import DatabaseBusy
-from ..db.models import Installation, MoulinEvent
-from ..hubspot.errors import TransientError
-from ..install.tokens import TokenBusy
-from ..logs import log_event
-from ..moulin.errors import MoulinUnavailable
-from ..moulin.inbox import sweep_inbox
-from . import abandonment
-from . import backfill as backfill_service
-from . import engine, links_delivery, pushes, reconcile as reconcile_service, target_archive
-from . import repository as repo
-from .job_keys import job_key
+from hubspot_app import extensions
+from hubspot_app.jobs import bulk
+from hubspot_app.db import DatabaseBusy
+from hubspot_app.db.models import Installation, MoulinEvent
+from hubspot_app.hubspot.errors import TransientError
+from hubspot_app.install.tokens import TokenBusy
+from hubspot_app.logs import log_event
+from hubspot_app.moulin.errors import MoulinUnavailable
+from hubspot_app.moulin.inbox import sweep_inbox
+from hubspot_app.sync import abandonment
+from hubspot_app.sync import backfill as backfill_service
+from hubspot_app.sync import engine, links_delivery, pushes, reconcile as reconcile_service, target_archive
+from hubspot_app.db import repository as repo
+from hubspot_app.jobs.keys import job_key
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..moulin.records import Customer
+from hubspot_app.domain.records import Customer
 
 GRANTED, WITHDRAWN = "granted", "withdrawn"
 

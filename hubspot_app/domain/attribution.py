@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..moulin.records import Customer, Order
-from ..store_settings import DEFAULT_ATTRIBUTION_DAYS, StoreSettings
+from hubspot_app.domain.records import Customer, Order
+from hubspot_app.domain.store_settings import DEFAULT_ATTRIBUTION_DAYS, StoreSettings
 
 CONTACT_TYPE_ID = "0-1"
 FORM_NAME = "Moulin checkout"

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import mapping
-from .batch import Built, Gone, PortalShape, SourceBatch, put_record
-from .order_mapping import order_line_key, order_properties
-from .planner import LINE_ITEM_ORDER, ORDER_COMPANY, ORDER_CONTACT, ORDER_DEAL
-from .schema import LINE_KEY
+from hubspot_app.domain import mapping
+from hubspot_app.domain.batch import Built, Gone, PortalShape, SourceBatch, put_record
+from hubspot_app.domain.order_mapping import order_line_key, order_properties
+from hubspot_app.domain.planner import LINE_ITEM_ORDER, ORDER_COMPANY, ORDER_CONTACT, ORDER_DEAL
+from hubspot_app.domain.schema import LINE_KEY
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Mapping
 
-from ..moulin.records import Order, OrderStatus
-from ..store_settings import StoreSettings
+from hubspot_app.domain.records import Order, OrderStatus
+from hubspot_app.domain.store_settings import StoreSettings
 
 ABANDONED_AFTER = StoreSettings().abandon_after  # a store that never chose
 

@@ -11,14 +11,14 @@ import logging
 from huey import crontab
 from sqlalchemy import select
 
-from .. import extensions
-from ..consent import service as consent
-from ..db.models import Installation
-from ..hubspot.errors import TransientError
-from ..logs import log_event
-from ..moulin.errors import MoulinUnavailable
-from . import service as attribution
-from .capabilities import capabilities
+from hubspot_app import extensions
+from hubspot_app.consent import service as consent
+from hubspot_app.db.models import Installation
+from hubspot_app.hubspot.errors import TransientError
+from hubspot_app.logs import log_event
+from hubspot_app.moulin.errors import MoulinUnavailable
+from hubspot_app.attribution import service as attribution
+from hubspot_app.attribution.capabilities import capabilities
 
 logger = logging.getLogger(__name__)
 TRANSIENT = (TransientError, MoulinUnavailable)

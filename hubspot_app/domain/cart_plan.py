@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..webhooks.contract import may_recreate
-from .batch import Built, Gone, PortalShape, SourceBatch
-from .cart_mapping import (cart_line_key, cart_line_properties, cart_state, closed_cart_properties,
+from hubspot_app.domain.webhook_rules import may_recreate
+from hubspot_app.domain.batch import Built, Gone, PortalShape, SourceBatch
+from hubspot_app.domain.cart_mapping import (cart_line_key, cart_line_properties, cart_state, closed_cart_properties,
                            closed_hash, open_cart_properties)
-from .cart_schema import CART_CONTACT, CART_LINES, CART_ORDER, CART_TYPE, LINE_ITEM_CART
-from .mapping import content_hash
+from hubspot_app.domain.cart_schema import CART_CONTACT, CART_LINES, CART_ORDER, CART_TYPE, LINE_ITEM_CART
+from hubspot_app.domain.mapping import content_hash
 
 
 @dataclass(frozen=True)

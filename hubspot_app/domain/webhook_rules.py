@@ -17,9 +17,9 @@ import hashlib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db.models import ObjectLink
-from ..moulin.records import normalise_email
-from ..store_settings import StoreSettings
+from hubspot_app.db.models import ObjectLink
+from hubspot_app.domain.records import normalise_email
+from hubspot_app.domain.store_settings import StoreSettings
 
 SYNCED = "synced"
 DELETED_IN_HUBSPOT = "deleted_in_hubspot"

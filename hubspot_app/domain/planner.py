@@ -5,7 +5,7 @@ unique property, updates by id, association creates and removals, archives.
 Order: contacts, companies and products first (deals and line items point at
 them), then deals, then line items (they carry `hs_product_id`), then the v4
 association batches and association removals (they need every id), then archives.
-Each object batch holds up to HubSpot's limits (`hubspot/limits.py`: 100 inputs,
+Each object batch holds up to HubSpot's limits (`domain/limits.py`: 100 inputs,
 2,000 associations), and a key appears at most once per batch (HubSpot rejects duplicates in one upsert).
 
 Records HubSpot already has that must be written by id (`by_id`: a contact
@@ -20,9 +20,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
-from ..hubspot.limits import ASSOCIATION_BATCH, OBJECT_BATCH
-from .cart_schema import CART_ASSOCIATIONS, CART_KEY, CART_LINES, CART_TYPE, CART_TYPE_ID
-from .schema import COMPANY_KEY, DEAL_KEY, LINE_KEY, ORDER_KEY, PRODUCT_KEY
+from hubspot_app.domain.limits import ASSOCIATION_BATCH, OBJECT_BATCH
+from hubspot_app.domain.cart_schema import CART_ASSOCIATIONS, CART_KEY, CART_LINES, CART_TYPE, CART_TYPE_ID
+from hubspot_app.domain.schema import COMPANY_KEY, DEAL_KEY, LINE_KEY, ORDER_KEY, PRODUCT_KEY
 
 # HubSpot states no input limit for association batch archive (v4 `BatchApi.archive` in the official clients,
 # https://rubydoc.info/github/HubSpot/hubspot-api-ruby/Hubspot/Crm/Associations/V4/BatchApi; v3:

@@ -5,7 +5,7 @@ re-runs (it is idempotent: existing groups/properties are left alone).
 """
 from __future__ import annotations
 
-from .cart_schema import CART_KEY, CART_STATUSES
+from hubspot_app.domain.cart_schema import CART_KEY, CART_STATUSES
 
 SETUP_VERSION = 2  # 2: recovery URL, product type/vendor/variant options/discontinued
 GROUP = {"name": "moulin", "label": "Moulin"}

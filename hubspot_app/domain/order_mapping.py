@@ -7,10 +7,10 @@ unique key we upsert by and what HubSpot has no property for. The stage comes fr
 """
 from __future__ import annotations
 
-from ..moulin.records import Address, Company, Customer, Order
-from .mapping import _clean, deal_name, money, ms
-from .schema import ORDER_KEY
-from .stages import net_amount
+from hubspot_app.domain.records import Address, Company, Customer, Order
+from hubspot_app.domain.mapping import _clean, deal_name, money, ms
+from hubspot_app.domain.schema import ORDER_KEY
+from hubspot_app.domain.stages import net_amount
 
 ADDRESS_PARTS = (("street", "street"), ("city", "city"), ("state", "region"), ("postal_code", "postcode"),
                  ("country", "country"))
