@@ -1,13 +1,14 @@
-"""Wiring for the sync inside the app: the CRM gateway and the Moulin source of a portal or store.
+"""One wiring: the outside world of an app (`Adapters`) and the gateways services get from it.
 
-Both factories can be replaced through `app.extensions` (tests point them at the
-sandboxes); by default tokens come from the install area and sources from the
-stores' saved connections.
+`create_app(config, clock, adapters)` keeps one `Adapters`; every field left None is the real thing (tokens from
+the install area, sources from the stores' saved connections, system DNS, the sync behind the card's Refresh).
+Tests and the demo set fakes on it (`adapters(app).token_provider = ...`) before the first call that needs them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from flask import current_app
 
@@ -17,10 +18,24 @@ from hubspot_app.hubspot.marketing import MarketingGateway
 from hubspot_app.hubspot.ratelimit import make_limiter
 from hubspot_app.moulin.ports import OrderSource
 
-TOKEN_PROVIDER = "moulin.sync.token_provider"  # Callable[[int], str]
-SOURCE_FACTORY = "moulin.sync.source_factory"  # Callable[[MoulinStore], OrderSource]
-SDK_OPTIONS = "moulin.sync.sdk_options"  # e.g. {"client_side_validation": True}: tests check HubSpot's contract
-LIMITER = "moulin.sync.limiter"  # one per app (= per process): every thread shares the portal's window
+if TYPE_CHECKING:
+    from hubspot_app.card.refresh import RefreshPolicy
+
+
+@dataclass
+class Adapters:
+    token_provider: Callable[[int], str] | None = None  # portal id -> access token
+    source_factory: Callable[[Any], OrderSource] | None = None  # MoulinStore -> its Moulin API
+    sdk_options: dict = field(default_factory=dict)  # e.g. {"client_side_validation": True}: HubSpot's contract
+    store_resolver: Callable[[str, int], list] | None = None  # DNS for calls to stores (tests: no network)
+    card_refresher: Callable[[int, str], dict] | None = None  # (portal id, email) -> report; None: the sync
+    card_refresh_policy: "RefreshPolicy | None" = None
+    # Built on first use, one per app (= per process): every thread shares the portal's window.
+    limiter: Any = None
+
+
+def adapters(app=None) -> Adapters:
+    return (app or current_app).extensions["moulin.adapters"]
 
 
 def _installed_tokens(app) -> Callable[[int], str]:
@@ -37,19 +52,19 @@ def now() -> datetime:
 
 
 def token_provider() -> Callable[[int], str]:
-    return current_app.extensions.get(TOKEN_PROVIDER) or _installed_tokens(current_app._get_current_object())
+    return adapters().token_provider or _installed_tokens(current_app._get_current_object())
 
 
 def _limiter():
-    limiter = current_app.extensions.get(LIMITER)
-    if limiter is None:
-        limiter = current_app.extensions.setdefault(LIMITER, make_limiter(extensions.config().redis_url))
-    return limiter
+    wiring = adapters()
+    if wiring.limiter is None:
+        wiring.limiter = make_limiter(extensions.config().redis_url)
+    return wiring.limiter
 
 
 def crm_for(portal_id: int) -> CrmGateway:
     return CrmGateway(portal_id, token_provider(), host=extensions.config().hubspot_api_base, limiter=_limiter(),
-                      **current_app.extensions.get(SDK_OPTIONS, {}))
+                      **adapters().sdk_options)
 
 
 def marketing_for(portal_id: int) -> MarketingGateway:
@@ -60,7 +75,7 @@ def marketing_for(portal_id: int) -> MarketingGateway:
 
 
 def source_for(store) -> OrderSource:
-    factory = current_app.extensions.get(SOURCE_FACTORY)
+    factory = adapters().source_factory
     if factory is not None:
         return factory(store)
     from hubspot_app.moulin.stores import client_for

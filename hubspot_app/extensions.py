@@ -10,8 +10,6 @@ from .db import Database
 from .jobs import JobQueue
 from .moulin.address_guard import AddressPolicy, system_resolver
 
-# Replaces DNS for calls to stores (tests answer names themselves, with no network): Callable[[str, int], rows].
-STORE_RESOLVER = "moulin.store_resolver"
 
 
 def config() -> Config:
@@ -37,7 +35,7 @@ def clock() -> Clock:
 def store_address_policy() -> AddressPolicy:
     """Where calls to stores may go: public https only, unless ALLOW_PRIVATE_STORE_URLS (development)."""
     return AddressPolicy(config().allow_private_store_urls,
-                         current_app.extensions.get(STORE_RESOLVER) or system_resolver)
+                         current_app.extensions["moulin.adapters"].store_resolver or system_resolver)
 
 
 def oauth():

@@ -16,5 +16,5 @@ def connect_sandbox_portal(app, state) -> int:
     """A new sandbox portal whose API calls use a token issued directly (the OAuth flow has its own tests)."""
     portal_id = state.create_portal()
     token = state.issue_tokens(portal_id)["access_token"]
-    app.extensions[bootstrap.TOKEN_PROVIDER] = lambda _portal: token
+    bootstrap.adapters(app).token_provider = lambda _portal: token
     return portal_id

@@ -7,7 +7,7 @@ Three guards keep a button from hurting anyone:
 - failures map to clear errors, and the sync reads every store before it
   writes anything, so when Moulin is down the old data stays as it was.
 
-The sync itself is a port, `app.extensions[REFRESHER]`: `(portal_id, email) -> dict`,
+The sync itself is a port, `bootstrap.Adapters.card_refresher`: `(portal_id, email) -> dict`,
 by default `hubspot_app.sync.engine.sync_customer_orders`.
 """
 from __future__ import annotations
@@ -34,8 +34,6 @@ from .read_model import PageRequest, contact_email, contact_orders
 
 logger = logging.getLogger(__name__)
 
-REFRESHER = "moulin.card_refresher"  # Callable[[int, str], dict]
-POLICY = "moulin.card_refresh_policy"  # RefreshPolicy
 _POOL = "moulin.card_refresh_pool"
 _POOL_LOCK = threading.Lock()
 
@@ -66,11 +64,15 @@ class RefreshOutcome:
 
 
 def policy() -> RefreshPolicy:
-    return current_app.extensions.get(POLICY) or RefreshPolicy()
+    from hubspot_app.bootstrap import adapters
+
+    return adapters().card_refresh_policy or RefreshPolicy()
 
 
 def _refresher() -> Callable[[int, str], dict]:
-    port = current_app.extensions.get(REFRESHER)
+    from hubspot_app.bootstrap import adapters
+
+    port = adapters().card_refresher
     if port is not None:
         return port
     from ..sync.engine import sync_customer_orders

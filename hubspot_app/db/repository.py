@@ -60,7 +60,7 @@ def save_links(session: Session, portal_id: int, kind: str,
 
 
 def privacy_deleted_emails(session: Session, portal_id: int, emails: Iterable[str]) -> set[str]:
-    """The emails whose contact was privacy-deleted in HubSpot (`is_privacy_deleted`, for a whole batch at once)."""
+    """The emails whose contact was privacy-deleted in HubSpot (one query per 500 emails)."""
     by_tombstone = {privacy_tombstone(email): email for email in emails}
     keys = sorted(by_tombstone)
     found = set()

@@ -7,17 +7,15 @@
   leave deleted). An order and a cart follow the deal's rule: all are the Moulin order.
 - "deleted_in_hubspot" company, product, line item: re-create on the next pass.
 - "privacy_deleted": never re-create. The link's source_key is replaced by
-  `privacy_tombstone(email)`, so the email itself is gone; check
-  `is_privacy_deleted` before creating any contact.
+  `privacy_tombstone(email)`, so the email itself is gone; the sync checks
+  `db.repository.privacy_deleted_emails` before creating any contact.
+
+Pure rules: no database here (the repository applies them).
 """
 from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from hubspot_app.db.models import ObjectLink
 from hubspot_app.domain.records import normalise_email
 from hubspot_app.domain.store_settings import StoreSettings
 
@@ -28,12 +26,6 @@ PRIVACY_DELETED = "privacy_deleted"
 
 def privacy_tombstone(email: str) -> str:
     return "privacy:" + hashlib.sha256((normalise_email(email) or "").encode()).hexdigest()
-
-
-def is_privacy_deleted(session: Session, portal_id: int, email: str) -> bool:
-    return session.scalar(select(ObjectLink.id).where(
-        ObjectLink.portal_id == portal_id, ObjectLink.kind == "contact",
-        ObjectLink.source_key == privacy_tombstone(email))) is not None
 
 
 def may_recreate(link_state: str, kind: str, store_settings: StoreSettings, moulin_changed: bool) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from hubspot_app.db.models import CardOrder, Installation, MoulinStore, ObjectLink
 from hubspot_app.db.models.webhooks import DealStageChange, PendingAssociation, WebhookEvent
-from hubspot_app.domain.webhook_rules import is_privacy_deleted
+from hubspot_app.db.repository import privacy_deleted_emails
 from sandbox.hubspot.testing import install_portal, running_sandbox
 from sandbox.hubspot.webhook_delivery import Chaos, WebhookDelivery
 from tests.webhook_support import APP_ID, SECRET
@@ -115,7 +115,7 @@ def test_people_merge_delete_and_edit_in_hubspot_and_the_app_follows(make_config
         assert links[("product", "SKU-1")] == (ids["sku1"], "deleted_in_hubspot")
         assert links[("company", "shop:acme2")] == (ids["acme"], "synced")
         with clean_app.extensions["moulin.db"].session() as session:
-            assert is_privacy_deleted(session, portal.portal_id, "fay@moulin.fr")
+            assert privacy_deleted_emails(session, portal.portal_id, ["fay@moulin.fr"]) == {"fay@moulin.fr"}
             assert session.scalars(select(WebhookEvent.status).where(WebhookEvent.status != "processed")).all() == []
 
         assert chaotic.log.attempts and sum(a.events for a in chaotic.log.attempts) > sum(

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from hubspot_app.db.models import CardOrder, ObjectLink
 from hubspot_app.db.models.webhooks import DealStageChange, PendingAssociation, SyncConflict, WebhookEvent
-from hubspot_app.domain.webhook_rules import is_privacy_deleted, privacy_tombstone
+from hubspot_app.db.repository import privacy_deleted_emails
+from hubspot_app.domain.webhook_rules import privacy_tombstone
 from hubspot_app.webhooks.events import parse_event
 from hubspot_app.webhooks.intake import accept_delivery
 from hubspot_app.webhooks.processing import sweep_stale
@@ -88,7 +89,7 @@ def test_privacy_deletion_purges_personal_data_for_good(db, client):
     assert state[("contact", privacy_tombstone("Ana@Moulin.fr"))] == ("1", "privacy_deleted")
     assert cards(db)["o1"] == (None, None, "50")
     with db.session() as session:
-        assert is_privacy_deleted(session, PORTAL, " ANA@moulin.fr")
+        assert privacy_deleted_emails(session, PORTAL, [" ANA@moulin.fr"]) == {" ANA@moulin.fr"}
         assert session.scalars(select(SyncConflict)).all() == []
         assert all("propertyValue" not in e.payload for e in session.scalars(select(WebhookEvent)))
     post_events(client, [event("contact.restore", 1, 3_000)])

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from hubspot_app.db.models import MoulinStore
-from hubspot_app.extensions import STORE_RESOLVER
 from hubspot_app.moulin.address_guard import StoreAddressRefused
 from hubspot_app.moulin.stores import client_for, connect_store
+from hubspot_app import bootstrap
 from tests.operator_support import PORTAL_A, csrf_token, install_portals, operator_link
 
 from .store_support import FakeDns, TcpTrap
@@ -38,7 +38,7 @@ def dns(app):
     dns = FakeDns({"localhost": ["127.0.0.1"], "metadata.shop.example": ["169.254.169.254"],
                    "mapped.shop.example": ["::ffff:127.0.0.1"], "cgnat.shop.example": ["100.64.0.7"],
                    "half.shop.example": ["93.184.215.14", "127.0.0.1"], "v6.shop.example": ["fd00:ec2::254"]})
-    app.extensions[STORE_RESOLVER] = dns
+    bootstrap.adapters(app).store_resolver = dns
     return dns
 
 

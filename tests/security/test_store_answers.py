@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from hubspot_app.extensions import STORE_RESOLVER
 from hubspot_app.moulin.stores import client_for, connect_store
+from hubspot_app import bootstrap
 from tests.operator_support import PORTAL_A, csrf_token, install_portals, operator_link
 
 from .store_support import FakeDns, Recorder
@@ -83,7 +83,7 @@ def test_an_endless_answer_is_not_read_whole(app, operator, servers):
 def test_a_name_is_resolved_once_and_called_with_its_own_host(app, servers):
     """The guard connects to the address it checked, but the request still names the store's host."""
     store = servers(body='{"store": "b2c"}')
-    app.extensions[STORE_RESOLVER] = FakeDns({"moulin.shop.example": ["127.0.0.1"]})
+    bootstrap.adapters(app).store_resolver = FakeDns({"moulin.shop.example": ["127.0.0.1"]})
     install_portals(app, PORTAL_A)
     with app.app_context(), app.extensions["moulin.db"].session() as session:
         row, _ = connect_store(session, app.extensions["moulin.cipher"], PORTAL_A, "b2c", "Shop",

@@ -1,6 +1,6 @@
 """POST /card/orders/refresh against the refresher port: fresh list, Moulin down, rate limit, time budget.
 
-The sync is replaced by a hand-written fake through `app.extensions[REFRESHER]`
+The sync is replaced by a hand-written fake through `bootstrap.Adapters.card_refresher`
 (the documented port); the real sync is exercised in test_card_refresh_e2e.py.
 """
 from __future__ import annotations
@@ -9,9 +9,10 @@ import threading
 
 import pytest
 
-from hubspot_app.card.refresh import POLICY, REFRESHER, RefreshPolicy
+from hubspot_app.card.refresh import RefreshPolicy
 from hubspot_app.moulin.errors import MoulinAuthError
 from hubspot_app.sync.engine import MoulinDown
+from hubspot_app import bootstrap
 
 pytestmark = pytest.mark.db
 
@@ -41,8 +42,8 @@ def sync(card, app):
     card.link(A, "11", "ann@example.com")
     card.orders(A, 2, contact_id="11", email="ann@example.com")
     fake = FakeSync(card)
-    app.extensions[REFRESHER] = fake
-    app.extensions[POLICY] = RefreshPolicy(interval_s=10, budget_s=2)
+    bootstrap.adapters(app).card_refresher = fake
+    bootstrap.adapters(app).card_refresh_policy = RefreshPolicy(interval_s=10, budget_s=2)
     return fake
 
 
@@ -95,7 +96,7 @@ def test_refresh_is_rate_limited_per_contact(card, sync, clock):
 
 
 def test_refresh_over_budget_answers_in_time_and_finishes_in_the_background(card, sync, app):
-    app.extensions[POLICY] = RefreshPolicy(interval_s=10, budget_s=0.2)
+    bootstrap.adapters(app).card_refresh_policy = RefreshPolicy(interval_s=10, budget_s=0.2)
     sync.hold = threading.Event()
     response = card.refresh(A, "11")
     assert response.status_code == 202

@@ -32,7 +32,7 @@ def world(make_config):
     database.create_all()
     portal_id = state.create_portal()
     token = state.issue_tokens(portal_id)["access_token"]
-    app.extensions[bootstrap.TOKEN_PROVIDER] = lambda _portal: token
+    bootstrap.adapters(app).token_provider = lambda _portal: token
     with app.app_context(), database.session() as session:
         session.add(Installation(portal_id=portal_id, scopes="", status="active"))
         session.flush()

@@ -84,8 +84,8 @@ def _sandbox_app(config, clock=None):
     Base.metadata.drop_all(database.engine)
     database.create_all()
     tokens: dict[int, str] = {}
-    app.extensions[bootstrap.TOKEN_PROVIDER] = lambda portal: tokens[portal]
-    app.extensions[bootstrap.SDK_OPTIONS] = {"client_side_validation": True}  # the SDK checks every response
+    bootstrap.adapters(app).token_provider = lambda portal: tokens[portal]
+    bootstrap.adapters(app).sdk_options = {"client_side_validation": True}  # the SDK checks every response
     return app, tokens
 
 
@@ -136,8 +136,8 @@ def installed_on_loopback(make_config, scopes: str = ""):
             app_on_loopback(make_config, hubspot_api_base=url) as (app, hook_url):
         portal_id = state.create_portal()
         token = state.issue_tokens(portal_id)["access_token"]
-        app.extensions[bootstrap.TOKEN_PROVIDER] = lambda _portal: token
-        app.extensions[bootstrap.SDK_OPTIONS] = {"client_side_validation": True}  # the SDK checks every response
+        bootstrap.adapters(app).token_provider = lambda _portal: token
+        bootstrap.adapters(app).sdk_options = {"client_side_validation": True}  # the SDK checks every response
         with app.extensions["moulin.db"].session() as session:
             session.add(Installation(portal_id=portal_id, scopes=scopes, status="active"))
         yield World(app, state, portal_id), hook_url

@@ -8,6 +8,7 @@ from hubspot_app.cli import main as cli
 from hubspot_app.db.models.sync import SyncError
 from hubspot_app.sync.backfill import backfill
 from hubspot_app.sync.reconcile import reconcile
+from hubspot_app import bootstrap
 
 from .test_sync_flows import assert_matches
 
@@ -85,7 +86,7 @@ def test_sync_uses_the_installed_tokens_when_no_provider_is_injected(world, stor
     store, server = stores(orders=5, seed=43, store_code="b2c")
     world.connect(store, server)
     _install_tokens(world)
-    del world.app.extensions[bootstrap.TOKEN_PROVIDER]
+    bootstrap.adapters(world.app).token_provider = None
     world.run(backfill, world.portal_id)
     assert_matches(world, store)
 

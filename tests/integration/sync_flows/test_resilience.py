@@ -55,7 +55,7 @@ def test_worker_killed_mid_chunk_resumes_with_nothing_lost_or_doubled(world, sto
             raise WorkerKilled()
         return token
 
-    world.app.extensions[bootstrap.TOKEN_PROVIDER] = dying_provider
+    bootstrap.adapters(world.app).token_provider = dying_provider
     chunks = []
     with pytest.raises(WorkerKilled):
         def progress(n):
@@ -70,7 +70,7 @@ def test_worker_killed_mid_chunk_resumes_with_nothing_lost_or_doubled(world, sto
     partial = world.deals_by_key()
     assert len(partial) >= 20  # the two committed chunks, plus writes of the killed one
 
-    world.app.extensions[bootstrap.TOKEN_PROVIDER] = lambda _portal: token
+    bootstrap.adapters(world.app).token_provider = lambda _portal: token
     report = world.run(backfill, world.portal_id, chunk=10)
     assert report["stores"][0]["orders"] >= 25
     deals, _ = assert_matches(world, store)  # no duplicate deal, every order there

@@ -77,9 +77,9 @@ def archive_job(world, store_code: str) -> list:
 
 def second_portal(world, stores) -> World:
     """Another portal on the same app and HubSpot, with a store of the same code `b2c`, sending to both targets."""
-    portal_id, provider = world.state.create_portal(), world.app.extensions[bootstrap.TOKEN_PROVIDER]
+    portal_id, provider = world.state.create_portal(), bootstrap.adapters(world.app).token_provider
     token = world.state.issue_tokens(portal_id)["access_token"]
-    world.app.extensions[bootstrap.TOKEN_PROVIDER] = lambda portal: token if portal == portal_id else provider(portal)
+    bootstrap.adapters(world.app).token_provider = lambda portal: token if portal == portal_id else provider(portal)
     with world.app.extensions["moulin.db"].session() as session:
         session.add(Installation(portal_id=portal_id, scopes=COMMERCE_SCOPES, status="active"))
     other = World(world.app, world.state, portal_id)
