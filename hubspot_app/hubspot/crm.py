@@ -6,7 +6,7 @@ slot from the portal's rate limiter and applies the transport retry layer:
 429 is always retried after HubSpot's interval (the request was not processed);
 5xx and connection errors are retried only for idempotent calls (upserts,
 updates, reads, archives, association writes), never for a plain create.
-Batch results come back split per input as `BatchOutcome`.
+Batch results come back split per input as `BatchOutcome` (`batch_answers`).
 
 Batch request bodies are plain JSON of the documented shapes (the SDK sends
 dicts as they are): each SDK model object deep-copies a Configuration, which
@@ -18,13 +18,10 @@ the SDK's exceptions.
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 import threading
 import time
-from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Callable, Iterable
 
 import hubspot
@@ -35,6 +32,7 @@ from hubspot.crm.properties import models as prop_models
 from ..logs import log_event
 from ..metrics import record_hubspot_call
 from hubspot_app.domain.limits import ASSOCIATION_BATCH, OBJECT_BATCH, batches
+from .batch_answers import BatchOutcome, plain_answer, split_answer
 from .errors import Action, Conflict, HubSpotError, action_of, from_exception
 from .ratelimit import RateLimiter
 from .search_plan import plan_search
@@ -50,54 +48,6 @@ FIRST_LATENCY_GUESS_S = 0.3
 # flight (the executor's threads, up to 16), and urllib3 then closes a connection after each call past it
 # ("Connection pool is full, discarding connection") and opens a new one for the next.
 CONNECTION_POOL = 16
-
-
-def _plain(response) -> SimpleNamespace:
-    """A raw 2xx batch answer as the attributes `_split` reads from the SDK's models."""
-    try:
-        data = json.loads(response.data or b"{}")
-    finally:
-        response.release_conn()
-    return SimpleNamespace(
-        results=[SimpleNamespace(id=r.get("id"), properties=r.get("properties") or {},
-                                 object_write_trace_id=r.get("objectWriteTraceId"))
-                 for r in data.get("results") or []],
-        errors=[SimpleNamespace(category=e.get("category"), message=e.get("message"), context=e.get("context"))
-                for e in data.get("errors") or []])
-
-
-@dataclass
-class BatchOutcome:
-    """Per-input result of one batch call: key -> HubSpot id, key -> HubSpot's error message."""
-
-    ids: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def merged(cls, outcomes: Iterable["BatchOutcome"]) -> "BatchOutcome":
-        whole = cls()
-        for outcome in outcomes:
-            whole.ids.update(outcome.ids)
-            whole.errors.update(outcome.errors)
-        return whole
-
-
-def _split(keys: list[str], response, key_of) -> BatchOutcome:
-    outcome = BatchOutcome()
-    for result in getattr(response, "results", None) or []:
-        key = key_of(result)
-        if key is not None:
-            outcome.ids[key] = str(result.id)
-    wanted = set(keys)
-    for error in getattr(response, "errors", None) or []:
-        context = error.context or {}
-        named = {v for values in context.values() for v in (values or []) if v in wanted}
-        for key in named or (wanted - outcome.ids.keys()):
-            outcome.errors.setdefault(key, f"{error.category}: {error.message}")
-    for key in keys:
-        if key not in outcome.ids and key not in outcome.errors:
-            outcome.errors[key] = "HubSpot returned no result for this input"
-    return outcome
 
 
 # urllib3 (under the SDK) would otherwise retry on its own, e.g. a 429 with Retry-After or a dropped
@@ -195,7 +145,7 @@ class CrmGateway:
     def _upsert(self, object_type: str, id_property: str, inputs) -> BatchOutcome:
         body = {"inputs": [{"idProperty": id_property, "id": key, "properties": props, "objectWriteTraceId": key}
                            for key, props in inputs]}
-        response = self._call(f"{object_type}.upsert", "objects", lambda api: _plain(api.upsert(
+        response = self._call(f"{object_type}.upsert", "objects", lambda api: plain_answer(api.upsert(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S, _preload_content=False)), idempotent=True)
         keys = [key for key, _ in inputs]
         lowered = {k.lower(): k for k in keys}
@@ -207,7 +157,7 @@ class CrmGateway:
             value = (result.properties or {}).get(id_property)
             return lowered.get(str(value).lower()) if value is not None else None
 
-        return _split(keys, response, key_of)
+        return split_answer(keys, response, key_of)
 
     def update(self, object_type: str, inputs: list[tuple[str, dict]]) -> BatchOutcome:
         return BatchOutcome.merged(self._update(object_type, part) for part in batches(inputs, OBJECT_BATCH))
@@ -216,7 +166,7 @@ class CrmGateway:
         body = {"inputs": [{"id": hs_id, "properties": props} for hs_id, props in inputs]}
         response = self._call(f"{object_type}.update", "objects", lambda api: api.update(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
-        return _split([hs_id for hs_id, _ in inputs], response, lambda r: str(r.id))
+        return split_answer([hs_id for hs_id, _ in inputs], response, lambda r: str(r.id))
 
     def read(self, object_type: str, ids: list[str], properties: list[str],
              id_property: str | None = None) -> dict[str, dict]:
@@ -299,7 +249,7 @@ class CrmGateway:
         messages = []
         for part in batches(list(pairs), ASSOCIATION_BATCH):
             body = {"inputs": [{"from": {"id": a}, "to": {"id": b}, "types": spec} for a, b in part]}
-            response = self._call(f"{from_type}.{to_type}.associate", "associations", lambda api: _plain(api.create(
+            response = self._call(f"{from_type}.{to_type}.associate", "associations", lambda api: plain_answer(api.create(
                 from_type, to_type, body, _request_timeout=REQUEST_TIMEOUT_S, _preload_content=False)),
                 idempotent=True)
             messages += [f"{e.category}: {e.message}" for e in getattr(response, "errors", None) or []]
