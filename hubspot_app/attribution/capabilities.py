@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..config import ATTRIBUTION_SCOPES, CONSENT_SCOPES
-from ..db.models import Installation, MarketingSetup
+from ..db.models import MarketingSetup
+from ..db.repository import granted_scopes
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,5 @@ class Capabilities:
 
 
 def capabilities(session: Session, portal_id: int) -> Capabilities:
-    scopes = session.scalar(select(Installation.scopes).where(Installation.portal_id == portal_id)) or ""
     setup = session.scalar(select(MarketingSetup).where(MarketingSetup.portal_id == portal_id))
-    return Capabilities(frozenset(scopes.split()), setup)
+    return Capabilities(granted_scopes(session, portal_id), setup)

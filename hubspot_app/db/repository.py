@@ -32,6 +32,12 @@ def _upsert(session: Session, model, rows: list[dict], keys: tuple[str, ...]) ->
 
 
 # -- object links -------------------------------------------------------------------
+def granted_scopes(session: Session, portal_id: int) -> frozenset[str]:
+    """The scopes the portal granted at install (or its latest re-install); empty when not installed."""
+    scopes = session.scalar(select(Installation.scopes).where(Installation.portal_id == portal_id)) or ""
+    return frozenset(scopes.split())
+
+
 def load_links(session: Session, portal_id: int, kind: str, keys: Iterable[str]) -> dict[str, ObjectLink]:
     keys = list(set(keys))
     found: dict[str, ObjectLink] = {}

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from .. import extensions
 from ..config import CART_SCOPES, ORDER_SCOPES
-from ..db.models import Installation
+from ..db.repository import granted_scopes
 from ..db.models.sync import PortalSetup
 from ..hubspot.errors import Conflict
 from ..logs import log_event
@@ -32,8 +32,7 @@ class SetupError(RuntimeError):
 
 def _granted(session: Session, portal_id: int, wanted: tuple[str, ...]) -> bool:
     """Whether the portal granted these optional scopes (at install, or a later re-install)."""
-    scopes = set((session.scalar(select(Installation.scopes).where(Installation.portal_id == portal_id)) or "").split())
-    return set(wanted) <= scopes
+    return set(wanted) <= granted_scopes(session, portal_id)
 
 
 def orders_granted(session: Session, portal_id: int) -> bool:

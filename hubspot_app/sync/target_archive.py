@@ -13,17 +13,18 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import extensions
-from ..db.models import CardOrder, MoulinStore, ObjectLink, PortalSetup
+from ..db.models import MoulinStore, ObjectLink, PortalSetup
 from ..logs import log_event
 from hubspot_app.domain.store_settings import DEALS, ORDERS, StoreSettings
 from hubspot_app import bootstrap
 from hubspot_app.db import repository as repo
 from hubspot_app.domain.batch import Built
 from hubspot_app.domain.cart_schema import CART_LINES, CART_TYPE
+from ..webhooks.links import CARD_COLUMNS, detach_cards
 from .executor import execute
 from .order_target import store_targets_off
 from hubspot_app.domain.planner import Work
@@ -39,7 +40,6 @@ WRITTEN = {
              ("cart", CART_TYPE, "{}:"), ("cart_line", CART_LINES, "cart/{}:")),
     DEALS: (("deal", "deals", "{}:"), ("line_item", "line_items", "{}:")),
 }
-CARD_COLUMN = {"deal": CardOrder.hubspot_deal_id, "order": CardOrder.hubspot_order_id}
 
 
 def targets_off(session: Session, portal_id: int, store_code: str) -> tuple[str, ...]:
@@ -76,7 +76,7 @@ def archive_switched_off(portal_id: int, store_code: str, keep_going: Callable[[
                 built.work.archive(object_type, link.hubspot_id)
             execute(crm, built, {}, {})  # no transaction open while HubSpot answers; a failure raises (retried)
             with extensions.db().session() as session:
-                _forget(session, portal_id, store_code, links)
+                _forget(session, portal_id, links)
             for _, object_type, _ in links:
                 archived[object_type] = archived.get(object_type, 0) + 1
         if not done and not keep_going():
@@ -95,15 +95,12 @@ def _synced_links(session: Session, portal_id: int, kind: str, prefix: str) -> l
     return list(session.scalars(_synced(portal_id, kind, prefix).order_by(ObjectLink.id).limit(CHUNK)))
 
 
-def _forget(session: Session, portal_id: int, store_code: str, links: list) -> None:
+def _forget(session: Session, portal_id: int, links: list) -> None:
     """Links gone (a switch back creates the records again), card rows without the archived ids."""
     by_kind: dict[str, list[ObjectLink]] = {}
     for kind, _, link in links:
         by_kind.setdefault(kind, []).append(link)
     for kind, found in by_kind.items():
         repo.delete_links(session, portal_id, kind, [link.source_key for link in found])
-        if kind in CARD_COLUMN:
-            column = CARD_COLUMN[kind]
-            session.execute(update(CardOrder).where(
-                CardOrder.portal_id == portal_id, CardOrder.store_code == store_code,
-                column.in_([link.hubspot_id for link in found])).values({column.key: None}))
+        if kind in CARD_COLUMNS:  # the store's own deals and orders: no other card row names their ids
+            detach_cards(session, portal_id, kind, {link.hubspot_id for link in found})
