@@ -7,7 +7,7 @@ or doubling (the same guarantee HubSpot's unique properties give on its side).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterable
+from typing import Callable, Iterable
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -53,6 +53,20 @@ def links_with_prefix(session: Session, portal_id: int, kind: str, prefix: str) 
     return list(session.scalars(select(ObjectLink).where(
         ObjectLink.portal_id == portal_id, ObjectLink.kind == kind,
         ObjectLink.source_key.startswith(prefix, autoescape=True))))
+
+
+def child_links(session: Session, portal_id: int, kind: str, parents: dict[str, ObjectLink],
+                prefix: Callable[[str], str]) -> tuple[dict[str, list[ObjectLink]], dict[str, list[str]]]:
+    """The `kind` links under each parent link (line items under an order or a cart), split as (parent key ->
+    the live ones, of a live parent; parent key -> the HubSpot ids left on a parent gone from HubSpot)."""
+    live, orphaned = {}, {}
+    for key, link in parents.items():  # a parent HubSpot never had has no children there: no query
+        found = [child for child in links_with_prefix(session, portal_id, kind, prefix(key)) if child.hubspot_id]
+        if link.state == "synced" and link.hubspot_id:
+            live[key] = [child for child in found if child.state == "synced"]
+        else:
+            orphaned[key] = [child.hubspot_id for child in found]
+    return live, orphaned
 
 
 def save_links(session: Session, portal_id: int, kind: str,

@@ -29,16 +29,9 @@ def carts_on(session: Session, portal_id: int, setup, orders_on: bool) -> bool:
 
 def load_carts(session: Session, portal_id: int, order_keys: set[str]) -> LoadedCarts:
     carts = repo.load_links(session, portal_id, "cart", order_keys)
-    lines, linked, orphaned = {}, {}, {}
-    for key, link in carts.items():  # an order that never had a cart has no cart lines: no query
-        found = [line for line in repo.links_with_prefix(session, portal_id, "cart_line", f"cart/{key}:")
-                 if line.hubspot_id]
-        if link.state == "synced" and link.hubspot_id:
-            live = [line for line in found if line.state == "synced"]
-            lines.update({line.source_key: line for line in live})
-            linked[key] = {line.source_key for line in live}
-        else:
-            orphaned[key] = [line.hubspot_id for line in found]
+    live, orphaned = repo.child_links(session, portal_id, "cart_line", carts, lambda key: f"cart/{key}:")
+    lines = {line.source_key: line for found in live.values() for line in found}
+    linked = {key: {line.source_key for line in found} for key, found in live.items()}
     plan = CartLinks(
         hashes={k: link.content_hash for k, link in carts.items() if link.state == "synced" and link.hubspot_id},
         gone={k: Gone(link.state, link.content_hash) for k, link in carts.items() if link.state != "synced"},

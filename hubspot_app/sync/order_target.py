@@ -29,20 +29,12 @@ def store_targets_off(session: Session, portal_id: int, setup, settings) -> tupl
 
 def load_order_lines(session: Session, portal_id: int, orders: list[Order], order_links: dict) -> tuple[dict, OrderLinks]:
     """(the order-line links by key, for hashes and ids; what HubSpot has per order). order_links: order key ->
-    its `order` link, if any: an order HubSpot never had has no line items there (skips the prefix query)."""
-    keys = {order_line_key(line_key(o, line)) for o in orders for line in o.lines}
-    links = repo.load_links(session, portal_id, "order_line", keys)
-    linked: dict[str, dict[str, str]] = {}
-    orphaned: dict[str, list[str]] = {}
-    for order in orders:
-        link = order_links.get(order.key)
-        if link is None:
-            continue
-        found = [line for line in repo.links_with_prefix(session, portal_id, "order_line", order.key + ":")
-                 if line.hubspot_id]
-        if link.state == "synced":
-            linked[order.key] = {line.source_key: line.hubspot_id for line in found if line.state == "synced"}
-            links.update({line.source_key: line for line in found if line.state == "synced"})
-        else:
-            orphaned[order.key] = [line.hubspot_id for line in found]
-    return links, OrderLinks(linked, orphaned)
+    its `order` link, if any."""
+    links = repo.load_links(session, portal_id, "order_line",
+                            {order_line_key(line_key(o, line)) for o in orders for line in o.lines})
+    parents = {o.key: order_links[o.key] for o in orders if o.key in order_links}
+    live, orphaned = repo.child_links(session, portal_id, "order_line", parents, lambda key: key + ":")
+    for found in live.values():
+        links.update({line.source_key: line for line in found})
+    return links, OrderLinks({key: {line.source_key: line.hubspot_id for line in found}
+                              for key, found in live.items()}, orphaned)
