@@ -84,19 +84,25 @@ def test_a_hubspot_order_deleted_unseen_is_recreated_with_its_own_fresh_line_ite
     grant_order_scopes(world)
     set_target(world, target)
     world.run(backfill, world.portal_id)
-    orders, deals, victims = orders_by_key(world), world.deals_by_key(), _victims(store)
-    for order in victims:
+    orders, deals, victims = orders_by_key(world), world.deals_by_key(), _victims(store, 3)
+    # with both targets: one order loses both its records, one its HubSpot order, one its deal
+    lose_order, lose_deal = victims[:2], ([victims[0], victims[2]] if target == "both" else [])
+    for order in lose_order:
         world.state.user_delete(world.portal_id, "orders", orders[order.key]["id"])
-    if target == "both":  # one order loses both its records
-        world.state.user_delete(world.portal_id, "deals", deals[victims[0].key]["id"])
+    for order in lose_deal:
+        world.state.user_delete(world.portal_id, "deals", deals[order.key]["id"])
 
     report = world.run(reconcile, world.portal_id)
-    assert report["healed"] == len(victims) + (1 if target == "both" else 0)
+    assert report["healed"] == len(lose_order) + len(lose_deal)
     healed = orders_by_key(world)
-    assert all(healed[o.key]["id"] != orders[o.key]["id"] for o in victims)
+    assert all(healed[o.key]["id"] != orders[o.key]["id"] for o in lose_order)
     assert_lines_on_their_parents(world, store, "orders", healed)
     if target == "both":
-        assert_lines_on_their_parents(world, store, "deals", world.deals_by_key())
+        live_deals = world.deals_by_key()
+        assert_lines_on_their_parents(world, store, "deals", live_deals)
+        live = {d["id"] for d in live_deals.values()}
+        for key, order in healed.items():  # each HubSpot order still names its deal, a re-created one included
+            assert set(world.associations("orders", order["id"], "deals")) & live == {live_deals[key]["id"]}, key
     assert world.open_errors() == []
     before = len(writes(world))
     assert world.run(reconcile, world.portal_id)["healed"] == 0
