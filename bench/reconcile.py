@@ -11,6 +11,10 @@ constant), then after N orders were deleted in the store through its admin API. 
   it, per type (associations removed are not counted as objects)
 - bound_calls = ceil(N / 100) x (object types touched) + baseline_calls; bound_ratio = hubspot_calls / bound_calls
 - minimal_calls = the touched objects in full batches + baseline_calls (a tighter floor)
+- deleted_in_hubspot (with --deleted-in-hubspot M): a third reconcile after M deals of live orders were deleted
+  in HubSpot with no webhook delivered; it re-creates them with fresh line items and archives the old ones
+  (still on the deleted deals). Its hubspot_calls, touched, healed, by_endpoint, and bound_calls = ceil(M / 100)
+  x (object types touched) + baseline_calls
 """
 from __future__ import annotations
 
@@ -53,7 +57,24 @@ def _vanish(store_url: str, order_ids: list[str]) -> None:
         http.delete(f"{store_url}/_admin/orders/{order_id}", timeout=30).raise_for_status()
 
 
-def run(vanished: int, orders: int, seed: int) -> dict:
+def _delete_deals_in_hubspot(state, portal_id: int, order_keys: list[str]) -> None:
+    """As a person would in HubSpot's UI; no webhook reaches the app (none is delivered here)."""
+    deals = {r.properties.get("moulin_order_key"): r.id for r in state.objects(portal_id, "deals").values()
+             if not r.archived}
+    for key in order_keys:
+        state.user_delete(portal_id, "deals", deals[key])
+
+
+def _hubspot_deletions(stand_ins: StandIns, env: dict, portal_id: int, keys: list[str], baseline: int) -> dict:
+    _delete_deals_in_hubspot(stand_ins.state, portal_id, keys)
+    result, calls, before, after = _measured_reconcile(stand_ins, env, portal_id)
+    touched = changed_objects(before, after)
+    bound = math.ceil(len(keys) / 100) * len(touched) + baseline
+    return {"deals": len(keys), "hubspot_calls": len(calls), "touched": touched, "bound_calls": bound,
+            "healed": result["report"].get("healed"), "wall_s": result["wall_s"], "by_endpoint": by_endpoint(calls)}
+
+
+def run(vanished: int, orders: int, seed: int, deleted_in_hubspot: int = 0) -> dict:
     from hubspot_app.sync.backfill import backfill
 
     stand_ins = StandIns()
@@ -69,6 +90,11 @@ def run(vanished: int, orders: int, seed: int) -> dict:
             raise SystemExit(f"--vanished {vanished} is more than the {len(live)} orders the store has")
         _vanish(prepared.store_url, live[:vanished])
         result, calls, before, after = _measured_reconcile(stand_ins, env, installed.portal_id)
+        left = sorted(o.key for o in store.live_orders())
+        if deleted_in_hubspot > len(left):
+            raise SystemExit(f"--deleted-in-hubspot {deleted_in_hubspot} is more than the {len(left)} orders left")
+        in_hubspot = _hubspot_deletions(stand_ins, env, installed.portal_id, left[:deleted_in_hubspot],
+                                        len(baseline_calls)) if deleted_in_hubspot else None
     finally:
         stand_ins.stop()
     touched = changed_objects(before, after)
@@ -80,7 +106,7 @@ def run(vanished: int, orders: int, seed: int) -> dict:
         "minimal_calls": minimal, "call_ratio": round(len(calls) / minimal, 3) if minimal else None,
         "archived": result["report"].get("archived"), "wall_s": result["wall_s"], "baseline_wall_s": baseline["wall_s"],
         "by_endpoint": by_endpoint(calls), "baseline_by_endpoint": by_endpoint(baseline_calls),
-        "machine": load, "machine_after": machine(),
+        "machine": load, "machine_after": machine(), **({"deleted_in_hubspot": in_hubspot} if in_hubspot else {}),
     }
 
 
@@ -88,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = bench_parser(__doc__)
     parser.add_argument("--vanished", type=int, default=100, help="orders deleted in the store before reconciling")
     parser.add_argument("--orders", type=int, default=1000, help="size of the sample store (backfilled first)")
+    parser.add_argument("--deleted-in-hubspot", type=int, default=0,
+                        help="then deals deleted in HubSpot without a webhook, before a third reconcile")
     parser.add_argument("--seed", type=int, default=1)
     return print_result(parser, argv, run)
 

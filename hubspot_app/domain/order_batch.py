@@ -45,7 +45,7 @@ def add_orders(built: Built, batch: SourceBatch, shape: PortalShape, hashes: dic
             built.work.associate(ORDER_CONTACT, order.key, email)
         if changed and company_key:
             built.work.associate(ORDER_COMPANY, order.key, company_key)
-        if changed and deal:
+        if deal and (changed or ("deal", order.key) in gone):  # a re-created deal has a new id
             built.work.associate(ORDER_DEAL, order.key, deal)
         _put_lines(built, hashes, gone, lines, order)
 

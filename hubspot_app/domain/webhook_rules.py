@@ -6,6 +6,9 @@
   only when the store setting `recreate_deleted_deals` is true (default false:
   leave deleted). An order and a cart follow the deal's rule: all are the Moulin order.
 - "deleted_in_hubspot" company, product, line item: re-create on the next pass.
+- "vanished": gone from HubSpot with no webhook telling us (the nightly reconcile found it
+  missing, `sync.drift`): re-create on the same pass, like a deal the contract lets come
+  back (its old line items archived, fresh ones made); the reconcile's heal.
 - "privacy_deleted": never re-create. The link's source_key is replaced by
   `privacy_tombstone(email)`, so the email itself is gone; the sync checks
   `db.repository.privacy_deleted_emails` before creating any contact.
@@ -22,6 +25,7 @@ from hubspot_app.domain.store_settings import StoreSettings
 SYNCED = "synced"
 DELETED_IN_HUBSPOT = "deleted_in_hubspot"
 PRIVACY_DELETED = "privacy_deleted"
+VANISHED = "vanished"
 
 
 def privacy_tombstone(email: str) -> str:

@@ -2,12 +2,14 @@
 against what Moulin says now, planned by the same pure code as the sync (`batch.build`, `order_batch.add_orders`).
 
 A record whose stage, amount or pipeline differ is drifted: the reconcile forgets its hash (and its line items'),
-and the same pass re-sends it, in place. A missing deal is drifted too (re-created); a missing HubSpot order is not:
-re-creating it would keep its line items on the deleted order (a line item has one parent, and the reconcile has no
-ids of them to archive), so it is left to the webhooks contract, like an order deleted while we listened. With
-`stage_source == "hubspot"` the stage is the users', so a different stage is not drift.
+and the same pass re-sends it, in place. A missing one (deleted in HubSpot, no webhook reached us) has vanished:
+the reconcile marks its link so, and the same pass re-creates it with fresh line items, the old ones (still on the
+deleted record: a line item has one parent) archived first. With `stage_source == "hubspot"` the stage is the
+users', so a different stage is not drift.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from hubspot_app import bootstrap
 from hubspot_app.domain.batch import PortalShape, build
@@ -20,31 +22,43 @@ ORDER_COMPARED = ("hs_pipeline_stage", "hs_total_price", "hs_pipeline")
 STAGE_PROPERTIES = ("dealstage", "hs_pipeline_stage")
 
 
+class Drift(NamedTuple):
+    """Order keys whose record HubSpot has but differs from Moulin, and those HubSpot no longer has."""
+
+    changed: set[str]
+    vanished: set[str]
+
+    @classmethod
+    def none(cls) -> "Drift":
+        return cls(set(), set())
+
+
 def _shape(setup, info, *, orders: bool) -> PortalShape:
     return PortalShape(setup.pipeline_id, setup.stage_ids, info.stage_mapping, bootstrap.now(), info.settings,
                        setup.company_identity, deals=not orders, orders=orders,
                        order_pipeline_id=setup.order_pipeline_id, order_stage_ids=setup.order_stage_ids or {})
 
 
-def drifted_deals(crm, batch, setup, info) -> list[str]:
-    """Order keys whose deal in HubSpot differs from what Moulin says now (or is gone)."""
+def drifted_deals(crm, batch, setup, info) -> Drift:
+    """The batch's deals that differ from what Moulin says now, or are gone."""
     expected = build(batch, _shape(setup, info, orders=False), {}, {}, {}).work.upserts.get("deals", {})
-    return _compare(crm, "deals", DEAL_KEY, expected, DEAL_COMPARED, info, missing=True)
+    return _compare(crm, "deals", DEAL_KEY, expected, DEAL_COMPARED, info)
 
 
-def drifted_orders(crm, batch, setup, info) -> list[str]:
-    """Order keys whose HubSpot order differs from what Moulin says now (a missing one is not drift: see above)."""
+def drifted_orders(crm, batch, setup, info) -> Drift:
+    """The batch's HubSpot orders that differ from what Moulin says now, or are gone."""
     shape = _shape(setup, info, orders=True)
     built = build(batch, shape, {}, {}, {})
     add_orders(built, batch, shape, {}, {}, OrderLinks(), {})
     expected = built.work.upserts.get("orders", {})
-    return _compare(crm, HUBSPOT_TYPE["orders"], ORDER_KEY, expected, ORDER_COMPARED, info, missing=False)
+    return _compare(crm, HUBSPOT_TYPE["orders"], ORDER_KEY, expected, ORDER_COMPARED, info)
 
 
 def _compare(crm, hubspot_type: str, key_property: str, expected: dict[str, dict], properties: tuple[str, ...],
-             info, *, missing: bool) -> list[str]:
+             info) -> Drift:
     compared = [p for p in properties if not (p in STAGE_PROPERTIES and info.settings.hubspot_owns_stages)]
     keys = sorted(expected)
     found = crm.read(hubspot_type, keys, compared + [key_property], id_property=key_property)
-    return [key for key in keys if ((actual := found.get(key)) is None and missing) or actual is not None
-            and any(str(actual.get(p) or "") != expected[key].get(p, "") for p in compared)]
+    return Drift({key for key in keys if (actual := found.get(key)) is not None
+                  and any(str(actual.get(p) or "") != expected[key].get(p, "") for p in compared)},
+                 {key for key in keys if key not in found})

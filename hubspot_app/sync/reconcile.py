@@ -2,14 +2,16 @@
 
 For every Moulin order, the deal and the HubSpot order (for the targets the store
 writes) are read back (100 per call, by `moulin_order_key`) and compared (`drift.py`).
-One that is missing, or whose stage, amount or pipeline differ from what Moulin says,
-has its stored hash cleared (and its own line items'), so the same pass re-sends it.
-Deals and orders whose order Moulin no longer has are archived. Open checkouts age
+One whose stage, amount or pipeline differ from what Moulin says has its stored hash
+cleared (and its own line items'), so the same pass re-sends it in place. One missing
+(deleted in HubSpot while no webhook reached us) has its link marked `vanished`, so the
+same pass re-creates it like a re-created deal of the webhooks contract: its old line
+items, still on the deleted record, archived first, then fresh ones. Deals and orders whose order Moulin no longer has are archived. Open checkouts age
 into "checkout abandoned" here too, as a backstop: the scheduled check
 (`sync.abandonment`) marks them within minutes of their threshold.
 
-Only links HubSpot still has are healed this way: a deal a person deleted is
-missing on purpose, and the webhooks contract (`sync.batch.build`) decides
+Only `synced` links are healed this way: a deal a person deleted while we listened
+is missing on purpose, and the webhooks contract (`sync.batch.build`) decides
 whether it comes back. With `stage_source == "hubspot"` the stage is theirs,
 so a different stage is not drift. Pending associations go with each chunk's plan (`pending`).
 """
@@ -30,10 +32,11 @@ from hubspot_app import bootstrap
 from hubspot_app.db import repository as repo
 from .backfill import CHUNK
 from .deletions import apply_deletions
-from .drift import drifted_deals, drifted_orders
+from .drift import Drift, drifted_deals, drifted_orders
 from .order_target import store_targets
 from hubspot_app.domain.mapping import line_key
 from hubspot_app.domain.order_mapping import order_line_key
+from hubspot_app.domain.webhook_rules import SYNCED, VANISHED
 from .orders import StoreInfo, sync_orders
 from .setup import ensure_setup
 from .sources import Catalogue, chunks_of
@@ -89,24 +92,21 @@ def _reconcile_store(portal_id: int, store, crm, chunk: int, keep_going: Callabl
             batch.reached = repo.reached_stages(session, portal_id, [(o.store, o.id) for o in orders])
             deals_on, orders_on = store_targets(session, portal_id, setup, info.settings)
         # read from HubSpot with no transaction open; only the targets the store writes are compared
-        deals = set(drifted_deals(crm, batch, setup, info)) if deals_on else set()
-        hs_orders = set(drifted_orders(crm, batch, setup, info)) if orders_on else set()
+        deals = drifted_deals(crm, batch, setup, info) if deals_on else Drift.none()
+        hs_orders = drifted_orders(crm, batch, setup, info) if orders_on else Drift.none()
         with db.session() as session:
-            # A drifted record is re-sent with all its line items: forget what we believed HubSpot had.
-            _forget(session, portal_id, ("deal", "line_item"), deals, {
-                line_key(o, line) for o in orders if o.key in deals for line in o.lines})
-            _forget(session, portal_id, ("order", "order_line"), hs_orders, {
-                order_line_key(line_key(o, line)) for o in orders if o.key in hs_orders for line in o.lines})
+            healed = _mark(session, portal_id, orders, deals, ("deal", "line_item"), lambda key: key)
+            healed += _mark(session, portal_id, orders, hs_orders, ("order", "order_line"), order_line_key)
         with db.session() as session:
             sync_orders(session, crm, portal_id, setup, info, batch, now=bootstrap.now(),
                         errors=[*errors, *missing])
         report["orders"] += len(orders)
-        report["healed"] += len(deals) + len(hs_orders)
+        report["healed"] += healed
         if not keep_going():
             return False
     with db.session() as session:
         gone = sorted({key for key in session.scalars(select(ObjectLink.source_key).where(
-            ObjectLink.portal_id == portal_id, ObjectLink.kind.in_(("deal", "order")), ObjectLink.state == "synced",
+            ObjectLink.portal_id == portal_id, ObjectLink.kind.in_(("deal", "order")), ObjectLink.state.in_((SYNCED, VANISHED)),
             ObjectLink.source_key.startswith(f"{store.code}:", autoescape=True))) if key not in seen})
         if gone:
             result = apply_deletions(session, crm, portal_id, [
@@ -116,11 +116,23 @@ def _reconcile_store(portal_id: int, store, crm, chunk: int, keep_going: Callabl
     return True
 
 
-def _forget(session, portal_id: int, kinds: tuple[str, str], records: set[str], lines: set[str]) -> None:
-    """Clear the hashes of drifted records (kind `kinds[0]`) and of their line items (`kinds[1]`); only `synced`
-    links: a gone one's hash means "seen" to the webhooks contract."""
-    for kind, keys in zip(kinds, (records, lines)):
-        for link in session.scalars(select(ObjectLink).where(
-                ObjectLink.portal_id == portal_id, ObjectLink.kind == kind, ObjectLink.state == "synced",
-                ObjectLink.source_key.in_(sorted(keys)))) if keys else ():
-            link.content_hash = None
+def _mark(session, portal_id: int, orders, drift: Drift, kinds: tuple[str, str], own_key) -> int:
+    """Make the coming sync heal what drifted; returns how many records it will re-send. A changed record is
+    re-sent in place with all its line items: forget what we believed HubSpot had. A vanished one is re-created:
+    its link says so, and the sync archives the line items left on the deleted record and makes fresh ones."""
+    changed = _links(session, portal_id, kinds[0], drift.changed)
+    lines = {own_key(line_key(o, line)) for o in orders if o.key in drift.changed for line in o.lines}
+    for link in [*changed, *_links(session, portal_id, kinds[1], lines)]:
+        link.content_hash = None
+    vanished = _links(session, portal_id, kinds[0], drift.vanished)
+    for link in vanished:
+        link.state = VANISHED
+    return len(changed) + len(vanished)
+
+
+def _links(session, portal_id: int, kind: str, keys: set[str]) -> list[ObjectLink]:
+    """The `synced` links of these keys: a gone one's hash means "seen" to the webhooks contract, and one a
+    person deleted stays deleted."""
+    return list(session.scalars(select(ObjectLink).where(
+        ObjectLink.portal_id == portal_id, ObjectLink.kind == kind, ObjectLink.state == SYNCED,
+        ObjectLink.hubspot_id.is_not(None), ObjectLink.source_key.in_(sorted(keys))))) if keys else []

@@ -43,12 +43,13 @@ def record(session: Session, planned: Planned, outcome: Outcome) -> dict:
         return (outcome.ids.get((object_type, key)) or p.known.get((object_type, key))) if key else None
 
     repo.save_order_facts(session, portal_id, facts)
+    # Before the links are saved: an orphaned line item's key is also its fresh line item's.
+    repo.delete_links(session, portal_id, "line_item",
+                      [key for keys_ in built.stale_lines.values() for key in keys_] + p.orphans)
     _save_links(session, portal_id, built, outcome, loaded.links)
     remember_catalogue(session, portal_id, store.code,
                        {key: hs_id for (t, key), hs_id in outcome.ids.items() if t == "products"},
                        {sku: product.id for sku, product in batch.products.items()})
-    repo.delete_links(session, portal_id, "line_item",
-                      [key for keys_ in built.stale_lines.values() for key in keys_] + p.orphans)
     repo.delete_links(session, portal_id, "order_line", built.stale_order_lines)
     forget_stale_lines(session, portal_id, built.stale_cart_lines)
     _save_record_errors(session, portal_id, batch, p.errors)

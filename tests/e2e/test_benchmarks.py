@@ -94,11 +94,14 @@ def test_realtime_measures_every_edit_until_its_deal_changes():
 
 
 def test_reconcile_bounds_the_calls_for_vanished_orders():
-    result = bench("reconcile", "--vanished", "4", "--orders", "60")
+    result = bench("reconcile", "--vanished", "4", "--orders", "60", "--deleted-in-hubspot", "3")
     assert result["archived"] == 4 and result["touched"]["deals"] == 4
     assert result["bound_calls"] == math.ceil(4 / 100) * len(result["touched"]) + result["baseline_calls"]
     assert result["bound_ratio"] == round(result["hubspot_calls"] / result["bound_calls"], 3)
     assert sum(result["by_endpoint"].values()) == result["hubspot_calls"]
+    in_hubspot = result["deleted_in_hubspot"]  # re-created, each with fresh line items (old ones archived)
+    assert in_hubspot["healed"] == 3 and in_hubspot["touched"]["deals"] == 3 and in_hubspot["touched"]["line_items"]
+    assert sum(in_hubspot["by_endpoint"].values()) == in_hubspot["hubspot_calls"]
 
 
 def webhooks_during_backfill(*database: str) -> dict:

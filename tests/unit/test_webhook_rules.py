@@ -4,7 +4,7 @@ import json
 import pytest
 
 from hubspot_app.domain.store_settings import StoreSettings
-from hubspot_app.domain.webhook_rules import may_recreate
+from hubspot_app.domain.webhook_rules import VANISHED, may_recreate
 from hubspot_app.webhooks.events import MalformedDelivery, parse_delivery, parse_event
 from hubspot_app.webhooks.facts import lifecycle_wins
 from hubspot_app.webhooks.handlers import handle_deal_stage, handle_email_change, handler_for
@@ -88,3 +88,6 @@ def test_recreation_contract():
     assert may_recreate("deleted_in_hubspot", "deal", StoreSettings(recreate_deleted_deals=True), moulin_changed=True)
     assert may_recreate("deleted_in_hubspot", "product", StoreSettings(), moulin_changed=False)
     assert may_recreate("synced", "deal", StoreSettings(), moulin_changed=False)
+    # found missing by the reconcile, no webhook: the reconcile's heal, whatever the store's setting
+    assert may_recreate(VANISHED, "deal", StoreSettings(), moulin_changed=False)
+    assert may_recreate(VANISHED, "order", StoreSettings(), moulin_changed=False)

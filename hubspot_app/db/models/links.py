@@ -13,7 +13,8 @@ class ObjectLink(Base):
     "product" (SKU), "deal" (store:order id), "line_item" (store:order id:line id);
     "cart" (store:order id, the checkout's HubSpot cart), "cart_line" (cart/store:order id:line id).
     `content_hash` is the hash of the last properties written, to skip unchanged records.
-    `state`: "synced", "deleted_in_hubspot", "archived", "privacy_deleted".
+    `state`: "synced", "deleted_in_hubspot", "archived", "privacy_deleted", "vanished" (the reconcile found it
+    missing, no webhook told us: re-created in the same pass; `domain/webhook_rules.py`).
     """
 
     __tablename__ = "object_links"

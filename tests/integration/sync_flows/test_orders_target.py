@@ -291,16 +291,3 @@ def test_the_nightly_reconcile_repairs_hubspot_orders_drift_like_deals(shop, tar
     assert world.deals_by_key() == deals  # nothing drifted there: nothing written
     assert world.run(reconcile, world.portal_id)["healed"] == 0
     assert world.open_errors() == []
-
-
-def test_the_nightly_reconcile_leaves_a_hubspot_order_deleted_unseen_to_the_webhooks_contract(shop):
-    world, store = shop
-    grant_order_scopes(world)
-    set_target(world, "orders")
-    world.run(backfill, world.portal_id)
-    orders = orders_by_key(world)
-    deleted = sorted(orders)[0]
-    world.state.user_delete(world.portal_id, "orders", orders[deleted]["id"])  # and no webhook told us
-    assert world.run(reconcile, world.portal_id)["healed"] == 0
-    assert deleted not in orders_by_key(world)  # not re-created with line items stuck on the deleted one
-    assert world.open_errors() == []

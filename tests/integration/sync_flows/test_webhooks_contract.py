@@ -15,6 +15,7 @@ from hubspot_app.db.models.webhooks import PendingAssociation
 from hubspot_app.sync.backfill import backfill, poll
 from hubspot_app.sync.engine import sync_customer_orders
 from hubspot_app.sync.reconcile import reconcile
+from hubspot_app.domain.mapping import line_key
 from hubspot_app.domain.stages import stage_for
 from sandbox.hubspot.webhook_delivery import WebhookDelivery
 from sandbox.moulin.edits import apply_order_action
@@ -191,6 +192,9 @@ def test_deal_deleted_in_hubspot_stays_deleted_unless_the_store_asks_and_is_neve
     assert hooked.link("deal", order.key) == (deal["id"], "synced")
     lines = hooked.world.associations("deals", deal["id"], "line_items")
     assert len(lines) == len(order.lines), (hooked.world.open_errors(), lines_now, line_ids)
+    # our links name the fresh line items, not the archived ones they replace
+    assert {hooked.link("line_item", line_key(order, line)) for line in order.lines} == {
+        (hs_id, "synced") for hs_id in lines}
     hooked.flush()  # the app's own re-creation echoes back as events: nothing changes
     hooked.order_changes(order, amount="0.50")
     hooked.world.run(reconcile, hooked.portal_id)
