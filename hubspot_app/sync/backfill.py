@@ -10,27 +10,65 @@ A chunk holds up to 2,000 orders so association batches are full (v4 takes
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Callable, Iterable
 
 from .. import extensions
 from ..jobs.bulk import SliceBudget
 from ..logs import log_event
 from ..moulin.errors import MoulinError
-from hubspot_app.domain.records import RecordError
+from hubspot_app.domain.records import Order, RecordError
 from ..moulin.stores import active_stores
 from hubspot_app import bootstrap
 from hubspot_app.db import repository as repo
+from hubspot_app.domain.batch import order_facts
 from .deletions import apply_deletions
-from .facts_pass import NOT_NEEDED, facts_alongside, facts_start
 from .orders import StoreInfo
 from .overlap import Run, sync_chunks
 from .setup import ensure_setup
-from .sources import Catalogue, cached_catalogue, chunks_of
+from .sources import Catalogue, cached_catalogue
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 2000
+FACTS = "backfill_facts"  # the checkpoint of the backfill's first, local pass
 DEFAULT_PAGE_SIZE = 100  # Moulin's page size when a source does not say its own
+
+
+def _chunks(records: Iterable, size: int) -> Iterable[tuple[list[Order], list[RecordError]]]:
+    orders, errors = [], []
+    for record in records:
+        (errors if isinstance(record, RecordError) else orders).append(record)
+        if len(orders) >= size:
+            yield orders, errors
+            orders, errors = [], []
+    if orders or errors:
+        yield orders, errors
+
+
+def _record_facts(portal_id: int, store_code: str, source, catalogue: Catalogue, since, chunk: int,
+                  budget: SliceBudget | None) -> bool:
+    """First pass, local only: every order's contribution to its contact's aggregates. True when complete.
+
+    With all of them known up front, a contact's properties are final the first
+    time it is written, so a repeat customer whose orders span many chunks is
+    upserted once instead of once per chunk. The pass has its own checkpoint, so
+    a slice that runs out of budget resumes it where it stopped.
+    """
+    read = 0
+    for orders, _ in _chunks(source.iter_orders(updated_since=since), chunk):
+        batch, _ = catalogue.batch(store_code, orders)
+        with extensions.db().session() as session:
+            repo.save_order_facts(session, portal_id, {
+                o.key: ((c.email if (c := batch.customer_of(o)) else None), order_facts(o, batch)) for o in orders})
+            cp = repo.checkpoint(session, portal_id, store_code, FACTS)
+            repo.advance(cp, cp.position + len(orders), max((o.updated_at for o in orders), default=None))
+        read += len(orders)
+        if _spent(budget, source, read):
+            return False
+    with extensions.db().session() as session:
+        cp = repo.checkpoint(session, portal_id, store_code, FACTS)
+        repo.advance(cp, cp.position, None, done=True)
+    return True
 
 
 def _spent(budget: SliceBudget | None, source, orders_read: int) -> bool:
@@ -58,20 +96,22 @@ def _run(portal_id: int, store, crm, mode: str, chunk: int, progress: Callable[[
         if mode == "poll" and since is None:
             backfill = repo.checkpoint(session, portal_id, store.code, "backfill")
             since = backfill.high_water
-        facts = facts_start(session, portal_id, store.code, since) if mode == "backfill" else NOT_NEEDED
+        facts = repo.checkpoint(session, portal_id, store.code, FACTS) if mode == "backfill" else None
+        facts_since = (facts.high_water if facts.position else since) if facts else None
+        facts_done = facts is None or facts.done
     report = {"store": store.code, "orders": 0, "errors": 0, "chunks": 0}
     # Slices of one job reuse the catalogue the previous slice read in this process.
     catalogue = (Catalogue.load(source) if budget is None
                  else cached_catalogue(("bulk", store.id, store.api_url), source, with_customers=True))
+    if not facts_done and not _record_facts(portal_id, store.code, source, catalogue, facts_since, chunk, budget):
+        return {**report, "stopped": True}
     run = Run(portal_id, crm, info, mode, source, catalogue, position, report, progress)
 
     def last(chunks: int, orders: int) -> bool:
         return (stop_after is not None and chunks >= stop_after) or _spent(budget, source, orders)
 
-    with facts_alongside(portal_id, store, catalogue, facts, position,
-                         lambda: budget is None or budget.keep_going()) as gate:
-        if not sync_chunks(run, gate(chunks_of(source.iter_orders(updated_since=since), chunk)), last):
-            return {**report, "stopped": True}
+    if not sync_chunks(run, _chunks(source.iter_orders(updated_since=since), chunk), last):
+        return {**report, "stopped": True}
     position = run.position
     with db.session() as session:
         cp = repo.checkpoint(session, portal_id, store.code, mode)

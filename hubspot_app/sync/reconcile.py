@@ -30,7 +30,7 @@ from hubspot_app.domain.records import Deletion
 from ..moulin.stores import active_stores
 from hubspot_app import bootstrap
 from hubspot_app.db import repository as repo
-from .backfill import CHUNK
+from .backfill import CHUNK, _chunks
 from .deletions import apply_deletions
 from .drift import Drift, drifted_deals, drifted_orders
 from .order_target import store_targets
@@ -39,7 +39,7 @@ from hubspot_app.domain.order_mapping import order_line_key
 from hubspot_app.domain.webhook_rules import SYNCED, VANISHED
 from .orders import StoreInfo, sync_orders
 from .setup import ensure_setup
-from .sources import Catalogue, chunks_of
+from .sources import Catalogue
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def _reconcile_store(portal_id: int, store, crm, chunk: int, keep_going: Callabl
     info, source = StoreInfo.of(store), bootstrap.source_for(store)
     catalogue = Catalogue.load(source)
     seen: set[str] = set()
-    for orders, errors in chunks_of(source.iter_orders(), chunk):
+    for orders, errors in _chunks(source.iter_orders(), chunk):
         batch, missing = catalogue.batch(store.code, orders, source)
         seen.update(o.key for o in orders)
         setup = ensure_setup(crm, portal_id)

@@ -14,7 +14,7 @@ import pickle
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from ..moulin.errors import MoulinNotFound
 from ..moulin.ports import OrderSource
@@ -100,18 +100,6 @@ class Catalogue:
         return SourceBatch(store=store, orders=orders, customers={k: v for k, v in known.items() if k in needed},
                            companies=self.companies, products=self.products,
                            pickup_points=self.pickup_points), errors
-
-
-def chunks_of(records: Iterable, size: int) -> Iterator[tuple[list[Order], list[RecordError]]]:
-    """Orders in lists of `size`, each with the bad records read among them."""
-    orders, errors = [], []
-    for record in records:
-        (errors if isinstance(record, RecordError) else orders).append(record)
-        if len(orders) >= size:
-            yield orders, errors
-            orders, errors = [], []
-    if orders or errors:
-        yield orders, errors
 
 
 _cache: dict[object, Catalogue] = {}

@@ -39,7 +39,6 @@ class SampleStore:
         self.overlays = {name: Overlay() for name in self.gen.collections}
         self.pusher: PushSender | None = None
         self.ticks = 0
-        self.latency_s = 0.0  # each API answer this much later, like a real back office over the network
 
     # -- clock -----------------------------------------------------------------------------------
 

@@ -6,19 +6,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
-from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from hubspot_app.db.models import ObjectLink, SyncCheckpoint
+from hubspot_app.db.models import ObjectLink
 from hubspot_app.db.models.sync import SyncedCustomer
-from hubspot_app.domain.batch import NOT_PURCHASES
-from hubspot_app.domain.stages import net_amount
 from hubspot_app.sync.backfill import backfill
-from hubspot_app.sync.engine import setup_portal
-
-from .test_identity_totals import email_of
 
 
 def _customers(store, prefix: str, n: int) -> list[str]:
@@ -85,35 +78,3 @@ def test_the_next_chunk_is_read_and_planned_before_the_current_chunk_is_written(
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(ObjectLink).where(
             ObjectLink.portal_id == world.portal_id, ObjectLink.kind == "deal")) == 20
-
-
-def test_the_facts_pass_runs_beside_the_sync_which_waits_only_for_its_lead(world, stores):
-    store, server = stores(orders=1000, seed=5, store_code="b2c")
-    world.connect(store, server)
-    app = world.app
-    app.extensions["moulin.config"] = app.extensions["moulin.config"].with_overrides(backfill_facts_lead=20)
-    world.run(setup_portal, world.portal_id)
-    store.latency_s = 0.3  # 10 pages: the pass needs 3 s to read the whole history
-
-    first = world.run(backfill, world.portal_id, chunk=10, stop_after=1)
-
-    assert first["stores"][0]["stopped"] and len(world.deals_by_key()) == 10
-    with app.extensions["moulin.db"].session() as session:
-        facts = session.scalar(select(SyncCheckpoint).filter_by(portal_id=world.portal_id, mode="backfill_facts"))
-        # Before: the pass read the whole history before the first HubSpot call. Now the first chunk went out
-        # once the pass was 20 orders past it, and the pass stopped with the slice.
-        assert not facts.done and 30 <= facts.position < 900, (facts.done, facts.position)
-
-    store.latency_s = 0
-    world.run(backfill, world.portal_id, chunk=300)  # both resume from their checkpoints
-    # Contacts planned before the pass counted their later orders were written again: every total is right.
-    count, value = Counter(), {}
-    for order in store.live_orders():
-        if (email := email_of(store, order.customer_id)) and order.status not in NOT_PURCHASES:
-            count[email] += 1
-            value[email] = value.get(email, Decimal("0")) + net_amount(order)
-    contacts = {c["properties"]["email"]: c["properties"] for c in world.objects("contacts")}
-    assert count and set(count) <= set(contacts)
-    for email, props in contacts.items():
-        assert int(props.get("moulin_orders_count") or 0) == count[email], email
-        assert Decimal(props.get("moulin_lifetime_value") or 0) == value.get(email, 0), email
