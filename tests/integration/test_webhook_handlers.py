@@ -7,12 +7,13 @@ import pytest
 from sqlalchemy import select
 
 from hubspot_app.db.models import CardOrder, ObjectLink
-from hubspot_app.db.models.webhooks import DealStageChange, PendingAssociation, SyncConflict, WebhookEvent
+from hubspot_app.db.models.webhooks import (DealStageChange, PendingAssociation, ReceivedDelivery, SyncConflict,
+                                            WebhookEvent)
 from hubspot_app.db.repository import privacy_deleted_emails
 from hubspot_app.domain.webhook_rules import privacy_tombstone
 from hubspot_app.webhooks.events import parse_event
 from hubspot_app.webhooks.intake import accept_delivery, receive
-from hubspot_app.webhooks.processing import sweep_stale
+from hubspot_app.webhooks.processing import process_inbox, sweep_stale
 from tests.webhook_support import APP_ID, PORTAL, card, event, install, link, post_events, store
 from tests.webhook_support import replay as replay_deliveries
 
@@ -225,6 +226,24 @@ def test_a_delivery_whose_job_was_lost_is_swept(app, db, clock):
     assert sweep_stale(db, inbox, APP_ID, older_than=timedelta(0)) == 1
     assert links(db)[("contact", "ana@moulin.fr")] == ("1", "deleted_in_hubspot")
     assert sweep_stale(db, inbox, APP_ID, older_than=timedelta(0)) == 0
+
+
+class QueueLater:
+    def enqueue(self, *_args):
+        pass  # the job would run later, in the worker
+
+
+def test_a_delivery_one_job_has_taken_is_skipped_by_another(app, db):
+    if not db.url.startswith("postgresql"):
+        pytest.skip("row locks: SQLite has one writer, and the inbox's rows are not locked")
+    inbox = app.extensions["moulin.webhook_inbox"]
+    receive(inbox, QueueLater(), json.dumps([event("contact.deletion", 1, 2_000)]).encode())
+    with inbox.session() as other_job:
+        other_job.execute(select(ReceivedDelivery).with_for_update())
+        assert process_inbox(db, inbox, APP_ID) == 0
+        assert links(db)[("contact", "ana@moulin.fr")] == ("1", "synced")
+    assert process_inbox(db, inbox, APP_ID) == 1
+    assert links(db)[("contact", "ana@moulin.fr")] == ("1", "deleted_in_hubspot")
 
 
 def test_events_stored_but_left_pending_are_swept(app, db, clock):
