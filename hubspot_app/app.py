@@ -14,6 +14,7 @@ from .db import Database
 from .jobs import BULK_QUEUE, JobQueue, make_huey
 from .logs import configure_logging
 from .metrics import flush_usage
+from .webhooks.inbox import open_inbox
 
 
 def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | None = None,
@@ -37,7 +38,8 @@ def create_app(config: Config | Mapping[str, str] | None = None, clock: Clock | 
     )
     app.extensions["moulin.config"] = config
     app.extensions["moulin.clock"] = clock = clock or system_clock
-    app.extensions["moulin.db"] = Database(config.database_url, clock, config.sqlite_busy_timeout_ms)
+    app.extensions["moulin.db"] = database = Database(config.database_url, clock, config.sqlite_busy_timeout_ms)
+    app.extensions["moulin.webhook_inbox"] = open_inbox(database, clock, config.sqlite_busy_timeout_ms)
     app.extensions["moulin.cipher"] = SecretCipher(config.token_encryption_keys)
     app.extensions["moulin.adapters"] = adapters or Adapters()
     app.extensions["moulin.jobs"] = JobQueue(app, make_huey(config), make_huey(config, BULK_QUEUE))

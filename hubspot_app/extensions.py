@@ -20,6 +20,11 @@ def db() -> Database:
     return current_app.extensions["moulin.db"]
 
 
+def webhook_inbox() -> Database:
+    """Where the receiver stores deliveries as received: the app's database, or its own file beside a SQLite one."""
+    return current_app.extensions["moulin.webhook_inbox"]
+
+
 def cipher() -> SecretCipher:
     return current_app.extensions["moulin.cipher"]
 

@@ -1,7 +1,8 @@
-"""POST /webhooks/hubspot: verify the signature, store the events, enqueue, answer 2xx fast.
+"""POST /webhooks/hubspot: verify the signature, store the delivery as received, enqueue, answer 2xx fast.
 
 HubSpot retries every non-2xx for 24 hours, so only a bad signature (401) or a
-body that can never be read (400) is refused; events we skip are acknowledged.
+body that can never be read (400) is refused; the worker parses the events,
+skips those we do not handle and logs those it cannot read.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from flask import Blueprint, jsonify, request
 from .. import extensions
 from ..hubspot.signature import verify_request
 from ..logs import log_event
-from ..webhooks.events import MalformedDelivery, parse_delivery
+from ..webhooks.events import MalformedDelivery, read_delivery
 from ..webhooks.intake import receive
 from .limits import read_body
 
@@ -36,14 +37,9 @@ def hubspot_webhook():
         log_event(logger, "webhook.rejected", logging.WARNING, reason=check.reason)
         return jsonify(error="invalid signature"), 401
     try:
-        events, failed = parse_delivery(body)
+        events = read_delivery(body)  # each event is read by the worker
     except MalformedDelivery as error:
         log_event(logger, "webhook.malformed", logging.WARNING, reason=str(error))
         return jsonify(error="malformed_delivery", message=str(error)), 400
-    for event in failed:
-        # The record of a failed event is this line: what it carried may be unstorable (a NUL, a huge number).
-        log_event(logger, "webhook.event_failed", logging.WARNING, position=event.position,
-                  event_id=event.event_id, reason=event.reason)
-    accepted = receive(extensions.db(), extensions.jobs(), events)
-    return jsonify(stored=accepted.stored, duplicates=accepted.duplicates, ignored=accepted.ignored,
-                   failed=len(failed)), 200
+    delivery_id = receive(extensions.webhook_inbox(), extensions.jobs(), body)
+    return jsonify(delivery_id=delivery_id, events=len(events)), 200

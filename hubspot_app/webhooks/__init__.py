@@ -1,5 +1,6 @@
-"""HubSpot webhooks: receive (verify, store, enqueue) and process (idempotent, order-safe handlers).
+"""HubSpot webhooks: receive (verify, keep the delivery as received, enqueue) and process (parse, store, and
+idempotent, order-safe handlers).
 
-Flow: `web/hubspot_webhooks.py` -> `intake.accept_delivery` -> queue
-`webhooks.process_delivery` -> `processing.process_delivery` -> `handlers`.
+Flow: `web/hubspot_webhooks.py` -> `intake.receive` (the inbox, `inbox.py`) -> queue `webhooks.process_inbox`
+-> `processing.process_inbox` (`intake.accept_delivery`, then `handlers`).
 """

@@ -106,16 +106,22 @@ def stored_event(event: dict) -> ParsedEvent:
         raise MalformedDelivery(f"event lacks a valid portalId/occurredAt: {error}") from None
 
 
-def parse_delivery(body: bytes) -> tuple[list[ParsedEvent], list[FailedEvent]]:
-    """The readable events, and those that failed (one bad event must not block its batch)."""
+def read_delivery(body: bytes) -> list:
+    """The body as a JSON array, its events not yet read: all the receiver checks (the C parser, well under a
+    millisecond for 100 events)."""
     try:
         data = untrusted_json.loads(body)
     except untrusted_json.UnreadableJson as error:
         raise MalformedDelivery(str(error)) from None
     if not isinstance(data, list):
         raise MalformedDelivery("body must be a JSON array of event objects")
+    return data
+
+
+def parse_delivery(body: bytes) -> tuple[list[ParsedEvent], list[FailedEvent]]:
+    """The readable events, and those that failed (one bad event must not block its batch)."""
     events, failed = [], []
-    for position, item in enumerate(data):
+    for position, item in enumerate(read_delivery(body)):
         if not isinstance(item, dict):
             failed.append(FailedEvent(position, "an event must be a JSON object"))
             continue

@@ -1,6 +1,11 @@
-"""Process one stored delivery (up to 100 events) as a batch: one transaction, set-based reads and writes.
+"""Process the deliveries waiting in the inbox as one batch: one transaction, set-based reads and writes.
 
-The delivery's pending events are read in one query, in occurredAt order; the
+`process_inbox` takes up to `DELIVERIES_PER_BATCH` deliveries as received
+(`inbox.py`), parses them, stores their events (`intake.accept_delivery`) and
+processes them together; their inbox rows are deleted only once that is
+committed, so a crash at any point leaves them for the next job or the sweep
+(storing is idempotent: the dedupe key). The batch's pending events are read
+in one query, in occurredAt order; the
 lifecycle facts of every object they name are loaded in one query per object
 type; consecutive deletions and restores are applied as one run
 (`lifecycle_runs`), projecting each object's links once; the other events
@@ -12,9 +17,9 @@ holding back the others; handlers are idempotent, so the replay is safe. A
 database error (lock, lost connection) is not the event's fault: it propagates,
 the job is retried and the events stay pending.
 
-Each event is processed once: the pending rows are locked as they are read
-(FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has a single writer), so a sweep
-running beside the delivery's job finds nothing left to do.
+Each event is processed once: the inbox rows and the pending events are locked
+as they are read (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has a single
+writer), so two jobs, or a sweep beside a job, never take the same delivery.
 """
 from __future__ import annotations
 
@@ -22,20 +27,24 @@ import logging
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ..db.base import now_of
-from ..db.models.webhooks import WebhookEvent
+from ..db.models.webhooks import ReceivedDelivery, WebhookEvent
 from ..logs import log_event
 from . import facts, lifecycle_runs
-from .events import ParsedEvent, stored_event
+from .events import MalformedDelivery, ParsedEvent, parse_delivery, stored_event
 from .handlers import LifecycleHandler, handler_for
+from .intake import accept_delivery
 
 logger = logging.getLogger(__name__)
 
 _PENDING = (WebhookEvent.status == "pending")
+# Deliveries taken by one job (up to 100 events each): the batch's reads and writes are per statement, not per
+# event, so a larger batch costs less per event; 20 keeps a transaction around 2,000 events.
+DELIVERIES_PER_BATCH = 20
 
 
 def _pending(session: Session, *where) -> list[tuple[int, dict]]:
@@ -75,28 +84,31 @@ def _apply(session: Session, events: list[ParsedEvent], app_id: int | None) -> l
     return results
 
 
-def _apply_events(database, app_id: int | None, *where) -> Counter:
-    """One transaction: the pending events matching `where`, applied and marked."""
-    with database.session() as session:
-        rows = _pending(session, *where)
-        if not rows:
-            return Counter()
-        events = [stored_event(payload) for _, payload in rows]
-        _preload_facts(session, events)
-        results = _apply(session, events, app_id)
-        now = now_of(session)
-        session.flush()  # the handlers' writes first: a privacy deletion rewrites stored payloads
-        table = WebhookEvent.__table__
-        session.connection().execute(
-            update(table).where(table.c.id == bindparam("row_id"))
-            .values(status=bindparam("new_status"), outcome=bindparam("new_outcome"), processed_at=now),
-            [{"row_id": row_id, "new_status": status, "new_outcome": outcome[:255]}
-             for (row_id, _), (status, outcome) in zip(rows, results)])
+def _apply_rows(session: Session, rows: list[tuple[int, ParsedEvent]], app_id: int | None) -> Counter:
+    """Apply stored events (row id, event), in the given order, and mark each row; the caller commits."""
+    events = [event for _, event in rows]
+    _preload_facts(session, events)
+    results = _apply(session, events, app_id)
+    now = now_of(session)
+    session.flush()  # the handlers' writes first: a privacy deletion rewrites stored payloads
+    table = WebhookEvent.__table__
+    session.connection().execute(
+        update(table).where(table.c.id == bindparam("row_id"))
+        .values(status=bindparam("new_status"), outcome=bindparam("new_outcome"), processed_at=now),
+        [{"row_id": row_id, "new_status": status, "new_outcome": outcome[:255]}
+         for (row_id, _), (status, outcome) in zip(rows, results)])
     if logger.isEnabledFor(logging.DEBUG):  # log_event masks its fields even for a record then dropped
         for event, (_, outcome) in zip(events, results):
             log_event(logger, "webhook.event_processed", logging.DEBUG, portal_id=event.portal_id,
                       subscription_type=event.subscription_type, object_id=event.object_id, outcome=outcome)
     return Counter(status for status, _ in results)
+
+
+def _apply_events(database, app_id: int | None, *where) -> Counter:
+    """One transaction: the pending events matching `where`, applied and marked."""
+    with database.session() as session:
+        rows = [(row_id, stored_event(payload)) for row_id, payload in _pending(session, *where)]
+        return _apply_rows(session, rows, app_id) if rows else Counter()
 
 
 def _mark_failed(database, event_id: int, error: Exception) -> None:
@@ -107,9 +119,9 @@ def _mark_failed(database, event_id: int, error: Exception) -> None:
                   subscription_type=row.subscription_type, error=type(error).__name__)
 
 
-def _one_by_one(database, delivery_id: str, app_id: int | None) -> Counter:
+def _one_by_one(database, delivery_ids: list[str], app_id: int | None) -> Counter:
     with database.session() as session:
-        ids = [row_id for row_id, _ in _pending(session, WebhookEvent.delivery_id == delivery_id)]
+        ids = [row_id for row_id, _ in _pending(session, WebhookEvent.delivery_id.in_(delivery_ids))]
     statuses: Counter = Counter()
     for event_id in ids:
         try:
@@ -122,27 +134,90 @@ def _one_by_one(database, delivery_id: str, app_id: int | None) -> Counter:
     return statuses
 
 
-def process_delivery(database, delivery_id: str, app_id: int | None) -> Counter:
-    """Returns how many events ended in each status."""
+def process_deliveries(database, delivery_ids: list[str], app_id: int | None) -> Counter:
+    """The stored events of these deliveries; returns how many events ended in each status."""
     try:
-        statuses = _apply_events(database, app_id, WebhookEvent.delivery_id == delivery_id)
+        statuses = _apply_events(database, app_id, WebhookEvent.delivery_id.in_(delivery_ids))
     except OperationalError:
         raise  # the database itself (lock, connection): the job is retried, events stay pending
     except Exception:  # noqa: BLE001 - one event broke the batch: find it, apply the others
-        statuses = _one_by_one(database, delivery_id, app_id)
-    log_event(logger, "webhook.delivery_processed", delivery_id=delivery_id, **dict(statuses))
+        statuses = _one_by_one(database, delivery_ids, app_id)
+    log_event(logger, "webhook.deliveries_processed", deliveries=len(delivery_ids), **dict(statuses))
     return statuses
 
 
-def sweep_stale(database, app_id: int | None, older_than: timedelta = timedelta(minutes=2)) -> int:
-    """Process deliveries whose job was lost (enqueue failed after the commit, worker died mid-way).
+def _parse(deliveries: list[tuple[str, bytes]]) -> list[tuple[str, list[ParsedEvent]]]:
+    """Each delivery's readable events; the others are logged (the receiver checked the body is a JSON array)."""
+    parsed = []
+    for delivery_id, body in deliveries:
+        try:
+            events, failed = parse_delivery(body)
+        except MalformedDelivery as error:  # never expected; such a row must not block the inbox for good
+            log_event(logger, "webhook.malformed", logging.WARNING, delivery_id=delivery_id, reason=str(error))
+            continue
+        for event in failed:
+            # The record of a failed event is this line: what it carried may be unstorable (a NUL, a huge number).
+            log_event(logger, "webhook.event_failed", logging.WARNING, delivery_id=delivery_id,
+                      position=event.position, event_id=event.event_id, reason=event.reason)
+        parsed.append((delivery_id, events))
+    return parsed
 
-    Their events are stored, so HubSpot's retry is deduplicated and would never enqueue them again.
-    Returns how many deliveries were swept.
-    """
+
+def _store(session: Session, parsed: list[tuple[str, list[ParsedEvent]]]) -> list[tuple[int, ParsedEvent]]:
+    """The events stored now (not those stored before: duplicates), in occurredAt order."""
+    rows = [row for delivery_id, events in parsed for row in accept_delivery(session, events, delivery_id).rows]
+    return sorted(rows, key=lambda row: (row[1].occurred_at_ms, row[0]))
+
+
+def _store_and_apply(database, parsed: list[tuple[str, list[ParsedEvent]]], app_id: int | None) -> Counter:
+    """One transaction: the events stored and applied as they are, never read back."""
+    with database.session() as session:
+        rows = _store(session, parsed)
+        return _apply_rows(session, rows, app_id) if rows else Counter()
+
+
+def process_inbox(database, inbox, app_id: int | None, limit: int = DELIVERIES_PER_BATCH,
+                  older_than: timedelta | None = None) -> int:
+    """Take up to `limit` deliveries from the inbox (received over `older_than` ago, if given), oldest first,
+    store and process their events, then delete them from the inbox. Returns how many deliveries were taken."""
+    with inbox.session() as claim:
+        waiting = select(ReceivedDelivery.id, ReceivedDelivery.body)
+        if older_than is not None:
+            waiting = waiting.where(ReceivedDelivery.received_at < now_of(claim) - older_than)
+        # The claim's row locks (PostgreSQL) last until its DELETE commits, after the events are processed.
+        taken = claim.execute(waiting.order_by(ReceivedDelivery.received_at, ReceivedDelivery.id).limit(limit)
+                              .with_for_update(skip_locked=True)).all()
+        if not taken:
+            return 0
+        ids = [delivery_id for delivery_id, _ in taken]
+        parsed = _parse([(delivery_id, bytes(body)) for delivery_id, body in taken])
+        try:
+            statuses = _store_and_apply(database, parsed, app_id)
+            log_event(logger, "webhook.deliveries_processed", deliveries=len(ids), **dict(statuses))
+        except OperationalError:
+            raise  # the database itself (lock, connection): the job is retried, the deliveries stay in the inbox
+        except Exception:  # noqa: BLE001 - one event broke the batch: store them all, then find it as below
+            with database.session() as session:
+                _store(session, parsed)
+            process_deliveries(database, ids, app_id)
+        claim.execute(delete(ReceivedDelivery).where(ReceivedDelivery.id.in_(ids)))
+    return len(ids)
+
+
+STALE_AFTER = timedelta(minutes=2)
+
+
+def sweep_stale(database, inbox, app_id: int | None, older_than: timedelta = STALE_AFTER) -> int:
+    """Process deliveries whose job was lost (enqueue failed after the commit, worker died mid-way): those left
+    in the inbox, then events stored but left pending (a job that died between its transactions, or events
+    stored by a receiver before the inbox). HubSpot's retry of them is deduplicated and would never enqueue them
+    again. Returns how many deliveries were swept."""
+    swept = 0
+    while taken := process_inbox(database, inbox, app_id, older_than=older_than):
+        swept += taken
     with database.session() as session:
         deliveries = list(session.scalars(select(WebhookEvent.delivery_id).where(
             _PENDING, WebhookEvent.received_at < now_of(session) - older_than).distinct()))
     for delivery_id in deliveries:
-        process_delivery(database, delivery_id, app_id)
-    return len(deliveries)
+        process_deliveries(database, [delivery_id], app_id)
+    return swept + len(deliveries)

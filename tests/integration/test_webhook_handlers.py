@@ -1,4 +1,5 @@
 """Each handler, driven through the signed endpoint (the queue runs inline in tests)."""
+import json
 import random
 from datetime import timedelta
 
@@ -6,12 +7,13 @@ import pytest
 from sqlalchemy import select
 
 from hubspot_app.db.models import CardOrder, ObjectLink
-from hubspot_app.db.models.webhooks import DealStageChange, PendingAssociation, SyncConflict, WebhookEvent
+from hubspot_app.db.models.webhooks import (DealStageChange, PendingAssociation, ReceivedDelivery, SyncConflict,
+                                            WebhookEvent)
 from hubspot_app.db.repository import privacy_deleted_emails
 from hubspot_app.domain.webhook_rules import privacy_tombstone
 from hubspot_app.webhooks.events import parse_event
-from hubspot_app.webhooks.intake import accept_delivery
-from hubspot_app.webhooks.processing import sweep_stale
+from hubspot_app.webhooks.intake import accept_delivery, receive
+from hubspot_app.webhooks.processing import process_inbox, sweep_stale
 from tests.webhook_support import APP_ID, PORTAL, card, event, install, link, post_events, store
 from tests.webhook_support import replay as replay_deliveries
 
@@ -195,16 +197,62 @@ def test_duplicates_and_reordering_give_the_clean_result(app, client):
         assert replay(app, client, batches) == clean
 
 
-def test_a_delivery_whose_job_was_lost_is_swept(db, client, clock):
-    # Stored but never enqueued, as when the queue is down right after the commit.
+class QueueDown:
+    def enqueue(self, *_args):
+        raise ConnectionError("the queue is down")
+
+
+def lost_job(app) -> None:
+    """A delivery received but never enqueued, as when the queue is down right after the commit (the receiver
+    answers 503)."""
+    with pytest.raises(ConnectionError):
+        receive(app.extensions["moulin.webhook_inbox"], QueueDown(),
+                json.dumps([event("contact.deletion", 1, 2_000)]).encode())
+
+
+def test_a_delivery_whose_job_was_lost_is_taken_by_the_next_delivery_s_job(app, db, client):
+    lost_job(app)
+    assert links(db)[("contact", "ana@moulin.fr")] == ("1", "synced")
+    assert post_events(client, [event("contact.deletion", 2, 2_000)]).status_code == 200
+    assert links(db)[("contact", "ana@moulin.fr")] == ("1", "deleted_in_hubspot")
+    assert links(db)[("contact", "bea@moulin.fr")] == ("2", "deleted_in_hubspot")
+
+
+def test_a_delivery_whose_job_was_lost_is_swept(app, db, clock):
+    inbox = app.extensions["moulin.webhook_inbox"]
+    lost_job(app)
+    assert sweep_stale(db, inbox, APP_ID) == 0  # received just now: its job may still be on its way
+    clock.advance(1)  # stamped by the app's clock, so "older than nothing" needs its time to pass
+    assert sweep_stale(db, inbox, APP_ID, older_than=timedelta(0)) == 1
+    assert links(db)[("contact", "ana@moulin.fr")] == ("1", "deleted_in_hubspot")
+    assert sweep_stale(db, inbox, APP_ID, older_than=timedelta(0)) == 0
+
+
+class QueueLater:
+    def enqueue(self, *_args):
+        pass  # the job would run later, in the worker
+
+
+def test_a_delivery_one_job_has_taken_is_skipped_by_another(app, db):
+    if not db.url.startswith("postgresql"):
+        pytest.skip("row locks: SQLite has one writer, and the inbox's rows are not locked")
+    inbox = app.extensions["moulin.webhook_inbox"]
+    receive(inbox, QueueLater(), json.dumps([event("contact.deletion", 1, 2_000)]).encode())
+    with inbox.session() as other_job:
+        other_job.execute(select(ReceivedDelivery).with_for_update())
+        assert process_inbox(db, inbox, APP_ID) == 0
+        assert links(db)[("contact", "ana@moulin.fr")] == ("1", "synced")
+    assert process_inbox(db, inbox, APP_ID) == 1
+    assert links(db)[("contact", "ana@moulin.fr")] == ("1", "deleted_in_hubspot")
+
+
+def test_events_stored_but_left_pending_are_swept(app, db, clock):
+    # Stored by a job that died before processing them (or by a receiver from before the inbox).
     with db.session() as session:
         accept_delivery(session, [parse_event(event("contact.deletion", 1, 2_000))])
-    assert post_events(client, [event("contact.deletion", 2, 2_000)]).status_code == 200
-    assert links(db)[("contact", "ana@moulin.fr")] == ("1", "synced")
-    clock.advance(1)  # stamped by the app's clock, so "older than nothing" needs its time to pass
-    assert sweep_stale(db, APP_ID, older_than=timedelta(0)) == 1
+    clock.advance(1)
+    assert sweep_stale(db, app.extensions["moulin.webhook_inbox"], APP_ID, older_than=timedelta(0)) == 1
     assert links(db)[("contact", "ana@moulin.fr")] == ("1", "deleted_in_hubspot")
-    assert sweep_stale(db, APP_ID, older_than=timedelta(0)) == 0
 
 
 def test_an_event_that_breaks_its_handler_is_marked_failed_and_the_others_go_through(db, client):

@@ -111,7 +111,6 @@ def test_one_bad_event_fails_alone_and_the_delivery_goes_on(installed, client, c
     caplog.set_level(logging.WARNING)
     response = client.post("/webhooks/hubspot", data=raw, headers=hubspot_signed("POST", "/webhooks/hubspot", raw))
     assert response.status_code == 200
-    assert response.get_json() == {"stored": 2, "duplicates": 0, "ignored": 0, "failed": 1}
     assert count(installed, WebhookEvent) == 2
     failed = [r for r in caplog.records if getattr(r, "event", "") == "webhook.event_failed"]
     assert len(failed) == 1 and failed[0].position == 1 and failed[0].event_id == events[1]["eventId"]

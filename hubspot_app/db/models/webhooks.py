@@ -1,9 +1,24 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..base import Base, UTCDateTime, recorded_at
+
+
+class ReceivedDelivery(Base):
+    """A signed delivery exactly as HubSpot posted it, kept until the worker has stored and processed its events.
+
+    The receiver's whole write is this one row: parsing, deduplication and processing happen in the worker, which
+    deletes the row only once its events are processed, so a lost job or a killed worker leaves it for the sweep.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_received", "received_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 
 
 class WebhookEvent(Base):
