@@ -6,7 +6,8 @@ One whose stage, amount or pipeline differ from what Moulin says has its stored 
 cleared (and its own line items'), so the same pass re-sends it in place. One missing
 (deleted in HubSpot while no webhook reached us) has its link marked `vanished`, so the
 same pass re-creates it like a re-created deal of the webhooks contract: its old line
-items, still on the deleted record, archived first, then fresh ones. Deals and orders whose order Moulin no longer has are archived. Open checkouts age
+items, still on the deleted record, archived first, then fresh ones. Deals and orders
+whose order Moulin no longer has are archived. Open checkouts age
 into "checkout abandoned" here too, as a backstop: the scheduled check
 (`sync.abandonment`) marks them within minutes of their threshold.
 
