@@ -99,7 +99,7 @@ def _gather_and_sync(claimed: list[Claimed], store_id: int, portal_id: int, own_
         log_event(logger, "sync.push.batch_done", portal_id=portal_id, events=len(claimed),
                   waited_ms=waited_ms,
                   batch_ms=round((time.perf_counter() - started) * 1000),
-                  **{k: v for k, v in result.items() if k in ("orders", "deleted", "read_ms")})
+                  **{k: v for k, v in result.items() if k in ("orders", "deleted", "read_ms", "hubspot_calls")})
         total = {**result, "events": total["events"] + len(claimed), "batches": total["batches"] + 1}
         # A burst: what arrived while the batch ran is claimed now (the store stays busy) and gathered until
         # its oldest push is the burst window old.
@@ -192,7 +192,7 @@ def _apply(claimed: list[Claimed], store: MoulinStore, portal_id: int) -> dict:
     for customer_id in customer_ids:
         _sync_customer(source, portal_id, customer_id)
     # company.* and product.updated reach HubSpot with the next order that uses them (content hashes).
-    return result
+    return {**result, "hubspot_calls": crm.calls}
 
 
 def _read_orders(source, order_ids: list[str]) -> tuple[list, list[RecordError]]:
