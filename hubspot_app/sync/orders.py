@@ -128,6 +128,7 @@ def plan_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     session.commit()  # what the caller wrote before (e.g. a portal set-up) is not held across the calls either
     # A customer Moulin sent as bad data is missing too: its own, more precise, error is recorded last and stays.
     errors = [*resolve_contacts(session, crm, portal_id, batch), *errors]
+    session.commit()  # its writes (the customers seen) end here: on SQLite the plan's reads hold no write lock
     facts = {o.key: (batch.contact_key_of(o), order_facts(o, batch)) for o in orders}
     targets = store_targets(session, portal_id, setup, store.settings)
     loaded = _load(session, portal_id, setup, batch, facts, targets, ahead)
