@@ -192,6 +192,13 @@ def sweep() -> int:
     return len(jobs)
 
 
+def waiting_keys(portal_id: int, task: str) -> set[str]:
+    """The keys of the portal's `task` jobs still to finish (queued, running or interrupted; not failed)."""
+    with extensions.db().session() as session:
+        return set(session.scalars(select(BulkJob.key).where(
+            BulkJob.portal_id == portal_id, BulkJob.task == task, BulkJob.state != FAILED)))
+
+
 def status(session, job: JobRef, now: datetime) -> str | None:
     """"running", "queued", "interrupted" (lease ran out: a worker died; the sweep resumes it), "failed", or None."""
     row = _find(session, job)

@@ -92,8 +92,10 @@ def backfill_slice(portal_id: int, store_code: str | None = None, token: str | N
 
 
 def poll_slice(portal_id: int, token: str | None = None) -> dict:
-    return bulk.run_slice(bulk.JobRef("sync.poll", portal_id), token, lambda budget: not (
-        backfill_service.poll(portal_id, budget=budget)["stopped"]), TRANSIENT)
+    def one_slice(budget: bulk.SliceBudget) -> bool:
+        backfilling = bulk.waiting_keys(portal_id, "sync.backfill")  # "": the whole portal's
+        return not backfill_service.poll(portal_id, budget=budget, backfilling=backfilling)["stopped"]
+    return bulk.run_slice(bulk.JobRef("sync.poll", portal_id), token, one_slice, TRANSIENT)
 
 
 def reconcile_job(portal_id: int, token: str | None = None) -> dict:

@@ -158,8 +158,13 @@ def _poll_store(portal_id: int, store, crm, chunk: int, budget: SliceBudget | No
     return report
 
 
-def poll(portal_id: int, *, chunk: int = CHUNK, budget: SliceBudget | None = None) -> dict:
+def poll(portal_id: int, *, chunk: int = CHUNK, budget: SliceBudget | None = None,
+         backfilling: set[str] = frozenset()) -> dict:
     """Incremental: orders changed and deletions since the last poll, per active store.
+
+    A store whose backfill job is still to finish (`backfilling`: its code, or "" for all the portal's stores)
+    is skipped: the backfill reads every change up to its end and the first poll after it goes on from there,
+    while a poll now would read the store's whole history beside the backfill, for nothing.
 
     Each store on its own: one that cannot be read is recorded (an open error
     `store / poll:<code>` on the sync health page, closed by its next good
@@ -174,6 +179,9 @@ def poll(portal_id: int, *, chunk: int = CHUNK, budget: SliceBudget | None = Non
     reports, unavailable = [], []
     for store in stores:
         key = f"poll:{store.code}"
+        if backfilling & {"", store.code}:
+            reports.append({"store": store.code, "skipped": "its backfill is still running"})
+            continue
         try:
             reports.append(_poll_store(portal_id, store, crm, chunk, budget))
         except MoulinError as error:

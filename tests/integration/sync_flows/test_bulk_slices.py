@@ -49,3 +49,24 @@ def test_a_portal_over_its_bulk_job_cap_waits_its_turn(world, stores):
     with world.app.extensions["moulin.db"].session() as session:
         waiting = session.query(BulkJob).filter_by(key="b2c").one()
         assert waiting.state == "queued"
+
+
+def test_a_poll_leaves_a_store_whose_backfill_is_still_to_run_to_that_backfill(world, stores):
+    store, server = stores(orders=20, seed=3, store_code="b2c")
+    world.connect(store, server)
+    world.run(setup_portal, world.portal_id)
+    database, queue = world.app.extensions["moulin.db"], world.app.extensions["moulin.jobs"]
+    with database.session() as session:  # the store's backfill waits its turn (every bulk thread busy)
+        session.add(BulkJob(portal_id=world.portal_id, task="sync.backfill", key="b2c", token="t" * 32,
+                            state="queued"))
+    calls = world.state.request_log.total()
+    with world.app.app_context():
+        queue.enqueue("sync.poll", world.portal_id)
+    # Before: the poll read the store's whole history and synced it beside the backfill.
+    assert world.deals_by_key() == {} and world.state.request_log.total() == calls
+
+    with database.session() as session:  # a store with no backfill to come is polled as before
+        session.query(BulkJob).filter_by(task="sync.backfill").delete()
+    with world.app.app_context():
+        queue.enqueue("sync.poll", world.portal_id)
+    assert len(world.deals_by_key()) == store.count()["valid_orders"]
