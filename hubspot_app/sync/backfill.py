@@ -25,7 +25,7 @@ from .deletions import apply_deletions
 from .orders import StoreInfo
 from .overlap import Run, sync_chunks
 from .setup import ensure_setup
-from .sources import Catalogue, cached_catalogue, read_ahead
+from .sources import Catalogue, cached_catalogue
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def _record_facts(portal_id: int, store_code: str, source, catalogue: Catalogue,
     a slice that runs out of budget resumes it where it stopped.
     """
     read = 0
-    for orders, _ in _chunks(read_ahead(source.iter_orders(updated_since=since)), chunk):
+    for orders, _ in _chunks(source.iter_orders(updated_since=since), chunk):
         batch, _ = catalogue.batch(store_code, orders)
         with extensions.db().session() as session:
             repo.save_order_facts(session, portal_id, {

@@ -11,13 +11,10 @@ a tenth of the cost of re-validating the JSON.
 from __future__ import annotations
 
 import pickle
-import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
-
-from flask import current_app
+from typing import Iterable
 
 from ..moulin.errors import MoulinNotFound
 from ..moulin.ports import OrderSource
@@ -120,48 +117,3 @@ def cached_catalogue(key: object, source: OrderSource, with_customers: bool = Fa
     with _cache_lock:
         _cache[key] = cat
     return cat
-
-
-class _Failed:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-_END = object()
-
-
-def read_ahead(records: Iterable, depth: int = 300) -> Iterator:
-    """The records, read on a thread of their own up to `depth` ahead (three pages of Moulin's 100): the next
-    page is fetched and parsed while the caller works on this one, so a pass over the history no longer waits
-    for each page in turn. Leaving the loop early stops the reader after the record it holds."""
-    app, ahead, stop = current_app._get_current_object(), queue.Queue(maxsize=depth), threading.Event()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                ahead.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read() -> None:
-        try:
-            with app.app_context():  # the store's address guard reads the app's resolver
-                for record in records:
-                    if not put(record):
-                        return
-            put(_END)
-        except BaseException as error:  # noqa: BLE001 - handed to the caller, raised there
-            put(_Failed(error))
-
-    reader = threading.Thread(target=read, name="moulin-read-ahead", daemon=True)
-    reader.start()
-    try:
-        while (item := ahead.get()) is not _END:
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item
-    finally:
-        stop.set()
-        reader.join()
