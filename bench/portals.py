@@ -1,6 +1,6 @@
 """Several portals backfilling at once: worker processes sharing the Redis queue and the Redis limiter.
 
-    python -m bench.portals --portals 10 --orders 10000 --json [--workers 2 --threads 5]
+    python -m bench.portals --portals 10 --orders 10000 --json [--workers 2 --threads 5 --bulk-threads 1]
 
 Each portal gets its own sample store (--orders orders); one `sync.backfill` job per portal is enqueued
 on the Redis queue and real `moulin-hubspot worker` processes take them. The HubSpot sandbox limits every
@@ -84,7 +84,7 @@ def _sync_errors(app) -> int:
 
 
 def run(portals: int, orders: int, seed: int, workers: int, threads: int, redis_url: str,
-        database_url: str | None, timeout_s: float) -> dict:
+        database_url: str | None, timeout_s: float, bulk_threads: int = 1) -> dict:
     from hubspot_app import create_app
 
     folder = workdir("portals")
@@ -104,7 +104,7 @@ def run(portals: int, orders: int, seed: int, workers: int, threads: int, redis_
             with app.app_context():
                 for portal_id in portal_ids:
                     app.extensions["moulin.jobs"].enqueue("sync.backfill", portal_id)
-            processes = [start_worker(env, threads, folder / f"worker{n}.log") for n in range(workers)]
+            processes = [start_worker(env, threads, folder / f"worker{n}.log", bulk_threads) for n in range(workers)]
             try:
                 ended = _wait_all(app, portal_ids, timeout_s)
             finally:
@@ -127,6 +127,7 @@ def run(portals: int, orders: int, seed: int, workers: int, threads: int, redis_
         "cpu_ms_per_order": round(workers_cpu * 1000 / synced, 3) if synced else None,
         "cpu_s": _cpu_split(workers_cpu, bench_cpu, standins_cpu, makespan * (load["cpus"] or 1)),
         "sync_errors": errors, "workers": workers, "threads_per_worker": threads,
+        "bulk_threads_per_worker": bulk_threads,
         "queue": "redis", "database": "postgresql" if database_url and "postgresql" in database_url else "sqlite",
         "rate_limit": "sandbox 110 req / 10 s per portal, real time; floors at 110 / 10 s",
         "machine": load, "machine_after": machine(),
@@ -145,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=10000, help="orders per portal (one store each)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
-    parser.add_argument("--threads", type=int, default=5, help="threads per worker process")
+    parser.add_argument("--threads", type=int, default=5, help="real-time threads per worker process")
+    parser.add_argument("--bulk-threads", type=int, default=1,
+                        help="bulk threads per worker process (backfill slices; the worker's --bulk-workers)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13", help="an empty Redis db for this run")
     parser.add_argument("--database-url", default=None, help="PostgreSQL server URL (a scratch db is made there)")
     parser.add_argument("--timeout-s", type=float, default=1800)

@@ -16,10 +16,10 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def start_worker(env: dict, threads: int, log: Path) -> subprocess.Popen:
-    """A real `moulin-hubspot worker` process (Huey consumer), configured through the environment."""
+def start_worker(env: dict, threads: int, log: Path, bulk_threads: int = 1) -> subprocess.Popen:
+    """A real `moulin-hubspot worker` process (Huey consumers), configured through the environment."""
     return subprocess.Popen([sys.executable, "-c", "from hubspot_app.cli import main; main()", "worker",
-                             "--workers", str(threads)], env=env, cwd=ROOT,
+                             "--workers", str(threads), "--bulk-workers", str(bulk_threads)], env=env, cwd=ROOT,
                             stdout=open(log, "a"), stderr=subprocess.STDOUT)
 
 
