@@ -91,8 +91,9 @@ def hubspot_usage(session, portal_id: int) -> dict[str, int]:
 class StateCollector:
     """Gauges read at scrape time: sync lag per portal, queue depth, failing records and pending webhooks."""
 
-    def __init__(self, database, queue, clock):
+    def __init__(self, database, queue, clock, inbox=None):
         self.database, self.queue, self.clock = database, queue, clock
+        self.inbox = inbox or database  # the webhook inbox: a file of its own beside a SQLite database
 
     def collect(self):
         from .db.models import Installation, MoulinEvent, SyncError, WebhookEvent
@@ -125,13 +126,24 @@ class StateCollector:
                 webhooks.add_metric([str(portal_id)], count)
         depth = GaugeMetricFamily("moulin_queue_depth", "Jobs waiting in the queue")
         depth.add_metric([], self.queue.pending_count())
-        yield from (lag, failing, webhooks, depth)
+        yield from (lag, failing, webhooks, depth, self._deliveries_waiting())
+
+    def _deliveries_waiting(self) -> GaugeMetricFamily:
+        # Received, their events not yet stored: not counted by moulin_webhook_events_pending (no portal known
+        # before the worker parses the body).
+        from .db.models.webhooks import ReceivedDelivery
+
+        waiting = GaugeMetricFamily("moulin_webhook_deliveries_waiting",
+                                    "HubSpot webhook deliveries received whose events the worker has not stored yet")
+        with self.inbox.session() as session:
+            waiting.add_metric([], session.scalar(select(func.count()).select_from(ReceivedDelivery)))
+        return waiting
 
 
-def exposition(database, queue, clock) -> bytes:
+def exposition(database, queue, clock, inbox=None) -> bytes:
     """The text `/metrics` serves: this machine's counters plus the state gauges."""
     state = CollectorRegistry(auto_describe=False)
-    state.register(StateCollector(database, queue, clock))
+    state.register(StateCollector(database, queue, clock, inbox))
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         counters = CollectorRegistry()
         MultiProcessCollector(counters)

@@ -23,5 +23,5 @@ def metrics():
     given = request.headers.get("Authorization", "").encode("latin-1", "replace")
     if token and not hmac.compare_digest(given, f"Bearer {token}".encode()):
         abort(401)
-    body = exposition(extensions.db(), extensions.jobs(), extensions.clock())
+    body = exposition(extensions.db(), extensions.jobs(), extensions.clock(), extensions.webhook_inbox())
     return Response(body, mimetype=CONTENT_TYPE_LATEST)

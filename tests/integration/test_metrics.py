@@ -10,6 +10,7 @@ from hubspot_app import create_app
 from hubspot_app.clock import MovableClock
 from hubspot_app.db.base import Base
 from hubspot_app.db.models import Installation, MoulinEvent, MoulinStore, SyncError
+from hubspot_app.db.models.webhooks import ReceivedDelivery
 from hubspot_app.metrics import record_hubspot_call
 from tests.operator_support import PORTAL_A, PORTAL_B, install_portals
 
@@ -58,7 +59,10 @@ def test_gauges_come_from_the_database_at_scrape_time(build_app):
                                 record_id="o9", payload={}, received_at=NOW - timedelta(hours=1), processed_at=NOW))
         session.add_all([SyncError(portal_id=PORTAL_A, kind="deal", source_key=f"b2c:{i}", message="bad")
                          for i in range(4)])
+    with app.extensions["moulin.webhook_inbox"].session() as session:  # two deliveries the worker has not taken
+        session.add_all([ReceivedDelivery(id=f"d{i}", body=b"[]", received_at=NOW) for i in range(2)])
     found = samples(app.test_client().get("/metrics"))
+    assert found[("moulin_webhook_deliveries_waiting", ())] == 2.0
     assert found[("moulin_sync_lag_seconds", (("portal_id", str(PORTAL_A)),))] == 90.0
     assert found[("moulin_sync_lag_seconds", (("portal_id", str(PORTAL_B)),))] == 0.0
     assert found[("moulin_sync_failing_records", (("portal_id", str(PORTAL_A)),))] == 4.0
