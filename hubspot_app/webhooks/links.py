@@ -13,14 +13,16 @@ from sqlalchemy.orm import Session
 
 from ..db.models import CardOrder, ObjectLink
 from . import facts
-from hubspot_app.domain.webhook_rules import DELETED_IN_HUBSPOT, PRIVACY_DELETED, SYNCED, privacy_tombstone
+from hubspot_app.domain.webhook_rules import (DELETED_IN_HUBSPOT, PRIVACY_DELETED, SYNCED, VANISHED,
+                                              privacy_tombstone)
 
 
 def link_state_for(current: str, lifecycle: str) -> str:
     if current == PRIVACY_DELETED or lifecycle == facts.PRIVACY_DELETED:
         return PRIVACY_DELETED
-    # Only the two states webhooks own move; others ("archived" by Moulin, sync-owned states) stay.
-    if current not in (SYNCED, DELETED_IN_HUBSPOT):
+    # Only the states webhooks own move, and "vanished" (a deletion the reconcile found before its webhook came:
+    # once the webhook comes it is a deletion we heard of). Others ("archived" by Moulin) stay.
+    if current not in (SYNCED, DELETED_IN_HUBSPOT, VANISHED):
         return current
     return DELETED_IN_HUBSPOT if lifecycle == facts.DELETED else SYNCED
 

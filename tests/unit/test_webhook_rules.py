@@ -75,6 +75,9 @@ def test_lifecycle_precedence(current, current_at, new, new_at, wins):
     ("synced", "privacy_deleted", "privacy_deleted"),
     ("privacy_deleted", "live", "privacy_deleted"),
     ("archived", "deleted", "archived"),
+    # The reconcile found it missing; the deletion's webhook came late: a deletion we heard of, the contract's.
+    ("vanished", "deleted", "deleted_in_hubspot"),
+    ("vanished", "live", "synced"),  # restored in HubSpot before the reconcile's re-create went through
 ])
 def test_link_states(current, lifecycle, expected):
     assert link_state_for(current, lifecycle) == expected
