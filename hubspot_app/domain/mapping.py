@@ -184,7 +184,6 @@ def contact_properties(customer: Customer, stats: ContactStats) -> dict[str, str
 STATS_PROPERTIES = ("moulin_orders_count", "moulin_lifetime_value", "moulin_average_order_value",
                     "moulin_first_order_date", "moulin_last_order_date", "moulin_last_pickup_point",
                     "moulin_skus_bought", "moulin_categories_bought", "moulin_brands_bought")
-_STALE_STATS = "0" * 16
 
 
 def contact_hash(props: dict, extra: dict | None = None) -> str:
@@ -211,9 +210,10 @@ def customer_changed(stored: str | None, digest: str) -> bool:
     return bool(stored) and stored[:32] != digest[:32]
 
 
-def stats_sent_alone(stored: str | None) -> str | None:
-    """The hash to keep after writing only the aggregates: the customer parts stay, the stats part no longer matches."""
-    return stored[:32] + _STALE_STATS + stored[48:] if stored else None
+def stats_written(stored: str | None, stats_props: dict) -> str | None:
+    """The hash to keep after writing the aggregates alone: the customer's parts stay, the totals' part is what was
+    sent, so a later full pass that finds the same totals writes nothing."""
+    return stored[:32] + content_hash(stats_props)[:16] + stored[48:] if stored else None
 
 
 def stats_properties(stats: ContactStats) -> dict[str, str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from hubspot_app.db import repository as repo
-from hubspot_app.domain.mapping import contact_stats, stats_properties, stats_sent_alone
+from hubspot_app.domain.mapping import contact_stats, stats_properties, stats_written
 from hubspot_app.domain.planner import Work
 
 
@@ -48,5 +48,5 @@ def save_aggregates(session: Session, portal_id: int, left: LeftContacts, writer
                                                        if t == "contacts" and key in writers})
     written = {left.links[key].hubspot_id for key in writers if ("contacts", key) in outcome.ids}
     repo.save_links(session, portal_id, "contact", {
-        key: (link.hubspot_id, stats_sent_alone(link.content_hash), "synced") for key, link in left.links.items()
-        if link.hubspot_id in written})
+        key: (link.hubspot_id, stats_written(link.content_hash, stats_properties(contact_stats(left.facts[key]))),
+              "synced") for key, link in left.links.items() if link.hubspot_id in written})

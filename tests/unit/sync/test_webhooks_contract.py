@@ -8,7 +8,7 @@ from hubspot_app.domain.store_settings import StoreSettings
 from hubspot_app.domain.batch import KIND, Built, Gone, PortalShape, SourceBatch, build
 from hubspot_app.sync.executor import execute
 from hubspot_app.domain.mapping import (ContactStats, STATS_PROPERTIES, contact_hash, contact_properties,
-                                      customer_changed, stats_properties, stats_sent_alone)
+                                      customer_changed, stats_properties, stats_written)
 from hubspot_app.domain.planner import DEAL_CONTACT, LINE_ITEM_DEAL, Work
 from hubspot_app.domain.stages import STAGES
 
@@ -43,7 +43,8 @@ def test_contact_hash_separates_the_customer_from_its_order_aggregates():
     assert customer_changed(a, renamed)
     assert customer_changed(a, contact_hash(contact_properties(c, one), {"_company": "b2c:co1"}))
     assert not customer_changed(None, renamed)  # no evidence of a change: a deletion is respected
-    assert stats_sent_alone(a)[:32] == a[:32] and stats_sent_alone(a) != a
+    # The totals written alone over `a`: the hash a full write of the same contact with those totals would store.
+    assert stats_written(a, stats_properties(two)) == b
 
 
 def test_stats_properties_are_the_ones_the_hash_sets_apart():
