@@ -197,7 +197,12 @@ def contact_hash(props: dict, extra: dict | None = None) -> str:
     own = {k: v for k, v in props.items() if k not in STATS_PROPERTIES}
     stats = {k: v for k, v in props.items() if k in STATS_PROPERTIES}
     # 32 + 16 + 16 hex digits: the stored column holds 64; 64 bits are plenty to notice a change.
-    return content_hash({**own, **(extra or {})})[:32] + content_hash(stats)[:16] + content_hash(own)[:16]
+    return content_hash({**own, **(extra or {})})[:32] + _stats_part(stats) + content_hash(own)[:16]
+
+
+def _stats_part(stats_props: dict) -> str:
+    """The aggregates' part of a contact hash (its hex digits 32-48)."""
+    return content_hash(stats_props)[:16]
 
 
 def contact_properties_changed(stored: str | None, digest: str) -> bool:
@@ -213,7 +218,7 @@ def customer_changed(stored: str | None, digest: str) -> bool:
 def stats_written(stored: str | None, stats_props: dict) -> str | None:
     """The hash to keep after writing the aggregates alone: the customer's parts stay, the totals' part is what was
     sent, so a later full pass that finds the same totals writes nothing."""
-    return stored[:32] + content_hash(stats_props)[:16] + stored[48:] if stored else None
+    return stored[:32] + _stats_part(stats_props) + stored[48:] if stored else None
 
 
 def stats_properties(stats: ContactStats) -> dict[str, str]:
