@@ -107,7 +107,8 @@ def _reconcile_store(portal_id: int, store, crm, chunk: int, keep_going: Callabl
             return False
     with db.session() as session:
         gone = sorted({key for key in session.scalars(select(ObjectLink.source_key).where(
-            ObjectLink.portal_id == portal_id, ObjectLink.kind.in_(("deal", "order")), ObjectLink.state.in_((SYNCED, VANISHED)),
+            ObjectLink.portal_id == portal_id, ObjectLink.kind.in_(("deal", "order")),
+            ObjectLink.state.in_((SYNCED, VANISHED)),
             ObjectLink.source_key.startswith(f"{store.code}:", autoescape=True))) if key not in seen})
         if gone:
             result = apply_deletions(session, crm, portal_id, [
