@@ -1,8 +1,10 @@
 """POST /webhooks/hubspot: verify the signature, store the delivery as received, enqueue, answer 2xx fast.
 
-HubSpot retries every non-2xx for 24 hours, so only a bad signature (401) or a
-body that can never be read (400) is refused; the worker parses the events,
-skips those we do not handle and logs those it cannot read.
+HubSpot retries a delivery answered with anything but 400, 401, 403, 404 or 405
+(up to 10 times; docs/webhooks.md cites the source), so only a bad signature
+(401) or a body that can never be read (400) is refused, and an outage answers
+503 to be sent again; the worker parses the events, skips those we do not
+handle and logs those it cannot read.
 """
 from __future__ import annotations
 
