@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable, Iterable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -97,6 +97,17 @@ def forget_hashes(session: Session, portal_id: int, kind: str, keys: Iterable[st
     if keys:
         session.execute(update(ObjectLink).where(ObjectLink.portal_id == portal_id, ObjectLink.kind == kind,
                                                  ObjectLink.source_key.in_(keys)).values(content_hash=None))
+
+
+def complete_hashes(session: Session, portal_id: int, kind: str, digests: dict[str, str]) -> None:
+    """Store these hashes on links written without one (a carried association landed). A link rewritten since
+    keeps its own hash."""
+    links = ObjectLink.__table__.c  # a Core executemany: one statement for every key
+    if digests:
+        session.execute(update(ObjectLink.__table__).where(
+            links.portal_id == portal_id, links.kind == kind, links.source_key == bindparam("key"),
+            links.content_hash.is_(None)).values(content_hash=bindparam("digest")),
+            [{"key": k, "digest": d} for k, d in sorted(digests.items())])
 
 
 def delete_links(session: Session, portal_id: int, kind: str, keys: Iterable[str]) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 from hubspot_app.domain.limits import ASSOCIATION_BATCH, OBJECT_BATCH
 from hubspot_app.domain.cart_schema import CART_ASSOCIATIONS, CART_KEY, CART_LINES, CART_TYPE, CART_TYPE_ID
@@ -58,6 +58,16 @@ ASSOCIATION_ORDER = (CONTACT_COMPANY, DEAL_CONTACT, DEAL_COMPANY, LINE_ITEM_DEAL
                      ORDER_DEAL, LINE_ITEM_ORDER, *CART_ASSOCIATIONS)
 
 
+class Carried(NamedTuple):
+    """An association a chunk left for the next one to send (`plan(carry=True)`), its ends already HubSpot ids.
+    `owner` is the record whose hash waits for it (its `digest` is stored once the association lands)."""
+
+    from_id: str
+    to_id: str
+    owner: tuple[str, str]
+    digest: str | None
+
+
 @dataclass
 class Work:
     """What one sync must write to HubSpot.
@@ -73,6 +83,7 @@ class Work:
     linked_ids: dict[tuple, set[tuple[str, str]]] = field(default_factory=dict)
     # (from type, to type) -> (from key, HubSpot id of the end to drop, key of the end that replaces it or None)
     unlinks: dict[tuple[str, str], set[tuple[str, str, str | None]]] = field(default_factory=dict)
+    carried: dict[tuple, list[Carried]] = field(default_factory=dict)  # from the chunk before, sent first
 
     def upsert(self, object_type: str, key: str, props: dict) -> None:
         self.upserts.setdefault(object_type, {})[key] = props  # last write wins: one key once per batch
@@ -94,7 +105,7 @@ class Work:
 
 @dataclass(frozen=True)
 class Step:
-    op: str  # "upsert" | "update" | "associate" | "associate_ids" | "unassociate" | "archive"
+    op: str  # "upsert" | "update" | "associate" | "carry" | "associate_ids" | "unassociate" | "archive"
     object_type: str
     items: tuple
     association: tuple | None = None
@@ -118,8 +129,13 @@ def _update_rounds(inputs: list[tuple[str, dict]], id_of: Mapping[str, str]) -> 
         pending, round_ = later, round_ + 1
 
 
-def plan(work: Work, by_id: Mapping[tuple[str, str], str] | None = None) -> list[Step]:
-    """by_id: (object type, key) -> HubSpot id of the inputs to write by id (an update) instead of an upsert."""
+def plan(work: Work, by_id: Mapping[tuple[str, str], str] | None = None, carry: bool = False) -> list[Step]:
+    """by_id: (object type, key) -> HubSpot id of the inputs to write by id (an update) instead of an upsert.
+
+    carry: a chunk of a longer run. Each association kind's last, partly filled batch is not sent but carried
+    (a "carry" step): the next chunk sends it first, in its own full batches (`Work.carried`). A run of 2,000-order
+    chunks otherwise pays a partial batch per kind at every chunk edge.
+    """
     by_id = by_id or {}
     steps: list[Step] = []
     for object_type in UPSERT_ORDER:
@@ -130,8 +146,11 @@ def plan(work: Work, by_id: Mapping[tuple[str, str], str] | None = None) -> list
         known = [(key, props) for key, props in inputs if key in ids]
         steps += [Step("update", object_type, chunk, round=r) for r, chunk in _update_rounds(known, ids)]
     for kind in ASSOCIATION_ORDER:
-        pairs = sorted(work.associations.get(kind, ()))
-        steps += [Step("associate", kind[0], chunk, kind) for chunk in _chunks(pairs, ASSOCIATION_BATCH)]
+        chunks = list(_chunks([*work.carried.get(kind, ()), *sorted(work.associations.get(kind, ()))],
+                              ASSOCIATION_BATCH))
+        tail = chunks.pop() if carry and chunks and len(chunks[-1]) < ASSOCIATION_BATCH else None
+        steps += [Step("associate", kind[0], chunk, kind) for chunk in chunks]
+        steps += [Step("carry", kind[0], tail, kind)] if tail else []
         pairs = sorted(work.linked_ids.get(kind, ()))
         steps += [Step("associate_ids", kind[0], chunk, kind) for chunk in _chunks(pairs, ASSOCIATION_BATCH)]
     for (from_type, to_type), unlinks in sorted(work.unlinks.items()):

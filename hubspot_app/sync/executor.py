@@ -18,7 +18,7 @@ from typing import Callable, Protocol
 
 from ..hubspot.errors import PermanentError, Unauthorized
 from hubspot_app.domain.batch import Built
-from hubspot_app.domain.planner import HUBSPOT_TYPE, ID_PROPERTY, LINE_TYPES, Step, plan, waves
+from hubspot_app.domain.planner import HUBSPOT_TYPE, ID_PROPERTY, LINE_TYPES, Carried, Step, plan, waves
 
 
 class BatchOutcomeLike(Protocol):
@@ -52,6 +52,15 @@ class Outcome:
     incomplete: dict[Ref, str] = field(default_factory=dict)
     archived: set[Ref] = field(default_factory=set)
     linked_id_errors: dict[tuple[str, str], str] = field(default_factory=dict)  # (from id, to id) -> message
+    # associations left for the next chunk (`planner.plan(carry=True)`): their owners' hashes wait for them
+    carried: dict[tuple, list[Carried]] = field(default_factory=dict)
+    # owners whose carried associations (from the chunk before) all landed now -> the hash to store
+    completed: dict[Ref, str | None] = field(default_factory=dict)
+
+    @property
+    def deferred(self) -> set[Ref]:
+        """Owners whose associations are carried: written, but not complete until the next chunk sends them."""
+        return {item.owner for items in self.carried.values() for item in items}
 
 
 def _hubspot(object_type: str) -> str:
@@ -154,7 +163,7 @@ class _Calls:
             return lambda: _associate_ids(crm, step.association, list(step.items))
         if step.op == "unassociate":
             return self._unassociate(step)
-        if step.op == "associate":
+        if step.op in ("associate", "carry"):
             return self._associate(step)
         return self._archive(step)
 
@@ -165,19 +174,27 @@ class _Calls:
         return archive
 
     def _associate(self, step: Step) -> Callable:
+        """Pairs with both ids known are sent (a "carry" step hands them to the next chunk instead); a missing
+        end leaves its owner incomplete."""
         from_type, to_type, type_id = step.association
         pairs, missing = [], {}
-        for from_key, to_key in step.items:
-            a, b = self.id_of((from_type, from_key)), self.id_of((to_type, to_key))
+        for item in step.items:
+            if isinstance(item, Carried):
+                pairs.append(item)
+                continue
+            owner = (from_type, item[0])
+            a, b = self.id_of(owner), self.id_of((to_type, item[1]))
             if a and b:
-                pairs.append((a, b, (from_type, from_key)))
+                pairs.append(Carried(a, b, owner, self.built.hashes.get(owner)))
             elif a:
-                missing[(from_type, from_key)] = f"{to_type} {to_key} has no HubSpot id"
+                missing[owner] = f"{to_type} {item[1]} has no HubSpot id"
+        if step.op == "carry":
+            return lambda: (missing, [], pairs)
 
         def associate():
             messages = self.crm.associate(_hubspot(from_type), _hubspot(to_type), type_id,
-                                          [(a, b) for a, b, _ in pairs]) if pairs else []
-            return missing, [(owner, message) for message in messages for _, _, owner in pairs]
+                                          [(p.from_id, p.to_id) for p in pairs]) if pairs else []
+            return missing, [(p, message) for message in messages for p in pairs], []
         return associate
 
     def _unassociate(self, step: Step) -> Callable:
@@ -197,19 +214,27 @@ class _Calls:
             outcome.errors.update(result.errors)
         elif step.op == "associate_ids":
             outcome.linked_id_errors.update(result)
-        elif step.op == "associate":
-            missing, failed = result
-            outcome.incomplete.update(missing)
-            for owner, message in failed:
-                outcome.incomplete.setdefault(owner, message)
+        elif step.op in ("associate", "carry"):
+            self._merge_associations(step, *result)
         elif step.op == "archive":
             outcome.archived.update(result)
 
+    def _merge_associations(self, step: Step, missing: dict, failed: list, carried: list[Carried]) -> None:
+        outcome = self.outcome
+        outcome.incomplete.update(missing)
+        for pair, message in failed:
+            outcome.incomplete.setdefault(pair.owner, message)
+        if carried:
+            outcome.carried.setdefault(step.association, []).extend(carried)
+        elif step.op == "associate":  # the pairs carried in from the chunk before landed: their owners complete
+            outcome.completed.update({item.owner: item.digest for item in step.items if isinstance(item, Carried)})
+
 
 def execute(crm: CrmPort, built: Built, known: dict[Ref, str], by_id: dict[Ref, str] | None = None,
-            concurrency: int | None = None) -> Outcome:
+            concurrency: int | None = None, carry: bool = False) -> Outcome:
     """known: ids HubSpot already gave us (from object links); by_id: the inputs to write by id, not upsert
-    (default: the contacts HubSpot has, see the module docstring).
+    (default: the contacts HubSpot has, see the module docstring); carry: a chunk of a run whose next chunk
+    sends this one's partly filled association batches (`planner.plan`).
 
     Independent calls of a wave run several at a time: HubSpot answers a batch
     in a few hundred milliseconds, so one call at a time could not use the
@@ -223,11 +248,14 @@ def execute(crm: CrmPort, built: Built, known: dict[Ref, str], by_id: dict[Ref, 
         by_id = {ref: hs_id for ref, hs_id in known.items() if ref[0] == "contacts"}
     calls = _Calls(crm, built, known, by_id)
     with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT, thread_name_prefix="hubspot") as pool:
-        for wave in waves(plan(built.work, by_id)):
+        for wave in waves(plan(built.work, by_id, carry)):
             ready = [calls.call_for(step) for step in wave]
             for step, result in zip(wave, _run_wave(pool, ready, lambda: concurrency or _in_flight_of(crm))):
                 calls.merge(step, result)
-    return calls.outcome
+    outcome = calls.outcome
+    for owner in outcome.deferred | set(outcome.incomplete):  # another of its associations is still to land
+        outcome.completed.pop(owner, None)
+    return outcome
 
 
 def _in_flight_of(crm) -> int:

@@ -171,19 +171,23 @@ def _views(loaded: Loaded, ahead: Planned | None) -> tuple[dict, dict, dict]:
             for key, link in found.items() if link.state != "synced"}
     if ahead is not None:
         writing = {(KIND[t], key): digest for (t, key), digest in ahead.built.hashes.items()}
+        # owners of the associations `ahead` sends for the chunk before it: written, their hash stored when it lands
+        writing.update({(KIND[item.owner[0]], item.owner[1]): item.digest
+                        for items in ahead.built.work.carried.values() for item in items if item.digest})
         hashes.update(writing)
         gone = {ref: link for ref, link in gone.items() if ref not in writing}
     return known, gone, hashes
 
 
-def send(crm, planned: Planned, after: Outcome | None = None) -> Outcome:
+def send(crm, planned: Planned, after: Outcome | None = None, carry: bool = False) -> Outcome:
     """The plan's HubSpot calls; no database work. `after`: the outcome of the plan this one was made
-    `ahead` of: the ids it got are known now."""
+    `ahead` of: the ids it got are known now. `carry`: a chunk of a run, whose partly filled association
+    batches the next chunk (or `overlap`'s last flush) sends."""
     if after is not None:
         for ref, hs_id in after.ids.items():
             planned.known.setdefault(ref, hs_id)
     planned.phases.restart()  # a plan made ahead waited for its turn: that is not its calls' time
-    outcome = execute(crm, planned.built, planned.known, planned.by_id)
+    outcome = execute(crm, planned.built, planned.known, planned.by_id, carry=carry)
     planned.phases.mark("calls")
     return outcome
 

@@ -7,6 +7,12 @@ just before; so the limiter, not the database, sets the pace. N+1 is planned
 the ids N gets are handed to N+1's calls. One chunk at most is in flight, so
 the checkpoint only ever passes chunks whose results are written: a run killed
 at any point resumes where the database says, as before.
+
+Each chunk's partly filled association batches are carried into the next
+chunk's full ones (`planner.plan(carry=True)`) and the last chunk's are sent on
+their own. Until the chunk that sends them has landed, their owners keep no hash
+and the checkpoint stays before the chunk that carried them: a run killed in
+between reads that chunk again and re-sends what was carried.
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ import ctypes.util
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable, Iterable
 
 from .. import extensions
@@ -22,9 +29,11 @@ from ..logs import log_event
 from hubspot_app.domain.records import Order, RecordError
 from hubspot_app import bootstrap
 from hubspot_app.db import repository as repo
-from .executor import Outcome
+from hubspot_app.domain.batch import KIND, Built
+from hubspot_app.domain.planner import Work
+from .executor import Outcome, execute
 from .orders import Planned, StoreInfo, plan_orders, send
-from .results import record
+from .results import complete_links, record
 from .setup import ensure_setup
 from .sources import Catalogue
 
@@ -57,6 +66,7 @@ class Run:
     position: int
     report: dict
     progress: Callable[[int], None] | None = None
+    high_water: datetime | None = None  # the newest `updated_at` of the chunks landed
 
 
 @dataclass
@@ -65,6 +75,7 @@ class _Flight:
     calls: Future
     orders: list[Order]
     errors: list[RecordError]
+    done: tuple[int, datetime | None]  # the checkpoint before this chunk: kept while its carried pairs wait
 
 
 def plan_chunk(session, crm, portal_id: int, info: StoreInfo, source, catalogue: Catalogue, orders: list[Order],
@@ -102,13 +113,15 @@ def sync_chunks(run: Run, chunks: Iterable[tuple[list[Order], list[RecordError]]
                 planned = plan_chunk(session, run.crm, run.portal_id, run.info, run.source, run.catalogue, orders,
                                      errors, ahead=flight.planned if flight else None)
             landed = _land(run, flight) if flight else None
-            flight = _Flight(planned, sender.submit(send, run.crm, planned, landed), orders, errors)
+            planned.built.work.carried = landed.carried if landed else {}  # sent first, in its full batches
+            flight = _Flight(planned, sender.submit(send, run.crm, planned, landed, True), orders, errors,
+                             (run.position, run.high_water))
             sent, read = sent + 1, read + len(orders)
             if last(sent, read):
-                _land(run, flight)
+                _flush(run, _land(run, flight))
                 return False
         if flight:
-            _land(run, flight)
+            _flush(run, _land(run, flight))
     return True
 
 
@@ -118,8 +131,8 @@ def _land(run: Run, flight: _Flight) -> Outcome:
     with extensions.db().session() as session:
         result = record(session, flight.planned, outcome)
         run.position += len(flight.orders)
-        repo.advance(repo.checkpoint(session, run.portal_id, run.info.code, run.mode), run.position,
-                     max((o.updated_at for o in flight.orders), default=None))
+        run.high_water = max((o.updated_at for o in flight.orders), default=run.high_water)
+        _advance(session, run, *(flight.done if outcome.carried else (run.position, run.high_water)))
     add_to_report(run.report, result)
     if _TRIM is not None:
         _TRIM(0)
@@ -127,3 +140,20 @@ def _land(run: Run, flight: _Flight) -> Outcome:
         run.progress(len(flight.orders) + len(flight.errors))
     log_event(logger, f"sync.{run.mode}.chunk", portal_id=run.portal_id, store=run.info.code, position=run.position)
     return outcome
+
+
+def _advance(session, run: Run, position: int, high_water: datetime | None) -> None:
+    repo.advance(repo.checkpoint(session, run.portal_id, run.info.code, run.mode), position, high_water)
+
+
+def _flush(run: Run, landed: Outcome) -> None:
+    """The last chunk's carried associations, sent on their own; then the checkpoint passes that chunk."""
+    if not landed.carried:
+        return
+    outcome = execute(run.crm, Built(Work(carried=landed.carried)), {})
+    with extensions.db().session() as session:
+        complete_links(session, run.portal_id, outcome)
+        for object_type in {owner[0] for owner in outcome.incomplete}:  # they keep no hash: the next sync retries
+            repo.record_errors(session, run.portal_id, KIND[object_type], {
+                key: f"association: {message}" for (t, key), message in outcome.incomplete.items() if t == object_type})
+        _advance(session, run, run.position, run.high_water)

@@ -100,13 +100,15 @@ def _card_row(portal_id: int, store: StoreInfo, order: Order, batch: SourceBatch
             "ordered_at": order.created_at, **({"hubspot_order_id": order_id[0]} if order_id else {})}
 
 def _save_links(session: Session, portal_id: int, built: Built, outcome, links: dict[str, dict]) -> None:
+    deferred = outcome.deferred
     for object_type, inputs in built.work.upserts.items():
         kind = KIND[object_type]
         written = {}
         for key in inputs:
             ref = (object_type, key)
             if ref in outcome.ids and ref in built.hashes:  # recounts (`aggregates`) keep their own hashes
-                digest = None if ref in outcome.incomplete else built.hashes[ref]
+                # a carried association's owner gets its hash once the next chunk sends it (`complete_links`)
+                digest = None if ref in outcome.incomplete or ref in deferred else built.hashes[ref]
                 written[key] = (outcome.ids[ref], digest, "synced")
         repo.save_links(session, portal_id, kind, written)
         repo.resolve_errors(session, portal_id, kind,
@@ -121,6 +123,17 @@ def _save_links(session: Session, portal_id: int, built: Built, outcome, links: 
     for (object_type, key), digest in built.declined.items():
         link = links[KIND[object_type]][key]
         repo.save_links(session, portal_id, link.kind, {key: (link.hubspot_id, digest, link.state)})
+    complete_links(session, portal_id, outcome)
+
+
+def complete_links(session: Session, portal_id: int, outcome) -> None:
+    """The owners of associations carried from the chunk before, all landed now: their hashes are stored."""
+    by_kind: dict[str, dict[str, str]] = {}
+    for (object_type, key), digest in outcome.completed.items():
+        if digest:
+            by_kind.setdefault(KIND[object_type], {})[key] = digest
+    for kind, digests in by_kind.items():
+        repo.complete_hashes(session, portal_id, kind, digests)
 
 
 def _report(portal_id: int, store: StoreInfo, orders: list[Order], built: Built, outcome,

@@ -181,3 +181,37 @@ def test_pending_pairs_go_in_one_call_and_a_refused_one_does_not_hold_back_the_o
     assert crm.associate_calls == 1 + 3  # the batch, then each alone after HubSpot refused one
     assert outcome.linked_id_errors == {("d2", "c9"): "VALIDATION_ERROR: deal d2 is gone"}
     assert execute(RemovingCrm(), built(work), {}).linked_id_errors == {}
+
+
+def test_carried_pairs_defer_their_owners_until_the_next_chunk_sends_them():
+    first = Work()
+    first.upsert("line_items", "b2c:1:l1", {})
+    first.associate(LINE_ITEM_DEAL, "b2c:1:l1", "b2c:1")
+    b = built(first)
+    b.hashes[("line_items", "b2c:1:l1")] = "h1"
+    crm = FakeCrm()
+    outcome = execute(crm, b, {("deals", "b2c:1"): "d-1"}, carry=True)
+    assert crm.associated == []  # not sent: carried
+    assert outcome.deferred == {("line_items", "b2c:1:l1")} and not outcome.completed
+
+    then = Work(carried=outcome.carried)
+    then.upsert("line_items", "b2c:2:l1", {})
+    then.associate(LINE_ITEM_DEAL, "b2c:2:l1", "b2c:2")
+    after = execute(crm, built(then), {("deals", "b2c:2"): "d-2"})
+    assert sorted(crm.associated) == [("line_items", "deals", "line_items-b2c:1:l1", "d-1"),
+                                      ("line_items", "deals", "line_items-b2c:2:l1", "d-2")]
+    assert after.completed == {("line_items", "b2c:1:l1"): "h1"} and not after.deferred
+
+
+def test_a_refused_carried_pair_leaves_its_owner_incomplete():
+    class Refusing(FakeCrm):
+        def associate(self, from_type, to_type, type_id, pairs):
+            return ["deal d-1 does not exist"]
+
+    work = Work()
+    work.upsert("line_items", "b2c:1:l1", {})
+    work.associate(LINE_ITEM_DEAL, "b2c:1:l1", "b2c:1")
+    carried = execute(FakeCrm(), built(work), {("deals", "b2c:1"): "d-1"}, carry=True).carried
+    outcome = execute(Refusing(), built(Work(carried=carried)), {})
+    assert outcome.incomplete == {("line_items", "b2c:1:l1"): "deal d-1 does not exist"}
+    assert not outcome.completed  # its hash stays empty: the next sync of that order sends it again

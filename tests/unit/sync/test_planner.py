@@ -99,3 +99,23 @@ def test_two_stores_same_order_number_are_two_deals():
     built = build(_batch([a, b]), SHAPE, {}, {}, {})
     assert set(built.work.upserts["deals"]) == {"b2c:42", "b2b:42"}
     assert len(built.work.upserts["line_items"]) == 2
+
+
+def test_a_chunk_carries_its_partly_filled_association_batch_and_the_next_fills_its_own_with_it():
+    from hubspot_app.domain.planner import Carried
+
+    work = Work()
+    for i in range(2300):
+        work.associate(LINE_ITEM_DEAL, f"l{i:04}", f"d{i}")
+    work.associate(DEAL_CONTACT, "d1", "a@x")
+    steps = plan(work, carry=True)
+    assert [(s.op, s.association, len(s.items)) for s in steps] == [
+        ("carry", DEAL_CONTACT, 1), ("associate", LINE_ITEM_DEAL, 2000), ("carry", LINE_ITEM_DEAL, 300)]
+
+    nxt = Work(carried={LINE_ITEM_DEAL: [Carried(f"l-{i}", f"d-{i}", ("line_items", f"l{i}"), "h") for i in range(300)]})
+    for i in range(1700):
+        nxt.associate(LINE_ITEM_DEAL, f"m{i:04}", f"e{i}")
+    [full] = plan(nxt, carry=True)
+    assert (full.op, len(full.items)) == ("associate", 2000)  # one full batch: nothing left to carry
+    assert all(isinstance(item, Carried) for item in full.items[:300])  # the carried pairs go first
+    assert [s.op for s in plan(work)] == ["associate", "associate", "associate"]  # the last chunk sends all
