@@ -27,14 +27,14 @@ import logging
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ..db.base import now_of
 from ..db.models.webhooks import ReceivedDelivery, WebhookEvent
 from ..logs import log_event
-from . import facts, lifecycle_runs
+from . import bulk, facts, lifecycle_runs
 from .events import MalformedDelivery, ParsedEvent, parse_delivery, stored_event
 from .handlers import LifecycleHandler, handler_for
 from .intake import accept_delivery
@@ -89,14 +89,11 @@ def _apply_rows(session: Session, rows: list[tuple[int, ParsedEvent]], app_id: i
     events = [event for _, event in rows]
     _preload_facts(session, events)
     results = _apply(session, events, app_id)
-    now = now_of(session)
+    facts.write(session)
     session.flush()  # the handlers' writes first: a privacy deletion rewrites stored payloads
-    table = WebhookEvent.__table__
-    session.connection().execute(
-        update(table).where(table.c.id == bindparam("row_id"))
-        .values(status=bindparam("new_status"), outcome=bindparam("new_outcome"), processed_at=now),
-        [{"row_id": row_id, "new_status": status, "new_outcome": outcome[:255]}
-         for (row_id, _), (status, outcome) in zip(rows, results)])
+    bulk.update_rows(session, WebhookEvent.__table__, ("id",), ("status", "outcome"),
+                     [{"id": row_id, "status": status, "outcome": outcome[:255]}
+                      for (row_id, _), (status, outcome) in zip(rows, results)], processed_at=now_of(session))
     if logger.isEnabledFor(logging.DEBUG):  # log_event masks its fields even for a record then dropped
         for event, (_, outcome) in zip(events, results):
             log_event(logger, "webhook.event_processed", logging.DEBUG, portal_id=event.portal_id,
