@@ -10,12 +10,21 @@ SQLite is in-process: its executemany and IN lists cost no round trip.
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Table, and_, any_, bindparam, column, func, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
 def on_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def plan_with_values(session: Session) -> None:
+    """PostgreSQL: plan this transaction's statements with their parameters' values. psycopg prepares a statement
+    run 5 times, and PostgreSQL's generic plan for `= ANY($1)` on a table without statistics yet (a new
+    install) compares every row with every value of the array: 175 ms per batch, against 9 ms planned with the
+    values (the array is then hashed)."""
+    if on_postgresql(session):
+        session.connection().exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 def _array(table: Table, name: str, values: list):
@@ -51,7 +60,15 @@ def update_rows(session: Session, table: Table, keys: tuple[str, ...], columns: 
                                  [{f"b_{name}": row[name] for name in keys + columns} for row in rows])
 
 
-def select_unnested(table: Table, rows: list[dict], names: tuple[str, ...]):
-    """PostgreSQL: SELECT the rows from their arrays, for an INSERT ... SELECT."""
-    values = unnested(table, rows, names)
-    return select(*(values.c[name] for name in names))
+def insert_new(session: Session, table: Table, rows: list[dict], unique: tuple[str, ...], *returning) -> list:
+    """INSERT the rows, skipping those whose `unique` columns match a stored row; `returning` of those inserted."""
+    if on_postgresql(session):
+        names = tuple(rows[0])
+        values = unnested(table, rows, names)
+        stmt = postgresql.insert(table).from_select(names, select(*(values.c[name] for name in names)))
+        return session.connection().execute(
+            stmt.on_conflict_do_nothing(index_elements=list(unique)).returning(*returning)).all()
+    # Parameters passed separately: the statement compiles once and is cached, and SQLAlchemy still sends
+    # one multi-row INSERT.
+    stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(unique)).returning(*returning)
+    return session.connection().execute(stmt, rows).all()

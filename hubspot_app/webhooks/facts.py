@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from ..db.base import insert_skipping_conflicts
 from ..db.models.webhooks import HubSpotObjectState
 from . import bulk
 
@@ -82,7 +81,7 @@ def _load(session: Session, portal_id: int, object_type: str, object_id: str, fo
 def preload(session: Session, portal_id: int, object_type: str, object_ids: set[str], create: bool = False) -> None:
     """Load (and lock, on PostgreSQL) many objects' rows in one query, so a batch's handlers find them cached.
     With `create`, rows missing are then inserted as "live since never" (what `_state_of` would add one by one)
-    in one statement that skips rows another transaction inserted meanwhile, and loaded."""
+    in one statement that skips rows another transaction inserted meanwhile; those are then loaded."""
     cache = _cache(session)
     wanted = {i for i in object_ids if (portal_id, object_type, i) not in cache}
     for key in wanted:
@@ -91,10 +90,12 @@ def preload(session: Session, portal_id: int, object_type: str, object_ids: set[
     if create and missing:
         # Only when some are new: even an INSERT that inserts nothing takes SQLite's write lock, and the batch
         # should hold it for as short a time as it can (the receiver waits for it).
-        session.connection().execute(insert_skipping_conflicts(session, _TABLE), [
+        inserted = bulk.insert_new(session, _TABLE, [
             dict(portal_id=portal_id, object_type=object_type, object_id=object_id, lifecycle=LIVE,
-                 lifecycle_at_ms=0, email_at_ms=0) for object_id in sorted(missing)])
-        _load_many(session, portal_id, object_type, missing)
+                 lifecycle_at_ms=0, email_at_ms=0) for object_id in sorted(missing)], _KEYS, _TABLE.c.object_id)
+        for (object_id,) in inserted:
+            cache[(portal_id, object_type, object_id)] = Fact(stored=True)
+        _load_many(session, portal_id, object_type, missing - {object_id for (object_id,) in inserted})
 
 
 def _load_many(session: Session, portal_id: int, object_type: str, object_ids: set[str]) -> set[str]:

@@ -1,7 +1,7 @@
 """Process the deliveries waiting in the inbox as one batch: one transaction, set-based reads and writes.
 
 `process_inbox` takes up to `DELIVERIES_PER_BATCH` deliveries as received
-(`inbox.py`), parses them, stores their events (`intake.accept_delivery`) and
+(`inbox.py`), parses them, stores their events (`intake.accept_deliveries`) and
 processes them together; their inbox rows are deleted only once that is
 committed, so a crash at any point leaves them for the next job or the sweep
 (storing is idempotent: the dedupe key). The batch's pending events are read
@@ -37,7 +37,7 @@ from ..logs import log_event
 from . import bulk, facts, lifecycle_runs
 from .events import MalformedDelivery, ParsedEvent, parse_delivery, stored_event
 from .handlers import LifecycleHandler, handler_for
-from .intake import accept_delivery
+from .intake import accept_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -162,13 +162,14 @@ def _parse(deliveries: list[tuple[str, bytes]]) -> list[tuple[str, list[ParsedEv
 
 def _store(session: Session, parsed: list[tuple[str, list[ParsedEvent]]]) -> list[tuple[int, ParsedEvent]]:
     """The events stored now (not those stored before: duplicates), in occurredAt order."""
-    rows = [row for delivery_id, events in parsed for row in accept_delivery(session, events, delivery_id).rows]
+    rows = [row for accepted in accept_deliveries(session, parsed) for row in accepted.rows]
     return sorted(rows, key=lambda row: (row[1].occurred_at_ms, row[0]))
 
 
 def _store_and_apply(database, parsed: list[tuple[str, list[ParsedEvent]]], app_id: int | None) -> Counter:
     """One transaction: the events stored and applied as they are, never read back."""
     with database.session() as session:
+        bulk.plan_with_values(session)
         rows = _store(session, parsed)
         return _apply_rows(session, rows, app_id) if rows else Counter()
 
