@@ -33,7 +33,7 @@ def _array(table: Table, name: str, values: list):
     return bindparam(f"b_{name}", values, type_=postgresql.ARRAY(table.c[name].type))
 
 
-def unnested(table: Table, rows: list[dict], names: tuple[str, ...], ordinality: str | None = None):
+def _unnested(table: Table, rows: list[dict], names: tuple[str, ...], ordinality: str | None = None):
     """PostgreSQL: `rows` as a FROM clause of columns `names` (typed as the table's), from one array each;
     with `ordinality`, a column of that name numbers them."""
     arrays = [_array(table, name, [row[name] for row in rows]) for name in names]
@@ -54,7 +54,7 @@ def update_rows(session: Session, table: Table, keys: tuple[str, ...], columns: 
     if not rows:
         return
     if on_postgresql(session):
-        values = unnested(table, rows, keys + columns)
+        values = _unnested(table, rows, keys + columns)
         stmt = update(table).where(and_(*(table.c[key] == values.c[key] for key in keys)))
         session.connection().execute(stmt.values({**{name: values.c[name] for name in columns}, **same}))
         return
@@ -69,7 +69,7 @@ def _selected(table: Table, rows: list[dict], names: tuple[str, ...]):
     costly part of a batch's INSERT."""
     documents = [name for name in names if isinstance(table.c[name].type, JSON)]
     scalars = tuple(name for name in names if name not in documents)
-    values = unnested(table, rows, scalars, ordinality="n")
+    values = _unnested(table, rows, scalars, ordinality="n")
     joined, columns = values, {name: values.c[name] for name in scalars}
     for name in documents:
         document = cast(bindparam(f"b_{name}", json.dumps([row[name] for row in rows]), Text), JSON)
