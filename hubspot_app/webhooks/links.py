@@ -38,10 +38,11 @@ _ROW = ("id", "hubspot_id", "state", "source_key", "content_hash")
 
 
 def link_rows(session: Session, portal_id: int, kind: str, hubspot_ids: set[str]) -> list[Row]:
-    """The links to these ids as plain rows (a batch reads thousands): what `project` reads and writes."""
+    """The links to these ids as plain rows (a batch reads thousands): what `project` reads and writes. In id
+    order, as the ORM wrote them (it sorts a flush by primary key): the row locks' order is unchanged."""
     return list(session.execute(select(*(_LINKS.c[name] for name in _ROW)).where(
         _LINKS.c.portal_id == portal_id, _LINKS.c.kind == kind,
-        bulk.is_in(session, _LINKS, "hubspot_id", hubspot_ids))))
+        bulk.is_in(session, _LINKS, "hubspot_id", hubspot_ids)).order_by(_LINKS.c.id)))
 
 
 def project(session: Session, portal_id: int, kind: str, hubspot_ids: set[str],
