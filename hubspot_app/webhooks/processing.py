@@ -10,8 +10,8 @@ lifecycle facts of every object they name are loaded in one query per object
 type; consecutive deletions and restores are applied as one run
 (`lifecycle_runs`), projecting each object's links once; the other events
 (merges, email and stage changes, opt-outs, privacy deletions) go through their
-handler in order between runs; every event's status is written with one
-executemany UPDATE. If an event fails, the batch is rolled back and replayed
+handler in order between runs; the facts changed and every event's status are
+then written with one UPDATE each (`bulk`). If an event fails, the batch is rolled back and replayed
 one event per transaction, so a single bad event is marked "failed" without
 holding back the others; handlers are idempotent, so the replay is safe. A
 database error (lock, lost connection) is not the event's fault: it propagates,
