@@ -2,5 +2,5 @@
 idempotent, order-safe handlers).
 
 Flow: `web/hubspot_webhooks.py` -> `intake.receive` (the inbox, `inbox.py`) -> queue `webhooks.process_inbox`
--> `processing.process_inbox` (`intake.accept_delivery`, then `handlers`).
+-> `processing.process_inbox` (`intake.accept_deliveries`, then `handlers`).
 """

@@ -104,10 +104,9 @@ def _conflict(session: Session, event: ParsedEvent, reason: str, detail: str) ->
 
 def handle_email_change(session: Session, event: ParsedEvent, app_id: int | None) -> str:
     portal, contact_id = event.portal_id, event.object_id
-    state = facts.state_of(session, portal, "contact", contact_id)
-    if event.occurred_at_ms <= state.email_at_ms:
+    state = facts.record_email_change(session, portal, contact_id, event.occurred_at_ms)
+    if state is None:
         return "stale: a newer email change is known"
-    state.email_at_ms = event.occurred_at_ms
     if state.lifecycle == facts.PRIVACY_DELETED:
         return "ignored: contact was privacy-deleted"
     if _is_own_change(event, app_id):

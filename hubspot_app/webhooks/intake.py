@@ -1,10 +1,10 @@
 """Take in a verified delivery: the receiver keeps it as received, the worker turns it into stored events.
 
 `receive` runs inside HubSpot's 5-second budget, so its only write is one row
-holding the body (the inbox, `inbox.py`), then one enqueue. `accept_delivery`
-runs in the worker: one SELECT (which portals are installed), one multi-row
-INSERT of the events we handle that skips those already stored (the dedupe key
-is unique).
+holding the body (the inbox, `inbox.py`), then one enqueue. `accept_deliveries`
+runs in the worker, for a batch of deliveries: one SELECT (which portals are
+installed), one INSERT of the events we handle that skips those already stored
+(the dedupe key is unique).
 """
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from ..db.base import insert_skipping_conflicts, now_of
+from ..db.base import now_of
 from ..db.models import Installation
 from ..db.models.webhooks import ReceivedDelivery, WebhookEvent
 from ..logs import log_event
+from . import bulk
 from .events import ParsedEvent
 from .handlers import handler_for
 
@@ -40,16 +41,6 @@ class Accepted:
         return len(self.rows)
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> dict[str, int]:
-    """Row id by dedupe key, of the rows really inserted (rowcount is unreliable here, and RETURNING's order is
-    not the input's on SQLite)."""
-    stmt = insert_skipping_conflicts(session, WebhookEvent, index_elements=["dedupe_key"])
-    # Parameters passed separately: the statement compiles once and is cached, and SQLAlchemy still sends
-    # one multi-row INSERT.
-    result = session.connection().execute(stmt.returning(WebhookEvent.id, WebhookEvent.dedupe_key), rows)
-    return {key: row_id for row_id, key in result}
-
-
 def _installed_portals(session: Session, portal_ids: set[int]) -> set[int]:
     rows = session.execute(
         select(Installation.portal_id).where(Installation.portal_id.in_(portal_ids), Installation.status == "active")
@@ -57,34 +48,50 @@ def _installed_portals(session: Session, portal_ids: set[int]) -> set[int]:
     return {row[0] for row in rows}
 
 
-def accept_delivery(session: Session, events: list[ParsedEvent], delivery_id: str | None = None) -> Accepted:
-    """Store what we handle under `delivery_id` (a new one if None); the caller commits."""
-    installed = _installed_portals(session, {e.portal_id for e in events}) if events else set()
-    delivery_id = delivery_id or uuid.uuid4().hex
-    rows, now = [], now_of(session)
-    ignored: Counter = Counter()
-    seen: dict[str, ParsedEvent] = {}
-    for event in events:
-        if event.portal_id not in installed or handler_for(event) is None:
-            reason = "portal not installed" if event.portal_id not in installed else "type not handled"
-            ignored[(event.portal_id, event.subscription_type, event.property_name, reason)] += 1
-            continue
-        key = event.dedupe_key()
-        if key in seen:  # the same event twice in one batch
-            continue
-        seen[key] = event
-        rows.append(dict(dedupe_key=key, delivery_id=delivery_id, portal_id=event.portal_id,
-                         subscription_type=event.subscription_type, object_type=event.object_type,
-                         object_id=event.object_id, occurred_at_ms=event.occurred_at_ms, payload=event.raw,
-                         status="pending", received_at=now))
+def _event_row(event: ParsedEvent, key: str, delivery_id: str, now) -> dict:
+    return dict(dedupe_key=key, delivery_id=delivery_id, portal_id=event.portal_id,
+                subscription_type=event.subscription_type, object_type=event.object_type, object_id=event.object_id,
+                occurred_at_ms=event.occurred_at_ms, payload=event.raw, status="pending", received_at=now)
+
+
+def _log_ignored(ignored: Counter) -> None:
     # One line per kind of skipped event, not per event: our own sync's creations arrive by the thousand.
     for (portal_id, subscription_type, property_name, reason), count in ignored.items():
         log_event(logger, "webhook.events_ignored", portal_id=portal_id, subscription_type=subscription_type,
                   property_name=property_name, reason=reason, count=count)
-    inserted = _insert_ignoring_duplicates(session, rows) if rows else {}
-    skipped = sum(ignored.values())
-    return Accepted(delivery_id if inserted else None, [(row_id, seen[key]) for key, row_id in inserted.items()],
-                    len(events) - skipped - len(inserted), skipped)
+
+
+def accept_deliveries(session: Session, deliveries: list[tuple[str, list[ParsedEvent]]]) -> list[Accepted]:
+    """Store what we handle of each (delivery id, events), all in one INSERT; the caller commits."""
+    portals = {e.portal_id for _, events in deliveries for e in events}
+    installed = _installed_portals(session, portals) if portals else set()
+    rows, now, ignored, skipped = [], now_of(session), Counter(), [0] * len(deliveries)
+    seen: dict[str, tuple[int, ParsedEvent]] = {}  # by dedupe key: the delivery (its index) and the event
+    for index, (delivery_id, events) in enumerate(deliveries):
+        for event in events:
+            if event.portal_id not in installed or handler_for(event) is None:
+                reason = "portal not installed" if event.portal_id not in installed else "type not handled"
+                ignored[(event.portal_id, event.subscription_type, event.property_name, reason)] += 1
+                skipped[index] += 1
+                continue
+            key = event.dedupe_key()
+            if key not in seen:  # else the same event twice in one batch
+                seen[key] = (index, event)
+                rows.append(_event_row(event, key, delivery_id, now))
+    _log_ignored(ignored)
+    inserted = bulk.insert_new(session, WebhookEvent.__table__, rows, ("dedupe_key",), WebhookEvent.id,
+                               WebhookEvent.dedupe_key) if rows else []
+    stored: list[list[tuple[int, ParsedEvent]]] = [[] for _ in deliveries]
+    for row_id, key in inserted:
+        index, event = seen[key]
+        stored[index].append((row_id, event))
+    return [Accepted(delivery_id if mine else None, mine, len(events) - ignoring - len(mine), ignoring)
+            for (delivery_id, events), mine, ignoring in zip(deliveries, stored, skipped)]
+
+
+def accept_delivery(session: Session, events: list[ParsedEvent], delivery_id: str | None = None) -> Accepted:
+    """Store what we handle under `delivery_id` (a new one if None); the caller commits."""
+    return accept_deliveries(session, [(delivery_id or uuid.uuid4().hex, events)])[0]
 
 
 def receive(inbox, queue, body: bytes) -> str:

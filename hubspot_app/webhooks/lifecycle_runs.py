@@ -25,9 +25,8 @@ def apply_run(session: Session, run: list[tuple[ParsedEvent, str]]) -> list[str]
     named: dict[tuple[int, str], set[str]] = {}
     for event, _ in run:
         named.setdefault((event.portal_id, event.object_type), set()).add(event.object_id)
-    # Read before the facts change in memory: the flush of those changes is the run's first write, and from
-    # there to the commit SQLite's write lock is held (the receiver waits for it), so little should follow.
-    linked = {key: links.links_to(session, *key, object_ids) for key, object_ids in named.items()}
+    # The run's links, one query per object type, for `project` below.
+    linked = {key: links.link_rows(session, *key, object_ids) for key, object_ids in named.items()}
     applied: dict[tuple[int, str], dict[str, list[int]]] = {}
     for index, (event, lifecycle) in enumerate(run):
         if facts.record_lifecycle(session, event.portal_id, event.object_type, event.object_id, lifecycle,
@@ -36,7 +35,7 @@ def apply_run(session: Session, run: list[tuple[ParsedEvent, str]]) -> list[str]
     outcomes = [STALE] * len(run)
     for (portal_id, kind), objects in applied.items():
         mine = [link for link in linked[(portal_id, kind)] if link.hubspot_id in objects]
-        changed = Counter(link.hubspot_id for link in links.project(session, portal_id, kind, set(objects), mine))
+        changed = Counter(links.project(session, portal_id, kind, set(objects), mine))
         if kind in _CARD_KINDS:
             # `project` detached the cards of objects left deleted; those restored after a deletion in this run
             # were detached too, one by one, before their restore reattached them.

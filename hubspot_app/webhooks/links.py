@@ -8,11 +8,12 @@ the same few queries as one.
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Row, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from ..db.models import CardOrder, ObjectLink
-from . import facts
+from . import bulk, facts
 from hubspot_app.domain.webhook_rules import (DELETED_IN_HUBSPOT, PRIVACY_DELETED, SYNCED, VANISHED,
                                               privacy_tombstone)
 
@@ -32,23 +33,49 @@ def links_to(session: Session, portal_id: int, kind: str, hubspot_ids: set[str])
         ObjectLink.portal_id == portal_id, ObjectLink.kind == kind, ObjectLink.hubspot_id.in_(hubspot_ids))))
 
 
+_LINKS = ObjectLink.__table__
+_ROW = ("id", "hubspot_id", "state", "source_key", "content_hash")
+
+
+def link_rows(session: Session, portal_id: int, kind: str, hubspot_ids: set[str]) -> list[Row]:
+    """The links to these ids as plain rows (a batch reads thousands): what `project` reads and writes. In id
+    order, as the ORM wrote them (it sorts a flush by primary key): the row locks' order is unchanged."""
+    return list(session.execute(select(*(_LINKS.c[name] for name in _ROW)).where(
+        _LINKS.c.portal_id == portal_id, _LINKS.c.kind == kind,
+        bulk.is_in(session, _LINKS, "hubspot_id", hubspot_ids)).order_by(_LINKS.c.id)))
+
+
 def project(session: Session, portal_id: int, kind: str, hubspot_ids: set[str],
-            linked: list[ObjectLink] | None = None) -> list[ObjectLink]:
-    """`linked`: the links to `hubspot_ids`, when the caller has read them already."""
+            linked: list[Row] | None = None) -> list[str]:
+    """`linked`: the `link_rows` to `hubspot_ids`, when the caller has read them already. Returns the id each
+    link moved or changed state now points at, one per such link."""
     resolved = {hubspot_id: facts.resolve(session, portal_id, kind, hubspot_id) for hubspot_id in hubspot_ids}
-    changed = []
-    for link in links_to(session, portal_id, kind, hubspot_ids) if linked is None else linked:
+    changed, writes = [], {}
+    for link in link_rows(session, portal_id, kind, hubspot_ids) if linked is None else linked:
         survivor, lifecycle = resolved[link.hubspot_id]
-        state = link_state_for(link.state, lifecycle)
-        if state == PRIVACY_DELETED and not link.source_key.startswith("privacy:"):
-            link.source_key = privacy_tombstone(link.source_key)
-            link.content_hash = None
-        if (link.hubspot_id, link.state) != (survivor, state):
-            link.hubspot_id, link.state = survivor, state
-            changed.append(link)
+        new = {"hubspot_id": survivor, "state": link_state_for(link.state, lifecycle)}
+        if new["state"] == PRIVACY_DELETED and not link.source_key.startswith("privacy:"):
+            new.update(source_key=privacy_tombstone(link.source_key), content_hash=None)
+        if (link.hubspot_id, link.state) != (survivor, new["state"]):
+            changed.append(survivor)
+        # Only the columns that change, as the ORM would: the sync may be writing the others meanwhile.
+        diff = {name: value for name, value in new.items() if getattr(link, name) != value}
+        if diff:
+            writes.setdefault(tuple(diff), []).append(dict(diff, id=link.id))
+    for columns, rows in writes.items():
+        bulk.update_rows(session, _LINKS, ("id",), columns, rows)
+        _expire(session, rows)
     if kind in CARD_COLUMNS:
         _project_cards(session, portal_id, kind, resolved)
     return changed
+
+
+def _expire(session: Session, rows: list[dict]) -> None:
+    # Links a handler loaded as ORM objects in this unit of work are read again from the database when used.
+    for row in rows:
+        link = session.identity_map.get(identity_key(ObjectLink, row["id"]))
+        if link is not None:
+            session.expire(link)
 
 
 # The card row's column naming each kind of HubSpot record it shows.

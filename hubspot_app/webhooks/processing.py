@@ -1,7 +1,7 @@
 """Process the deliveries waiting in the inbox as one batch: one transaction, set-based reads and writes.
 
 `process_inbox` takes up to `DELIVERIES_PER_BATCH` deliveries as received
-(`inbox.py`), parses them, stores their events (`intake.accept_delivery`) and
+(`inbox.py`), parses them, stores their events (`intake.accept_deliveries`) and
 processes them together; their inbox rows are deleted only once that is
 committed, so a crash at any point leaves them for the next job or the sweep
 (storing is idempotent: the dedupe key). The batch's pending events are read
@@ -10,8 +10,8 @@ lifecycle facts of every object they name are loaded in one query per object
 type; consecutive deletions and restores are applied as one run
 (`lifecycle_runs`), projecting each object's links once; the other events
 (merges, email and stage changes, opt-outs, privacy deletions) go through their
-handler in order between runs; every event's status is written with one
-executemany UPDATE. If an event fails, the batch is rolled back and replayed
+handler in order between runs; the facts changed and every event's status are
+then written with one UPDATE each (`bulk`). If an event fails, the batch is rolled back and replayed
 one event per transaction, so a single bad event is marked "failed" without
 holding back the others; handlers are idempotent, so the replay is safe. A
 database error (lock, lost connection) is not the event's fault: it propagates,
@@ -27,17 +27,17 @@ import logging
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ..db.base import now_of
 from ..db.models.webhooks import ReceivedDelivery, WebhookEvent
 from ..logs import log_event
-from . import facts, lifecycle_runs
+from . import bulk, facts, lifecycle_runs
 from .events import MalformedDelivery, ParsedEvent, parse_delivery, stored_event
 from .handlers import LifecycleHandler, handler_for
-from .intake import accept_delivery
+from .intake import accept_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -89,14 +89,11 @@ def _apply_rows(session: Session, rows: list[tuple[int, ParsedEvent]], app_id: i
     events = [event for _, event in rows]
     _preload_facts(session, events)
     results = _apply(session, events, app_id)
-    now = now_of(session)
+    facts.write(session)
     session.flush()  # the handlers' writes first: a privacy deletion rewrites stored payloads
-    table = WebhookEvent.__table__
-    session.connection().execute(
-        update(table).where(table.c.id == bindparam("row_id"))
-        .values(status=bindparam("new_status"), outcome=bindparam("new_outcome"), processed_at=now),
-        [{"row_id": row_id, "new_status": status, "new_outcome": outcome[:255]}
-         for (row_id, _), (status, outcome) in zip(rows, results)])
+    bulk.update_rows(session, WebhookEvent.__table__, ("id",), ("status", "outcome"),
+                     [{"id": row_id, "status": status, "outcome": outcome[:255]}
+                      for (row_id, _), (status, outcome) in zip(rows, results)], processed_at=now_of(session))
     if logger.isEnabledFor(logging.DEBUG):  # log_event masks its fields even for a record then dropped
         for event, (_, outcome) in zip(events, results):
             log_event(logger, "webhook.event_processed", logging.DEBUG, portal_id=event.portal_id,
@@ -165,13 +162,14 @@ def _parse(deliveries: list[tuple[str, bytes]]) -> list[tuple[str, list[ParsedEv
 
 def _store(session: Session, parsed: list[tuple[str, list[ParsedEvent]]]) -> list[tuple[int, ParsedEvent]]:
     """The events stored now (not those stored before: duplicates), in occurredAt order."""
-    rows = [row for delivery_id, events in parsed for row in accept_delivery(session, events, delivery_id).rows]
+    rows = [row for accepted in accept_deliveries(session, parsed) for row in accepted.rows]
     return sorted(rows, key=lambda row: (row[1].occurred_at_ms, row[0]))
 
 
 def _store_and_apply(database, parsed: list[tuple[str, list[ParsedEvent]]], app_id: int | None) -> Counter:
     """One transaction: the events stored and applied as they are, never read back."""
     with database.session() as session:
+        bulk.plan_with_values(session)
         rows = _store(session, parsed)
         return _apply_rows(session, rows, app_id) if rows else Counter()
 

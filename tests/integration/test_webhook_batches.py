@@ -142,3 +142,16 @@ def test_a_mixed_batch_converges_to_the_same_state_as_one_event_at_a_time(app, c
     assert one_by_one["cards"]["o1"] == ("c1@moulin.fr", "1", "1001")
     assert replay(app, client, [MIXED]) == one_by_one
     assert replay(app, client, [MIXED[:7], MIXED[7:]]) == one_by_one
+
+
+def test_a_run_after_an_email_change_moves_the_link_the_handler_relinked(app, client):
+    # The email change writes links through ORM objects, the deletion run reads and writes them as rows: in one
+    # batch the run must find the new-email link pointing at the contact, and mark it deleted.
+    changes = [
+        event("contact.propertyChange", 4, 1_600, propertyName="email", propertyValue="new@moulin.fr"),
+        event("contact.deletion", 4, 1_700),
+    ]
+    one_by_one = replay(app, client, [[e] for e in changes])
+    assert one_by_one["links"][("contact", "new@moulin.fr")] == ("4", "deleted_in_hubspot")
+    assert one_by_one["links"][("contact", "c4@moulin.fr")] == (None, "synced")
+    assert replay(app, client, [changes]) == one_by_one
