@@ -95,15 +95,17 @@ def _gather_and_sync(claimed: list[Claimed], store_id: int, portal_id: int, own_
             result = _apply(claimed, store, portal_id)
         except Exception:  # noqa: BLE001 - one at a time, so each event records its own failure
             return _one_by_one(claimed, own_row_id)
+        # What arrived while the batch ran is claimed before the batch's own events are marked: the store never
+        # looks idle in between, where another thread's push job would start a batch of its own (shorter window).
+        arrived = _claim(store_id, 0)
         _mark_processed(claimed)
         log_event(logger, "sync.push.batch_done", portal_id=portal_id, events=len(claimed),
                   waited_ms=waited_ms,
                   batch_ms=round((time.perf_counter() - started) * 1000),
                   **{k: v for k, v in result.items() if k in ("orders", "deleted", "read_ms", "hubspot_calls")})
         total = {**result, "events": total["events"] + len(claimed), "batches": total["batches"] + 1}
-        # A burst: what arrived while the batch ran is claimed now (the store stays busy) and gathered until
-        # its oldest push is the burst window old.
-        claimed, window_ms = _claim(store_id, 0), extensions.config().push_burst_window_ms
+        # A burst: what arrived while the batch ran is gathered until its oldest push is the burst window old.
+        claimed, window_ms = arrived, extensions.config().push_burst_window_ms
     return total
 
 
