@@ -81,10 +81,25 @@ def handle_push(event_row_id: int) -> dict:
     return _gather_and_sync(claimed, store_id, portal_id, event_row_id)
 
 
+# Store id -> when this process last wrote a batch of it. Per process: a burst that moves to another worker
+# starts there with the short window, as before.
+_last_batch_end: dict[int, datetime] = {}
+
+
+def _first_window_ms(store_id: int, claimed: list[Claimed]) -> int:
+    """The short window, unless the store's last batch ended less than that before these events arrived: the
+    burst goes on (nothing had arrived while that batch ran, so its loop ended), at one batch per burst window."""
+    config, ended = extensions.config(), _last_batch_end.get(store_id)
+    arrived = min(c.received_at for c in claimed)
+    if ended is not None and (arrived - ended).total_seconds() * 1000 < config.push_window_ms:
+        return config.push_burst_window_ms
+    return config.push_window_ms
+
+
 def _gather_and_sync(claimed: list[Claimed], store_id: int, portal_id: int, own_row_id: int) -> dict:
     """Sync the claimed events, then whatever arrived while they synced, until the store has nothing pending."""
     total: dict = {"events": 0, "batches": 0}
-    window_ms = extensions.config().push_window_ms
+    window_ms = _first_window_ms(store_id, claimed)
     while claimed:
         claimed = _gathered(store_id, claimed, window_ms)
         waited_ms = max(_ms_since(c.received_at) for c in claimed)  # the oldest push: receipt -> batch start
@@ -99,6 +114,7 @@ def _gather_and_sync(claimed: list[Claimed], store_id: int, portal_id: int, own_
         # looks idle in between, where another thread's push job would start a batch of its own (shorter window).
         arrived = _claim(store_id, 0)
         _mark_processed(claimed)
+        _last_batch_end[store_id] = _now()
         log_event(logger, "sync.push.batch_done", portal_id=portal_id, events=len(claimed),
                   waited_ms=waited_ms,
                   batch_ms=round((time.perf_counter() - started) * 1000),

@@ -7,7 +7,8 @@ import pytest
 
 from hubspot_app.db.models import MoulinEvent
 from hubspot_app.sync.engine import setup_portal
-from hubspot_app.sync.pushes import handle_push
+from hubspot_app import extensions
+from hubspot_app.sync.pushes import Claimed, _first_window_ms, handle_push
 
 pytestmark = pytest.mark.db
 
@@ -52,3 +53,22 @@ def test_a_retried_push_does_not_wait_for_the_running_batch(world, store_with_ev
     result = world.run(handle_push, pending)
     assert result["events"] == 2 and result["orders"] == 2  # its own and the other pending one, in one batch
     assert _event(world, pending).processed_at is not None and _event(world, other).processed_at is not None
+
+
+def test_a_push_arriving_right_after_its_stores_batch_ended_keeps_the_burst_window(world, store_with_events):
+    """The batch's loop ends when nothing arrived while it ran; a push just after it still belongs to the burst,
+    so it waits out the burst window (one batch per second), while a push after a pause keeps the short one."""
+    running, pending, _other = store_with_events
+    with world.app.extensions["moulin.db"].session() as session:
+        session.get(MoulinEvent, running).claimed_until = None  # no other batch: this job syncs all three
+    world.run(handle_push, pending)
+    ended, store_id = _event(world, pending).processed_at, _event(world, pending).store_id
+    short, burst = world.run(lambda: (extensions.config().push_window_ms, extensions.config().push_burst_window_ms))
+    assert short < burst
+
+    def window(after_ms: int) -> int:
+        claimed = [Claimed(0, "order.updated", "o", ended + timedelta(milliseconds=after_ms))]
+        return world.run(_first_window_ms, store_id, claimed)
+
+    assert window(short // 3) == burst
+    assert window(short + 200) == short
