@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import JSON, ColumnElement, Table, Text, and_, any_, bindparam, cast, column, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
+
+from ..db.base import insert_skipping_conflicts
 
 
 def on_postgresql(session: Session) -> bool:
@@ -82,12 +84,11 @@ def _selected(table: Table, rows: list[dict], names: tuple[str, ...]):
 
 def insert_new(session: Session, table: Table, rows: list[dict], unique: tuple[str, ...], *returning) -> list:
     """INSERT the rows, skipping those whose `unique` columns match a stored row; `returning` of those inserted."""
+    stmt = insert_skipping_conflicts(session, table, list(unique))
     if on_postgresql(session):
         names = tuple(rows[0])
-        stmt = postgresql.insert(table).from_select(names, _selected(table, rows, names))
         return session.connection().execute(
-            stmt.on_conflict_do_nothing(index_elements=list(unique)).returning(*returning)).all()
+            stmt.from_select(names, _selected(table, rows, names)).returning(*returning)).all()
     # Parameters passed separately: the statement compiles once and is cached, and SQLAlchemy still sends
     # one multi-row INSERT.
-    stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(unique)).returning(*returning)
-    return session.connection().execute(stmt, rows).all()
+    return session.connection().execute(stmt.returning(*returning), rows).all()
