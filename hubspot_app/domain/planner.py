@@ -59,8 +59,8 @@ ASSOCIATION_ORDER = (CONTACT_COMPANY, DEAL_CONTACT, DEAL_COMPANY, LINE_ITEM_DEAL
 
 
 class Carried(NamedTuple):
-    """An association a chunk left for the next one to send (`plan(carry=True)`), its ends already HubSpot ids.
-    `owner` is the record whose hash waits for it (its `digest` is stored once the association lands)."""
+    """An association with both ends as HubSpot ids, and the record (`owner`) whose hash (`digest`) waits for it:
+    what the executor sends, and what a chunk leaves for the next one to send (`plan(carry=True)`)."""
 
     from_id: str
     to_id: str

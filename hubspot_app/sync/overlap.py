@@ -29,11 +29,11 @@ from ..logs import log_event
 from hubspot_app.domain.records import Order, RecordError
 from hubspot_app import bootstrap
 from hubspot_app.db import repository as repo
-from hubspot_app.domain.batch import KIND, Built
+from hubspot_app.domain.batch import Built
 from hubspot_app.domain.planner import Work
 from .executor import Outcome, execute
 from .orders import Planned, StoreInfo, plan_orders, send
-from .results import complete_links, record
+from .results import record, record_carried
 from .setup import ensure_setup
 from .sources import Catalogue
 
@@ -152,8 +152,5 @@ def _flush(run: Run, landed: Outcome) -> None:
         return
     outcome = execute(run.crm, Built(Work(carried=landed.carried)), {})
     with extensions.db().session() as session:
-        complete_links(session, run.portal_id, outcome)
-        for object_type in {owner[0] for owner in outcome.incomplete}:  # they keep no hash: the next sync retries
-            repo.record_errors(session, run.portal_id, KIND[object_type], {
-                key: f"association: {message}" for (t, key), message in outcome.incomplete.items() if t == object_type})
+        record_carried(session, run.portal_id, outcome)
         _advance(session, run, run.position, run.high_water)

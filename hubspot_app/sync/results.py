@@ -107,15 +107,14 @@ def _save_links(session: Session, portal_id: int, built: Built, outcome, links: 
         for key in inputs:
             ref = (object_type, key)
             if ref in outcome.ids and ref in built.hashes:  # recounts (`aggregates`) keep their own hashes
-                # a carried association's owner gets its hash once the next chunk sends it (`complete_links`)
+                # a carried association's owner gets its hash once the next chunk sends it (`_complete_links`)
                 digest = None if ref in outcome.incomplete or ref in deferred else built.hashes[ref]
                 written[key] = (outcome.ids[ref], digest, "synced")
         repo.save_links(session, portal_id, kind, written)
         repo.resolve_errors(session, portal_id, kind,
                             [k for k in written if (object_type, k) not in outcome.incomplete])
         repo.record_errors(session, portal_id, kind, {k: m for (t, k), m in outcome.errors.items() if t == object_type})
-        repo.record_errors(session, portal_id, kind, {k: f"association: {m}" for (t, k), m in outcome.incomplete.items()
-                                                      if t == object_type})
+        _record_association_errors(session, portal_id, object_type, outcome)
         record_sync_outcome(portal_id, kind, len(written), sum(1 for t, _ in outcome.errors if t == object_type))
     # A line item HubSpot refused may point at a product deleted there: re-send its product next time.
     repo.forget_hashes(session, portal_id, "product", {built.line_products[k] for t, k in outcome.errors
@@ -123,10 +122,23 @@ def _save_links(session: Session, portal_id: int, built: Built, outcome, links: 
     for (object_type, key), digest in built.declined.items():
         link = links[KIND[object_type]][key]
         repo.save_links(session, portal_id, link.kind, {key: (link.hubspot_id, digest, link.state)})
-    complete_links(session, portal_id, outcome)
+    _complete_links(session, portal_id, outcome)
 
 
-def complete_links(session: Session, portal_id: int, outcome) -> None:
+def _record_association_errors(session: Session, portal_id: int, object_type: str, outcome) -> None:
+    """Records of this type written whose associations did not all land: they keep no hash, the next sync retries."""
+    repo.record_errors(session, portal_id, KIND[object_type], {
+        key: f"association: {message}" for (t, key), message in outcome.incomplete.items() if t == object_type})
+
+
+def record_carried(session: Session, portal_id: int, outcome: Outcome) -> None:
+    """The write of a run's last carried associations, sent on their own (`overlap._flush`)."""
+    _complete_links(session, portal_id, outcome)
+    for object_type in {owner[0] for owner in outcome.incomplete}:
+        _record_association_errors(session, portal_id, object_type, outcome)
+
+
+def _complete_links(session: Session, portal_id: int, outcome) -> None:
     """The owners of associations carried from the chunk before, all landed now: their hashes are stored."""
     by_kind: dict[str, dict[str, str]] = {}
     for (object_type, key), digest in outcome.completed.items():
