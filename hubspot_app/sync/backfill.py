@@ -20,7 +20,6 @@ from hubspot_app.domain.records import Order, RecordError
 from ..moulin.stores import active_stores
 from hubspot_app import bootstrap
 from hubspot_app.db import repository as repo
-from hubspot_app.domain.batch import order_facts
 from .deletions import apply_deletions
 from .orders import StoreInfo
 from .overlap import Run, sync_chunks
@@ -56,10 +55,9 @@ def _record_facts(portal_id: int, store_code: str, source, catalogue: Catalogue,
     """
     read = 0
     for orders, _ in _chunks(source.iter_orders(updated_since=since), chunk):
-        batch, _ = catalogue.batch(store_code, orders)
+        facts = catalogue.order_facts(store_code, orders)
         with extensions.db().session() as session:
-            repo.save_order_facts(session, portal_id, {
-                o.key: ((c.email if (c := batch.customer_of(o)) else None), order_facts(o, batch)) for o in orders})
+            repo.save_order_facts(session, portal_id, facts)
             cp = repo.checkpoint(session, portal_id, store_code, FACTS)
             repo.advance(cp, cp.position + len(orders), max((o.updated_at for o in orders), default=None))
         read += len(orders)

@@ -21,7 +21,8 @@ from typing import Iterable
 from ..moulin.errors import MoulinNotFound
 from ..moulin.ports import OrderSource
 from hubspot_app.domain.records import Company, Customer, Order, Product, RecordError
-from hubspot_app.domain.batch import SourceBatch
+from hubspot_app.domain.batch import SourceBatch, order_facts
+from hubspot_app.domain.mapping import OrderFacts
 
 CATALOGUE_TTL_S = 300
 
@@ -45,11 +46,18 @@ class CompactCustomers:
                 self._db = sqlite3.connect("", check_same_thread=False, isolation_level=None)
                 self._db.execute("PRAGMA journal_mode=OFF")
                 self._db.execute("PRAGMA synchronous=OFF")
-                self._db.execute("CREATE TABLE customers (id TEXT PRIMARY KEY, record BLOB NOT NULL)")
-            self._db.execute("INSERT OR REPLACE INTO customers VALUES (?, ?)", (customer_id, record))
+                self._db.execute("CREATE TABLE customers (id TEXT PRIMARY KEY, email TEXT, record BLOB NOT NULL)")
+            self._db.execute("INSERT OR REPLACE INTO customers VALUES (?, ?, ?)", (customer_id, customer.email, record))
 
     def pick(self, ids: Iterable[str]) -> dict[str, Customer]:
         """The records of these ids (those it holds)."""
+        return {customer_id: pickle.loads(record) for customer_id, record in self._select("record", ids).items()}
+
+    def emails(self, ids: Iterable[str]) -> dict[str, str | None]:
+        """The emails of these ids (those it holds), without rebuilding their records."""
+        return self._select("email", ids)
+
+    def _select(self, column: str, ids: Iterable[str]) -> dict[str, object]:
         ids = sorted(set(ids))
         if self._db is None or not ids:
             return {}
@@ -58,8 +66,8 @@ class CompactCustomers:
             for start in range(0, len(ids), self._IDS_PER_QUERY):
                 part = ids[start:start + self._IDS_PER_QUERY]
                 found.update(self._db.execute(
-                    f"SELECT id, record FROM customers WHERE id IN ({','.join('?' * len(part))})", part))
-        return {customer_id: pickle.loads(record) for customer_id, record in found.items()}
+                    f"SELECT id, {column} FROM customers WHERE id IN ({','.join('?' * len(part))})", part))
+        return found
 
 
 @dataclass
@@ -98,6 +106,13 @@ class Catalogue:
             self.errors.append(record)
         else:
             into[record.id] = record
+
+    def order_facts(self, store: str, orders: list[Order]) -> dict[str, tuple[str | None, OrderFacts]]:
+        """order key -> (its customer's email, what it adds to the contact's aggregates), for the backfill's
+        facts pass: of a customer it needs only the email, so no record is rebuilt."""
+        emails = self.customers.emails(o.customer_id for o in orders if o.customer_id)
+        batch = SourceBatch(store=store, orders=orders, products=self.products, pickup_points=self.pickup_points)
+        return {o.key: (emails.get(o.customer_id) if o.customer_id else None, order_facts(o, batch)) for o in orders}
 
     def batch(self, store: str, orders: list[Order], source: OrderSource | None = None,
               customers: list[Customer] = ()) -> tuple[SourceBatch, list[RecordError]]:

@@ -24,3 +24,12 @@ def test_customers_come_back_equal_by_id_in_any_number_and_from_any_thread():
     thread.start()
     thread.join()
     assert seen["c1999"].email == "p1999@example.com"
+
+
+def test_emails_come_without_the_records_and_follow_the_latest_read():
+    held = CompactCustomers()
+    assert held.emails(["c1"]) == {}
+    held["c1"] = customer("c1", email="first@example.com")
+    held["c2"] = customer("c2", email=None)
+    held["c1"] = customer("c1", email="second@example.com")
+    assert held.emails(["c1", "c2", "unknown"]) == {"c1": "second@example.com", "c2": None}
