@@ -1,13 +1,12 @@
 """A run of chunks with the database work of one overlapping the HubSpot calls of the other.
 
 While chunk N's calls are in flight (on a sender thread, paced by the portal's
-limiter), chunk N-1's results are written and chunk N+1 is read and planned;
-so the limiter, not the database, sets the pace: N+1's calls start as soon as
-N's have answered. N+1 is planned `ahead` of N (`orders.plan_orders`): what N
-will write counts as written, and the ids N gets are handed to N+1's calls.
-One chunk's calls at most are in flight, and the checkpoint only ever passes
-chunks whose results are written: a run killed at any point resumes where the
-database says, as before.
+limiter), chunk N+1 is read and planned, and chunk N-1's results were written
+just before; so the limiter, not the database, sets the pace. N+1 is planned
+`ahead` of N (`orders.plan_orders`): what N will write counts as written, and
+the ids N gets are handed to N+1's calls. One chunk at most is in flight, so
+the checkpoint only ever passes chunks whose results are written: a run killed
+at any point resumes where the database says, as before.
 
 Each chunk's partly filled association batches are carried into the next
 chunk's full ones (`planner.plan(carry=True)`) and the last chunk's are sent on
@@ -113,12 +112,10 @@ def sync_chunks(run: Run, chunks: Iterable[tuple[list[Order], list[RecordError]]
             with db.session() as session:
                 planned = plan_chunk(session, run.crm, run.portal_id, run.info, run.source, run.catalogue, orders,
                                      errors, ahead=flight.planned if flight else None)
-            landed = flight.calls.result() if flight else None
+            landed = _land(run, flight) if flight else None
             planned.built.work.carried = landed.carried if landed else {}  # sent first, in its full batches
-            calls = sender.submit(send, run.crm, planned, landed, True)
-            if flight:
-                _land(run, flight)  # its results are written while the next chunk's calls are in flight
-            flight = _Flight(planned, calls, orders, errors, (run.position, run.high_water))
+            flight = _Flight(planned, sender.submit(send, run.crm, planned, landed, True), orders, errors,
+                             (run.position, run.high_water))
             sent, read = sent + 1, read + len(orders)
             if last(sent, read):
                 _flush(run, _land(run, flight))
