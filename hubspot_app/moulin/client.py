@@ -11,7 +11,6 @@ import json
 import logging
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Callable, Iterator
@@ -170,35 +169,20 @@ class MoulinClient:
         return parse_record(model, raw)
 
     def _pages(self, path: str, model, params: dict) -> Iterator:
-        """Every record of a listing. While one page's records are used, the next page is already being read
-        (one thread, one page ahead), so a long read works on its records while Moulin prepares the next
-        ones; the caller still sees the records, and any failure, in the listing's order."""
         params = {**params, "limit": self.page_size}
-        body, ahead = self._page(path, params), None
-        try:
-            while True:
-                cursor = body.get("next_cursor")
-                repeated = bool(cursor) and cursor == params.get("cursor")
-                if cursor and not repeated:
-                    params = {**params, "cursor": cursor}
-                    ahead = ahead or ThreadPoolExecutor(max_workers=1, thread_name_prefix="moulin-page")
-                    upcoming = ahead.submit(self._page, path, params)
-                for raw in body["data"]:
-                    yield self._parse(model, raw)
-                if repeated:
-                    raise MoulinError(f"{path}: the same next_cursor twice; stopping rather than looping")
-                if not cursor:
-                    return
-                body = upcoming.result()
-        finally:
-            if ahead is not None:  # a reader that stops early does not wait for a page it will not use
-                ahead.shutdown(wait=False, cancel_futures=True)
-
-    def _page(self, path: str, params: dict) -> dict:
-        body = self._request("GET", path, params)
-        if not isinstance(body.get("data"), list):
-            raise MoulinError(f"{path}: page without a 'data' list")
-        return body
+        while True:
+            body = self._request("GET", path, params)
+            data = body.get("data")
+            if not isinstance(data, list):
+                raise MoulinError(f"{path}: page without a 'data' list")
+            for raw in data:
+                yield self._parse(model, raw)
+            cursor = body.get("next_cursor")
+            if not cursor:
+                return
+            if cursor == params.get("cursor"):
+                raise MoulinError(f"{path}: the same next_cursor twice; stopping rather than looping")
+            params = {**params, "cursor": cursor}
 
     @staticmethod
     def _since(name: str, value: datetime | None) -> dict:
