@@ -112,7 +112,7 @@ class Catalogue:
         facts pass: of a customer it needs only the email, so no record is rebuilt."""
         emails = self.customers.emails(o.customer_id for o in orders if o.customer_id)
         batch = SourceBatch(store=store, orders=orders, products=self.products, pickup_points=self.pickup_points)
-        return {o.key: (emails.get(o.customer_id) if o.customer_id else None, order_facts(o, batch)) for o in orders}
+        return {o.key: (emails.get(o.customer_id), order_facts(o, batch)) for o in orders}
 
     def batch(self, store: str, orders: list[Order], source: OrderSource | None = None,
               customers: list[Customer] = ()) -> tuple[SourceBatch, list[RecordError]]:
