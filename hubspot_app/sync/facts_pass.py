@@ -55,18 +55,13 @@ class FactsPass:
             repo.advance(cp, cp.position, None, done=True)
         return True
 
-    def wait(self, seconds: float | None) -> bool:
-        """Give the pass up to `seconds` (None: all it takes) to end; True when it is complete (its failure is
-        raised here)."""
-        wait([self._result], timeout=None if seconds is None else max(seconds, 0))
+    def wait(self, seconds: float) -> bool:
+        """Give the pass up to `seconds` to end; True when it is complete (its failure is raised here)."""
+        wait([self._result], timeout=max(seconds, 0))
         return self.complete()
 
     def complete(self) -> bool:
         return self._result.done() and self._result.result()
-
-    def failed(self) -> bool:
-        """The pass ended on an error: the chunks stop too, and `finish` raises it."""
-        return self._result.done() and self._result.exception() is not None
 
     def finish(self, stop: bool = False) -> bool:
         """Wait for the pass to end (`stop`: after the chunk it is on); True when it read every order."""

@@ -7,13 +7,11 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
 from sqlalchemy import func, select
 
 from hubspot_app import bootstrap, extensions
 from hubspot_app.db.models import ObjectLink
 from hubspot_app.db.models.sync import SyncCheckpoint, SyncedCustomer
-from hubspot_app.moulin.errors import MoulinUnavailable
 from hubspot_app.moulin.stores import client_for
 from hubspot_app.sync.backfill import backfill
 
@@ -84,36 +82,35 @@ def test_the_next_chunk_is_read_and_planned_before_the_current_chunk_is_written(
             ObjectLink.portal_id == world.portal_id, ObjectLink.kind == "deal")) == 20
 
 
-class _FirstListing:
+class _FactsPassGate:
     """`Adapters.source_factory`: stores' real clients, except that the first order listing (the backfill's facts
-    pass, started before its chunks) calls `at_head()` once it has given `head` orders."""
+    pass, started before its chunks) pauses after `head` orders until `opened` is set, or 5 s at most."""
 
-    def __init__(self, head: int, at_head):
-        self.head, self.at_head, self.listings = head, at_head, 0
+    def __init__(self, head: int):
+        self.head, self.opened, self.listings = head, threading.Event(), 0
 
     def __call__(self, store):
-        hook, client = self, client_for(store, extensions.cipher())
+        gate, client = self, client_for(store, extensions.cipher())
 
-        class Hooked:
+        class Gated:
             def __getattr__(self, name):
                 return getattr(client, name)
 
             def iter_orders(self, updated_since=None):
-                hook.listings += 1
+                gate.listings += 1
                 records = client.iter_orders(updated_since=updated_since)
-                return hook.paused(records) if hook.listings == 1 else records
+                return gate.paused(records) if gate.listings == 1 else records
 
-        return Hooked()
+        return Gated()
 
     def paused(self, records):
         for n, record in enumerate(records):
             if n == self.head:
-                self.at_head()
+                self.opened.wait(timeout=5)
             yield record
 
 
-def _four_repeat_customers(world, stores) -> list[str]:
-    """45 orders (5 generated, then 10 of each of four customers, round robin) and no head start for the facts pass."""
+def test_chunks_are_sent_while_the_facts_pass_still_reads_and_every_contact_ends_with_all_its_orders(world, stores):
     store, server = stores(orders=5, seed=3, store_code="b2c")
     people = _customers(store, "repeat", 4)
     for n in range(40):  # every chunk of 10 holds orders of each of them
@@ -121,64 +118,30 @@ def _four_repeat_customers(world, stores) -> list[str]:
     world.connect(store, server)
     app = world.app
     app.extensions["moulin.config"] = app.extensions["moulin.config"].with_overrides(backfill_facts_head_start_ms=0)
-    return people
+    gate = _FactsPassGate(head=10)  # the pass holds the first 10 orders' facts only, until two chunks have landed
+    bootstrap.adapters(app).source_factory = gate
+    seen: dict = {}
 
+    def landed(_orders: int) -> None:
+        seen["chunks"] = seen.get("chunks", 0) + 1
+        if seen["chunks"] == 2:
+            with app.extensions["moulin.db"].session() as session:
+                seen["facts_done"] = session.scalar(select(SyncCheckpoint.done).where(
+                    SyncCheckpoint.portal_id == world.portal_id, SyncCheckpoint.mode == "backfill_facts"))
+            seen["deals"] = len(world.deals_by_key())
+            gate.opened.set()
 
-def _assert_every_contact_has_all_its_orders(world, people: list[str]) -> None:
+    world.run(backfill, world.portal_id, chunk=10, progress=landed)
+
+    # Two chunks were in HubSpot while the pass was still reading (on main it read everything first).
+    assert seen["facts_done"] is False and seen["deals"] == 20
     emails = [c["properties"]["email"] for c in world.objects("contacts")]
     assert len(emails) == len(set(emails))  # no contact twice, however often one was written
     contacts = {c["properties"]["email"]: c for c in world.objects("contacts")}
     deals = world.deals_by_key()
     assert len(deals) == 45
-    for n in range(len(people)):
-        contact = contacts[f"repeat{n}@example.com"]  # each with every one of its 10 orders counted
+    for n, person in enumerate(people):
+        contact = contacts[f"repeat{n}@example.com"]  # one contact each, with every one of its 10 orders counted
         assert contact["properties"]["moulin_orders_count"] == "10", contact
         theirs = [d for d in deals.values() if world.associations("deals", d["id"], "contacts") == [contact["id"]]]
         assert len(theirs) == 10
-
-
-def _checkpoint(world, mode: str):
-    with world.app.extensions["moulin.db"].session() as session:
-        row = session.scalar(select(SyncCheckpoint).where(SyncCheckpoint.portal_id == world.portal_id,
-                                                          SyncCheckpoint.mode == mode))
-        return row.position, row.done
-
-
-def test_the_first_chunk_is_sent_while_the_facts_pass_still_reads_and_every_contact_ends_with_all_its_orders(
-        world, stores):
-    people = _four_repeat_customers(world, stores)
-    seen: dict = {}
-
-    def until_the_first_chunk_is_sent() -> None:  # on the pass's thread, before its 11th order
-        log, deadline = world.state.request_log, time.monotonic() + 5
-        while not log.count("POST", "/crm/v3/objects/deals/batch/upsert") and time.monotonic() < deadline:
-            time.sleep(0.01)
-        seen["deal_upserts"] = log.count("POST", "/crm/v3/objects/deals/batch/upsert")
-
-    bootstrap.adapters(world.app).source_factory = _FirstListing(10, until_the_first_chunk_is_sent)
-
-    report = world.run(backfill, world.portal_id, chunk=10)
-
-    # The first chunk's deals were in HubSpot while the pass was still reading (on main it read everything first);
-    # the next chunks waited for the pass, and the first chunk's contacts were written again with their later orders.
-    assert seen["deal_upserts"] == 1
-    assert report["stores"][0]["chunks"] == 5
-    _assert_every_contact_has_all_its_orders(world, people)
-
-
-def test_a_facts_pass_that_fails_beside_the_chunks_fails_the_run_and_the_next_run_ends_it(world, stores):
-    people = _four_repeat_customers(world, stores)
-
-    def moulin_drops() -> None:
-        raise MoulinUnavailable("Moulin unreachable: ConnectionError")
-
-    bootstrap.adapters(world.app).source_factory = _FirstListing(10, moulin_drops)
-    with pytest.raises(MoulinUnavailable):
-        world.run(backfill, world.portal_id, chunk=10)
-    assert _checkpoint(world, "backfill_facts") == (10, False)  # its first chunk of facts is kept
-    assert _checkpoint(world, "backfill")[1] is False
-
-    report = world.run(backfill, world.portal_id, chunk=10)  # the next attempt (the job's retry)
-
-    assert not report["stopped"] and _checkpoint(world, "backfill_facts")[1] is True
-    _assert_every_contact_has_all_its_orders(world, people)
