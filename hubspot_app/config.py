@@ -172,9 +172,6 @@ class Config:
     # During a burst (pushes arrived while the store's batch ran), the next batch gathers until its oldest push
     # is this old (or 100 are pending): fewer, fuller batches, one planned batch per second of burst.
     push_burst_window_ms: int = 1000
-    # A backfill's facts pass (`sync/facts_pass.py`) runs beside its first chunks; they wait this long for it first,
-    # so a store whose history is read within it has each contact written once.
-    backfill_facts_head_start_ms: int = 5000
     # The nightly reconcile of one store stops after this long (its deals are then not archived that night).
     reconcile_store_seconds: int = 1800
 
@@ -207,7 +204,6 @@ class Config:
             push_window_ms=_int(env, "PUSH_WINDOW_MS", 300),
             push_burst_window_ms=_int(env, "PUSH_BURST_WINDOW_MS", 1000),
             reconcile_store_seconds=_positive(env, "RECONCILE_STORE_SECONDS", 1800),
-            backfill_facts_head_start_ms=_int(env, "BACKFILL_FACTS_HEAD_START_MS", 5000),
             sqlite_busy_timeout_ms=_positive(env, "SQLITE_BUSY_TIMEOUT_MS", 30_000),
         )
 

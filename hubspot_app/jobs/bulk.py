@@ -51,11 +51,7 @@ class SliceBudget:
 
     def keep_going(self) -> bool:
         """False once the time is spent or the lease was taken over (the sweep presumed this worker dead)."""
-        return self.renew() and self.within_time()
-
-    def within_time(self) -> bool:
-        """The time check alone, for work beside the slice's own thread (the lease is renewed by that thread)."""
-        return time.monotonic() < self.deadline
+        return self.renew() and time.monotonic() < self.deadline
 
 
 @dataclass(frozen=True)

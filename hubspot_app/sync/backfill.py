@@ -21,7 +21,6 @@ from ..moulin.stores import active_stores
 from hubspot_app import bootstrap
 from hubspot_app.db import repository as repo
 from .deletions import apply_deletions
-from .facts_pass import FACTS, FactsPass
 from .orders import StoreInfo
 from .overlap import Run, sync_chunks
 from .setup import ensure_setup
@@ -30,6 +29,7 @@ from .sources import Catalogue, cached_catalogue
 logger = logging.getLogger(__name__)
 
 CHUNK = 2000
+FACTS = "backfill_facts"  # the checkpoint of the backfill's first, local pass
 DEFAULT_PAGE_SIZE = 100  # Moulin's page size when a source does not say its own
 
 
@@ -44,15 +44,29 @@ def _chunks(records: Iterable, size: int) -> Iterable[tuple[list[Order], list[Re
         yield orders, errors
 
 
-def _start_facts(portal_id: int, store, catalogue: Catalogue, since, chunk: int,
-                 budget: SliceBudget | None) -> FactsPass:
-    """The facts pass on its own source (a client is used by one thread), given its head start."""
-    source = bootstrap.source_for(store)
-    facts = FactsPass(extensions.db(), portal_id, store.code, catalogue,
-                      _chunks(source.iter_orders(updated_since=since), chunk),
-                      keep_going=lambda: budget is None or budget.within_time())
-    facts.wait(extensions.config().backfill_facts_head_start_ms / 1000)
-    return facts
+def _record_facts(portal_id: int, store_code: str, source, catalogue: Catalogue, since, chunk: int,
+                  budget: SliceBudget | None) -> bool:
+    """First pass, local only: every order's contribution to its contact's aggregates. True when complete.
+
+    With all of them known up front, a contact's properties are final the first
+    time it is written, so a repeat customer whose orders span many chunks is
+    upserted once instead of once per chunk. The pass has its own checkpoint, so
+    a slice that runs out of budget resumes it where it stopped.
+    """
+    read = 0
+    for orders, _ in _chunks(source.iter_orders(updated_since=since), chunk):
+        facts = catalogue.order_facts(store_code, orders)
+        with extensions.db().session() as session:
+            repo.save_order_facts(session, portal_id, facts)
+            cp = repo.checkpoint(session, portal_id, store_code, FACTS)
+            repo.advance(cp, cp.position + len(orders), max((o.updated_at for o in orders), default=None))
+        read += len(orders)
+        if _spent(budget, source, read):
+            return False
+    with extensions.db().session() as session:
+        cp = repo.checkpoint(session, portal_id, store_code, FACTS)
+        repo.advance(cp, cp.position, None, done=True)
+    return True
 
 
 def _spent(budget: SliceBudget | None, source, orders_read: int) -> bool:
@@ -87,18 +101,14 @@ def _run(portal_id: int, store, crm, mode: str, chunk: int, progress: Callable[[
     # Slices of one job reuse the catalogue the previous slice read in this process.
     catalogue = (Catalogue.load(source) if budget is None
                  else cached_catalogue(("bulk", store.id, store.api_url), source, with_customers=True))
-    facts = None if facts_done else _start_facts(portal_id, store, catalogue, facts_since, chunk, budget)
+    if not facts_done and not _record_facts(portal_id, store.code, source, catalogue, facts_since, chunk, budget):
+        return {**report, "stopped": True}
     run = Run(portal_id, crm, info, mode, source, catalogue, position, report, progress)
 
     def last(chunks: int, orders: int) -> bool:
         return (stop_after is not None and chunks >= stop_after) or _spent(budget, source, orders)
 
-    synced = False
-    try:
-        synced = sync_chunks(run, _chunks(source.iter_orders(updated_since=since), chunk), last)
-    finally:  # a run that fails or stops early stops the pass too, after the chunk it is on
-        facts_read = facts is None or facts.finish(stop=not synced)
-    if not (synced and facts_read):
+    if not sync_chunks(run, _chunks(source.iter_orders(updated_since=since), chunk), last):
         return {**report, "stopped": True}
     position = run.position
     with db.session() as session:

@@ -9,10 +9,8 @@ import time
 
 from sqlalchemy import func, select
 
-from hubspot_app import bootstrap, extensions
 from hubspot_app.db.models import ObjectLink
-from hubspot_app.db.models.sync import SyncCheckpoint, SyncedCustomer
-from hubspot_app.moulin.stores import client_for
+from hubspot_app.db.models.sync import SyncedCustomer
 from hubspot_app.sync.backfill import backfill
 
 
@@ -80,68 +78,3 @@ def test_the_next_chunk_is_read_and_planned_before_the_current_chunk_is_written(
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(ObjectLink).where(
             ObjectLink.portal_id == world.portal_id, ObjectLink.kind == "deal")) == 20
-
-
-class _FactsPassGate:
-    """`Adapters.source_factory`: stores' real clients, except that the first order listing (the backfill's facts
-    pass, started before its chunks) pauses after `head` orders until `opened` is set, or 5 s at most."""
-
-    def __init__(self, head: int):
-        self.head, self.opened, self.listings = head, threading.Event(), 0
-
-    def __call__(self, store):
-        gate, client = self, client_for(store, extensions.cipher())
-
-        class Gated:
-            def __getattr__(self, name):
-                return getattr(client, name)
-
-            def iter_orders(self, updated_since=None):
-                gate.listings += 1
-                records = client.iter_orders(updated_since=updated_since)
-                return gate.paused(records) if gate.listings == 1 else records
-
-        return Gated()
-
-    def paused(self, records):
-        for n, record in enumerate(records):
-            if n == self.head:
-                self.opened.wait(timeout=5)
-            yield record
-
-
-def test_chunks_are_sent_while_the_facts_pass_still_reads_and_every_contact_ends_with_all_its_orders(world, stores):
-    store, server = stores(orders=5, seed=3, store_code="b2c")
-    people = _customers(store, "repeat", 4)
-    for n in range(40):  # every chunk of 10 holds orders of each of them
-        store.create_order(people[n % 4])
-    world.connect(store, server)
-    app = world.app
-    app.extensions["moulin.config"] = app.extensions["moulin.config"].with_overrides(backfill_facts_head_start_ms=0)
-    gate = _FactsPassGate(head=10)  # the pass holds the first 10 orders' facts only, until two chunks have landed
-    bootstrap.adapters(app).source_factory = gate
-    seen: dict = {}
-
-    def landed(_orders: int) -> None:
-        seen["chunks"] = seen.get("chunks", 0) + 1
-        if seen["chunks"] == 2:
-            with app.extensions["moulin.db"].session() as session:
-                seen["facts_done"] = session.scalar(select(SyncCheckpoint.done).where(
-                    SyncCheckpoint.portal_id == world.portal_id, SyncCheckpoint.mode == "backfill_facts"))
-            seen["deals"] = len(world.deals_by_key())
-            gate.opened.set()
-
-    world.run(backfill, world.portal_id, chunk=10, progress=landed)
-
-    # Two chunks were in HubSpot while the pass was still reading (on main it read everything first).
-    assert seen["facts_done"] is False and seen["deals"] == 20
-    emails = [c["properties"]["email"] for c in world.objects("contacts")]
-    assert len(emails) == len(set(emails))  # no contact twice, however often one was written
-    contacts = {c["properties"]["email"]: c for c in world.objects("contacts")}
-    deals = world.deals_by_key()
-    assert len(deals) == 45
-    for n, person in enumerate(people):
-        contact = contacts[f"repeat{n}@example.com"]  # one contact each, with every one of its 10 orders counted
-        assert contact["properties"]["moulin_orders_count"] == "10", contact
-        theirs = [d for d in deals.values() if world.associations("deals", d["id"], "contacts") == [contact["id"]]]
-        assert len(theirs) == 10
