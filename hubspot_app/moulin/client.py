@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Callable, Iterator
@@ -32,6 +33,9 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
 # A page of 100 orders is well under 1 MB; an answer past this is not a Moulin's, and is not held in memory.
 MAX_BODY = 32_000_000
+# The largest page a listing serves (docs/moulin-api.yaml, parameter `limit`): a whole history's read asks for it,
+# a tenth of the requests of the default 100.
+MAX_PAGE_SIZE = 1000
 # The read timeout bounds each wait for bytes, not the answer: a URL trickling a byte at a time would hold a worker.
 DEADLINE_S = 120.0
 READ_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
@@ -76,7 +80,7 @@ def _iso(value: datetime) -> str:
 
 class MoulinClient:
     def __init__(self, base_url: str, api_key: str, timeout: float = 10.0, retries: int = 3,
-                 policy: AddressPolicy | None = None, *, page_size: int = 100,
+                 policy: AddressPolicy | None = None, *, page_size: int = 100, read_ahead: bool = False,
                  backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep,
                  max_body: int = MAX_BODY, deadline_s: float = DEADLINE_S):
         self.base_url = base_url.rstrip("/")
@@ -84,7 +88,7 @@ class MoulinClient:
         self.max_body = max_body
         self.deadline_s = deadline_s
         self.retries = retries
-        self.page_size = page_size
+        self.page_size, self.read_ahead = page_size, read_ahead
         self.backoff = backoff
         self._sleep = sleep
         # Every call goes through the address guard; without a policy, the strict one (public https only).
@@ -169,20 +173,36 @@ class MoulinClient:
         return parse_record(model, raw)
 
     def _pages(self, path: str, model, params: dict) -> Iterator:
+        """Every record of a listing, in its order. With `read_ahead`, the next page is read on a thread while this
+        one's records are used: a whole history's read then works on its records while Moulin prepares the next
+        ones. The caller still sees the records, and any failure, in the listing's order."""
         params = {**params, "limit": self.page_size}
-        while True:
-            body = self._request("GET", path, params)
-            data = body.get("data")
-            if not isinstance(data, list):
-                raise MoulinError(f"{path}: page without a 'data' list")
-            for raw in data:
-                yield self._parse(model, raw)
-            cursor = body.get("next_cursor")
-            if not cursor:
-                return
-            if cursor == params.get("cursor"):
-                raise MoulinError(f"{path}: the same next_cursor twice; stopping rather than looping")
-            params = {**params, "cursor": cursor}
+        ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="moulin-page") if self.read_ahead else None
+        body = self._page(path, params)
+        try:
+            while True:
+                cursor = body.get("next_cursor")
+                repeated = bool(cursor) and cursor == params.get("cursor")
+                upcoming = None
+                if cursor and not repeated:
+                    params = {**params, "cursor": cursor}
+                    upcoming = ahead.submit(self._page, path, params) if ahead else None
+                for raw in body["data"]:
+                    yield self._parse(model, raw)
+                if repeated:
+                    raise MoulinError(f"{path}: the same next_cursor twice; stopping rather than looping")
+                if not cursor:
+                    return
+                body = upcoming.result() if upcoming else self._page(path, params)
+        finally:
+            if ahead is not None:  # a reader that stops early does not wait for a page it will not use
+                ahead.shutdown(wait=False, cancel_futures=True)
+
+    def _page(self, path: str, params: dict) -> dict:
+        body = self._request("GET", path, params)
+        if not isinstance(body.get("data"), list):
+            raise MoulinError(f"{path}: page without a 'data' list")
+        return body
 
     @staticmethod
     def _since(name: str, value: datetime | None) -> dict:

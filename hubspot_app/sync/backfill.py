@@ -98,10 +98,13 @@ def _run(portal_id: int, store, crm, mode: str, chunk: int, progress: Callable[[
         facts_since = (facts.high_water if facts.position else since) if facts else None
         facts_done = facts is None or facts.done
     report = {"store": store.code, "orders": 0, "errors": 0, "chunks": 0}
+    # The catalogue and the facts pass read everything before the first HubSpot call: in large pages, read ahead.
+    # The chunks read as they go, overlapped with the calls; they keep the usual pages (a slice's budget).
+    bulk = bootstrap.bulk_source_for(store)
     # Slices of one job reuse the catalogue the previous slice read in this process.
-    catalogue = (Catalogue.load(source) if budget is None
-                 else cached_catalogue(("bulk", store.id, store.api_url), source, with_customers=True))
-    if not facts_done and not _record_facts(portal_id, store.code, source, catalogue, facts_since, chunk, budget):
+    catalogue = (Catalogue.load(bulk) if budget is None
+                 else cached_catalogue(("bulk", store.id, store.api_url), bulk, with_customers=True))
+    if not facts_done and not _record_facts(portal_id, store.code, bulk, catalogue, facts_since, chunk, budget):
         return {**report, "stopped": True}
     run = Run(portal_id, crm, info, mode, source, catalogue, position, report, progress)
 
