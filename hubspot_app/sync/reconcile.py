@@ -83,7 +83,7 @@ def _reconcile_store(portal_id: int, store, crm, chunk: int, keep_going: Callabl
     """Compare and heal one store's orders; archive the deals of orders it no longer has. False if stopped early."""
     db = extensions.db()
     info, source = StoreInfo.of(store), bootstrap.source_for(store)
-    catalogue = Catalogue.load(source)
+    catalogue = Catalogue.load(bootstrap.bulk_source_for(store))  # every customer, before the first order
     seen: set[str] = set()
     for orders, errors in _chunks(source.iter_orders(), chunk):
         batch, missing = catalogue.batch(store.code, orders, source)
