@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 API_KEY_HEADER = "X-Moulin-Api-Key"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
-# A page of 100 orders is well under 1 MB; an answer past this is not a Moulin's, and is not held in memory.
+# A page of 1,000 orders (`MAX_PAGE_SIZE`) is a few MB; an answer past this is not a Moulin's, and is not held in memory.
 MAX_BODY = 32_000_000
 # The largest page a listing serves (docs/moulin-api.yaml, parameter `limit`): a whole history's read asks for it,
 # a tenth of the requests of the default 100.
