@@ -31,7 +31,8 @@ logger = logging.getLogger(__name__)
 API_KEY_HEADER = "X-Moulin-Api-Key"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
-# A page of 1,000 orders (`MAX_PAGE_SIZE`) is a few MB; an answer past this is not a Moulin's, and is not held in memory.
+# A page of 1,000 orders (`MAX_PAGE_SIZE`) is a few MB; an answer past this is not a Moulin's, and is not held in
+# memory (a listing read ahead holds two pages at most).
 MAX_BODY = 32_000_000
 # The largest page a listing serves (docs/moulin-api.yaml, parameter `limit`): a whole history's read asks for it,
 # a tenth of the requests of the default 100.
@@ -186,7 +187,8 @@ class MoulinClient:
                 upcoming = None
                 if cursor and not repeated:
                     params = {**params, "cursor": cursor}
-                    upcoming = ahead.submit(self._page, path, params) if ahead else None
+                    if ahead is not None:
+                        upcoming = ahead.submit(self._page, path, params)
                 for raw in body["data"]:
                     yield self._parse(model, raw)
                 if repeated:
