@@ -56,16 +56,16 @@ def links_with_prefix(session: Session, portal_id: int, kind: str, prefix: str) 
 
 
 def child_links(session: Session, portal_id: int, kind: str, parents: dict[str, ObjectLink],
-                prefix: Callable[[str], str]) -> tuple[dict[str, list[ObjectLink]], dict[str, list[str]]]:
+                prefix: Callable[[str], str]) -> tuple[dict[str, list[ObjectLink]], dict[str, dict[str, str]]]:
     """The `kind` links under each parent link (line items under an order or a cart), split as (parent key ->
-    the live ones, of a live parent; parent key -> the HubSpot ids left on a parent gone from HubSpot)."""
+    the live ones, of a live parent; parent key -> {child key: HubSpot id} left on a parent gone from HubSpot)."""
     live, orphaned = {}, {}
     for key, link in parents.items():  # a parent HubSpot never had has no children there: no query
         found = [child for child in links_with_prefix(session, portal_id, kind, prefix(key)) if child.hubspot_id]
         if link.state == "synced" and link.hubspot_id:
             live[key] = [child for child in found if child.state == "synced"]
         else:
-            orphaned[key] = [child.hubspot_id for child in found]
+            orphaned[key] = {child.source_key: child.hubspot_id for child in found}
     return live, orphaned
 
 

@@ -77,6 +77,18 @@ class Built:
     ends: dict[str, tuple[str | None, str | None, bool]] = field(default_factory=dict)
     stale_order_lines: list[str] = field(default_factory=list)  # HubSpot orders' line item keys archived
     stale_cart_lines: list[str] = field(default_factory=list)  # cart line keys no longer in their checkout
+    # planned type -> keys of the line items archived with their re-created parent (`archive_orphans`)
+    orphaned: dict[str, list[str]] = field(default_factory=dict)
+
+
+def archive_orphans(built: Built, object_type: str, orphans: dict[str, str]) -> None:
+    """The line items left on a parent deleted in HubSpot and now re-created (key -> HubSpot id): archived, since
+    a line item has one parent and cannot move to the new one. Their keys are the fresh line items' keys too, so
+    their links go before the fresh ones are saved: a fresh line item HubSpot refuses must not leave the old id
+    and hash standing, or the next sync would take the line as written."""
+    for key, hubspot_id in sorted(orphans.items()):
+        built.work.archive(object_type, hubspot_id)
+        built.orphaned.setdefault(object_type, []).append(key)
 
 
 def order_facts(order: Order, batch: SourceBatch) -> mapping.OrderFacts:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hubspot_app.domain import mapping
-from hubspot_app.domain.batch import Built, Gone, PortalShape, SourceBatch, put_record
+from hubspot_app.domain.batch import Built, Gone, PortalShape, SourceBatch, archive_orphans, put_record
 from hubspot_app.domain.order_mapping import order_line_key, order_properties
 from hubspot_app.domain.planner import LINE_ITEM_ORDER, ORDER_COMPANY, ORDER_CONTACT, ORDER_DEAL
 from hubspot_app.domain.schema import LINE_KEY
@@ -22,8 +22,9 @@ class OrderLinks:
     """What HubSpot has of the batch's orders' own line items, from `object_links` (kind `order_line`)."""
 
     linked: dict[str, dict[str, str]] = field(default_factory=dict)  # order key -> order line key -> HubSpot id
-    # gone order key -> ids of the line items left on the order a person deleted: archived if it is re-created
-    orphaned: dict[str, list[str]] = field(default_factory=dict)
+    # gone order key -> {line key: HubSpot id} of the line items left on the order a person deleted: archived if
+    # it is re-created
+    orphaned: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def add_orders(built: Built, batch: SourceBatch, shape: PortalShape, hashes: dict[tuple[str, str], str | None],
@@ -52,8 +53,8 @@ def add_orders(built: Built, batch: SourceBatch, shape: PortalShape, hashes: dic
 
 def _put_lines(built: Built, hashes: dict, gone: dict, lines: OrderLinks, order) -> None:
     recreated = ("order", order.key) in gone
-    for hubspot_id in lines.orphaned.get(order.key, ()) if recreated else ():
-        built.work.archive("order_lines", hubspot_id)
+    if recreated:
+        archive_orphans(built, "order_lines", lines.orphaned.get(order.key, {}))
     line_hashes = {} if recreated else hashes  # a re-created order has none of its line items
     current = set()
     for line in order.lines:

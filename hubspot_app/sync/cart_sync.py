@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from hubspot_app.db import repository as repo
-from hubspot_app.domain.batch import Built, Gone, PortalShape, SourceBatch
+from hubspot_app.domain.batch import Built, Gone, PortalShape, SourceBatch, archive_orphans
 from hubspot_app.domain.cart_plan import CartLinks, plan_carts
 from hubspot_app.domain.cart_schema import CART_LINES, CART_TYPE
 from .setup import carts_granted
@@ -19,7 +19,7 @@ class LoadedCarts:
     carts: dict  # order key -> `cart` link
     lines: dict  # cart line key -> `cart_line` link (of live carts)
     plan: CartLinks
-    orphaned: dict[str, list[str]]  # gone cart's order key -> ids of the line items left on it
+    orphaned: dict[str, dict[str, str]]  # gone cart's order key -> {line key: HubSpot id} of those left on it
 
 
 def carts_on(session: Session, portal_id: int, setup, orders_on: bool) -> bool:
@@ -49,10 +49,9 @@ def add_carts(built: Built, batch: SourceBatch, shape: PortalShape, loaded: Load
             built.stale_cart_lines.append(line_key)
     # A re-created cart gets new line items: the old ones hang on the deleted cart (one parent each), and are
     # archived in the first wave so the new ones do not find them by their unique key.
-    for key, ids in loaded.orphaned.items():
+    for key, orphans in loaded.orphaned.items():
         if key in built.work.upserts.get(CART_TYPE, {}):
-            for hubspot_id in ids:
-                built.work.archive(CART_LINES, hubspot_id)
+            archive_orphans(built, CART_LINES, orphans)
 
 
 def forget_stale_lines(session: Session, portal_id: int, keys: list[str]) -> None:
@@ -66,8 +65,8 @@ def plan_cart_deletions(work, loaded: LoadedCarts) -> None:
             work.archive(CART_TYPE, link.hubspot_id)
     for line in loaded.lines.values():
         work.archive(CART_LINES, line.hubspot_id)
-    for ids in loaded.orphaned.values():
-        for hubspot_id in ids:
+    for orphans in loaded.orphaned.values():
+        for hubspot_id in orphans.values():
             work.archive(CART_LINES, hubspot_id)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from hubspot_app.domain.records import RecordError
 from hubspot_app.domain.store_settings import StoreSettings
 from hubspot_app.db import repository as repo
-from hubspot_app.domain.batch import KIND, Built, Gone, PortalShape, SourceBatch, build, order_facts
+from hubspot_app.domain.batch import KIND, Built, Gone, PortalShape, SourceBatch, archive_orphans, build, order_facts
 from .aggregates import LeftContacts, load_left, plan_aggregates
 from .executor import Outcome, execute
 from .identity import resolve_contacts
@@ -98,7 +98,6 @@ class Planned:
     built: Built
     known: dict[tuple[str, str], str]  # (object type, key) -> HubSpot id known before the calls
     by_id: dict[tuple[str, str], str]
-    orphans: list[str]
     recounted: list[str]
     phases: Phases
 
@@ -136,10 +135,9 @@ def plan_orders(session: Session, crm, portal_id: int, setup, store: StoreInfo, 
     phases.mark("load")
     known, gone, hashes = _views(loaded, ahead)
     built = _build_targets(batch, setup, store, now, loaded, hashes, gone)
-    orphans, by_id, recounted = _plan_more(built, loaded, known, facts)
+    by_id, recounted = _plan_more(built, loaded, known, facts)
     phases.mark("plan")
-    return Planned(portal_id, store, setup, batch, now, errors, facts, loaded, built, known, by_id, orphans,
-                   recounted, phases)
+    return Planned(portal_id, store, setup, batch, now, errors, facts, loaded, built, known, by_id, recounted, phases)
 
 
 def _build_targets(batch: SourceBatch, setup, store: StoreInfo, now: datetime, loaded: Loaded, hashes: dict,
@@ -253,21 +251,25 @@ def _pending(session: Session, portal_id: int, ahead: "Planned | None") -> Pendi
     return PendingLinks({row: pair for row, pair in pending.rows.items() if row not in ahead.loaded.pending.rows})
 
 
-def _plan_more(built: Built, loaded: Loaded, known: dict, facts: dict) -> tuple[list[str], dict, list[str]]:
-    """Add removals, pending associations and recounts to the plan. Returns the orphaned line keys (their
-    links go with the results), what to write by id, and the contacts recounted.
+def _plan_more(built: Built, loaded: Loaded, known: dict, facts: dict) -> tuple[dict, list[str]]:
+    """Add removals, pending associations and recounts to the plan. Returns what to write by id, and the
+    contacts recounted.
 
     A re-created deal gets new line items: the old ones still hang on the deleted deal (one parent each),
-    so they are archived. Line items no longer in their order are archived. An order moved to another
-    customer (or to a guest): its deal leaves the old contact, which is recounted.
+    so they are archived (a re-created HubSpot order's or cart's are, in their own plans). Their ids are
+    forgotten here: a fresh line item HubSpot refuses has no id, not the archived one. Line items no longer
+    in their order are archived. An order moved to another customer (or to a guest): its deal leaves the
+    old contact, which is recounted.
     """
     work = built.work
     by_id = {ref: hs_id for ref, hs_id in known.items() if ref[0] == "contacts"}
     recounted = plan_aggregates(work, by_id, loaded.left)
-    orphans = [line for key in work.upserts.get("deals", {}) for line in loaded.old_lines.get(key, ())]
-    for line in orphans:
-        work.archive("line_items", line.hubspot_id)
-        known.pop(("line_items", line.source_key), None)
+    for key in work.upserts.get("deals", {}):
+        archive_orphans(built, "line_items", {line.source_key: line.hubspot_id
+                                              for line in loaded.old_lines.get(key, ())})
+    for object_type, keys in built.orphaned.items():
+        for key in keys:
+            known.pop((object_type, key), None)
     for key in (key for keys_ in built.stale_lines.values() for key in keys_):
         work.archive("line_items", loaded.links["line_item"][key].hubspot_id)
     for order_key, old in loaded.previous_contacts.items():
@@ -276,4 +278,4 @@ def _plan_more(built: Built, loaded: Loaded, known: dict, facts: dict) -> tuple[
             work.unassociate("orders", "contacts", order_key, old, facts[order_key][0])
     for deal_id, contact_id in loaded.pending.pairs():
         work.associate_ids(DEAL_CONTACT, deal_id, contact_id)
-    return [line.source_key for line in orphans], by_id, recounted
+    return by_id, recounted

@@ -24,7 +24,7 @@ from hubspot_app.domain.links_back import OrderRecords
 from .links_delivery import note_links
 from hubspot_app.domain.mapping import company_key
 from .pending import settle_pending
-from hubspot_app.domain.planner import work_size
+from hubspot_app.domain.planner import LINE_TYPES, work_size
 from .products import remember_catalogue
 from hubspot_app.domain.stages import abandons_at, is_open_checkout
 
@@ -43,9 +43,10 @@ def record(session: Session, planned: Planned, outcome: Outcome) -> dict:
         return (outcome.ids.get((object_type, key)) or p.known.get((object_type, key))) if key else None
 
     repo.save_order_facts(session, portal_id, facts)
-    # Before the links are saved: an orphaned line item's key is also its fresh line item's.
-    repo.delete_links(session, portal_id, "line_item",
-                      [key for keys_ in built.stale_lines.values() for key in keys_] + p.orphans)
+    # Before the links are saved: an orphaned line item's key is also its fresh line item's (`archive_orphans`).
+    for object_type, keys in built.orphaned.items():
+        repo.delete_links(session, portal_id, KIND[object_type], keys)
+    repo.delete_links(session, portal_id, "line_item", [key for keys_ in built.stale_lines.values() for key in keys_])
     _save_links(session, portal_id, built, outcome, loaded.links)
     remember_catalogue(session, portal_id, store.code,
                        {key: hs_id for (t, key), hs_id in outcome.ids.items() if t == "products"},
@@ -118,7 +119,7 @@ def _save_links(session: Session, portal_id: int, built: Built, outcome, links: 
         record_sync_outcome(portal_id, kind, len(written), sum(1 for t, _ in outcome.errors if t == object_type))
     # A line item HubSpot refused may point at a product deleted there: re-send its product next time.
     repo.forget_hashes(session, portal_id, "product", {built.line_products[k] for t, k in outcome.errors
-                                                       if t == "line_items" and k in built.line_products})
+                                                       if t in LINE_TYPES and k in built.line_products})
     for (object_type, key), digest in built.declined.items():
         link = links[KIND[object_type]][key]
         repo.save_links(session, portal_id, link.kind, {key: (link.hubspot_id, digest, link.state)})

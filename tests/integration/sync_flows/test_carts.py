@@ -87,6 +87,30 @@ def test_no_cart_without_hubspot_orders_or_without_the_cart_scopes(cart_shop, ta
     assert shop.world.open_errors() == []
 
 
+def test_a_recreated_carts_line_refused_by_hubspot_keeps_no_stale_link_and_heals(hooked_shop):
+    """The old line items of a re-created cart are archived, and so are their links: a new line item HubSpot
+    refuses (its product deleted there, no webhook seen) must not leave the old id and hash standing."""
+    shop, delivery = hooked_shop
+    world, order = shop.world, shop.checkout_candidate()
+    apply_order_action(shop.store, order.id, {"action": "open_checkout"})
+    world.run(poll, world.portal_id)
+    world.state.user_delete(world.portal_id, "carts", shop.cart(order.id)["id"])
+    assert delivery.flush(), delivery.log
+    kept = order.lines[1]
+    [product] = [p for p in world.objects("products") if p["properties"].get("hs_sku") == kept.sku]
+    world.state.user_delete(world.portal_id, "products", product["id"])  # its webhook never reaches us
+
+    shop.settings(target="both", recreate_deleted_deals=True)
+    apply_order_action(shop.store, order.id, {"action": "remove_line", "line_id": order.lines[0].id})
+    world.run(poll, world.portal_id)  # the cart is re-created; HubSpot refuses the line of that product
+    assert world.open_errors()
+
+    world.run(poll, world.portal_id)  # the product is written again, and the refused line with it
+    assert world.open_errors() == []
+    assert sorted(i["properties"]["moulin_line_key"] for i in shop.line_items_of(shop.cart(order.id))) == sorted(
+        f"cart/b2c:{order.id}:{line.id}" for line in order.lines[1:])
+
+
 def test_a_cart_deleted_in_hubspot_follows_the_deal_rules(hooked_shop):
     shop, delivery = hooked_shop
     order = shop.checkout_candidate()

@@ -111,3 +111,24 @@ def test_a_hubspot_order_deleted_unseen_is_recreated_with_its_own_fresh_line_ite
     store.delete("orders", victims[0].id)
     world.run(reconcile, world.portal_id)
     assert_lines_on_their_parents(world, store, "orders", orders_by_key(world))
+
+
+def test_a_recreated_hubspot_orders_line_refused_by_hubspot_keeps_no_stale_link_and_heals(world, stores):
+    """The old line items of a re-created HubSpot order are archived, and so are their links: a new line item
+    HubSpot refuses (its product deleted there) must not leave the old line's id and hash standing, or the next
+    run finds the line "unchanged" and the order stays without it."""
+    store = _store(world, stores)
+    grant_order_scopes(world)
+    set_target(world, "orders")
+    world.run(backfill, world.portal_id)
+    victim = next(o for o in _victims(store, 16) if all(line.sku for line in o.lines))
+    world.state.user_delete(world.portal_id, "orders", orders_by_key(world)[victim.key]["id"])
+    [product] = [p for p in world.objects("products") if p["properties"].get("hs_sku") == victim.lines[0].sku]
+    world.state.user_delete(world.portal_id, "products", product["id"])
+
+    world.run(reconcile, world.portal_id)  # the order is re-created; HubSpot refuses the line of that product
+    assert world.open_errors()
+
+    world.run(reconcile, world.portal_id)  # the product is written again, and the refused line with it
+    assert world.open_errors() == []
+    assert_lines_on_their_parents(world, store, "orders", orders_by_key(world))

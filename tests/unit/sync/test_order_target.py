@@ -1,6 +1,7 @@
 """The HubSpot-order target, pure: the store's targets, the order's properties, and its plan from the same slice."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -8,7 +9,7 @@ import pytest
 
 from hubspot_app.domain.records import Address
 from hubspot_app.domain.store_settings import InvalidStoreSettings, StoreSettings
-from hubspot_app.domain.batch import KIND, PortalShape, SourceBatch, build
+from hubspot_app.domain.batch import KIND, Gone, PortalShape, SourceBatch, build
 from hubspot_app.domain.order_batch import OrderLinks, add_orders
 from hubspot_app.domain.order_mapping import order_properties
 from hubspot_app.domain.planner import (DEAL_CONTACT, LINE_ITEM_DEAL, LINE_ITEM_ORDER, ORDER_CONTACT, ORDER_DEAL, plan,
@@ -94,6 +95,18 @@ def test_a_line_gone_from_the_order_is_archived_from_the_hubspot_order():
     o = order(lines=[line("l2", "SKU-2")])
     built = planned([o], shape(deals=False), lines=OrderLinks({"b2c:o1": {"b2c:o1:l1@order": "900"}}))
     assert built.work.archives["order_lines"] == {"900"} and built.stale_order_lines == ["b2c:o1:l1@order"]
+
+
+def test_a_recreated_hubspot_order_archives_its_old_lines_and_names_their_links_to_drop():
+    o = order(lines=[line("l1", "SKU-1")])
+    portal_shape = replace(shape(deals=False), settings=StoreSettings(recreate_deleted_deals=True))
+    batch = SourceBatch(store="b2c", orders=[o], customers={"c1": customer()})
+    built = build(batch, portal_shape, {}, {}, {})
+    add_orders(built, batch, portal_shape, {}, {("order", "b2c:o1"): Gone("deleted_in_hubspot", "old")},
+               OrderLinks(orphaned={"b2c:o1": {"b2c:o1:l1@order": "900"}}), {})
+    assert built.work.archives["order_lines"] == {"900"}  # it hangs on the deleted order: it cannot move
+    assert set(built.work.upserts["order_lines"]) == {"b2c:o1:l1@order"}  # a fresh one, under the same key
+    assert built.orphaned == {"order_lines": ["b2c:o1:l1@order"]}  # the old link goes before the fresh is saved
 
 
 def test_the_store_gets_the_link_of_the_hubspot_order_beside_the_deal():
