@@ -69,8 +69,12 @@ def make_engine(url: str, clock: Clock = system_clock, busy_timeout_ms: int = DE
         # A file database keeps its connections: one closed beyond the pool's size must be reopened (and its
         # pragmas rerun) on the next busy moment, which under load was a steady cost on the card's path.
         pool = {"pool_size": 20, "max_overflow": 10} if make_url(url).database not in (None, "", ":memory:") else {}
-        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
-                               **pool, **stamped)
+        # No prepared statement is kept between executions (sqlite3 keeps 128 per connection by default). Most of
+        # ours are `IN (...)` lists of up to 900 keys, each length a statement of its own, and a cached one holds
+        # its program and its last bound values: a backfill's RSS crept with every chunk until each pooled
+        # connection's cache was full (docs/sync.md, "Benchmarks"). Preparing again costs ~12 µs a statement.
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False,
+                                                  "cached_statements": 0}, **pool, **stamped)
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **stamped)
