@@ -1,5 +1,6 @@
 """The 3 rules of truth (issue 11), as properties: after ANY sequence of store edits, order deletions, customer
-deletions, account merges, email changes and retries, each followed by what the app runs for it,
+deletions, account merges, email changes, retries and deals deleted in HubSpot with no webhook (healed by the
+nightly reconcile), each followed by what the app runs for it,
 
 (a) each live order has exactly one deal, with the right stage, amount and line items;
 (b) each contact's totals equal those recomputed from the store (and the card shows the same);
@@ -46,6 +47,7 @@ steps = st.lists(st.one_of(
     st.tuples(st.just("change_email"), st.integers(0, 7)),
     st.tuples(st.just("merge"), st.integers(0, 7), st.integers(0, 7)),
     st.tuples(st.just("retry"), st.sampled_from(("poll", "reconcile"))),
+    st.tuples(st.just("hubspot_delete_deal"), st.integers(0, ORDERS - 1)),
 ), min_size=1, max_size=5)
 
 
@@ -115,6 +117,11 @@ class Shop:
             if done is not None:
                 self.last_email[merged] = email
                 self.world.run(poll, portal)
+        elif kind == "hubspot_delete_deal":  # a person deletes it in HubSpot, no webhook; the nightly reconcile
+            deal = self.world.deals_by_key().get(f"{self.store.store_code}:{self.order_id(step[1])}")
+            if deal is not None:
+                self.world.state.user_delete(portal, "deals", deal["id"])
+                self.world.run(reconcile, portal)
         else:
             self.world.run(poll if step[1] == "poll" else reconcile, portal)
         self.note_stages()
