@@ -27,10 +27,11 @@ def shape(deals=True, orders=True) -> PortalShape:
                        order_pipeline_id="opipe", order_stage_ids=ORDER_STAGE_IDS)
 
 
-def planned(orders, portal_shape, hashes=None, lines=OrderLinks()):
+def planned(orders, portal_shape, hashes=None, lines=OrderLinks(), gone=None):
     batch = SourceBatch(store="b2c", orders=orders, customers={"c1": customer()})
     built = build(batch, portal_shape, hashes or {}, {}, {})
-    add_orders(built, batch, portal_shape, hashes or {}, {}, lines, {o.key: f"https://bo/{o.id}" for o in orders})
+    add_orders(built, batch, portal_shape, hashes or {}, gone or {}, lines,
+               {o.key: f"https://bo/{o.id}" for o in orders})
     return built
 
 
@@ -98,12 +99,10 @@ def test_a_line_gone_from_the_order_is_archived_from_the_hubspot_order():
 
 
 def test_a_recreated_hubspot_order_archives_its_old_lines_and_names_their_links_to_drop():
-    o = order(lines=[line("l1", "SKU-1")])
     portal_shape = replace(shape(deals=False), settings=StoreSettings(recreate_deleted_deals=True))
-    batch = SourceBatch(store="b2c", orders=[o], customers={"c1": customer()})
-    built = build(batch, portal_shape, {}, {}, {})
-    add_orders(built, batch, portal_shape, {}, {("order", "b2c:o1"): Gone("deleted_in_hubspot", "old")},
-               OrderLinks(orphaned={"b2c:o1": {"b2c:o1:l1@order": "900"}}), {})
+    built = planned([order(lines=[line("l1", "SKU-1")])], portal_shape,
+                    lines=OrderLinks(orphaned={"b2c:o1": {"b2c:o1:l1@order": "900"}}),
+                    gone={("order", "b2c:o1"): Gone("deleted_in_hubspot", "old")})
     assert built.work.archives["order_lines"] == {"900"}  # it hangs on the deleted order: it cannot move
     assert set(built.work.upserts["order_lines"]) == {"b2c:o1:l1@order"}  # a fresh one, under the same key
     assert built.orphaned == {"order_lines": ["b2c:o1:l1@order"]}  # the old link goes before the fresh is saved
