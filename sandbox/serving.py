@@ -36,7 +36,9 @@ class RequestHandlerWithoutQueries(WSGIRequestHandler):
 
 def serve_in_thread(wsgi_app, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     server = make_server(host, port, wsgi_app, threaded=True, request_handler=RequestHandlerWithoutQueries)
-    thread = threading.Thread(target=server.serve_forever, name=f"wsgi-{server.server_port}", daemon=True)
+    # A short poll: `stop()` waits for the loop to see the shutdown flag, up to half a second with the default.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name=f"wsgi-{server.server_port}", daemon=True)
     thread.start()
     return RunningServer(url=f"http://{host}:{server.server_port}", server=server, thread=thread)
 

@@ -6,13 +6,11 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-from werkzeug.serving import make_server
-
 from hubspot_app import create_app
+from sandbox.serving import serve_in_thread
 from tests.procfile_support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,14 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @contextlib.contextmanager
 def werkzeug_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    running = serve_in_thread(app)
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield running.url
     finally:
-        server.shutdown()
-        thread.join()
+        running.stop()
 
 
 @contextlib.contextmanager
