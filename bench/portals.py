@@ -29,8 +29,8 @@ import statistics
 import sys
 import time
 
-from bench.harness import (HUBSPOT_RATE, StandIns, app_environment, bench_parser, children_cpu_s, install, machine,
-                           print_result, process_cpu_s, settle_rate_window, workdir)
+from bench.harness import (HUBSPOT_RATE, SETTLE_S, StandIns, add_settle_option, app_environment, bench_parser,
+                           children_cpu_s, install, machine, print_result, process_cpu_s, settle_rate_window, workdir)
 from bench.processes import own_redis_db, scratch_database, start_worker, stop_process
 
 
@@ -84,7 +84,7 @@ def _sync_errors(app) -> int:
 
 
 def run(portals: int, orders: int, seed: int, workers: int, threads: int, redis_url: str,
-        database_url: str | None, timeout_s: float, bulk_threads: int = 1) -> dict:
+        database_url: str | None, timeout_s: float, bulk_threads: int = 1, settle_s: float = SETTLE_S) -> dict:
     from hubspot_app import create_app
 
     folder = workdir("portals")
@@ -98,7 +98,7 @@ def run(portals: int, orders: int, seed: int, workers: int, threads: int, redis_
             for i in range(portals):
                 store, server = stand_ins.add_store(orders, seed + i)
                 portal_ids.append(install(app, stand_ins, store, server.url).portal_id)
-            settle_rate_window()
+            settle_rate_window(settle_s)
             load, cpu_children, cpu_self, cpu_standins = machine(), children_cpu_s(), process_cpu_s(), stand_ins.cpu_s()
             enqueued = time.time()
             with app.app_context():
@@ -152,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13", help="an empty Redis db for this run")
     parser.add_argument("--database-url", default=None, help="PostgreSQL server URL (a scratch db is made there)")
     parser.add_argument("--timeout-s", type=float, default=1800)
+    add_settle_option(parser)
     return print_result(parser, argv, run)
 
 

@@ -36,8 +36,9 @@ from pathlib import Path
 
 import requests
 
-from bench.harness import (StandIns, bench_parser, by_endpoint, changed_objects, hubspot_snapshot, machine,
-                           minimal_calls, percentile, prepare, print_result, settle_rate_window, workdir)
+from bench.harness import (SETTLE_S, StandIns, add_settle_option, bench_parser, by_endpoint, changed_objects,
+                           hubspot_snapshot, machine, minimal_calls, percentile, prepare, print_result,
+                           settle_rate_window, workdir)
 from bench.processes import free_port, own_redis_db, start_web, start_worker, stop_process, wait_until_up
 
 
@@ -152,7 +153,7 @@ def _start_app(env: dict, port: int, folder, web_workers: int, worker_threads: i
 
 
 def run(edits: int, rate: float, orders: int, seed: int, redis_url: str, web_workers: int, worker_threads: int,
-        timeout_s: float, window_s: float) -> dict:
+        timeout_s: float, window_s: float, settle_s: float = SETTLE_S) -> dict:
     from hubspot_app.sync.backfill import backfill
 
     folder, stand_ins, port = workdir("realtime"), StandIns(), free_port()
@@ -167,7 +168,7 @@ def run(edits: int, rate: float, orders: int, seed: int, redis_url: str, web_wor
             store.push_to(f"{env['APP_BASE_URL']}/moulin/push/{installed.store_id}", installed.push_secret)
             deals = _deals_by_order(stand_ins.state, installed.portal_id, store.store_code)
             targets = list(itertools.islice(itertools.cycle(sorted(deals)), edits))
-            settle_rate_window()
+            settle_rate_window(settle_s)
             load, since, before = machine(), time.time(), hubspot_snapshot(stand_ins.state, installed.portal_id)
             sent = _send_edits(prepared.store_url, targets, rate)
             seen = _latencies(stand_ins.state, installed.portal_id, deals, sent, timeout_s)
@@ -215,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout-s", type=float, default=60, help="how long to wait for the last deal")
     parser.add_argument("--window-s", type=float, default=1.0,
                         help="gathering window of minimal_calls_windowed (seconds of sending time)")
+    add_settle_option(parser)
     return print_result(parser, argv, run)
 
 

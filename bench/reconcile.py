@@ -26,8 +26,9 @@ from concurrent.futures import ProcessPoolExecutor
 
 import requests
 
-from bench.harness import (StandIns, bench_parser, by_endpoint, changed_objects, hubspot_snapshot, machine,
-                           minimal_calls, prepare, print_result, settle_rate_window, workdir)
+from bench.harness import (SETTLE_S, StandIns, add_settle_option, bench_parser, by_endpoint, changed_objects,
+                           hubspot_snapshot, machine, minimal_calls, prepare, print_result, settle_rate_window,
+                           workdir)
 
 
 def reconcile_process(env: dict, portal_id: int) -> dict:
@@ -41,10 +42,11 @@ def reconcile_process(env: dict, portal_id: int) -> dict:
         return {"report": report, "wall_s": round(time.perf_counter() - started, 2)}
 
 
-def _measured_reconcile(stand_ins: StandIns, env: dict, portal_id: int) -> tuple[dict, list, dict, dict]:
+def _measured_reconcile(stand_ins: StandIns, env: dict, portal_id: int,
+                        settle_s: float) -> tuple[dict, list, dict, dict]:
     """One reconcile in its own process, after the rate window settles: (its result, its calls, HubSpot
     before, HubSpot after)."""
-    settle_rate_window()
+    settle_rate_window(settle_s)
     before, since = hubspot_snapshot(stand_ins.state, portal_id), time.time()
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         result = pool.submit(reconcile_process, env, portal_id).result()
@@ -65,16 +67,17 @@ def _delete_deals_in_hubspot(state, portal_id: int, order_keys: list[str]) -> No
         state.user_delete(portal_id, "deals", deals[key])
 
 
-def _hubspot_deletions(stand_ins: StandIns, env: dict, portal_id: int, keys: list[str], baseline: int) -> dict:
+def _hubspot_deletions(stand_ins: StandIns, env: dict, portal_id: int, keys: list[str], baseline: int,
+                       settle_s: float) -> dict:
     _delete_deals_in_hubspot(stand_ins.state, portal_id, keys)
-    result, calls, before, after = _measured_reconcile(stand_ins, env, portal_id)
+    result, calls, before, after = _measured_reconcile(stand_ins, env, portal_id, settle_s)
     touched = changed_objects(before, after)
     bound = math.ceil(len(keys) / 100) * len(touched) + baseline
     return {"deals": len(keys), "hubspot_calls": len(calls), "touched": touched, "bound_calls": bound,
             "healed": result["report"].get("healed"), "wall_s": result["wall_s"], "by_endpoint": by_endpoint(calls)}
 
 
-def run(vanished: int, orders: int, seed: int, deleted_in_hubspot: int = 0) -> dict:
+def run(vanished: int, orders: int, seed: int, deleted_in_hubspot: int = 0, settle_s: float = SETTLE_S) -> dict:
     from hubspot_app.sync.backfill import backfill
 
     stand_ins = StandIns()
@@ -84,17 +87,17 @@ def run(vanished: int, orders: int, seed: int, deleted_in_hubspot: int = 0) -> d
         with prepared.app.app_context():
             backfill(installed.portal_id)
         load = machine()
-        baseline, baseline_calls, _, _ = _measured_reconcile(stand_ins, env, installed.portal_id)
+        baseline, baseline_calls, _, _ = _measured_reconcile(stand_ins, env, installed.portal_id, settle_s)
         live = sorted(o.id for o in store.live_orders())
         if vanished > len(live):
             raise SystemExit(f"--vanished {vanished} is more than the {len(live)} orders the store has")
         _vanish(prepared.store_url, live[:vanished])
-        result, calls, before, after = _measured_reconcile(stand_ins, env, installed.portal_id)
+        result, calls, before, after = _measured_reconcile(stand_ins, env, installed.portal_id, settle_s)
         left = sorted(o.key for o in store.live_orders())
         if deleted_in_hubspot > len(left):
             raise SystemExit(f"--deleted-in-hubspot {deleted_in_hubspot} is more than the {len(left)} orders left")
         in_hubspot = _hubspot_deletions(stand_ins, env, installed.portal_id, left[:deleted_in_hubspot],
-                                        len(baseline_calls)) if deleted_in_hubspot else None
+                                        len(baseline_calls), settle_s) if deleted_in_hubspot else None
     finally:
         stand_ins.stop()
     touched = changed_objects(before, after)
@@ -117,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deleted-in-hubspot", type=int, default=0,
                         help="then deals deleted in HubSpot without a webhook, before a third reconcile")
     parser.add_argument("--seed", type=int, default=1)
+    add_settle_option(parser)
     return print_result(parser, argv, run)
 
 

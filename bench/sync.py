@@ -26,9 +26,9 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from bench.harness import (HUBSPOT_RATE, OBJECT_TYPES, StandIns, association_kinds, bench_parser, by_endpoint,
-                           current_rss_mb, machine, minimal_calls, peak_rss_mb, prepare, print_result, process_cpu_s,
-                           settle_rate_window, workdir)
+from bench.harness import (HUBSPOT_RATE, OBJECT_TYPES, SETTLE_S, StandIns, add_settle_option, association_kinds,
+                           bench_parser, by_endpoint, current_rss_mb, machine, minimal_calls, peak_rss_mb, prepare,
+                           print_result, process_cpu_s, settle_rate_window, workdir)
 
 
 # HubSpot's own type of each planned type (an order's and a cart's own line items are HubSpot line items).
@@ -74,13 +74,14 @@ def run_backfill_process(env: dict, portal_id: int, chunk: int) -> dict:
         return pool.submit(backfill_process, env, portal_id, chunk).result()
 
 
-def run(orders: int, seed: int, chunk: int, latency_ms: float = 0.0, target: str = "deals") -> dict:
+def run(orders: int, seed: int, chunk: int, latency_ms: float = 0.0, target: str = "deals",
+        settle_s: float = SETTLE_S) -> dict:
     stand_ins = StandIns(latency_ms=latency_ms)
     try:
         prepared = prepare(stand_ins, orders, seed, workdir("sync"), target)
         installed = prepared.installed
         setup_calls = len(stand_ins.calls(installed.portal_id))
-        settle_rate_window()
+        settle_rate_window(settle_s)
         load, since, standins_cpu = machine(), time.time(), process_cpu_s()
         sync = run_backfill_process(prepared.env, installed.portal_id, chunk)
         standins_cpu = process_cpu_s() - standins_cpu
@@ -135,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the store's target: deals, HubSpot's orders, or both from one read")
     parser.add_argument("--latency-ms", type=float, default=0.0,
                         help="the sandbox answers each API call this much later (real HubSpot: a few hundred ms)")
+    add_settle_option(parser)
     return print_result(parser, argv, run)
 
 

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.e2e
 
 MACHINE = {"loadavg_1m", "loadavg_5m", "loadavg_15m", "cpus"}
 TEST_REDIS_URL = "redis://127.0.0.1:6379/11"  # a db of its own: other runs share this Redis
+NOW = ("--settle-s", "0")  # measure at once: the figures of a smoke run are never compared
 
 
 def bench(name: str, *args: str) -> dict:
@@ -28,7 +29,7 @@ def bench(name: str, *args: str) -> dict:
 
 
 def test_sync_reports_calls_floor_cpu_and_the_sync_process_memory():
-    result = bench("sync", "--orders", "120")
+    result = bench("sync", "--orders", "120", *NOW)
     assert 0 < result["orders_synced"] <= 120 and result["sync_errors"] == 0
     assert result["objects"]["deals"] == result["orders_synced"]
     assert sum(result["by_endpoint"].values()) == result["hubspot_calls"] > 0
@@ -44,7 +45,7 @@ def test_sync_reports_calls_floor_cpu_and_the_sync_process_memory():
 
 
 def test_sync_on_both_targets_counts_orders_in_its_minimal_plan():
-    result = bench("sync", "--orders", "120", "--target", "both")
+    result = bench("sync", "--orders", "120", "--target", "both", *NOW)
     assert result["target"] == "both" and result["sync_errors"] == 0
     assert result["objects"]["orders"] == result["objects"]["deals"] == result["orders_synced"] > 0
     assert result["associations"]["orders->deals"] == result["orders_synced"]
@@ -55,7 +56,7 @@ def test_sync_on_both_targets_counts_orders_in_its_minimal_plan():
 def test_portals_reports_every_portal_against_its_floor():
     # one job at a time: SQLite has one writer (several processes: run it with --database-url on PostgreSQL)
     result = bench("portals", "--portals", "2", "--orders", "40", "--workers", "1", "--threads", "1",
-                   "--redis-url", TEST_REDIS_URL)
+                   "--redis-url", TEST_REDIS_URL, *NOW)
     assert result["finished_portals"] == 2 and result["sync_errors"] == 0
     assert len({p["portal_id"] for p in result["portals"]}) == 2
     for portal in result["portals"]:
@@ -74,7 +75,7 @@ def test_portals_reports_every_portal_against_its_floor():
 
 
 def test_realtime_measures_every_edit_until_its_deal_changes():
-    result = bench("realtime", "--edits", "3", "--rate", "3", "--orders", "60")
+    result = bench("realtime", "--edits", "3", "--rate", "3", "--orders", "60", *NOW)
     assert result["deals_changed"] == result["edits"] == result["distinct_orders"] == 3
     assert result["p50_ms"] <= result["p95_ms"] <= result["max_ms"]
     assert result["calls_per_edit"] == round(result["hubspot_calls"] / 3, 3)
@@ -94,7 +95,7 @@ def test_realtime_measures_every_edit_until_its_deal_changes():
 
 
 def test_reconcile_bounds_the_calls_for_vanished_orders():
-    result = bench("reconcile", "--vanished", "4", "--orders", "60", "--deleted-in-hubspot", "3")
+    result = bench("reconcile", "--vanished", "4", "--orders", "60", "--deleted-in-hubspot", "3", *NOW)
     assert result["archived"] == 4 and result["touched"]["deals"] == 4
     assert result["bound_calls"] == math.ceil(4 / 100) * len(result["touched"]) + result["baseline_calls"]
     assert result["bound_ratio"] == round(result["hubspot_calls"] / result["bound_calls"], 3)
