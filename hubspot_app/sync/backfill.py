@@ -9,6 +9,7 @@ A chunk holds up to 2,000 orders so association batches are full (v4 takes
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Callable, Iterable
 
@@ -153,7 +154,7 @@ def _poll_store(portal_id: int, store, crm, chunk: int, budget: SliceBudget | No
     if deletions:
         with db.session() as session:
             report["deletions"] = apply_deletions(session, crm, portal_id, [
-                d.model_copy(update={"store": d.store or store.code}) for d in deletions])
+                dataclasses.replace(d, store=d.store or store.code) for d in deletions])
             cp = repo.checkpoint(session, portal_id, store.code, "deletions")
             repo.advance(cp, cp.position + len(deletions), max(d.deleted_at for d in deletions))
     return report

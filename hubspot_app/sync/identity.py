@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from ..db.base import now_of
 from ..db.models import CardOrder, ObjectLink, SyncConflict, SyncedCustomer, SyncedOrder
 from ..logs import log_event
-from hubspot_app.domain.records import Customer, RecordError
+from hubspot_app.domain.records import Customer, RecordError, record_json, validate_record
 from hubspot_app.db import repository as repo
 from hubspot_app.domain.batch import SourceBatch
 from .executor import bisected
@@ -40,7 +40,7 @@ def merge_customers(customers: list[Customer]) -> Customer:
     first = ranked[0]
     filled = {name: next((value for c in ranked if (value := getattr(c, name))), getattr(first, name))
               for name in _MERGED_FIELDS}
-    return first.model_copy(update={**filled, "accepts_marketing": any(c.accepts_marketing for c in ranked)})
+    return replace(first, **filled, accepts_marketing=any(c.accepts_marketing for c in ranked))
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def resolve_contacts(session: Session, crm, portal_id: int, batch: SourceBatch) 
         seen = [(c, moves[c.id].new if c.id in moves and moves[c.id].customer_row_id in moved else key, email)
                 for c, key, email in seen]
     repo.save_customers(session, portal_id, batch.store, {
-        c.id: (key, email, c.model_dump(mode="json")) for c, key, email in seen})
+        c.id: (key, email, record_json(c)) for c, key, email in seen})
     _merge_by_contact(session, portal_id, batch, {c.id for c, _, _ in seen})
     return errors
 
@@ -97,7 +97,7 @@ def _fill_lost(batch: SourceBatch, rows: dict, wanted: set[str]) -> list[RecordE
     errors = []
     for customer_id in sorted(wanted - set(batch.customers)):
         if customer_id in rows:
-            batch.customers[customer_id] = Customer.model_validate(rows[customer_id].record)
+            batch.customers[customer_id] = validate_record(Customer, rows[customer_id].record)
         else:
             errors.append(RecordError(kind="customer", record_id=customer_id, errors=[
                 "not found in Moulin and never synced before: its orders sync without a contact"]))
@@ -135,10 +135,10 @@ def _merge_by_contact(session: Session, portal_id: int, batch: SourceBatch, save
     for start in range(0, len(shared), 500):
         for key, record in session.execute(select(SyncedCustomer.contact_key, SyncedCustomer.record).where(
                 SyncedCustomer.portal_id == portal_id, SyncedCustomer.contact_key.in_(shared[start:start + 500]))):
-            sharing[key].append(Customer.model_validate(record))
-    batch.contacts = {key: merge_customers(found).model_copy(update={"email": key}) for key, found in sharing.items()}
+            sharing[key].append(validate_record(Customer, record))
+    batch.contacts = {key: replace(merge_customers(found), email=key) for key, found in sharing.items()}
     # A contact of one customer is that customer (`merge_customers` of one changes nothing).
-    batch.contacts.update({key: customer if customer.email == key else customer.model_copy(update={"email": key})
+    batch.contacts.update({key: customer if customer.email == key else replace(customer, email=key)
                            for key, customer in alone.items()})
 
 

@@ -1,4 +1,5 @@
 """Pure rules of checkout attribution and consent (no I/O), and the import format's tracking columns."""
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from hubspot_app.domain.store_settings import StoreSettings
@@ -22,7 +23,7 @@ def test_only_recent_tracked_orders_of_customers_with_an_email_are_submitted():
     assert eligible(order, customer, StoreRules(), NOW)
     assert not eligible(order, customer, StoreRules(enabled=False), NOW)
     assert not eligible(order, customer, StoreRules(max_age_days=1), NOW)  # older than the window
-    assert not eligible(order.model_copy(update={"tracking": None}), customer, StoreRules(), NOW)
+    assert not eligible(replace(order, tracking=None), customer, StoreRules(), NOW)
     assert not eligible(order, Customer(**{**CUSTOMER, "email": None}), StoreRules(), NOW)
     assert StoreRules.of(StoreSettings.of({"attribution": False, "attribution_max_age_days": 7})) == StoreRules(False, 7)
 

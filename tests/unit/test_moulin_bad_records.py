@@ -5,7 +5,7 @@ import pytest
 
 from hubspot_app.moulin.client import MoulinClient
 from hubspot_app.moulin.importer import import_orders
-from hubspot_app.domain.records import Customer, Order, RecordError
+from hubspot_app.domain.records import Customer, Order, RecordError, parse_record, record_json, validate_record
 
 NOW = "2026-03-01T09:30:00+01:00"
 
@@ -82,3 +82,21 @@ def test_the_import_reports_each_bad_line_with_its_number(tmp_path):
                                                                            (7, "x")]
     assert "not valid JSON" in summary.errors[1].record.errors[0]
     assert "store: 'b2b'" in summary.errors[3].record.errors[0]
+
+
+@pytest.mark.parametrize("model, raw", [
+    (Order, UNICODE),
+    (Customer, customer("c1", addresses=[{"city": "Lyon", "country": "FR"}], tags=["bio"],
+                        consent={"marketing_email": "granted", "changed_at": NOW, "source": "checkout"})),
+])
+def test_a_record_kept_as_json_reads_back_equal(model, raw):
+    # the sync keeps each customer it synced as JSON (synced_customers.record) and reads it back when Moulin lost it
+    record = parse_record(model, raw)
+    assert isinstance(record, model)
+    assert validate_record(model, json.loads(json.dumps(record_json(record)))) == record
+
+
+def test_a_record_that_is_not_an_object_is_one_error_naming_it():
+    error = parse_record(Order, ["not", "an", "order"])
+    assert isinstance(error, RecordError) and error.kind == "order" and error.record_id is None
+    assert error.errors == ["record: Input should be a dictionary or an instance of Order"]
