@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from hubspot_app.db.models import ObjectLink
 from hubspot_app.db.models.sync import SyncedCustomer
 from hubspot_app.sync.backfill import backfill
+from hubspot_app.sync.engine import setup_portal
 
 
 def _customers(store, prefix: str, n: int) -> list[str]:
@@ -54,6 +55,7 @@ def test_the_next_chunk_is_read_and_planned_before_the_current_chunk_is_written(
     for customer_id in first + later:  # chunk 1: the 5 generated orders and 5 of `first`; chunk 2: `later`
         store.create_order(customer_id)
     world.connect(store, server)
+    world.run(setup_portal, world.portal_id)  # set up before HubSpot slows down: only the chunks' calls wait
     world.state.latency_s = 0.5  # chunk 1's calls come in three waves: in flight for over a second
     database = world.app.extensions["moulin.db"]
     seen: dict = {}
