@@ -74,8 +74,7 @@ def run_backfill_process(env: dict, portal_id: int, chunk: int) -> dict:
         return pool.submit(backfill_process, env, portal_id, chunk).result()
 
 
-def run(orders: int, seed: int, chunk: int, latency_ms: float = 0.0, target: str = "deals",
-        settle_s: float = SETTLE_S) -> dict:
+def run(orders: int, seed: int, chunk: int, latency_ms: float = 0.0, target: str = "deals", settle_s=SETTLE_S) -> dict:
     stand_ins = StandIns(latency_ms=latency_ms)
     try:
         prepared = prepare(stand_ins, orders, seed, workdir("sync"), target)
@@ -128,10 +127,12 @@ def run(orders: int, seed: int, chunk: int, latency_ms: float = 0.0, target: str
 
 
 def main(argv: list[str] | None = None) -> int:
+    from hubspot_app.sync.backfill import CHUNK
+
     parser = bench_parser(__doc__)
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--chunk", type=int, default=2000)
+    parser.add_argument("--chunk", type=int, default=CHUNK)
     parser.add_argument("--target", choices=("deals", "orders", "both"), default="deals",
                         help="the store's target: deals, HubSpot's orders, or both from one read")
     parser.add_argument("--latency-ms", type=float, default=0.0,

@@ -17,17 +17,18 @@ def _print(report: dict) -> None:
 @sync.command()
 @click.option("--portal", "portal_id", type=int, required=True, help="HubSpot portal (account) id.")
 @click.option("--store", "store_code", default=None, help="Only this store's code.")
-@click.option("--chunk", default=2000, show_default=True, help="Orders per unit of work (checkpoint).")
-def backfill(portal_id: int, store_code: str | None, chunk: int) -> None:
+@click.option("--chunk", type=click.IntRange(min=1), default=None,
+              help="Orders per unit of work (checkpoint)  [default: the backfill's, 1500]")
+def backfill(portal_id: int, store_code: str | None, chunk: int | None) -> None:
     """Sync all order history. Resumable: run it again after a crash, it continues where it stopped."""
     from tqdm import tqdm
 
-    from ..sync.backfill import backfill as run
+    from ..sync.backfill import CHUNK, backfill as run
 
     app = load_app()
     with app.app_context(), tqdm(unit="order", desc=f"portal {portal_id}") as bar:
         try:
-            report = run(portal_id, store_code, chunk=chunk, progress=bar.update)
+            report = run(portal_id, store_code, chunk=chunk or CHUNK, progress=bar.update)
         except ValueError as error:
             raise click.ClickException(str(error)) from None
     _print(report)
