@@ -17,13 +17,16 @@ def sandbox() -> None:
 
 
 def load_app():
-    """Build the app from the environment, turning a settings error into a clear CLI error."""
-    from .. import create_app
+    """Build the app from the environment, turning a settings error into a clear CLI error; the process is the
+    app's from then on, so the collector gets the app's settings."""
+    from .. import collector, create_app
 
     try:
-        return create_app()
+        app = create_app()
     except config_module.ConfigError as error:
         raise click.ClickException(f"configuration: {error}") from None
+    collector.tune()
+    return app
 
 
 from . import worker as _worker  # noqa: E402,F401  (registers its commands on `main`)
