@@ -2,8 +2,8 @@
 
 Catalogues are read once per job and kept a few minutes per store, so a stream
 of push events does not re-read the whole catalogue for each order. Customers
-are the bulk of a large store (one per three orders, ~3 KB each as records):
-they are kept pickled (~0.9 KB; our own objects, never leaving the process) in a
+are the bulk of a large store (one per three orders, ~0.9 KB each as records):
+they are kept pickled (~0.4 KB; our own objects, never leaving the process) in a
 temporary SQLite file and turned back into records per batch, only those its
 orders name, so a backfill's memory does not grow with the store's history.
 Unpickling skips validation (done once, on reading): a tenth of the cost of
