@@ -214,8 +214,15 @@ def install(app, stand_ins: StandIns, store, store_url: str, target: str = "deal
 SETTLE_S = 10.5
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
+
+
 def add_settle_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--settle-s", type=float, default=SETTLE_S,
+    parser.add_argument("--settle-s", type=_seconds, default=SETTLE_S,
                         help="seconds to let set-up's requests leave HubSpot's 10 s window before measuring "
                              "(0 in the suite's smoke runs, whose figures are not compared)")
 

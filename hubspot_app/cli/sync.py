@@ -18,7 +18,7 @@ def _print(report: dict) -> None:
 @click.option("--portal", "portal_id", type=int, required=True, help="HubSpot portal (account) id.")
 @click.option("--store", "store_code", default=None, help="Only this store's code.")
 @click.option("--chunk", type=click.IntRange(min=1), default=None,
-              help="Orders per unit of work (checkpoint)  [default: the backfill's, 1500]")
+              help="Orders per unit of work (checkpoint)  [default: the backfill's own]")
 def backfill(portal_id: int, store_code: str | None, chunk: int | None) -> None:
     """Sync all order history. Resumable: run it again after a crash, it continues where it stopped."""
     from tqdm import tqdm

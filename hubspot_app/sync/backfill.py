@@ -4,8 +4,8 @@ Moulin lists orders by `updated_at`, so after each committed chunk the
 checkpoint keeps the newest `updated_at` seen; a run killed at any point
 resumes from there. Orders at the boundary are read again, but their content
 hashes match and they cost no HubSpot call: nothing lost, nothing doubled.
-A chunk holds up to 2,000 orders so association batches are full (v4 takes
-2,000 inputs per call) while a crash redoes little.
+A chunk holds up to `CHUNK` orders: a crash redoes little, and the partly
+filled association batches a chunk leaves are carried into the next one.
 """
 from __future__ import annotations
 
