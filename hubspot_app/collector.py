@@ -1,4 +1,6 @@
-"""The garbage collector's settings for every `moulin-hubspot` process (the worker, the sync commands)."""
+"""The garbage collector's settings for every `moulin-hubspot` process (the worker, the sync commands).
+
+The web processes keep CPython's defaults: gunicorn builds their app itself, and a request allocates little."""
 from __future__ import annotations
 
 import gc
