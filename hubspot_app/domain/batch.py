@@ -48,6 +48,16 @@ class SourceBatch:
         company_id = order.company_id or (customer.company_id if customer else None)
         return self.companies.get(company_id) if company_id else None
 
+    def contact_of(self, order: Order) -> Customer | None:
+        """The order's customer as its contact: merged with the customers sharing its address, if any."""
+        customer = self.customer_of(order)
+        return self.contacts.get(self.contact_key_of(order), customer) if customer else None
+
+    def own_company_of(self, order: Order) -> Company | None:
+        """The company the order's contact hangs on, which may not be the order's (placed for another one)."""
+        contact = self.contact_of(order)
+        return self.companies.get(contact.company_id) if contact and contact.company_id else None
+
 
 @dataclass(frozen=True)
 class PortalShape:
@@ -199,9 +209,9 @@ def _put_parties(built: Built, batch: SourceBatch, shape: PortalShape, hashes: d
                    mapping.company_properties(order.store, company, shape.company_identity))
     if not (customer and email):
         return email, company_key
-    contact = batch.contacts.get(email, customer)
+    contact = batch.contact_of(order)
     # The contact's own company first: an order placed for another company must not flip it.
-    own = batch.companies.get(contact.company_id) if contact.company_id else None
+    own = batch.own_company_of(order)
     contact_company = mapping.company_key(order.store, own, shape.company_identity) if own else company_key
     if own:
         put_record(built, hashes, "companies", contact_company,

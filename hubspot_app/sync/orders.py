@@ -201,7 +201,9 @@ def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: di
     counted_under = repo.contact_keys_of_orders(session, portal_id, facts)
     left = {old for key, old in counted_under.items() if old and old != facts[key][0]} - emails
     keys = {"contact": emails, "deal": {o.key for o in orders},
-            "company": {company_key(o.store, c, setup.company_identity) for o in orders if (c := batch.company_of(o))},
+            # the contacts' own companies too: a contact is linked to its own, even on an order for another
+            "company": {company_key(o.store, c, setup.company_identity) for o in orders
+                        for c in (batch.company_of(o), batch.own_company_of(o)) if c},
             "product": _product_skus(batch),
             "line_item": {f"{o.key}:{line.id}" for o in orders for line in o.lines}}
     if targets[1]:

@@ -212,3 +212,33 @@ def test_a_contact_recounted_after_its_order_was_deleted_is_not_written_again_un
     world.run(reconcile, world.portal_id)  # plans every order again: nothing of the contact changed since
     # Before: the recount left a stale totals hash, so the next full pass re-sent the contact as it was.
     assert log.count("POST", "/crm/v3/objects/contacts/batch") == before
+
+
+
+def test_a_contact_is_linked_to_its_own_company_when_the_next_chunk_names_it_only_through_the_contact(world, stores):
+    # Two accounts share an address: one contact, hanging on the company of the account that has one (X). Chunk 2
+    # names X (another of its people ordered) and finds it unchanged; chunk 3, planned while chunk 2 was in
+    # flight, has the other account's order (no company), which changes the contact. Before: chunk 3 took X as
+    # written by chunk 2 without loading its link, so X had no id there ("companies ... has no HubSpot id") and
+    # the contact lost its company in HubSpot until a later change.
+    store, server = stores(orders=1, seed=7, store_code="b2c")
+    company = next(store.iter_raw("companies"))["id"]
+    template = {k: v for k, v in next(c for c in store.iter_raw("customers") if c.get("email")).items()
+                if k not in ("consent",)}
+    for customer_id, email, first_name, company_id in (("cus_a1", "shared@exemple.fr", "Anne", company),
+                                                       ("cus_b", "bernard@exemple.fr", "Bernard", company),
+                                                       ("cus_a2", "shared@exemple.fr", "Annie", None)):
+        store.save("customers", {**template, "id": customer_id, "email": email, "first_name": first_name,
+                                 "company_id": company_id, "kind": "b2b" if company_id else "b2c"}, event="created")
+    for customer_id in ("cus_a1", "cus_b", "cus_a2"):  # listed in this order, after the generated one
+        store.create_order(customer_id)
+    world.connect(store, server)
+    world.run(backfill, world.portal_id, chunk=1)
+
+    assert world.open_errors() == []
+    contact = contacts_by_email(world)["shared@exemple.fr"]
+    assert contact["properties"]["firstname"] == "Annie"  # the newest account leads: chunk 3 changed the contact
+    companies = world.associations("contacts", contact["id"], "companies")
+    assert len(companies) == 1
+    assert world.associations("contacts", contacts_by_email(world)["bernard@exemple.fr"]["id"],
+                              "companies") == companies
