@@ -18,6 +18,8 @@ first and is not counted: `hubspot_calls` are the sync's own requests, as the sa
 - rss_mb: peak RSS of the sync process; rss_start_mb before the backfill, rss_by_orders sampled per chunk
   (flat memory: the samples stay level as orders grow)
 - cpu_ms_per_order: the sync process's CPU during the backfill (all its threads) per order
+- sync_errors: errors in the backfill's report; error_rows: the portal's `sync_errors` rows after it (recorded,
+  open), which also count associations left incomplete
 """
 from __future__ import annotations
 
@@ -66,8 +68,22 @@ def backfill_process(env: dict, portal_id: int, chunk: int) -> dict:
         rss_start, cpu_start, started = current_rss_mb(), process_cpu_s(), time.perf_counter()
         report = backfill(portal_id, chunk=chunk, progress=progress)
         wall_s, cpu_s = time.perf_counter() - started, process_cpu_s() - cpu_start
+        rows = _error_rows(app, portal_id)
     return {"report": report, "wall_s": wall_s, "cpu_s": cpu_s, "rss_mb": peak_rss_mb(), "rss_start_mb": rss_start,
-            "rss_by_orders": samples}
+            "rss_by_orders": samples, "error_rows": rows}
+
+
+def _error_rows(app, portal_id: int) -> dict:
+    """The portal's `sync_errors` rows, as the sync health page lists them: every one the run recorded (a record
+    refused, an association left incomplete) and those still open at its end."""
+    from sqlalchemy import func, select
+
+    from hubspot_app.db.models.sync import SyncError
+    from hubspot_app.db.repository import open_errors
+
+    with app.extensions["moulin.db"].session() as session:
+        recorded = session.scalar(select(func.count()).select_from(SyncError).where(SyncError.portal_id == portal_id))
+        return {"recorded": recorded, "open": len(open_errors(session, portal_id))}
 
 
 def run_backfill_process(env: dict, portal_id: int, chunk: int) -> dict:
@@ -104,9 +120,7 @@ def run(orders: int, seed: int, chunk: int, latency_ms: float = 0.0, target: str
         "floor_s": round(floor_s, 2),
         "floor_ratio": round(wall_s / floor_s, 4) if floor_s else None,
         "naive_calls": orders + objects["line_items"] + sum(associations.values()),
-        "rss_mb": sync["rss_mb"],
-        "rss_start_mb": sync["rss_start_mb"],
-        "rss_by_orders": sync["rss_by_orders"],
+        **{name: sync[name] for name in ("rss_mb", "rss_start_mb", "rss_by_orders", "error_rows")},
         "cpu_s": round(sync["cpu_s"], 2),
         "cpu_ms_per_order": round(sync["cpu_s"] * 1000 / synced, 3) if synced else None,
         "standins_cpu_s": round(standins_cpu, 2),

@@ -42,6 +42,7 @@ def test_sync_reports_calls_floor_cpu_and_the_sync_process_memory():
     assert result["rss_mb"] >= result["rss_start_mb"] > 0
     assert [n for n, _ in result["rss_by_orders"]][-1] == result["orders_synced"]
     assert result["standins_cpu_s"] >= 0
+    assert result["error_rows"] == {"recorded": 0, "open": 0}  # nothing refused, no association left out
 
 
 def test_sync_on_both_targets_counts_orders_in_its_minimal_plan():
