@@ -214,7 +214,6 @@ def test_a_contact_recounted_after_its_order_was_deleted_is_not_written_again_un
     assert log.count("POST", "/crm/v3/objects/contacts/batch") == before
 
 
-
 def test_a_contact_is_linked_to_its_own_company_when_the_next_chunk_names_it_only_through_the_contact(world, stores):
     # Two accounts share an address: one contact, hanging on the company of the account that has one (X). Chunk 2
     # names X (another of its people ordered) and finds it unchanged; chunk 3, planned while chunk 2 was in
