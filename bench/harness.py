@@ -211,6 +211,19 @@ def install(app, stand_ins: StandIns, store, store_url: str, target: str = "deal
     return Installed(portal_id, store_id, push_secret)
 
 
+def recorded_errors(app, portal_id: int | None = None) -> int:
+    """The `sync_errors` rows the run recorded, resolved or not: of one portal, or of every one."""
+    from sqlalchemy import func, select
+
+    from hubspot_app.db.models.sync import SyncError
+
+    query = select(func.count()).select_from(SyncError)
+    if portal_id is not None:
+        query = query.where(SyncError.portal_id == portal_id)
+    with app.extensions["moulin.db"].session() as session:
+        return session.scalar(query)
+
+
 SETTLE_S = 10.5
 
 

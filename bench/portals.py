@@ -30,7 +30,8 @@ import sys
 import time
 
 from bench.harness import (HUBSPOT_RATE, SETTLE_S, StandIns, add_settle_option, app_environment, bench_parser,
-                           children_cpu_s, install, machine, print_result, process_cpu_s, settle_rate_window, workdir)
+                           children_cpu_s, install, machine, print_result, process_cpu_s, recorded_errors,
+                           settle_rate_window, workdir)
 from bench.processes import own_redis_db, scratch_database, start_worker, stop_process
 
 
@@ -74,15 +75,6 @@ def _portal_figures(stand_ins: StandIns, portal_id: int, enqueued: float, ended:
             "no_call_s": round(no_call_s, 2), "paced_s": round(wall_s - no_call_s, 2)}
 
 
-def _sync_errors(app) -> int:
-    from sqlalchemy import func, select
-
-    from hubspot_app.db.models.sync import SyncError
-
-    with app.extensions["moulin.db"].session() as session:
-        return session.scalar(select(func.count()).select_from(SyncError))
-
-
 def run(portals: int, orders: int, seed: int, workers: int, threads: int, redis_url: str,
         database_url: str | None, timeout_s: float, bulk_threads: int = 1, settle_s: float = SETTLE_S) -> dict:
     from hubspot_app import create_app
@@ -114,7 +106,7 @@ def run(portals: int, orders: int, seed: int, workers: int, threads: int, redis_
             standins_cpu = {k: v - cpu_standins[k] for k, v in stand_ins.cpu_s().items()}
             makespan = max((at for at, _ in ended.values()), default=time.time()) - enqueued
             per_portal = [_portal_figures(stand_ins, p, enqueued, ended.get(p)) for p in portal_ids]
-            errors = _sync_errors(app)
+            errors = recorded_errors(app)
             app.extensions["moulin.db"].dispose()
     finally:
         stand_ins.stop()

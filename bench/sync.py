@@ -30,7 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from bench.harness import (HUBSPOT_RATE, OBJECT_TYPES, SETTLE_S, StandIns, add_settle_option, association_kinds,
                            bench_parser, by_endpoint, current_rss_mb, machine, minimal_calls, peak_rss_mb, prepare,
-                           print_result, process_cpu_s, settle_rate_window, workdir)
+                           print_result, process_cpu_s, recorded_errors, settle_rate_window, workdir)
 
 
 # HubSpot's own type of each planned type (an order's and a cart's own line items are HubSpot line items).
@@ -76,14 +76,11 @@ def backfill_process(env: dict, portal_id: int, chunk: int) -> dict:
 def _error_rows(app, portal_id: int) -> dict:
     """The portal's `sync_errors` rows, as the sync health page lists them: every one the run recorded (a record
     refused, an association left incomplete) and those still open at its end."""
-    from sqlalchemy import func, select
-
-    from hubspot_app.db.models.sync import SyncError
     from hubspot_app.db.repository import open_errors
 
     with app.extensions["moulin.db"].session() as session:
-        recorded = session.scalar(select(func.count()).select_from(SyncError).where(SyncError.portal_id == portal_id))
-        return {"recorded": recorded, "open": len(open_errors(session, portal_id))}
+        still_open = len(open_errors(session, portal_id))
+    return {"recorded": recorded_errors(app, portal_id), "open": still_open}
 
 
 def run_backfill_process(env: dict, portal_id: int, chunk: int) -> dict:
