@@ -5,7 +5,7 @@ the inputs it is about, and an input named nowhere is reported as such rather th
 """
 from __future__ import annotations
 
-import json
+import orjson
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Iterable
@@ -14,7 +14,7 @@ from typing import Iterable
 def plain_answer(response) -> SimpleNamespace:
     """A raw 2xx batch answer as the attributes `split_answer` reads from the SDK's models."""
     try:
-        data = json.loads(response.data or b"{}")
+        data = orjson.loads(response.data or b"{}")
     finally:
         response.release_conn()
     return SimpleNamespace(
