@@ -12,7 +12,9 @@ from sqlalchemy import select
 from hubspot_app.config import REQUIRED_SCOPES
 from hubspot_app.db.models import Installation, MoulinStore
 from hubspot_app.install.service import uninstall
-from hubspot_app.install.tokens import InstallationInactive
+from hubspot_app.bootstrap import installed_tokens
+from hubspot_app.hubspot.oauth import TokenSet
+from hubspot_app.install.tokens import InstallationInactive, mark_uninstalled, store_tokens
 
 pytestmark = pytest.mark.db
 # Paths alone: requests-mock answers them on any host, here the test config's HubSpot (see tests/conftest.py).
@@ -127,9 +129,6 @@ def test_missing_required_scopes_stores_nothing_and_revokes(app, client, request
 
 
 def install_directly(app, clock, expires_in=1800):
-    from hubspot_app.hubspot.oauth import TokenSet
-    from hubspot_app.install.tokens import store_tokens
-
     with app.extensions["moulin.db"].session() as session:
         installation = Installation(portal_id=62515, scopes=" ".join(REQUIRED_SCOPES))
         store_tokens(installation, TokenSet(ACCESS, REFRESH, expires_in), app.extensions["moulin.cipher"], clock())
@@ -141,6 +140,26 @@ def tokens(app):
         from hubspot_app import extensions
 
         return extensions.tokens()
+
+
+def test_a_gateway_reuses_a_token_for_a_second_then_reads_the_install_area_again(app, clock):
+    install_directly(app, clock)
+    now = [1000.0]
+    access_token = installed_tokens(app, monotonic=lambda: now[0])
+    assert access_token(62515) == ACCESS
+    with app.extensions["moulin.db"].session() as session:  # another process refreshed the token meanwhile
+        [installation] = session.scalars(select(Installation)).all()
+        store_tokens(installation, TokenSet("NEW-ACCESS", REFRESH, 1800), app.extensions["moulin.cipher"], clock())
+    now[0] += 0.9
+    assert access_token(62515) == ACCESS  # still valid for minutes: not read again
+    now[0] += 0.2
+    assert access_token(62515) == "NEW-ACCESS"
+    with app.extensions["moulin.db"].session() as session:
+        [installation] = session.scalars(select(Installation)).all()
+        mark_uninstalled(installation, "uninstalled in HubSpot", clock())
+    now[0] += 1.0
+    with pytest.raises(InstallationInactive):  # an uninstall stops the calls within a second
+        access_token(62515)
 
 
 def test_token_is_refreshed_before_expiry_not_after(app, clock, requests_mock):
