@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable, Iterable
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,25 +38,30 @@ def granted_scopes(session: Session, portal_id: int) -> frozenset[str]:
     return frozenset(scopes.split())
 
 
-def load_links(session: Session, portal_id: int, kind: str, keys: Iterable[str]) -> dict[str, ObjectLink]:
+# What the sync reads of a link, as plain rows: a backfill reads tens of thousands per run, and ORM objects (identity
+# map, a tz-aware `synced_at` each) cost three times as much. Read-only: a link changes through `save_links`.
+_LINK = ObjectLink.__table__.c
+LINK_COLUMNS = (_LINK.kind, _LINK.source_key, _LINK.hubspot_id, _LINK.content_hash, _LINK.state)
+
+
+def load_links(session: Session, portal_id: int, kind: str, keys: Iterable[str]) -> dict[str, Row]:
+    """source key -> the link (kind, source_key, hubspot_id, content_hash, state) of each key that has one."""
     keys = list(set(keys))
-    found: dict[str, ObjectLink] = {}
+    found: dict[str, Row] = {}
     for start in range(0, len(keys), 500):
-        rows = session.scalars(select(ObjectLink).where(
-            ObjectLink.portal_id == portal_id, ObjectLink.kind == kind,
-            ObjectLink.source_key.in_(keys[start:start + 500])))
+        rows = session.execute(select(*LINK_COLUMNS).where(
+            _LINK.portal_id == portal_id, _LINK.kind == kind, _LINK.source_key.in_(keys[start:start + 500])))
         found.update({row.source_key: row for row in rows})
     return found
 
 
-def links_with_prefix(session: Session, portal_id: int, kind: str, prefix: str) -> list[ObjectLink]:
-    return list(session.scalars(select(ObjectLink).where(
-        ObjectLink.portal_id == portal_id, ObjectLink.kind == kind,
-        ObjectLink.source_key.startswith(prefix, autoescape=True))))
+def links_with_prefix(session: Session, portal_id: int, kind: str, prefix: str) -> list[Row]:
+    return list(session.execute(select(*LINK_COLUMNS).where(
+        _LINK.portal_id == portal_id, _LINK.kind == kind, _LINK.source_key.startswith(prefix, autoescape=True))))
 
 
-def child_links(session: Session, portal_id: int, kind: str, parents: dict[str, ObjectLink],
-                prefix: Callable[[str], str]) -> tuple[dict[str, list[ObjectLink]], dict[str, dict[str, str]]]:
+def child_links(session: Session, portal_id: int, kind: str, parents: dict[str, Row],
+                prefix: Callable[[str], str]) -> tuple[dict[str, list[Row]], dict[str, dict[str, str]]]:
     """The `kind` links under each parent link (line items under an order or a cart), split as (parent key ->
     the live ones, of a live parent; parent key -> {child key: HubSpot id} left on a parent gone from HubSpot)."""
     live, orphaned = {}, {}
@@ -224,13 +229,13 @@ def order_facts_by_email(session: Session, portal_id: int, emails: Iterable[str]
     """skip: order keys left out (the caller has newer facts for them, or is deleting them)."""
     emails = list(set(emails))
     out: dict[str, list[OrderFacts]] = {e: [] for e in emails}
-    columns = (SyncedOrder.order_key, SyncedOrder.contact_email, SyncedOrder.ordered_at, SyncedOrder.net_total,
-               SyncedOrder.counts, SyncedOrder.pickup_point, SyncedOrder.skus, SyncedOrder.categories,
-               SyncedOrder.brands, SyncedOrder.currency)
+    facts = SyncedOrder.__table__.c
+    columns = (facts.order_key, facts.contact_email, facts.ordered_at, facts.net_total, facts.counts,
+               facts.pickup_point, facts.skus, facts.categories, facts.brands, facts.currency)
     for start in range(0, len(emails), 500):
-        # Plain rows, not ORM objects: a backfill reads every order's facts once per chunk of its contacts.
-        for row in session.execute(select(*columns).where(SyncedOrder.portal_id == portal_id,
-                                                          SyncedOrder.contact_email.in_(emails[start:start + 500]))):
+        # Plain rows of the table, not of the ORM: a backfill reads every order's facts once per chunk of its contacts.
+        for row in session.execute(select(*columns).where(facts.portal_id == portal_id,
+                                                          facts.contact_email.in_(emails[start:start + 500]))):
             if row.order_key in skip:
                 continue
             out[row.contact_email].append(OrderFacts(
