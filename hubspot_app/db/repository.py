@@ -39,7 +39,8 @@ def granted_scopes(session: Session, portal_id: int) -> frozenset[str]:
 
 
 # What the sync reads of a link, as plain rows: a backfill reads tens of thousands per run, and ORM objects (identity
-# map, a tz-aware `synced_at` each) cost three times as much. Read-only: a link changes through `save_links`.
+# map, a tz-aware `synced_at` each) cost twice as much (12.0 against 6.4 ms per 1,500 links on SQLite). Read-only:
+# a link changes through `save_links`.
 _LINK = ObjectLink.__table__.c
 LINK_COLUMNS = (_LINK.kind, _LINK.source_key, _LINK.hubspot_id, _LINK.content_hash, _LINK.state)
 
