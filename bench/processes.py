@@ -57,12 +57,18 @@ def scratch_database(url: str | None, default_dir: Path):
 
 @contextmanager
 def own_redis_db(url: str):
-    """Use a Redis database only if it is empty (no other run's queue or limiter in it); empty it after."""
+    """Use a Redis database only if it is empty (no other run's queue or limiter in it) and no other client uses it
+    (an earlier run's workers, left running, would take this run's jobs); empty it after."""
     import redis
 
     client = redis.Redis.from_url(url)
     if client.dbsize():
         raise SystemExit(f"Redis {url} is not empty: another run may be using it; pass --redis-url with a free db")
+    db, me = client.connection_pool.connection_kwargs.get("db", 0), client.client_id()
+    others = [c for c in client.client_list() if int(c.get("db", -1)) == db and int(c["id"]) != me]
+    if others:
+        raise SystemExit(f"Redis {url}: {len(others)} other client(s) connected to this db (an earlier run's workers "
+                         f"still running?); stop them or pass --redis-url with a free db")
     try:
         yield url
     finally:

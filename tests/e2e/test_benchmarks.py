@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from bench.harness import HUBSPOT_RATE
+from bench.processes import own_redis_db
 from tests.conftest import POSTGRES_URL
 
 pytestmark = pytest.mark.e2e
@@ -123,3 +124,19 @@ def test_webhooks_during_backfill_on_sqlite():
 @pytest.mark.skipif(not POSTGRES_URL, reason="set TEST_POSTGRES_URL")
 def test_webhooks_during_backfill_on_postgresql():
     assert webhooks_during_backfill("--database-url", POSTGRES_URL)["database"] == "postgresql"
+
+
+def test_a_redis_db_that_another_process_still_uses_is_refused():
+    import redis
+
+    url = "redis://127.0.0.1:6379/12"  # a db of its own, empty
+    leftover = redis.Redis.from_url(url)
+    leftover.ping()  # connected to it, as the workers of an earlier run left running would be
+    try:
+        with pytest.raises(SystemExit, match="1 other client"):
+            with own_redis_db(url):
+                pass
+    finally:
+        leftover.close()
+    with own_redis_db(url) as used:  # once they are gone, the run goes on
+        assert used == url
