@@ -88,7 +88,8 @@ def run_backfill_process(env: dict, portal_id: int, chunk: int) -> dict:
         return pool.submit(backfill_process, env, portal_id, chunk).result()
 
 
-def run(orders: int, seed: int, chunk: int, latency_ms: float = 0.0, target: str = "deals", settle_s=SETTLE_S) -> dict:
+def run(orders: int, seed: int, chunk: int, latency_ms: float = 0.0, target: str = "deals",
+        settle_s: float = SETTLE_S) -> dict:
     stand_ins = StandIns(latency_ms=latency_ms)
     try:
         prepared = prepare(stand_ins, orders, seed, workdir("sync"), target)
