@@ -8,8 +8,8 @@ slot from the portal's rate limiter and applies the transport retry layer:
 updates, reads, archives, association writes), never for a plain create.
 Batch results come back split per input as `BatchOutcome` (`batch_answers`).
 
-Batch request bodies are plain JSON of the documented shapes (the SDK sends
-dicts as they are): each SDK model object deep-copies a Configuration, which
+Batch request bodies are plain JSON of the documented shapes, sent as they
+are (`plain_json`): each SDK model object deep-copies a Configuration, which
 costs seconds per 10,000 associations. For the same reason the answers of the
 sync's hot calls (batch upsert, v4 association create) are read as plain JSON
 (`_preload_content=False`): their models parse two dates per result with
@@ -33,6 +33,7 @@ from ..logs import log_event
 from ..metrics import record_hubspot_call
 from hubspot_app.domain.limits import ASSOCIATION_BATCH, OBJECT_BATCH, batches
 from .batch_answers import BatchOutcome, plain_answer, split_answer
+from .plain_json import PlainJson, plain_json_api_factory
 from .errors import Action, Conflict, HubSpotError, action_of, from_exception
 from .ratelimit import RateLimiter
 from .search_plan import plan_search
@@ -61,7 +62,8 @@ class CrmGateway:
                  **sdk_options):
         self.portal_id = portal_id
         self._token_provider, self._host = token_provider, host
-        self._sdk_options = {"retry": NO_TRANSPORT_RETRY, "connection_pool_maxsize": CONNECTION_POOL, **sdk_options}
+        self._sdk_options = {"retry": NO_TRANSPORT_RETRY, "connection_pool_maxsize": CONNECTION_POOL,
+                             "api_factory": plain_json_api_factory, **sdk_options}
         self._limiter, self._max_attempts, self._sleep = limiter, max_attempts, sleep
         self._token: str | None = None
         self._apis: dict[str, object] = {}
@@ -143,8 +145,8 @@ class CrmGateway:
                                    for part in batches(inputs, OBJECT_BATCH))
 
     def _upsert(self, object_type: str, id_property: str, inputs) -> BatchOutcome:
-        body = {"inputs": [{"idProperty": id_property, "id": key, "properties": props, "objectWriteTraceId": key}
-                           for key, props in inputs]}
+        body = PlainJson(inputs=[{"idProperty": id_property, "id": key, "properties": props,
+                                  "objectWriteTraceId": key} for key, props in inputs])
         response = self._call(f"{object_type}.upsert", "objects", lambda api: plain_answer(api.upsert(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S, _preload_content=False)), idempotent=True)
         keys = [key for key, _ in inputs]
@@ -163,7 +165,7 @@ class CrmGateway:
         return BatchOutcome.merged(self._update(object_type, part) for part in batches(inputs, OBJECT_BATCH))
 
     def _update(self, object_type: str, inputs) -> BatchOutcome:
-        body = {"inputs": [{"id": hs_id, "properties": props} for hs_id, props in inputs]}
+        body = PlainJson(inputs=[{"id": hs_id, "properties": props} for hs_id, props in inputs])
         response = self._call(f"{object_type}.update", "objects", lambda api: api.update(
             object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
         return split_answer([hs_id for hs_id, _ in inputs], response, lambda r: str(r.id))
@@ -177,8 +179,8 @@ class CrmGateway:
         return found
 
     def _read(self, object_type: str, ids, properties: list[str], id_property: str | None) -> dict[str, dict]:
-        body = {"inputs": [{"id": i} for i in ids], "properties": properties, "propertiesWithHistory": [],
-                **({"idProperty": id_property} if id_property else {})}
+        body = PlainJson(inputs=[{"id": i} for i in ids], properties=properties, propertiesWithHistory=[],
+                         **({"idProperty": id_property} if id_property else {}))
         response = self._call(f"{object_type}.read", "objects", lambda api: api.read(
             object_type, body, archived=False, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
         found = {}
@@ -190,7 +192,7 @@ class CrmGateway:
 
     def archive(self, object_type: str, ids: list[str]) -> None:
         for part in batches(ids, OBJECT_BATCH):
-            body = {"inputs": [{"id": i} for i in part]}
+            body = PlainJson(inputs=[{"id": i} for i in part])
             self._call(f"{object_type}.archive", "objects", lambda api: api.archive(
                 object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
 
@@ -248,7 +250,7 @@ class CrmGateway:
         spec = [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]
         messages = []
         for part in batches(list(pairs), ASSOCIATION_BATCH):
-            body = {"inputs": [{"from": {"id": a}, "to": {"id": b}, "types": spec} for a, b in part]}
+            body = PlainJson(inputs=[{"from": {"id": a}, "to": {"id": b}, "types": spec} for a, b in part])
             response = self._call(f"{from_type}.{to_type}.associate", "associations", lambda api: plain_answer(api.create(
                 from_type, to_type, body, _request_timeout=REQUEST_TIMEOUT_S, _preload_content=False)),
                 idempotent=True)
@@ -256,7 +258,7 @@ class CrmGateway:
         return messages
 
     def unassociate(self, from_type: str, to_type: str, pairs: Iterable[tuple[str, str]]) -> None:
-        body = {"inputs": [{"from": {"id": a}, "to": [{"id": b}]} for a, b in pairs]}
+        body = PlainJson(inputs=[{"from": {"id": a}, "to": [{"id": b}]} for a, b in pairs])
         self._call(f"{from_type}.{to_type}.unassociate", "associations", lambda api: api.archive(
             from_type, to_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
 
