@@ -21,11 +21,23 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+class SQLiteDateTime(sqlite.DATETIME):
+    """SQLite's DATETIME in the dialect's default storage format ("2026-12-01 04:39:30.052125"), written by
+    datetime's own C method: the dialect's processor formats seven fields with `%` for every value, 3% of a
+    backfill's CPU (py-spy, 10,000 orders). Same text, so stored rows and comparisons are unchanged."""
+
+    def bind_processor(self, dialect):
+        return lambda value: None if value is None else value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
 class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(SQLiteDateTime() if dialect.name == "sqlite" else self.impl)
 
     def process_bind_param(self, value, dialect):
         if value is None:
