@@ -10,25 +10,15 @@ from datetime import datetime
 from typing import Callable, Iterable
 
 from sqlalchemy import Row, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hubspot_app.db.base import now_of
+from hubspot_app.db.checkouts import track_open_checkouts
+from hubspot_app.db.upsert import upsert
 from hubspot_app.db.models import CardOrder, Installation, ObjectLink
-from hubspot_app.db.models.sync import OpenCheckout, SyncCheckpoint, SyncedCustomer, SyncedOrder, SyncError
+from hubspot_app.db.models.sync import SyncCheckpoint, SyncedCustomer, SyncedOrder, SyncError
 from hubspot_app.domain.webhook_rules import privacy_tombstone
 from hubspot_app.domain.mapping import OrderFacts
-
-
-def _upsert(session: Session, model, rows: list[dict], keys: tuple[str, ...]) -> None:
-    if not rows:
-        return
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    # On the Table, not the ORM class: one compiled statement run as the driver's executemany. The ORM's
-    # bulk path compiled and ran it once per row here, the largest part of a backfill's CPU.
-    statement = dialect.insert(model.__table__)
-    updates = {c: statement.excluded[c] for c in rows[0] if c not in keys}
-    session.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
 
 
 # -- object links -------------------------------------------------------------------
@@ -79,7 +69,7 @@ def save_links(session: Session, portal_id: int, kind: str,
                rows: dict[str, tuple[str | None, str | None, str]]) -> None:
     """rows: source key -> (HubSpot id, content hash, state)."""
     now = now_of(session)
-    _upsert(session, ObjectLink, [
+    upsert(session, ObjectLink, [
         {"portal_id": portal_id, "kind": kind, "source_key": key, "hubspot_id": hs_id, "content_hash": digest,
          "state": state, "synced_at": now}
         for key, (hs_id, digest, state) in sorted(rows.items())], ("portal_id", "kind", "source_key"))
@@ -131,7 +121,7 @@ def record_errors(session: Session, portal_id: int, kind: str, errors: dict[str,
         row = session.scalar(select(SyncError).where(SyncError.portal_id == portal_id, SyncError.kind == kind,
                                                      SyncError.source_key == key).with_for_update())
         if row is None:
-            _upsert(session, SyncError, [{"portal_id": portal_id, "kind": kind, "source_key": key, "message": message,
+            upsert(session, SyncError, [{"portal_id": portal_id, "kind": kind, "source_key": key, "message": message,
                                           "attempts": 1, "first_seen_at": now, "last_seen_at": now,
                                           "resolved_at": None}], ("portal_id", "kind", "source_key"))
         else:
@@ -184,13 +174,13 @@ def reached_stages(session: Session, portal_id: int, order_keys: Iterable[tuple[
 
 def save_card_orders(session: Session, rows: list[dict]) -> None:
     now = now_of(session)
-    _upsert(session, CardOrder, [{**row, "updated_at": now} for row in rows], ("portal_id", "store_code", "order_id"))
+    upsert(session, CardOrder, [{**row, "updated_at": now} for row in rows], ("portal_id", "store_code", "order_id"))
 
 
 def save_order_facts(session: Session, portal_id: int, facts: dict[str, tuple[str | None, OrderFacts]]) -> None:
     # A privacy-deleted customer's orders still count, under the tombstone: the email itself is never kept again.
     gone = privacy_deleted_emails(session, portal_id, {email for email, _ in facts.values() if email})
-    _upsert(session, SyncedOrder, [
+    upsert(session, SyncedOrder, [
         {"portal_id": portal_id, "order_key": key,
          "contact_email": privacy_tombstone(email) if email in gone else email, "ordered_at": f.ordered_at,
          "net_total": f.net_total, "counts": f.counts, "pickup_point": f.pickup_point, "skus": list(f.skus),
@@ -201,7 +191,7 @@ def save_order_facts(session: Session, portal_id: int, facts: dict[str, tuple[st
 def save_customers(session: Session, portal_id: int, store: str, rows: dict[str, tuple[str, str | None, dict]]) -> None:
     """rows: customer id -> (contact key, email, record as last read)."""
     now = now_of(session)
-    _upsert(session, SyncedCustomer, [
+    upsert(session, SyncedCustomer, [
         {"portal_id": portal_id, "store_code": store, "customer_id": customer_id, "contact_key": key, "email": email,
          "record": record, "updated_at": now}
         for customer_id, (key, email, record) in sorted(rows.items())], ("portal_id", "store_code", "customer_id"))
@@ -276,43 +266,13 @@ def facts_by_contact(session: Session, portal_id: int, keys: Iterable[str], skip
     return {key: [f for member in sorted(members) for f in facts[member]] for key, members in group.items()}
 
 
-# -- open checkouts -------------------------------------------------------------------
-def track_open_checkouts(session: Session, portal_id: int, store: str, due: dict[str, datetime],
-                         closed: Iterable[str]) -> None:
-    """due: order id -> when it turns abandoned; closed: order ids no longer open (paid, abandoned, gone)."""
-    closed = sorted(set(closed) - set(due))
-    for start in range(0, len(closed), 500):
-        session.execute(delete(OpenCheckout).where(OpenCheckout.portal_id == portal_id,
-                                                   OpenCheckout.store_code == store,
-                                                   OpenCheckout.order_id.in_(closed[start:start + 500])))
-    _upsert(session, OpenCheckout, [{"portal_id": portal_id, "store_code": store, "order_id": order_id,
-                                     "due_at": at} for order_id, at in sorted(due.items())],
-            ("portal_id", "store_code", "order_id"))
-
-
-def portals_with_due_checkouts(session: Session, now: datetime) -> list[int]:
-    """Active portals with a checkout past its threshold (an uninstalled portal's rows wait for its purge)."""
-    return list(session.scalars(select(OpenCheckout.portal_id).join(
-        Installation, Installation.portal_id == OpenCheckout.portal_id).where(
-        OpenCheckout.due_at <= now, Installation.status == "active").distinct()))
-
-
-def due_checkouts(session: Session, portal_id: int, now: datetime) -> dict[str, list[str]]:
-    """Store code -> ids of the open checkouts whose threshold has passed, oldest first."""
-    due: dict[str, list[str]] = {}
-    for store, order_id in session.execute(select(OpenCheckout.store_code, OpenCheckout.order_id).where(
-            OpenCheckout.portal_id == portal_id, OpenCheckout.due_at <= now).order_by(OpenCheckout.due_at)):
-        due.setdefault(store, []).append(order_id)
-    return due
-
-
 # -- checkpoints ----------------------------------------------------------------------
 def checkpoint(session: Session, portal_id: int, store_code: str, mode: str) -> SyncCheckpoint:
     row = session.scalar(select(SyncCheckpoint).where(SyncCheckpoint.portal_id == portal_id,
                                                       SyncCheckpoint.store_code == store_code,
                                                       SyncCheckpoint.mode == mode))
     if row is None:
-        _upsert(session, SyncCheckpoint, [{"portal_id": portal_id, "store_code": store_code, "mode": mode,
+        upsert(session, SyncCheckpoint, [{"portal_id": portal_id, "store_code": store_code, "mode": mode,
                                            "position": 0, "done": False, "updated_at": now_of(session)}],
                 ("portal_id", "store_code", "mode"))
         return checkpoint(session, portal_id, store_code, mode)

@@ -18,7 +18,7 @@ from ..moulin.ports import OrderSource
 from hubspot_app.domain.records import Order, RecordError
 from ..moulin.stores import list_stores
 from hubspot_app import bootstrap
-from hubspot_app.db import repository as repo
+from hubspot_app.db import checkouts
 from .orders import StoreInfo, sync_orders
 from .setup import ensure_setup
 from .sources import cached_catalogue
@@ -29,14 +29,14 @@ logger = logging.getLogger(__name__)
 def portals_due() -> list[int]:
     """Portals with at least one checkout past its threshold (one indexed query, however many portals)."""
     with extensions.db().session() as session:
-        return repo.portals_with_due_checkouts(session, bootstrap.now())
+        return checkouts.portals_with_due_checkouts(session, bootstrap.now())
 
 
 def abandon_due(portal_id: int) -> dict:
     """Re-sync this portal's due checkouts from Moulin, so each gets the stage it has now."""
     now = bootstrap.now()
     with extensions.db().session() as session:
-        due = repo.due_checkouts(session, portal_id, now)
+        due = checkouts.due_checkouts(session, portal_id, now)
         stores = [s for s in list_stores(session, portal_id) if s.code in due]
     report = {"portal_id": portal_id, "checked": 0, "gone": 0, "errors": 0}
     crm = bootstrap.crm_for(portal_id)
@@ -49,7 +49,7 @@ def abandon_due(portal_id: int) -> dict:
         setup = ensure_setup(crm, portal_id)
         with extensions.db().session() as session:
             # Deleted in Moulin (its deletion syncs on its own) or unreadable: no longer ours to watch.
-            repo.track_open_checkouts(session, portal_id, store.code, {},
+            checkouts.track_open_checkouts(session, portal_id, store.code, {},
                                       [*gone, *(e.record_id for e in errors if e.record_id)])
             result = sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch, now=now,
                                  errors=[*errors, *missing])

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from .. import extensions
 from ..db.base import now_of
 from ..db.models import StoreLink
+from ..db.upsert import upsert
 from ..logs import log_event
 from ..moulin.stores import client_for, find_store, is_paused
-from hubspot_app.db import repository as repo
 from hubspot_app.domain.links_back import LinkState, OrderRecords, RecordKey, awaiting, batches, changes, payload, wanted_links
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def note_links(session: Session, portal_id: int, store_code: str, synced: list[O
     known = _known(session, portal_id, store_code, wanted)
     rows = changes(wanted, known)
     if rows:
-        repo._upsert(session, StoreLink, [
+        upsert(session, StoreLink, [
             {"portal_id": portal_id, "store_code": store_code, "kind": kind, "record_id": record_id, "links": links,
              "pending": pending, "updated_at": now_of(session)}
             for (kind, record_id), (links, pending) in sorted(rows.items())],

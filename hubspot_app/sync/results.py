@@ -16,6 +16,7 @@ from ..metrics import record_sync_outcome
 from hubspot_app.domain.order_links import order_link
 from hubspot_app.domain.records import Order, RecordError
 from hubspot_app.db import repository as repo
+from hubspot_app.db.checkouts import track_open_checkouts
 from .aggregates import save_aggregates
 from hubspot_app.domain.batch import KIND, Built, SourceBatch
 from .cart_sync import forget_stale_lines
@@ -186,4 +187,4 @@ def _track_open_checkouts(session: Session, portal_id: int, store: StoreInfo, or
     threshold = store.settings.abandon_after
     due = {o.id: abandons_at(o, threshold) for o in orders
            if is_open_checkout(o) and stages.get(o.key) != "checkout_abandoned"}
-    repo.track_open_checkouts(session, portal_id, store.code, due, [o.id for o in orders])
+    track_open_checkouts(session, portal_id, store.code, due, [o.id for o in orders])
