@@ -12,6 +12,7 @@ from datetime import datetime
 from hubspot_app.domain.records import Company, Customer, Order, OrderStatus, Product
 from hubspot_app.domain.webhook_rules import may_recreate
 from hubspot_app.domain import mapping
+from hubspot_app.domain.content_hash import content_hash
 from hubspot_app.domain.planner import CONTACT_COMPANY, DEAL_COMPANY, DEAL_CONTACT, LINE_ITEM_DEAL, Work
 from hubspot_app.domain.store_settings import StoreSettings
 from hubspot_app.domain.stages import net_amount, stage_for
@@ -130,8 +131,8 @@ def _digest(object_type: str, props: dict, extra: dict | None) -> str:
     if object_type == "deals":
         # Two parts, the properties and the association ends: a deal whose amount changed is re-written,
         # but its contact and company are associated again only when an end moved (`_deal_ends_changed`).
-        return mapping.content_hash(props)[:32] + mapping.content_hash(extra or {})[:32]
-    return mapping.content_hash({**props, **(extra or {})})
+        return content_hash(props)[:32] + content_hash(extra or {})[:32]
+    return content_hash({**props, **(extra or {})})
 
 
 def _same(object_type: str, stored: str | None, digest: str, props: dict, extra: dict | None) -> bool:
@@ -139,7 +140,7 @@ def _same(object_type: str, stored: str | None, digest: str, props: dict, extra:
     and ends together (before the ends had a part of their own): it counts, so no deal is re-written for it."""
     if stored == digest:
         return True
-    return object_type == "deals" and stored is not None and stored == mapping.content_hash({**props, **(extra or {})})
+    return object_type == "deals" and stored is not None and stored == content_hash({**props, **(extra or {})})
 
 
 def _deal_ends_changed(stored: str | None, digest: str) -> bool:

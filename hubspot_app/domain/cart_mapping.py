@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 
 from hubspot_app.domain.records import Customer, Order, OrderLine, OrderStatus
 from hubspot_app.domain.cart_schema import ABANDONED, CANCELLED, CART_KEY, CONVERTED, OPEN
-from hubspot_app.domain.mapping import _clean, content_hash, deal_name, line_item_properties, money, ms
+from hubspot_app.domain.content_hash import content_hash
+from hubspot_app.domain.mapping import _clean, deal_name, line_item_properties, money, ms
 from hubspot_app.domain.schema import LINE_KEY
 from hubspot_app.domain.stages import abandons_at, is_open_checkout
 

@@ -14,7 +14,7 @@ from hubspot_app.domain.batch import Built, Gone, PortalShape, SourceBatch
 from hubspot_app.domain.cart_mapping import (cart_line_key, cart_line_properties, cart_state, closed_cart_properties,
                            closed_hash, open_cart_properties)
 from hubspot_app.domain.cart_schema import CART_CONTACT, CART_LINES, CART_ORDER, CART_TYPE, LINE_ITEM_CART
-from hubspot_app.domain.mapping import content_hash
+from hubspot_app.domain.content_hash import content_hash
 
 
 @dataclass(frozen=True)
