@@ -33,8 +33,8 @@ from ..logs import log_event
 from ..metrics import record_hubspot_call
 from hubspot_app.domain.limits import ASSOCIATION_BATCH, OBJECT_BATCH, batches
 from .batch_answers import BatchOutcome, plain_answer, split_answer
-from .plain_json import PlainJson, plain_json_api_factory
 from .errors import Action, Conflict, HubSpotError, action_of, from_exception
+from .plain_json import PlainJson, plain_json_api_factory
 from .ratelimit import RateLimiter
 from .search_plan import plan_search
 

@@ -50,7 +50,7 @@ def abandon_due(portal_id: int) -> dict:
         with extensions.db().session() as session:
             # Deleted in Moulin (its deletion syncs on its own) or unreadable: no longer ours to watch.
             checkouts.track_open_checkouts(session, portal_id, store.code, {},
-                                      [*gone, *(e.record_id for e in errors if e.record_id)])
+                                           [*gone, *(e.record_id for e in errors if e.record_id)])
             result = sync_orders(session, crm, portal_id, setup, StoreInfo.of(store), batch, now=now,
                                  errors=[*errors, *missing])
         report["errors"] += result["errors"] + result["bad_records"]
