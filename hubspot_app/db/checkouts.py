@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from hubspot_app.db.models import Installation
 from hubspot_app.db.models.sync import OpenCheckout
+from hubspot_app.db.one_of import one_of
 from hubspot_app.db.upsert import upsert
 
 
@@ -20,7 +21,7 @@ def track_open_checkouts(session: Session, portal_id: int, store: str, due: dict
     for start in range(0, len(closed), 500):
         session.execute(delete(OpenCheckout).where(OpenCheckout.portal_id == portal_id,
                                                    OpenCheckout.store_code == store,
-                                                   OpenCheckout.order_id.in_(closed[start:start + 500])))
+                                                   one_of(session, OpenCheckout.order_id, closed[start:start + 500])))
     upsert(session, OpenCheckout, [{"portal_id": portal_id, "store_code": store, "order_id": order_id,
                                     "due_at": at} for order_id, at in sorted(due.items())],
            ("portal_id", "store_code", "order_id"))

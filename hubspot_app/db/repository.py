@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from hubspot_app.db.base import now_of
 from hubspot_app.db.checkouts import track_open_checkouts
+from hubspot_app.db.one_of import one_of
 from hubspot_app.db.upsert import upsert
 from hubspot_app.db.models import CardOrder, Installation, ObjectLink
 from hubspot_app.db.models.sync import SyncCheckpoint, SyncedCustomer, SyncedOrder, SyncError
@@ -41,7 +42,8 @@ def load_links(session: Session, portal_id: int, kind: str, keys: Iterable[str])
     found: dict[str, Row] = {}
     for start in range(0, len(keys), 500):
         rows = session.execute(select(*LINK_COLUMNS).where(
-            _LINK.portal_id == portal_id, _LINK.kind == kind, _LINK.source_key.in_(keys[start:start + 500])))
+            _LINK.portal_id == portal_id, _LINK.kind == kind,
+            one_of(session, _LINK.source_key, keys[start:start + 500])))
         found.update({row.source_key: row for row in rows})
     return found
 
@@ -83,7 +85,7 @@ def privacy_deleted_emails(session: Session, portal_id: int, emails: Iterable[st
     for start in range(0, len(keys), 500):
         found.update(by_tombstone[key] for key in session.scalars(select(ObjectLink.source_key).where(
             ObjectLink.portal_id == portal_id, ObjectLink.kind == "contact",
-            ObjectLink.source_key.in_(keys[start:start + 500]))))
+            one_of(session, ObjectLink.source_key, keys[start:start + 500]))))
     return found
 
 
@@ -91,8 +93,9 @@ def forget_hashes(session: Session, portal_id: int, kind: str, keys: Iterable[st
     """The next sync re-sends these records (e.g. a product someone deleted in HubSpot)."""
     keys = sorted(set(keys))
     if keys:
-        session.execute(update(ObjectLink).where(ObjectLink.portal_id == portal_id, ObjectLink.kind == kind,
-                                                 ObjectLink.source_key.in_(keys)).values(content_hash=None))
+        session.execute(update(ObjectLink).where(
+            ObjectLink.portal_id == portal_id, ObjectLink.kind == kind,
+            one_of(session, ObjectLink.source_key, keys)).values(content_hash=None))
 
 
 def complete_hashes(session: Session, portal_id: int, kind: str, digests: dict[str, str]) -> None:
@@ -110,7 +113,7 @@ def delete_links(session: Session, portal_id: int, kind: str, keys: Iterable[str
     keys = list(keys)
     if keys:
         session.execute(delete(ObjectLink).where(ObjectLink.portal_id == portal_id, ObjectLink.kind == kind,
-                                                 ObjectLink.source_key.in_(keys)))
+                                                 one_of(session, ObjectLink.source_key, keys)))
 
 
 # -- dead letters ---------------------------------------------------------------------
@@ -138,7 +141,7 @@ def resolve_errors(session: Session, portal_id: int, kind: str, keys: Iterable[s
     for start in range(0, len(keys), 500):
         for row in session.scalars(select(SyncError).where(
                 SyncError.portal_id == portal_id, SyncError.kind == kind, SyncError.resolved_at.is_(None),
-                SyncError.source_key.in_(keys[start:start + 500]))):
+                one_of(session, SyncError.source_key, keys[start:start + 500]))):
             row.resolved_at = now_of(session)
 
 
@@ -157,7 +160,7 @@ def _card_values(session: Session, portal_id: int, order_keys: Iterable[tuple[st
         for start in range(0, len(ids), 500):
             for order_id, value in session.execute(select(CardOrder.order_id, column).where(
                     CardOrder.portal_id == portal_id, CardOrder.store_code == store,
-                    CardOrder.order_id.in_(ids[start:start + 500]), column.is_not(None))):
+                    one_of(session, CardOrder.order_id, ids[start:start + 500]), column.is_not(None))):
                 found[f"{store}:{order_id}"] = value
     return found
 
@@ -203,7 +206,7 @@ def contact_keys_of_orders(session: Session, portal_id: int, order_keys: Iterabl
     found = {}
     for start in range(0, len(keys), 500):
         found.update(session.execute(select(SyncedOrder.order_key, SyncedOrder.contact_email).where(
-            SyncedOrder.portal_id == portal_id, SyncedOrder.order_key.in_(keys[start:start + 500]))).all())
+            SyncedOrder.portal_id == portal_id, one_of(session, SyncedOrder.order_key, keys[start:start + 500]))).all())
     return found
 
 
@@ -229,8 +232,8 @@ def order_facts_by_email(session: Session, portal_id: int, emails: Iterable[str]
                facts.pickup_point, facts.skus, facts.categories, facts.brands, facts.currency)
     for start in range(0, len(emails), 500):
         # Plain rows of the table, not of the ORM: a backfill reads every order's facts once per chunk of its contacts.
-        for row in session.execute(select(*columns).where(facts.portal_id == portal_id,
-                                                          facts.contact_email.in_(emails[start:start + 500]))):
+        for row in session.execute(select(*columns).where(
+                facts.portal_id == portal_id, one_of(session, facts.contact_email, emails[start:start + 500]))):
             if row.order_key in skip:
                 continue
             out[row.contact_email].append(OrderFacts(
@@ -256,7 +259,7 @@ def facts_by_contact(session: Session, portal_id: int, keys: Iterable[str], skip
     if ids:
         for key, hs_id in session.execute(select(ObjectLink.source_key, ObjectLink.hubspot_id).where(
                 ObjectLink.portal_id == portal_id, ObjectLink.kind == "contact", ObjectLink.state == "synced",
-                ObjectLink.hubspot_id.in_(sorted(ids)))):
+                one_of(session, ObjectLink.hubspot_id, sorted(ids)))):
             same.setdefault(hs_id, set()).add(key)
     group = {key: same.get(link.hubspot_id, {key}) | {key} if (link := links.get(key)) else {key} for key in keys}
     facts = order_facts_by_email(session, portal_id, set().union(*group.values()) if group else (), skip)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..db.base import now_of
 from ..db.models import CardOrder, ObjectLink, SyncConflict, SyncedCustomer, SyncedOrder
+from ..db.one_of import one_of
 from ..logs import log_event
 from hubspot_app.domain.records import Customer, RecordError, record_json, validate_record
 from hubspot_app.db import repository as repo
@@ -109,7 +110,7 @@ def _customers(session: Session, portal_id: int, store: str, ids) -> dict[str, S
     for start in range(0, len(ids), 500):
         found.update((row.customer_id, row) for row in session.scalars(select(SyncedCustomer).where(
             SyncedCustomer.portal_id == portal_id, SyncedCustomer.store_code == store,
-            SyncedCustomer.customer_id.in_(ids[start:start + 500]))))
+            one_of(session, SyncedCustomer.customer_id, ids[start:start + 500]))))
     return found
 
 
@@ -120,12 +121,13 @@ def _merge_by_contact(session: Session, portal_id: int, batch: SourceBatch, save
     for start in range(0, len(ids), 500):
         batch.contact_keys.update(session.execute(select(SyncedCustomer.customer_id, SyncedCustomer.contact_key).where(
             SyncedCustomer.portal_id == portal_id, SyncedCustomer.store_code == batch.store,
-            SyncedCustomer.customer_id.in_(ids[start:start + 500]))).all())
+            one_of(session, SyncedCustomer.customer_id, ids[start:start + 500]))).all())
     keys, members = sorted(set(batch.contact_keys.values())), defaultdict(list)
     for start in range(0, len(keys), 500):
         for key, store, customer_id in session.execute(select(
                 SyncedCustomer.contact_key, SyncedCustomer.store_code, SyncedCustomer.customer_id).where(
-                SyncedCustomer.portal_id == portal_id, SyncedCustomer.contact_key.in_(keys[start:start + 500]))):
+                SyncedCustomer.portal_id == portal_id,
+                one_of(session, SyncedCustomer.contact_key, keys[start:start + 500]))):
             members[key].append((store, customer_id))
     # Most contacts are one customer, just stored from the batch: that record is the batch's own (reading it
     # back and validating it again was most of a backfill's identity work). Only shared keys are read.
@@ -134,7 +136,8 @@ def _merge_by_contact(session: Session, portal_id: int, batch: SourceBatch, save
     shared, sharing = sorted(set(members) - set(alone)), defaultdict(list)
     for start in range(0, len(shared), 500):
         for key, record in session.execute(select(SyncedCustomer.contact_key, SyncedCustomer.record).where(
-                SyncedCustomer.portal_id == portal_id, SyncedCustomer.contact_key.in_(shared[start:start + 500]))):
+                SyncedCustomer.portal_id == portal_id,
+                one_of(session, SyncedCustomer.contact_key, shared[start:start + 500]))):
             sharing[key].append(validate_record(Customer, record))
     batch.contacts = {key: replace(merge_customers(found), email=key) for key, found in sharing.items()}
     # A contact of one customer is that customer (`merge_customers` of one changes nothing).
@@ -234,7 +237,7 @@ def link_to_new_email(session: Session, portal_id: int, conflict_id: int, now: d
     keys = list(session.scalars(select(ObjectLink.source_key).where(
         ObjectLink.portal_id == portal_id, ObjectLink.kind == "contact", ObjectLink.hubspot_id == conflict.hubspot_id)))
     waiting = list(session.scalars(select(SyncedCustomer).where(
-        SyncedCustomer.portal_id == portal_id, SyncedCustomer.contact_key.in_(keys),
+        SyncedCustomer.portal_id == portal_id, one_of(session, SyncedCustomer.contact_key, keys),
         SyncedCustomer.email != SyncedCustomer.contact_key)))
     for row in waiting:
         row.contact_key = row.email

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from .. import extensions
 from ..db.base import now_of
 from ..db.models import StoreLink
+from ..db.one_of import one_of
 from ..db.upsert import upsert
 from ..logs import log_event
 from ..moulin.stores import client_for, find_store, is_paused
@@ -57,7 +58,7 @@ def _known(session: Session, portal_id: int, store_code: str, keys) -> dict[Reco
         for start in range(0, len(ids), 500):
             for row in session.scalars(select(StoreLink).where(
                     StoreLink.portal_id == portal_id, StoreLink.store_code == store_code, StoreLink.kind == kind,
-                    StoreLink.record_id.in_(ids[start:start + 500]))):
+                    one_of(session, StoreLink.record_id, ids[start:start + 500]))):
                 known[(kind, row.record_id)] = LinkState(row.links, row.sent)
     return known
 
@@ -110,7 +111,7 @@ def _mark_sent(session: Session, portal_id: int, store_code: str, sent: dict[Rec
         ids = sorted(record_id for k, record_id in sent if k == kind)
         rows = session.scalars(select(StoreLink).where(
             StoreLink.portal_id == portal_id, StoreLink.store_code == store_code, StoreLink.kind == kind,
-            StoreLink.record_id.in_(ids)).with_for_update())
+            one_of(session, StoreLink.record_id, ids)).with_for_update())
         for row in rows:
             row.sent = sent[(kind, row.record_id)]
             row.pending = row.links != row.sent

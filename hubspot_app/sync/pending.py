@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..db.base import now_of
 from ..db.models.webhooks import PendingAssociation
+from ..db.one_of import one_of
 from ..logs import log_event
 from ..webhooks import facts
 from hubspot_app.db import repository as repo
@@ -56,7 +57,8 @@ def settle_pending(session: Session, portal_id: int, pending: PendingLinks,
     repo.resolve_errors(session, portal_id, "pending_association", [f"{d}->{c}" for d, c in pairs
                                                                       if (d, c) not in failed])
     done = now_of(session)
-    rows = session.scalars(select(PendingAssociation).where(PendingAssociation.id.in_(sorted(pending.rows))))
+    rows = session.scalars(select(PendingAssociation).where(
+        one_of(session, PendingAssociation.id, sorted(pending.rows))))
     for row in rows:
         if pending.rows[row.id] not in failed:
             row.done_at = done

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from .. import extensions
 from ..db.models import ObjectLink
+from ..db.one_of import one_of
 from ..logs import log_event
 from ..moulin.errors import MoulinError
 from hubspot_app.domain.records import Deletion
@@ -137,4 +138,4 @@ def _links(session, portal_id: int, kind: str, keys: set[str]) -> list[ObjectLin
     person deleted stays deleted."""
     return list(session.scalars(select(ObjectLink).where(
         ObjectLink.portal_id == portal_id, ObjectLink.kind == kind, ObjectLink.state == SYNCED,
-        ObjectLink.hubspot_id.is_not(None), ObjectLink.source_key.in_(sorted(keys))))) if keys else []
+        ObjectLink.hubspot_id.is_not(None), one_of(session, ObjectLink.source_key, sorted(keys))))) if keys else []
