@@ -125,8 +125,8 @@ def record_errors(session: Session, portal_id: int, kind: str, errors: dict[str,
                                                      SyncError.source_key == key).with_for_update())
         if row is None:
             upsert(session, SyncError, [{"portal_id": portal_id, "kind": kind, "source_key": key, "message": message,
-                                          "attempts": 1, "first_seen_at": now, "last_seen_at": now,
-                                          "resolved_at": None}], ("portal_id", "kind", "source_key"))
+                                         "attempts": 1, "first_seen_at": now, "last_seen_at": now,
+                                         "resolved_at": None}], ("portal_id", "kind", "source_key"))
         else:
             row.message, row.last_seen_at, row.resolved_at = message, now, None
             row.attempts += 1
@@ -276,8 +276,8 @@ def checkpoint(session: Session, portal_id: int, store_code: str, mode: str) -> 
                                                       SyncCheckpoint.mode == mode))
     if row is None:
         upsert(session, SyncCheckpoint, [{"portal_id": portal_id, "store_code": store_code, "mode": mode,
-                                           "position": 0, "done": False, "updated_at": now_of(session)}],
-                ("portal_id", "store_code", "mode"))
+                                          "position": 0, "done": False, "updated_at": now_of(session)}],
+               ("portal_id", "store_code", "mode"))
         return checkpoint(session, portal_id, store_code, mode)
     return row
 
