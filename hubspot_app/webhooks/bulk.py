@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import JSON, ColumnElement, Table, Text, and_, any_, bindparam, cast, column, func, select, update
+from sqlalchemy import JSON, Table, Text, and_, bindparam, cast, column, func, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -20,15 +20,6 @@ from ..db.base import insert_skipping_conflicts
 
 def on_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-def plan_with_values(session: Session) -> None:
-    """PostgreSQL: plan this transaction's statements with their parameters' values. psycopg prepares a statement
-    run 5 times, and PostgreSQL's generic plan for `= ANY($1)` on a table without statistics yet (a new
-    install) compares every row with every value of the array: 175 ms per batch, against 9 ms planned with the
-    values (the array is then hashed)."""
-    if on_postgresql(session):
-        session.connection().exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 def _array(table: Table, name: str, values: list):
@@ -41,13 +32,6 @@ def _unnested(table: Table, rows: list[dict], names: tuple[str, ...], ordinality
     arrays = [_array(table, name, [row[name] for row in rows]) for name in names]
     columns = (column(name, table.c[name].type) for name in names)
     return func.unnest(*arrays).table_valued(*columns, with_ordinality=ordinality).render_derived(name="v")
-
-
-def is_in(session: Session, table: Table, name: str, values) -> ColumnElement[bool]:
-    """`table.name IN values`; on PostgreSQL `= ANY(array)`, one parameter however many values."""
-    if on_postgresql(session):
-        return table.c[name] == any_(_array(table, name, list(values)))
-    return table.c[name].in_(values)
 
 
 def update_rows(session: Session, table: Table, keys: tuple[str, ...], columns: tuple[str, ...],

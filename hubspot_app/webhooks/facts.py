@@ -14,6 +14,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..db.models.webhooks import HubSpotObjectState
+from ..db.one_of import one_of
 from . import bulk
 
 LIVE, DELETED, MERGED, PRIVACY_DELETED = "live", "deleted", "merged", "privacy_deleted"
@@ -104,7 +105,7 @@ def _load_many(session: Session, portal_id: int, object_type: str, object_ids: s
         return set()
     cache, missing = _cache(session), set(object_ids)
     for object_id, *values in _rows(session, portal_id, object_type,
-                                    bulk.is_in(session, _TABLE, "object_id", object_ids), for_update=True):
+                                    one_of(session, _TABLE.c.object_id, object_ids), for_update=True):
         cache[(portal_id, object_type, object_id)] = Fact(*values, stored=True)
         missing.discard(object_id)
     return missing

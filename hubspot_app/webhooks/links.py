@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from ..db.models import CardOrder, ObjectLink
+from ..db.one_of import one_of
 from . import bulk, facts
 from hubspot_app.domain.webhook_rules import (DELETED_IN_HUBSPOT, PRIVACY_DELETED, SYNCED, VANISHED,
                                               privacy_tombstone)
@@ -42,7 +43,7 @@ def link_rows(session: Session, portal_id: int, kind: str, hubspot_ids: set[str]
     order, as the ORM wrote them (it sorts a flush by primary key): the row locks' order is unchanged."""
     return list(session.execute(select(*(_LINKS.c[name] for name in _ROW)).where(
         _LINKS.c.portal_id == portal_id, _LINKS.c.kind == kind,
-        bulk.is_in(session, _LINKS, "hubspot_id", hubspot_ids)).order_by(_LINKS.c.id)))
+        one_of(session, _LINKS.c.hubspot_id, hubspot_ids)).order_by(_LINKS.c.id)))
 
 
 def project(session: Session, portal_id: int, kind: str, hubspot_ids: set[str],

@@ -169,7 +169,6 @@ def _store(session: Session, parsed: list[tuple[str, list[ParsedEvent]]]) -> lis
 def _store_and_apply(database, parsed: list[tuple[str, list[ParsedEvent]]], app_id: int | None) -> Counter:
     """One transaction: the events stored and applied as they are, never read back."""
     with database.session() as session:
-        bulk.plan_with_values(session)
         rows = _store(session, parsed)
         return _apply_rows(session, rows, app_id) if rows else Counter()
 

@@ -35,3 +35,12 @@ def test_a_long_list_is_one_parameter_on_postgresql(app):
             assert len(compiled.params) == 1 and "ANY" in str(compiled)
         else:  # SQLite has no arrays: an IN list (expanded when run)
             assert " IN " in str(compiled)
+
+
+def test_postgresql_plans_every_statement_with_its_values(app):
+    # A prepared `= ANY($1)` on a table without statistics would get a generic plan comparing every row with
+    # every key (`db.make_engine`); SQLite has no plan cache to set.
+    with app.app_context(), extensions.db().session() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("SQLite keeps no plans between statements")
+        assert session.connection().exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
