@@ -11,9 +11,9 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .db.base import insert_skipping_conflicts
 from .db.models import SpentToken
 
 
@@ -24,8 +24,8 @@ def token_hash(token: str) -> str:
 def spend(session: Session, kind: str, token: str, expires_at: datetime, now: datetime) -> bool:
     """True the first time `token` of `kind` is spent, False after. The caller's unit of work commits."""
     session.execute(delete(SpentToken).where(SpentToken.expires_at < now))
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(SpentToken).values(kind=kind, token_hash=token_hash(token), expires_at=expires_at)
+    statement = insert_skipping_conflicts(session, SpentToken).values(kind=kind, token_hash=token_hash(token),
+                                                                     expires_at=expires_at)
     # Two requests racing with one token: the unique key lets exactly one insert through.
-    inserted = session.execute(statement.on_conflict_do_nothing().returning(SpentToken.token_hash))
+    inserted = session.execute(statement.returning(SpentToken.token_hash))
     return inserted.first() is not None

@@ -11,11 +11,10 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .. import extensions
-from ..db.base import now_of
+from ..db.base import insert_skipping_conflicts, now_of
 from ..db.models import AttributionSubmission, MarketingSetup
 from ..hubspot.errors import HubSpotError, RateLimited
 from ..hubspot.marketing import SubmissionRejected
@@ -71,9 +70,8 @@ def record_checkouts(session: Session, portal_id: int, store_code: str, settings
             for order in orders if eligible(order, customer := customer_of(order), rules, now)]
     if not rows:
         return 0
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(AttributionSubmission).on_conflict_do_nothing(
-        index_elements=["portal_id", "store_code", "order_id"]), rows)
+    session.execute(insert_skipping_conflicts(session, AttributionSubmission, ["portal_id", "store_code", "order_id"]),
+                    rows)
     return len(rows)
 
 

@@ -67,8 +67,16 @@ def now_of(session: Session) -> datetime:
     return session.get_bind().get_execution_options().get(CLOCK_OPTION, system_clock)()
 
 
+def on_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def insert_of(session: Session, table):
+    """The session's dialect's INSERT, which has ON CONFLICT: the two databases the app supports (config refuses
+    others) both have it."""
+    return (postgresql if on_postgresql(session) else sqlite).insert(table)
+
+
 def insert_skipping_conflicts(session: Session, table, index_elements=None):
-    """INSERT ... ON CONFLICT DO NOTHING in the session's dialect: the two databases the app supports (config
-    refuses others) both have it."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=index_elements)
+    """INSERT ... ON CONFLICT DO NOTHING in the session's dialect."""
+    return insert_of(session, table).on_conflict_do_nothing(index_elements=index_elements)

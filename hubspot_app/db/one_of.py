@@ -14,10 +14,12 @@ from sqlalchemy import any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from hubspot_app.db.base import on_postgresql
+
 
 def one_of(session: Session, column, values: Iterable):
     """The condition "column is one of values" for a query run in `session`."""
     values = list(values)
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgresql(session):
         return column == any_(bindparam("keys", values, type_=ARRAY(column.type), unique=True))
     return column.in_(values)

@@ -15,11 +15,7 @@ from sqlalchemy import JSON, Table, Text, and_, bindparam, cast, column, func, s
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from ..db.base import insert_skipping_conflicts
-
-
-def on_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+from ..db.base import insert_skipping_conflicts, on_postgresql
 
 
 def _array(table: Table, name: str, values: list):
