@@ -11,10 +11,10 @@ import functools
 from datetime import datetime, timezone
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (AfterValidator, BaseModel, ConfigDict, EmailStr, Field, TypeAdapter, ValidationError,
-                      field_validator, model_validator)
+                      create_model, field_validator, model_validator)
 from pydantic.dataclasses import dataclass
 
 # ISO 4217 codes the shop trades in; anything else is a data error, not a new currency.
@@ -278,6 +278,29 @@ def _adapter(model: type) -> TypeAdapter:
 def validate_record(model: type[T], raw: dict) -> T:
     """One raw record as `model`, or pydantic's ValidationError."""
     return _adapter(model).validate_python(raw)
+
+
+@functools.cache
+def _page_model(model: type) -> type[BaseModel]:
+    # Other members of the page (a total, links) are not ours to read: ignored, as in the per-record way.
+    return create_model(f"{model.__name__}Page", data=(list[model], ...), next_cursor=(Any, None))
+
+
+def parse_page(model: type[T], raw: bytes) -> tuple[list[T], Any] | None:
+    """A listing's page body (`{"data": [...], "next_cursor": ...}`) as its records and its cursor, parsed and
+    validated in one pass by pydantic's own JSON reader: for orders, three quarters of the CPU of `json.loads`
+    then each record's `validate_record` (`python -m bench.moulin_pages`).
+
+    None when the body is not JSON, not that shape, or any of its records is invalid: the caller then reads it
+    record by record, so that each bad one is named on its own. Both ways give equal records
+    (tests/unit/test_moulin_page_parsing.py): Money comes as a string by contract, and a number where one is due
+    is read as the same Decimal, if not always with the same digits ("1e2": 100 against 100.0), which the
+    mapping writes alike ("100.00")."""
+    try:
+        page = _page_model(model).model_validate_json(raw)
+    except ValidationError:
+        return None
+    return page.data, page.next_cursor
 
 
 def record_json(record) -> dict:

@@ -23,8 +23,8 @@ from ..logs import log_event
 from .address_guard import AddressPolicy, guarded_session
 from .errors import MoulinAuthError, MoulinError, MoulinNotFound, MoulinUnavailable
 from .ports import CustomerLookup
-from hubspot_app.domain.records import (Company, Customer, Deletion, MarketingConsent, Order, PickupPoint, Product, RecordError,
-                      normalise_email, parse_record)
+from hubspot_app.domain.records import (Company, Customer, Deletion, MarketingConsent, Order, PickupPoint, Product,
+                                        RecordError, normalise_email, parse_page, parse_record)
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +100,11 @@ class MoulinClient:
 
     def _request(self, method: str, path: str, params: dict | None = None, payload: dict | None = None) -> dict:
         """`payload` is sent as JSON; only idempotent calls take one, since a transient failure re-sends it."""
+        return self._decode(*self._fetch(method, path, params, payload))
+
+    def _fetch(self, method: str, path: str, params: dict | None = None,
+               payload: dict | None = None) -> tuple[int, bytes]:
+        """The answer's status and body, after the retries of a transient failure."""
         url = f"{self.base_url}{path}"
         headers = {API_KEY_HEADER: self._api_key, "Accept": "application/json"}
         for attempt in range(self.retries + 1):
@@ -120,7 +125,7 @@ class MoulinClient:
                     raise MoulinUnavailable(message, status=response.status_code, code=code)
                 self._wait(attempt, _retry_after(response), path, response.status_code)
                 continue
-            return self._decode(response.status_code, body)
+            return response.status_code, body
         raise AssertionError("unreachable")  # the loop always returns or raises
 
     def _wait(self, attempt: int, retry_after: float | None, path: str, reason) -> None:
@@ -179,32 +184,35 @@ class MoulinClient:
         ones. The caller still sees the records, and any failure, in the listing's order."""
         params = {**params, "limit": self.page_size}
         ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="moulin-page") if self.read_ahead else None
-        body = self._page(path, params)
+        records, cursor = self._page(path, model, params)
         try:
             while True:
-                cursor = body.get("next_cursor")
                 repeated = bool(cursor) and cursor == params.get("cursor")
                 upcoming = None
                 if cursor and not repeated:
                     params = {**params, "cursor": cursor}
                     if ahead is not None:
-                        upcoming = ahead.submit(self._page, path, params)
-                for raw in body["data"]:
-                    yield self._parse(model, raw)
+                        upcoming = ahead.submit(self._page, path, model, params)
+                yield from records
                 if repeated:
                     raise MoulinError(f"{path}: the same next_cursor twice; stopping rather than looping")
                 if not cursor:
                     return
-                body = upcoming.result() if upcoming else self._page(path, params)
+                records, cursor = upcoming.result() if upcoming else self._page(path, model, params)
         finally:
             if ahead is not None:  # a reader that stops early does not wait for a page it will not use
                 ahead.shutdown(wait=False, cancel_futures=True)
 
-    def _page(self, path: str, params: dict) -> dict:
-        body = self._request("GET", path, params)
+    def _page(self, path: str, model, params: dict) -> tuple[list, object]:
+        """One page's records (each a record or its `RecordError`) and its `next_cursor`."""
+        status, raw = self._fetch("GET", path, params)
+        page = parse_page(model, raw) if 200 <= status < 300 else None
+        if page is not None:
+            return page
+        body = self._decode(status, raw)  # an error answer raises here
         if not isinstance(body.get("data"), list):
             raise MoulinError(f"{path}: page without a 'data' list")
-        return body
+        return [self._parse(model, record) for record in body["data"]], body.get("next_cursor")
 
     @staticmethod
     def _since(name: str, value: datetime | None) -> dict:

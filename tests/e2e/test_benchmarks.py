@@ -107,6 +107,14 @@ def test_reconcile_bounds_the_calls_for_vanished_orders():
     assert sum(in_hubspot["by_endpoint"].values()) == in_hubspot["hubspot_calls"]
 
 
+def test_moulin_pages_compares_both_ways_of_reading_a_page():
+    result = bench("moulin_pages", "--records", "40", "--repeats", "2")
+    for name in ("orders", "customers"):
+        figures = result[name]
+        assert figures["record_by_record_us"] > 0 and figures["one_pass_us"] > 0 and figures["page_bytes"] > 0
+        assert figures["ratio"] == pytest.approx(figures["one_pass_us"] / figures["record_by_record_us"], abs=0.002)
+
+
 def webhooks_during_backfill(*database: str) -> dict:
     result = bench("webhooks", "--during-backfill", "--orders", "200", "--batches", "4", "--web-workers", "1",
                    "--clients", "2", *database)
