@@ -56,7 +56,8 @@ def _known(session: Session, portal_id: int, store_code: str, keys) -> dict[Reco
     for kind in ("order", "customer"):
         ids = sorted(record_id for k, record_id in keys if k == kind)
         for start in range(0, len(ids), 500):
-            for row in session.scalars(select(StoreLink).where(
+            # columns, not ORM objects: every order of a backfill is looked up, and none is changed in place
+            for row in session.execute(select(StoreLink.record_id, StoreLink.links, StoreLink.sent).where(
                     StoreLink.portal_id == portal_id, StoreLink.store_code == store_code, StoreLink.kind == kind,
                     one_of(session, StoreLink.record_id, ids[start:start + 500]))):
                 known[(kind, row.record_id)] = LinkState(row.links, row.sent)
