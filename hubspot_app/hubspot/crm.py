@@ -1,4 +1,5 @@
-"""The HubSpot CRM adapter: the only module that calls the hubspot SDK for CRM data.
+"""The HubSpot CRM adapter: the only module that calls the hubspot SDK for CRM data (its schema calls for the
+set-up are a part of it, `crm_schema.CrmSchema`, reached as `CrmGateway.schema`).
 
 One short method per API call; a batch longer than HubSpot's limit (`limits`) is sent as several calls, so
 callers never slice. Every call goes through `_call`, which takes a
@@ -26,14 +27,13 @@ from typing import Callable, Iterable
 
 import hubspot
 from urllib3.util.retry import Retry
-from hubspot.crm.pipelines import models as pipeline_models
-from hubspot.crm.properties import models as prop_models
 
 from ..logs import log_event
 from ..metrics import record_hubspot_call
 from hubspot_app.domain.limits import ASSOCIATION_BATCH, OBJECT_BATCH, batches
 from .batch_answers import BatchOutcome, plain_answer, split_answer
-from .errors import Action, Conflict, HubSpotError, action_of, from_exception
+from .crm_schema import CrmSchema
+from .errors import Action, HubSpotError, action_of, from_exception
 from .plain_json import PlainJson, plain_json_api_factory
 from .ratelimit import RateLimiter
 from .search_plan import plan_search
@@ -72,6 +72,7 @@ class CrmGateway:
         self.calls, self.waited_s, self.in_call_s = 0, 0.0, 0.0
         self.latency_s = FIRST_LATENCY_GUESS_S  # moving average of one call's duration
         self._stats_lock = threading.Lock()
+        self.schema = CrmSchema(portal_id, self._call, REQUEST_TIMEOUT_S)  # the set-up's calls: groups, properties, pipelines
 
     def in_flight(self, headroom: float = 1.5) -> int:
         """Calls to keep in flight to use the limiter's whole rate (Little's law: rate x latency).
@@ -233,12 +234,10 @@ class CrmGateway:
     def _enumeration_ids(self, object_type: str) -> dict[str, set[str]]:
         """Enumeration property -> its stored option ids (pipeline and stage ids for deals), read once."""
         if object_type not in self._enumerations:
-            page = self._call(f"{object_type}.properties", "properties", lambda api: api.get_all(
-                object_type, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
-            ids = {p.name: {o.value for o in p.options} for p in page.results or []
+            ids = {p.name: {o.value for o in p.options} for p in self.schema.properties(object_type)
                    if p.type == "enumeration" and p.options}
             if object_type == "deals":
-                pipelines = self.pipelines("deals")
+                pipelines = self.schema.pipelines("deals")
                 ids["pipeline"] = {p["id"] for p in pipelines}
                 ids["dealstage"] = {s["id"] for p in pipelines for s in p["stages"]}
             self._enumerations[object_type] = ids
@@ -261,55 +260,6 @@ class CrmGateway:
         body = PlainJson(inputs=[{"from": {"id": a}, "to": [{"id": b}]} for a, b in pairs])
         self._call(f"{from_type}.{to_type}.unassociate", "associations", lambda api: api.archive(
             from_type, to_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
-
-    # -- schema: groups, properties, pipelines ------------------------------------------
-    def property_names(self, object_type: str) -> set[str]:
-        page = self._call(f"{object_type}.properties", "properties", lambda api: api.get_all(
-            object_type, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
-        return {p.name for p in page.results or []}
-
-    def group_names(self, object_type: str) -> set[str]:
-        page = self._call(f"{object_type}.groups", "groups", lambda api: api.get_all(
-            object_type, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
-        return {g.name for g in page.results or []}
-
-    def create_group(self, object_type: str, name: str, label: str, display_order: int = -1) -> None:
-        body = prop_models.PropertyGroupCreate(name=name, label=label, display_order=display_order)
-        self._create_tolerating_conflict(f"{object_type}.group", "groups", lambda api: api.create(
-            object_type, body, _request_timeout=REQUEST_TIMEOUT_S))
-
-    def create_properties(self, object_type: str, specs: list[dict]) -> None:
-        """Batch create. Raises Conflict when one already exists (e.g. made by a retried attempt): re-read, retry."""
-        body = prop_models.BatchInputPropertyCreate(inputs=[
-            prop_models.PropertyCreate(**{**spec, "options": [prop_models.OptionInput(**o)
-                                                              for o in spec.get("options", [])]})
-            for spec in specs])
-        self._call(f"{object_type}.properties.create", "property_batch", lambda api: api.create(
-            object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=False)
-
-    def _create_tolerating_conflict(self, operation: str, api_name: str, invoke: Callable) -> None:
-        # A 409 means an earlier attempt (maybe one whose answer was lost in a 5xx) already made it:
-        # that is success, which makes these named creates safe to retry like idempotent calls.
-        try:
-            self._call(operation, api_name, invoke, idempotent=True)
-        except Conflict:
-            log_event(logger, "hubspot.already_exists", portal_id=self.portal_id, operation=operation)
-
-    def pipelines(self, object_type: str) -> list[dict]:
-        page = self._call(f"{object_type}.pipelines", "pipelines", lambda api: api.get_all(
-            object_type, _request_timeout=REQUEST_TIMEOUT_S), idempotent=True)
-        return [{"id": p.id, "label": p.label,
-                 "stages": [{"id": s.id, "label": s.label} for s in p.stages or []]}
-                for p in page.results or []]
-
-    def create_pipeline(self, object_type: str, label: str, stages: list[dict]) -> dict:
-        """stages: {label, metadata} in display order (deal stages: `probability`; order stages: `state`)."""
-        body = pipeline_models.PipelineInput(label=label, display_order=0, stages=[
-            pipeline_models.PipelineStageInput(label=s["label"], display_order=i, metadata=s["metadata"])
-            for i, s in enumerate(stages)])
-        p = self._call(f"{object_type}.pipeline.create", "pipelines", lambda api: api.create(
-            object_type, body, _request_timeout=REQUEST_TIMEOUT_S), idempotent=False)
-        return {"id": p.id, "label": p.label, "stages": [{"id": s.id, "label": s.label} for s in p.stages or []]}
 
 
 __all__ = ["CrmGateway", "BatchOutcome", "HubSpotError"]

@@ -56,9 +56,9 @@ def current_setup(session: Session, portal_id: int) -> PortalSetup | None:
 
 def _ensure_pipeline(crm, object_type: str, metadata) -> tuple[str, dict[str, str]]:
     """The "Moulin e-commerce" pipeline of `object_type` (made if missing); metadata(key, probability) per stage."""
-    pipeline = next((p for p in crm.pipelines(object_type) if p["label"] == PIPELINE_LABEL), None)
+    pipeline = next((p for p in crm.schema.pipelines(object_type) if p["label"] == PIPELINE_LABEL), None)
     if pipeline is None:
-        pipeline = crm.create_pipeline(object_type, PIPELINE_LABEL, [
+        pipeline = crm.schema.create_pipeline(object_type, PIPELINE_LABEL, [
             {"label": label, "metadata": metadata(key, probability)} for key, label, probability in STAGES])
     by_label = {s["label"]: s["id"] for s in pipeline["stages"]}
     missing = [label for _, label, _ in STAGES if label not in by_label]
@@ -70,20 +70,20 @@ def _ensure_pipeline(crm, object_type: str, metadata) -> tuple[str, dict[str, st
 def _ensure_schema(crm, object_types: tuple[str, ...]) -> None:
     for object_type in object_types:
         hubspot_type = HUBSPOT_TYPE.get(object_type, object_type)  # orders and carts by their type ids
-        if GROUP["name"] not in crm.group_names(hubspot_type):
-            crm.create_group(hubspot_type, GROUP["name"], GROUP["label"])
+        if GROUP["name"] not in crm.schema.group_names(hubspot_type):
+            crm.schema.create_group(hubspot_type, GROUP["name"], GROUP["label"])
         _ensure_properties(crm, object_type)
 
 
 def _ensure_properties(crm, object_type: str, attempts: int = 3) -> None:
     hubspot_type = HUBSPOT_TYPE.get(object_type, object_type)
     for _ in range(attempts):
-        existing = crm.property_names(hubspot_type)
+        existing = crm.schema.property_names(hubspot_type)
         missing = [spec for spec in PROPERTIES[object_type] if spec["name"] not in existing]
         if not missing:
             return
         try:
-            crm.create_properties(hubspot_type, missing)
+            crm.schema.create_properties(hubspot_type, missing)
             return
         except Conflict:  # an earlier attempt (or a concurrent setup) created some: read again
             continue

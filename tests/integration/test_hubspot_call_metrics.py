@@ -42,7 +42,7 @@ def test_attempts_and_429s_are_counted(hubspot_once_limited):
               counted("moulin_hubspot_rate_limited_total"))
     gateway = CrmGateway(PORTAL, lambda _portal: "token", host=hubspot_once_limited.url,
                          limiter=InProcessLimiter(), sleep=lambda _s: None)
-    assert gateway.property_names("contacts") == {"email"}
+    assert gateway.schema.property_names("contacts") == {"email"}
     # Every request HubSpot saw went through the gateway: urllib3 under the SDK retries nothing on its own,
     # even when a 429 carries Retry-After, so the shared pause and the metrics see every 429.
     assert gateway.calls == len(hubspot_once_limited.answered) == 2

@@ -268,11 +268,11 @@ def test_a_portal_set_up_at_version_1_gains_the_new_properties_and_keeps_its_com
     with world.app.app_context(), world.app.extensions["moulin.db"].session() as session:
         crm = bootstrap.crm_for(world.portal_id)  # what setup version 1 made, through our own gateway
         for object_type in OBJECT_TYPES:
-            crm.create_group(object_type, GROUP["name"], GROUP["label"])
-            crm.create_properties(object_type, [spec for spec in PROPERTIES[object_type]
-                                                if spec["name"] not in new.get(object_type, ())])
-        pipeline = crm.create_pipeline("deals", PIPELINE_LABEL, [{"label": label, "metadata": {"probability": p}}
-                                                                 for _, label, p in STAGES])
+            crm.schema.create_group(object_type, GROUP["name"], GROUP["label"])
+            crm.schema.create_properties(object_type, [spec for spec in PROPERTIES[object_type]
+                                                       if spec["name"] not in new.get(object_type, ())])
+        pipeline = crm.schema.create_pipeline("deals", PIPELINE_LABEL, [
+            {"label": label, "metadata": {"probability": p}} for _, label, p in STAGES])
         session.execute(insert(PortalSetup).values(  # company_identity: what migration 0004_e gives a row it finds
             portal_id=world.portal_id, version=1, company_identity="account", pipeline_id=pipeline["id"],
             updated_at=datetime.now(timezone.utc),
@@ -282,7 +282,7 @@ def test_a_portal_set_up_at_version_1_gains_the_new_properties_and_keeps_its_com
     with world.app.app_context():
         crm = bootstrap.crm_for(world.portal_id)
         for object_type, names in new.items():
-            assert names <= crm.property_names(object_type)
+            assert names <= crm.schema.property_names(object_type)
     with world.app.extensions["moulin.db"].session() as session:
         row = session.scalar(select(PortalSetup).where(PortalSetup.portal_id == world.portal_id))
         assert (row.version, row.company_identity) == (SETUP_VERSION, "account")
