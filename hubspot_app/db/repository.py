@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from hubspot_app.db.base import now_of
 from hubspot_app.db.checkouts import track_open_checkouts
 from hubspot_app.db.one_of import one_of
+from hubspot_app.db.prefix import starting_with
 from hubspot_app.db.upsert import upsert
 from hubspot_app.db.models import CardOrder, Installation, ObjectLink
 from hubspot_app.db.models.sync import SyncCheckpoint, SyncedCustomer, SyncedOrder, SyncError
@@ -50,7 +51,7 @@ def load_links(session: Session, portal_id: int, kind: str, keys: Iterable[str])
 
 def links_with_prefix(session: Session, portal_id: int, kind: str, prefix: str) -> list[Row]:
     return list(session.execute(select(*LINK_COLUMNS).where(
-        _LINK.portal_id == portal_id, _LINK.kind == kind, _LINK.source_key.startswith(prefix, autoescape=True))))
+        _LINK.portal_id == portal_id, _LINK.kind == kind, starting_with(session, _LINK.source_key, prefix))))
 
 
 def child_links(session: Session, portal_id: int, kind: str, parents: dict[str, Row],
@@ -152,7 +153,11 @@ def open_errors(session: Session, portal_id: int) -> list[SyncError]:
 
 # -- read models ----------------------------------------------------------------------
 def _card_values(session: Session, portal_id: int, order_keys: Iterable[tuple[str, str]], column) -> dict[str, str]:
-    """(store, order id) pairs -> one non-null `card_orders` column of each ("store:id" keys)."""
+    """(store, order id) pairs -> one non-null `card_orders` column of each ("store:id" keys).
+
+    The nulls are left out here, not in SQL: with `column IS NOT NULL` beside the key list, SQLite read the
+    contact id's index from end to end (every card row of the portal, at every chunk of a backfill and every push)
+    instead of finding the listed orders by their key (tests/integration/test_key_lookups_use_their_index.py)."""
     wanted = set(order_keys)
     found = {}
     for store in {s for s, _ in wanted}:
@@ -160,8 +165,9 @@ def _card_values(session: Session, portal_id: int, order_keys: Iterable[tuple[st
         for start in range(0, len(ids), 500):
             for order_id, value in session.execute(select(CardOrder.order_id, column).where(
                     CardOrder.portal_id == portal_id, CardOrder.store_code == store,
-                    one_of(session, CardOrder.order_id, ids[start:start + 500]), column.is_not(None))):
-                found[f"{store}:{order_id}"] = value
+                    one_of(session, CardOrder.order_id, ids[start:start + 500]))):
+                if value is not None:
+                    found[f"{store}:{order_id}"] = value
     return found
 
 

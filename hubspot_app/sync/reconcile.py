@@ -136,6 +136,9 @@ def _mark(session, portal_id: int, orders, drift: Drift, kinds: tuple[str, str],
 def _links(session, portal_id: int, kind: str, keys: set[str]) -> list[ObjectLink]:
     """The `synced` links of these keys: a gone one's hash means "seen" to the webhooks contract, and one a
     person deleted stays deleted."""
-    return list(session.scalars(select(ObjectLink).where(
+    # Links without a HubSpot id are left out here, not in SQL: beside the key list, `hubspot_id IS NOT NULL` made
+    # SQLite read every link of the kind through the HubSpot id's index (`db.prefix`, the same trap).
+    found = session.scalars(select(ObjectLink).where(
         ObjectLink.portal_id == portal_id, ObjectLink.kind == kind, ObjectLink.state == SYNCED,
-        ObjectLink.hubspot_id.is_not(None), one_of(session, ObjectLink.source_key, sorted(keys))))) if keys else []
+        one_of(session, ObjectLink.source_key, sorted(keys)))) if keys else []
+    return [link for link in found if link.hubspot_id is not None]

@@ -54,9 +54,11 @@ def _reassociate_deals(session: Session, portal_id: int, old_contacts: set[str],
     orders = session.execute(select(CardOrder.store_code, CardOrder.order_id).where(
         CardOrder.portal_id == portal_id, CardOrder.hubspot_contact_id.in_(old_contacts)))
     keys = [f"{store}:{order}" for store, order in orders]
-    deal_ids = set(session.scalars(select(ObjectLink.hubspot_id).where(
-        ObjectLink.portal_id == portal_id, ObjectLink.kind == "deal", ObjectLink.source_key.in_(keys),
-        ObjectLink.hubspot_id.is_not(None)))) if keys else set()
+    # Nulls left out here, not in SQL: beside the key list, `hubspot_id IS NOT NULL` made SQLite read every deal
+    # link through the HubSpot id's index.
+    found = session.scalars(select(ObjectLink.hubspot_id).where(
+        ObjectLink.portal_id == portal_id, ObjectLink.kind == "deal", ObjectLink.source_key.in_(keys))) if keys else []
+    deal_ids = {deal_id for deal_id in found if deal_id is not None}
     known = set(session.scalars(select(PendingAssociation.from_id).where(
         PendingAssociation.portal_id == portal_id, PendingAssociation.from_type == "deal",
         PendingAssociation.to_type == "contact", PendingAssociation.to_id == survivor)))
