@@ -35,6 +35,9 @@ def granted_scopes(session: Session, portal_id: int) -> frozenset[str]:
 # a link changes through `save_links`.
 _LINK = ObjectLink.__table__.c
 LINK_COLUMNS = (_LINK.kind, _LINK.source_key, _LINK.hubspot_id, _LINK.content_hash, _LINK.state)
+_FACTS = SyncedOrder.__table__.c
+_FACT_COLUMNS = (_FACTS.order_key, _FACTS.contact_email, _FACTS.ordered_at, _FACTS.net_total, _FACTS.counts,
+                 _FACTS.pickup_point, _FACTS.skus, _FACTS.categories, _FACTS.brands, _FACTS.currency)
 
 
 def load_links(session: Session, portal_id: int, kind: str, keys: Iterable[str]) -> dict[str, Row]:
@@ -216,6 +219,23 @@ def contact_keys_of_orders(session: Session, portal_id: int, order_keys: Iterabl
     return found
 
 
+def stored_order_facts(session: Session, portal_id: int,
+                       order_keys: Iterable[str]) -> dict[str, tuple[str | None, OrderFacts]]:
+    """order key -> (the contact key its facts count under now, the facts), as `save_order_facts` stored them."""
+    keys, found = sorted(set(order_keys)), {}
+    for start in range(0, len(keys), 500):
+        for row in session.execute(select(*_FACT_COLUMNS).where(
+                _FACTS.portal_id == portal_id, one_of(session, _FACTS.order_key, keys[start:start + 500]))):
+            found[row.order_key] = (row.contact_email, _facts_of(row))
+    return found
+
+
+def _facts_of(row) -> OrderFacts:
+    return OrderFacts(ordered_at=row.ordered_at, net_total=row.net_total, counts=row.counts,
+                      pickup_point=row.pickup_point, skus=tuple(row.skus), categories=tuple(row.categories),
+                      brands=tuple(row.brands), currency=row.currency)
+
+
 def forget_order(session: Session, portal_id: int, store: str, order_id: str) -> str | None:
     """Drop an order from both read models; returns its contact email (its aggregates must be recomputed)."""
     key = f"{store}:{order_id}"
@@ -233,19 +253,12 @@ def order_facts_by_email(session: Session, portal_id: int, emails: Iterable[str]
     """skip: order keys left out (the caller has newer facts for them, or is deleting them)."""
     emails = list(set(emails))
     out: dict[str, list[OrderFacts]] = {e: [] for e in emails}
-    facts = SyncedOrder.__table__.c
-    columns = (facts.order_key, facts.contact_email, facts.ordered_at, facts.net_total, facts.counts,
-               facts.pickup_point, facts.skus, facts.categories, facts.brands, facts.currency)
     for start in range(0, len(emails), 500):
         # Plain rows of the table, not of the ORM: a backfill reads every order's facts once per chunk of its contacts.
-        for row in session.execute(select(*columns).where(
-                facts.portal_id == portal_id, one_of(session, facts.contact_email, emails[start:start + 500]))):
-            if row.order_key in skip:
-                continue
-            out[row.contact_email].append(OrderFacts(
-                ordered_at=row.ordered_at, net_total=row.net_total, counts=row.counts, pickup_point=row.pickup_point,
-                skus=tuple(row.skus), categories=tuple(row.categories), brands=tuple(row.brands),
-                currency=row.currency))
+        for row in session.execute(select(*_FACT_COLUMNS).where(
+                _FACTS.portal_id == portal_id, one_of(session, _FACTS.contact_email, emails[start:start + 500]))):
+            if row.order_key not in skip:
+                out[row.contact_email].append(_facts_of(row))
     return out
 
 

@@ -59,6 +59,9 @@ class Loaded:
     targets: tuple[bool, bool] = (True, False)  # (deals, HubSpot orders), `order_target.store_targets`
     order_lines: OrderLinks = field(default_factory=OrderLinks)
     carts: LoadedCarts | None = None  # None: this store sends no carts (`cart_sync.carts_on`)
+    # order key -> (contact key, facts) as stored: unchanged facts are not written again (a backfill's facts
+    # pass stored them all already)
+    counted: dict[str, tuple] = field(default_factory=dict)
 
     def live(self) -> dict[str, dict]:
         # Links as webhooks left them: a merged-away contact's link already names the survivor, a detached one
@@ -198,8 +201,10 @@ def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: di
     # those of a plan still in flight (its write comes after this read).
     fresh = {**ahead.facts, **facts} if ahead is not None else facts
     stored = repo.facts_by_contact(session, portal_id, emails, fresh=fresh)
-    counted_under = repo.contact_keys_of_orders(session, portal_id, facts)
-    left = {old for key, old in counted_under.items() if old and old != facts[key][0]} - emails
+    # A plan in flight writes its facts after this read: those of its orders are not known as stored.
+    counted = {key: found for key, found in repo.stored_order_facts(session, portal_id, facts).items()
+               if ahead is None or key not in ahead.facts}
+    left = {old for key, (old, _) in counted.items() if old and old != facts[key][0]} - emails
     keys = {"contact": emails, "deal": {o.key for o in orders},
             # the contacts' own companies too: a contact is linked to its own, even on an order for another
             "company": {company_key(o.store, c, setup.company_identity) for o in orders
@@ -232,7 +237,7 @@ def _load(session: Session, portal_id: int, setup, batch: SourceBatch, facts: di
                   repo.privacy_deleted_emails(session, portal_id, emails),
                   repo.card_contact_ids(session, portal_id, [(o.store, o.id) for o in orders]), old_lines,
                   _pending(session, portal_id, ahead), load_left(session, portal_id, left, set(facts)), targets,
-                  order_lines, carts)
+                  order_lines, carts, counted)
 
 
 def _product_skus(batch: SourceBatch) -> set[str]:

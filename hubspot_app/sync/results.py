@@ -43,7 +43,8 @@ def record(session: Session, planned: Planned, outcome: Outcome) -> dict:
     def id_of(object_type: str, key: str | None) -> str | None:
         return (outcome.ids.get((object_type, key)) or p.known.get((object_type, key))) if key else None
 
-    repo.save_order_facts(session, portal_id, facts)
+    repo.save_order_facts(session, portal_id, {key: found for key, found in facts.items()
+                                               if loaded.counted.get(key) != found})
     # Before the links are saved: an orphaned line item's key is also its fresh line item's (`archive_orphans`).
     for object_type, keys in built.orphaned.items():
         repo.delete_links(session, portal_id, KIND[object_type], keys)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import requests
+from sqlalchemy import event
 
 from hubspot_app.card.read_model import PageRequest, contact_orders
 from hubspot_app.db.models import SyncConflict
@@ -241,3 +242,39 @@ def test_a_contact_is_linked_to_its_own_company_when_the_next_chunk_names_it_onl
     assert len(companies) == 1
     assert world.associations("contacts", contacts_by_email(world)["bernard@exemple.fr"]["id"],
                               "companies") == companies
+
+
+def test_order_facts_are_written_once_by_a_backfill_and_again_when_they_change(world, stores):
+    # The facts pass stores every order's facts before the first chunk; the chunks used to store them all a
+    # second time, unchanged (issue 12, fourth session: a backfill's second largest write).
+    store, server = stores(orders=30, seed=7, store_code="b2c")
+    world.connect(store, server)
+    rows = Counter()
+
+    def count(_conn, _cursor, statement, parameters, _context, executemany):
+        if statement.lstrip().startswith("INSERT INTO sync_orders"):
+            rows["written"] += len(parameters) if executemany else 1
+
+    engine = world.app.extensions["moulin.db"].engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        report = world.run(backfill, world.portal_id)
+        assert rows["written"] == report["stores"][0]["orders"] > 0
+        customer_id = customer_with_purchases(store)
+        contact_id = contacts_by_email(world)[email_of(store, customer_id)]["id"]
+        order = next(o for o in store.live_orders() if o.customer_id == customer_id
+                     and o.status.value not in NOT_PURCHASES)
+        before = lifetime_value(world, contact_id)
+        rows.clear()
+        admin(server, "POST", f"/orders/{order.id}", {"action": "add_line", "product": 2, "quantity": 3})
+        world.run(poll, world.portal_id)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert rows["written"] == 1  # the edited order's new facts, and they count
+    edited = next(o for o in store.live_orders() if o.id == order.id)
+    assert lifetime_value(world, contact_id) - before == net_amount(edited) - net_amount(order) > 0
+
+
+def lifetime_value(world, contact_id) -> Decimal:
+    contact = next(c for c in world.objects("contacts") if c["id"] == contact_id)
+    return Decimal(contact["properties"]["moulin_lifetime_value"])
