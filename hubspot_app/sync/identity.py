@@ -87,8 +87,11 @@ def resolve_contacts(session: Session, crm, portal_id: int, batch: SourceBatch) 
         moved = _send_moves(session, crm, portal_id, list(moves.values()))
         seen = [(c, moves[c.id].new if c.id in moves and moves[c.id].customer_row_id in moved else key, email)
                 for c, key, email in seen]
+    stored = {c.id: (key, email, record_json(c)) for c, key, email in seen}
+    # A repeat customer is seen again in later chunks, mostly as it was stored: only changes are written.
     repo.save_customers(session, portal_id, batch.store, {
-        c.id: (key, email, record_json(c)) for c, key, email in seen})
+        customer_id: found for customer_id, found in stored.items()
+        if (row := rows.get(customer_id)) is None or (row.contact_key, row.email, row.record) != found})
     _merge_by_contact(session, portal_id, batch, {c.id for c, _, _ in seen})
     return errors
 

@@ -278,3 +278,29 @@ def test_order_facts_are_written_once_by_a_backfill_and_again_when_they_change(w
 def lifetime_value(world, contact_id) -> Decimal:
     contact = next(c for c in world.objects("contacts") if c["id"] == contact_id)
     return Decimal(contact["properties"]["moulin_lifetime_value"])
+
+
+def test_a_backfill_stores_each_customer_once_and_again_when_it_changes(world, stores):
+    store, server = stores(orders=60, seed=7, store_code="b2c")
+    world.connect(store, server)
+    rows = Counter()
+
+    def count(_conn, _cursor, statement, parameters, _context, executemany):
+        if statement.lstrip().startswith("INSERT INTO sync_customers"):
+            rows["written"] += len(parameters) if executemany else 1
+
+    engine = world.app.extensions["moulin.db"].engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        world.run(backfill, world.portal_id, chunk=10)  # repeat customers come back chunk after chunk
+        customers = {o.customer_id for o in store.live_orders() if o.customer_id and email_of(store, o.customer_id)}
+        assert rows["written"] == len(customers) > 0
+        customer_id = customer_with_purchases(store)
+        rows.clear()
+        admin(server, "POST", f"/customers/{customer_id}", {"first_name": "Zoé-Renée"})
+        world.run(sync_customer_orders, world.portal_id, email_of(store, customer_id))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert rows["written"] == 1
+    contact = contacts_by_email(world)[email_of(store, customer_id)]
+    assert contact["properties"]["firstname"] == "Zoé-Renée"
