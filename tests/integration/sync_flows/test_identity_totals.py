@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 
@@ -249,15 +250,7 @@ def test_order_facts_are_written_once_by_a_backfill_and_again_when_they_change(w
     # second time, unchanged (issue 12, fourth session: a backfill's second largest write).
     store, server = stores(orders=30, seed=7, store_code="b2c")
     world.connect(store, server)
-    rows = Counter()
-
-    def count(_conn, _cursor, statement, parameters, _context, executemany):
-        if statement.lstrip().startswith("INSERT INTO sync_orders"):
-            rows["written"] += len(parameters) if executemany else 1
-
-    engine = world.app.extensions["moulin.db"].engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with rows_written(world, "sync_orders") as rows:
         report = world.run(backfill, world.portal_id)
         assert rows["written"] == report["stores"][0]["orders"] > 0
         customer_id = customer_with_purchases(store)
@@ -268,8 +261,6 @@ def test_order_facts_are_written_once_by_a_backfill_and_again_when_they_change(w
         rows.clear()
         admin(server, "POST", f"/orders/{order.id}", {"action": "add_line", "product": 2, "quantity": 3})
         world.run(poll, world.portal_id)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert rows["written"] == 1  # the edited order's new facts, and they count
     edited = next(o for o in store.live_orders() if o.id == order.id)
     assert lifetime_value(world, contact_id) - before == net_amount(edited) - net_amount(order) > 0
@@ -283,15 +274,7 @@ def lifetime_value(world, contact_id) -> Decimal:
 def test_a_backfill_stores_each_customer_once_and_again_when_it_changes(world, stores):
     store, server = stores(orders=60, seed=7, store_code="b2c")
     world.connect(store, server)
-    rows = Counter()
-
-    def count(_conn, _cursor, statement, parameters, _context, executemany):
-        if statement.lstrip().startswith("INSERT INTO sync_customers"):
-            rows["written"] += len(parameters) if executemany else 1
-
-    engine = world.app.extensions["moulin.db"].engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with rows_written(world, "sync_customers") as rows:
         world.run(backfill, world.portal_id, chunk=10)  # repeat customers come back chunk after chunk
         customers = {o.customer_id for o in store.live_orders() if o.customer_id and email_of(store, o.customer_id)}
         assert rows["written"] == len(customers) > 0
@@ -299,8 +282,22 @@ def test_a_backfill_stores_each_customer_once_and_again_when_it_changes(world, s
         rows.clear()
         admin(server, "POST", f"/customers/{customer_id}", {"first_name": "Zoé-Renée"})
         world.run(sync_customer_orders, world.portal_id, email_of(store, customer_id))
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert rows["written"] == 1
     contact = contacts_by_email(world)[email_of(store, customer_id)]
     assert contact["properties"]["firstname"] == "Zoé-Renée"
+
+
+@contextmanager
+def rows_written(world, table: str):
+    """Counts the rows inserted (or upserted) into `table` meanwhile, as rows["written"]."""
+    rows, engine = Counter(), world.app.extensions["moulin.db"].engine
+
+    def count(_conn, _cursor, statement, parameters, _context, executemany):
+        if statement.lstrip().startswith(f"INSERT INTO {table}"):
+            rows["written"] += len(parameters) if executemany else 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield rows
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
