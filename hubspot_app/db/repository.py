@@ -209,16 +209,6 @@ def save_customers(session: Session, portal_id: int, store: str, rows: dict[str,
         for customer_id, (key, email, record) in sorted(rows.items())], ("portal_id", "store_code", "customer_id"))
 
 
-def contact_keys_of_orders(session: Session, portal_id: int, order_keys: Iterable[str]) -> dict[str, str | None]:
-    """order key -> the contact key its facts count under now (before this sync moves them)."""
-    keys = sorted(set(order_keys))
-    found = {}
-    for start in range(0, len(keys), 500):
-        found.update(session.execute(select(SyncedOrder.order_key, SyncedOrder.contact_email).where(
-            SyncedOrder.portal_id == portal_id, one_of(session, SyncedOrder.order_key, keys[start:start + 500]))).all())
-    return found
-
-
 def stored_order_facts(session: Session, portal_id: int,
                        order_keys: Iterable[str]) -> dict[str, tuple[str | None, OrderFacts]]:
     """order key -> (the contact key its facts count under now, the facts), as `save_order_facts` stored them."""

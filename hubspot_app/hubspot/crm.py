@@ -72,7 +72,8 @@ class CrmGateway:
         self.calls, self.waited_s, self.in_call_s = 0, 0.0, 0.0
         self.latency_s = FIRST_LATENCY_GUESS_S  # moving average of one call's duration
         self._stats_lock = threading.Lock()
-        self.schema = CrmSchema(portal_id, self._call, REQUEST_TIMEOUT_S)  # the set-up's calls: groups, properties, pipelines
+        # the set-up's calls (groups, properties, pipelines), through the same `_call`
+        self.schema = CrmSchema(portal_id, self._call, REQUEST_TIMEOUT_S)
 
     def in_flight(self, headroom: float = 1.5) -> int:
         """Calls to keep in flight to use the limiter's whole rate (Little's law: rate x latency).

@@ -72,7 +72,7 @@ def apply_deletions(session: Session, crm, portal_id: int, deletions: list[Delet
 
 
 def _load(session: Session, portal_id: int, keys: list[str], products: list[Deletion]) -> DeletionsLoaded:
-    emails = {key for key in repo.contact_keys_of_orders(session, portal_id, keys).values() if key}
+    emails = {key for key, _ in repo.stored_order_facts(session, portal_id, keys).values() if key}
     orders = repo.load_links(session, portal_id, "order", keys)
 
     def lines(kind: str, of: list[str]) -> dict[str, list]:

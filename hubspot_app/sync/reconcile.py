@@ -137,7 +137,7 @@ def _links(session, portal_id: int, kind: str, keys: set[str]) -> list[ObjectLin
     """The `synced` links of these keys: a gone one's hash means "seen" to the webhooks contract, and one a
     person deleted stays deleted."""
     # Links without a HubSpot id are left out here, not in SQL: beside the key list, `hubspot_id IS NOT NULL` made
-    # SQLite read every link of the kind through the HubSpot id's index (`db.prefix`, the same trap).
+    # SQLite read every link of the kind through the HubSpot id's index (as in `repository._card_values`).
     found = session.scalars(select(ObjectLink).where(
         ObjectLink.portal_id == portal_id, ObjectLink.kind == kind, ObjectLink.state == SYNCED,
         one_of(session, ObjectLink.source_key, sorted(keys)))) if keys else []
