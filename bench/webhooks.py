@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -31,6 +32,7 @@ import threading
 import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Callable
 
 import requests
 from cryptography.fernet import Fernet
@@ -181,8 +183,41 @@ def backfill_running(env: dict, stand_ins: StandIns, orders: int, log: Path):
         stop_process(process)
 
 
+def backfill_side(conn) -> None:
+    """A spawned process serving the backfill's stand-ins (HubSpot sandbox, sample store) and running it: their
+    CPU stays out of the benchmark's process, whose client threads time the receiver (a store building a page of
+    1,000 orders holds that interpreter's lock for a good part of a second). Talks over `conn`: sends the
+    sandbox's address, takes (env, orders, log), says "running" once the backfill calls HubSpot, then answers
+    "running?" until told to stop."""
+    with StandIns() as stand_ins:
+        conn.send(stand_ins.hubspot.url)
+        message = conn.recv()
+        if message == "stop":  # the run ended before it needed a backfill
+            return
+        env, orders, log = message
+        with backfill_running(env, stand_ins, orders, log) as process:
+            conn.send("running")
+            while conn.recv() == "running?":
+                conn.send(process.poll() is None)
+
+
+@contextmanager
+def backfill_process():
+    """The other end of `backfill_side`, started in a fresh interpreter and stopped on leaving."""
+    conn, theirs = multiprocessing.Pipe()
+    side = multiprocessing.get_context("spawn").Process(target=backfill_side, args=(theirs,))
+    side.start()
+    try:
+        yield conn
+    finally:
+        conn.send("stop")
+        side.join(timeout=60)
+        if side.is_alive():
+            side.kill()
+
+
 def measure(env: dict, url: str, batches: int, size: int, clients: int, web_workers: int, queue_workers: int,
-            rate: float, backfill: subprocess.Popen | None) -> dict:
+            rate: float, backfill_running_now: Callable[[], bool] | None) -> dict:
     web = start_web(env, int(url.rsplit(":", 1)[1]), web_workers)
     # Web and worker share this machine's cores here (they are separate dynos in production): the worker
     # runs at a lower CPU priority, as a co-located background worker should.
@@ -199,7 +234,7 @@ def measure(env: dict, url: str, batches: int, size: int, clients: int, web_work
         paced, _, paced_failures = post_all(url, batches, size, clients, first=warm_up, rate=rate)
         flat_out, elapsed, failures = post_all(url, batches, size, clients, first=warm_up + batches)
         answered = time.perf_counter()
-        still_running = backfill.poll() is None if backfill else None
+        still_running = backfill_running_now() if backfill_running_now else None
         total = (warm_up + 2 * batches) * size
         lag, processed = wait_processed(env, total, timeout=900)
     finally:
@@ -214,13 +249,19 @@ def run(batches: int, size: int, clients: int, web_workers: int, queue_workers: 
         database_url: str | None = None, during_backfill: bool = False, orders: int = 5000) -> dict:
     load = machine()
     with tempfile.TemporaryDirectory() as tmp, scratch_database(database_url, Path(tmp)) as database, \
-            (StandIns() if during_backfill else nullcontext()) as stand_ins:
+            (backfill_process() if during_backfill else nullcontext()) as side:
         url = f"http://127.0.0.1:{free_port()}"
-        env = environment(Path(tmp), url, database, stand_ins.hubspot.url if stand_ins else None)
+        env = environment(Path(tmp), url, database, side.recv() if side else None)
         prepare_database(env, links=5000)
-        with backfill_running(env, stand_ins, orders, Path(tmp) / "backfill.log") if stand_ins else nullcontext() \
-                as backfill:
-            figures = measure(env, url, batches, size, clients, web_workers, queue_workers, rate, backfill)
+        running_now = None
+        if side:
+            side.send((env, orders, Path(tmp) / "backfill.log"))
+            side.recv()  # "running": the backfill calls HubSpot
+
+            def running_now() -> bool:
+                side.send("running?")
+                return side.recv()
+        figures = measure(env, url, batches, size, clients, web_workers, queue_workers, rate, running_now)
     p50, p99 = percentiles(figures["paced"])
     saturated_p50, saturated_p99 = percentiles(figures["flat_out"])
     return {
