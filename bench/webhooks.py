@@ -14,7 +14,8 @@ processed_per_s is every event over the time from the first delivery to the last
 With --during-backfill a real `moulin-hubspot sync backfill` process (sample store -> HubSpot sandbox at
 110 requests / 10 s) writes to the same database the whole time, at the worker's CPU priority (in production
 both are the worker dyno's): deliveries start once it makes HubSpot calls, and backfill_running_at_end says
-whether it still ran when the last delivery was answered. Request bodies are built and signed before each
+whether it still ran when the last delivery was answered. Its stand-ins serve from a process of their own, not
+from this one, whose threads time the receiver. Request bodies are built and signed before each
 phase, so the latencies are the receiver's answer, not the client building 100 events.
 Targets: >= 3,000 events/s accepted and processed, p99 < 100 ms.
 """
