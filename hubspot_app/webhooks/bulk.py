@@ -28,13 +28,18 @@ def _json_value(value):
     raise TypeError(f"{type(value).__name__} is not a column value")
 
 
-def _recordset(table: Table, rows: list[dict], names: tuple[str, ...]):
-    """PostgreSQL: `rows` as a FROM clause of columns `names`, typed as the table's, plus their `ordinal`."""
+def recordset(rows: list[dict], columns: list):
+    """PostgreSQL: `rows` as a FROM clause `v` of these typed `columns` (`sqlalchemy.column(name, type)`), plus
+    each row's `ordinal`."""
+    names = [c.name for c in columns]
     document = json.dumps([{**{name: row[name] for name in names}, _ORDINAL: n} for n, row in enumerate(rows)],
                           default=_json_value)
-    columns = [column(name, table.c[name].type) for name in names] + [column(_ORDINAL, Integer)]
-    return func.json_to_recordset(cast(bindparam("b_rows", document, Text), JSON)).table_valued(*columns) \
-        .render_derived(name="v", with_types=True)
+    return func.json_to_recordset(cast(bindparam("b_rows", document, Text), JSON)) \
+        .table_valued(*columns, column(_ORDINAL, Integer)).render_derived(name="v", with_types=True)
+
+
+def _recordset(table: Table, rows: list[dict], names: tuple[str, ...]):
+    return recordset(rows, [column(name, table.c[name].type) for name in names])
 
 
 def update_rows(session: Session, table: Table, keys: tuple[str, ...], columns: tuple[str, ...],

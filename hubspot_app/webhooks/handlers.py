@@ -114,7 +114,8 @@ def handle_email_change(session: Session, event: ParsedEvent, app_id: int | None
     if _is_own_change(event, app_id):
         return "ignored: our own write"
     new_email = normalise_email(str(event.raw.get("propertyValue") or ""))
-    current = [link for link in links.links_to(session, portal, "contact", {contact_id}) if link.source_key != new_email]
+    current = [link for link in links.links_to(session, portal, "contact", {contact_id})
+               if link.source_key != new_email]
     target = session.scalar(select(ObjectLink).where(
         ObjectLink.portal_id == portal, ObjectLink.kind == "contact", ObjectLink.source_key == new_email)) \
         if new_email else None

@@ -9,9 +9,11 @@ the same few queries as one.
 from __future__ import annotations
 
 from sqlalchemy import Row, and_, bindparam, or_, select, update
+from sqlalchemy import column as sql_column
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from ..db.base import on_postgresql
 from ..db.models import CardOrder, ObjectLink
 from ..db.one_of import one_of
 from . import bulk, facts
@@ -30,8 +32,8 @@ def link_state_for(current: str, lifecycle: str) -> str:
 
 
 def links_to(session: Session, portal_id: int, kind: str, hubspot_ids: set[str]) -> list[ObjectLink]:
-    return list(session.scalars(select(ObjectLink).where(
-        ObjectLink.portal_id == portal_id, ObjectLink.kind == kind, ObjectLink.hubspot_id.in_(hubspot_ids))))
+    return list(session.scalars(select(ObjectLink).where(ObjectLink.portal_id == portal_id, ObjectLink.kind == kind,
+                                                         one_of(session, ObjectLink.hubspot_id, hubspot_ids))))
 
 
 _LINKS = ObjectLink.__table__
@@ -106,28 +108,35 @@ def detach_cards(session: Session, portal_id: int, kind: str, hubspot_ids: set[s
     if not hubspot_ids:
         return
     column = CARD_COLUMNS[kind]
-    session.execute(update(CardOrder).where(CardOrder.portal_id == portal_id, column.in_(hubspot_ids))
+    session.execute(update(CardOrder).where(CardOrder.portal_id == portal_id, one_of(session, column, hubspot_ids))
                     .values({column.key: None}).execution_options(synchronize_session=False))
 
 
 def reattach_cards(session: Session, portal_id: int, kind: str, hubspot_ids: set[str]) -> None:
     """Restored contacts, deals or orders get back the card rows of the Moulin records linked to them: one
-    SELECT of the links, one UPDATE statement sent with one parameter set per link (executemany)."""
+    SELECT of the links, one UPDATE (from the links as a record set on PostgreSQL, executemany on SQLite)."""
     if not hubspot_ids:
         return
     linked = session.execute(select(ObjectLink.source_key, ObjectLink.hubspot_id).where(
-        ObjectLink.portal_id == portal_id, ObjectLink.kind == kind, ObjectLink.hubspot_id.in_(hubspot_ids),
+        ObjectLink.portal_id == portal_id, ObjectLink.kind == kind, one_of(session, ObjectLink.hubspot_id, hubspot_ids),
         ObjectLink.state == SYNCED)).all()
-    if not linked:
-        return
     cards = CardOrder.__table__.c
     column = cards[CARD_COLUMNS[kind].key]
     if kind == "contact":  # contact links are keyed by email
-        match, params = cards.contact_email == bindparam("key"), [{"key": key, "to_id": id_} for key, id_ in linked]
+        fields = {"key": cards.contact_email, "to_id": column}
+        rows = [{"key": key, "to_id": id_} for key, id_ in linked]
     else:  # deal and order links by "store:order id"
-        match = and_(cards.store_code == bindparam("store"), cards.order_id == bindparam("order"))
-        params = [dict(zip(("store", "order"), key.split(":", 1)), to_id=id_) for key, id_ in linked if ":" in key]
+        fields = {"store": cards.store_code, "order": cards.order_id, "to_id": column}
+        rows = [dict(zip(("store", "order"), key.split(":", 1)), to_id=id_) for key, id_ in linked if ":" in key]
+    if not rows:
+        return
+    if on_postgresql(session):
+        values = bulk.recordset(rows, [sql_column(name, target.type) for name, target in fields.items()])
+        given, params = values.c, None
+    else:
+        given, params = {name: bindparam(name) for name in fields}, rows
+    match = and_(*(target == given[name] for name, target in fields.items() if name != "to_id"))
     stmt = (update(CardOrder.__table__).where(cards.portal_id == portal_id, match,
-                                              or_(column.is_(None), column == bindparam("to_id")))
-            .values({column.key: bindparam("to_id")}))
+                                              or_(column.is_(None), column == given["to_id"]))
+            .values({column.key: given["to_id"]}))
     session.connection().execute(stmt, params)
