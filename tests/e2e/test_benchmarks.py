@@ -148,3 +148,9 @@ def test_a_redis_db_that_another_process_still_uses_is_refused():
         leftover.close()
     with own_redis_db(url) as used:  # once they are gone, the run goes on
         assert used == url
+
+
+def test_webhook_drain_reports_the_workers_rate_and_cpu_alone():
+    result = bench("webhook_drain", "--deliveries", "3")
+    assert result["events"] == 300 and result["deliveries_taken"] == 3 and result["jobs"] >= 1
+    assert result["events_per_s"] > 0 and result["cpu_us_per_event"] > 0 and result["database"] == "sqlite"
