@@ -14,12 +14,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, Table, Text, and_, bindparam, cast, column, func, select, update
+from sqlalchemy import JSON, Table, Text, and_, bindparam, cast, column, func, select, true, update
 from sqlalchemy.orm import Session
 
 from ..db.base import UTCDateTime, insert_skipping_conflicts, on_postgresql
-
-_ORDINAL = "ordinal"  # each row's place in the document: the rows come back in their order
 
 
 def _json_value(value):
@@ -28,18 +26,25 @@ def _json_value(value):
     raise TypeError(f"{type(value).__name__} is not a column value")
 
 
+def _document(rows: list[dict]):
+    """The rows as one JSON array, sent as a single parameter (keys other than the columns asked for are ignored)."""
+    return cast(bindparam("b_rows", json.dumps(rows, default=_json_value), Text), JSON)
+
+
 def recordset(rows: list[dict], columns: list):
-    """PostgreSQL: `rows` as a FROM clause `v` of these typed `columns` (`sqlalchemy.column(name, type)`), plus
-    each row's `ordinal`."""
-    names = [c.name for c in columns]
-    document = json.dumps([{**{name: row[name] for name in names}, _ORDINAL: n} for n, row in enumerate(rows)],
-                          default=_json_value)
-    return func.json_to_recordset(cast(bindparam("b_rows", document, Text), JSON)) \
-        .table_valued(*columns, column(_ORDINAL, Integer)).render_derived(name="v", with_types=True)
+    """PostgreSQL: `rows` as a FROM clause `v` of these typed `columns` (`sqlalchemy.column(name, type)`)."""
+    return func.json_to_recordset(_document(rows)).table_valued(*columns).render_derived(name="v", with_types=True)
 
 
-def _recordset(table: Table, rows: list[dict], names: tuple[str, ...]):
-    return recordset(rows, [column(name, table.c[name].type) for name in names])
+def _ordered(table: Table, rows: list[dict], names: tuple[str, ...]):
+    """PostgreSQL: SELECT `rows` as the table's columns `names`, in their order: each element of the document
+    numbered (`WITH ORDINALITY`), then read as a typed record."""
+    elements = func.json_array_elements(_document(rows)).table_valued("value", with_ordinality="n") \
+        .render_derived(name="e")
+    values = func.json_to_record(elements.c.value) \
+        .table_valued(*(column(name, table.c[name].type) for name in names)).render_derived(name="v", with_types=True)
+    return select(*(values.c[name] for name in names)).select_from(elements).join(values, true()) \
+        .order_by(elements.c.n)
 
 
 def update_rows(session: Session, table: Table, keys: tuple[str, ...], columns: tuple[str, ...],
@@ -48,7 +53,7 @@ def update_rows(session: Session, table: Table, keys: tuple[str, ...], columns: 
     if not rows:
         return
     if on_postgresql(session):
-        values = _recordset(table, rows, keys + columns)
+        values = recordset(rows, [column(name, table.c[name].type) for name in keys + columns])
         stmt = update(table).where(and_(*(table.c[key] == values.c[key] for key in keys)))
         session.connection().execute(stmt.values({**{name: values.c[name] for name in columns}, **same}))
         return
@@ -62,10 +67,9 @@ def insert_new(session: Session, table: Table, rows: list[dict], unique: tuple[s
     stmt = insert_skipping_conflicts(session, table, list(unique))
     if on_postgresql(session):
         names = tuple(rows[0])
-        values = _recordset(table, rows, names)
         # In the rows' order: their ids (a serial) follow it, as they would in a multi-row VALUES.
-        selected = select(*(values.c[name] for name in names)).order_by(values.c[_ORDINAL])
-        return session.connection().execute(stmt.from_select(names, selected).returning(*returning)).all()
+        return session.connection().execute(
+            stmt.from_select(names, _ordered(table, rows, names)).returning(*returning)).all()
     # Parameters passed separately: the statement compiles once and is cached, and SQLAlchemy still sends
     # one multi-row INSERT.
     return session.connection().execute(stmt.returning(*returning), rows).all()
