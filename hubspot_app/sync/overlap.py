@@ -1,8 +1,8 @@
 """A run of chunks with the database work of one overlapping the HubSpot calls of the other.
 
 While chunk N's calls are in flight (on a sender thread, paced by the portal's
-limiter), chunk N-1's results are written and chunk N+1 is read and planned; so
-the limiter, not the database, sets the pace. N+1 is planned
+limiter), chunk N+1 is read and planned, and chunk N-1's results were written
+just before; so the limiter, not the database, sets the pace. N+1 is planned
 `ahead` of N (`orders.plan_orders`): what N will write counts as written, and
 the ids N gets are handed to N+1's calls. One chunk at most is in flight, so
 the checkpoint only ever passes chunks whose results are written: a run killed
@@ -112,13 +112,10 @@ def sync_chunks(run: Run, chunks: Iterable[tuple[list[Order], list[RecordError]]
             with db.session() as session:
                 planned = plan_chunk(session, run.crm, run.portal_id, run.info, run.source, run.catalogue, orders,
                                      errors, ahead=flight.planned if flight else None)
-            landed = _landed(run, flight) if flight else None
+            landed = _land(run, flight) if flight else None
             planned.built.work.carried = landed.carried if landed else {}  # sent first, in its full batches
-            following = _Flight(planned, sender.submit(send, run.crm, planned, landed, True), orders, errors,
-                                (run.position, run.high_water))
-            if flight:  # written while the next chunk's calls are in flight: the limiter's slots are not left idle
-                _write(run, flight, landed)
-            flight = following
+            flight = _Flight(planned, sender.submit(send, run.crm, planned, landed, True), orders, errors,
+                             (run.position, run.high_water))
             sent, read = sent + 1, read + len(orders)
             if last(sent, read):
                 _flush(run, _land(run, flight))
@@ -128,20 +125,13 @@ def sync_chunks(run: Run, chunks: Iterable[tuple[list[Order], list[RecordError]]
     return True
 
 
-def _landed(run: Run, flight: _Flight) -> Outcome:
-    """Wait for a chunk's calls; the run's position moves past it (stored with its results by `_write`)."""
+def _land(run: Run, flight: _Flight) -> Outcome:
+    """Wait for a chunk's calls, then write its results and move the checkpoint past it, in one commit."""
     outcome = flight.calls.result()
-    run.position += len(flight.orders)
-    run.high_water = max((o.updated_at for o in flight.orders), default=run.high_water)
-    return outcome
-
-
-def _write(run: Run, flight: _Flight, outcome: Outcome) -> None:
-    """A landed chunk's results written and the checkpoint moved past it, in one commit. A run killed before
-    this commit reads the chunk again, and the next one if its calls had begun: their writes are upserts by
-    unique key, so HubSpot gets no duplicate, only the same calls again."""
     with extensions.db().session() as session:
         result = record(session, flight.planned, outcome)
+        run.position += len(flight.orders)
+        run.high_water = max((o.updated_at for o in flight.orders), default=run.high_water)
         _advance(session, run, *(flight.done if outcome.carried else (run.position, run.high_water)))
     add_to_report(run.report, result)
     if _TRIM is not None:
@@ -149,11 +139,6 @@ def _write(run: Run, flight: _Flight, outcome: Outcome) -> None:
     if run.progress:
         run.progress(len(flight.orders) + len(flight.errors))
     log_event(logger, f"sync.{run.mode}.chunk", portal_id=run.portal_id, store=run.info.code, position=run.position)
-
-
-def _land(run: Run, flight: _Flight) -> Outcome:
-    outcome = _landed(run, flight)
-    _write(run, flight, outcome)
     return outcome
 
 

@@ -48,7 +48,8 @@ def test_worker_killed_mid_chunk_resumes_with_nothing_lost_or_doubled(world, sto
     crash_at = {"n": None}
 
     def dying_provider(_portal):
-        # The gateway asks for a token before every HubSpot call: once killed, no call goes out.
+        # The gateway asks for a token before every HubSpot call: die in the middle of the third chunk,
+        # after HubSpot accepted some of its writes but before our transaction commits.
         calls["n"] += 1
         if crash_at["n"] is not None and calls["n"] >= crash_at["n"]:
             raise WorkerKilled()
@@ -58,13 +59,9 @@ def test_worker_killed_mid_chunk_resumes_with_nothing_lost_or_doubled(world, sto
     chunks = []
     with pytest.raises(WorkerKilled):
         def progress(n):
-            # Killed right after chunk 2's results commit. Chunk 3's calls began as soon as chunk 2's had landed
-            # (`sync.overlap`), so HubSpot may hold some of its writes, and none of it is recorded; its calls not
-            # made yet fail.
             chunks.append(n)
             if len(chunks) == 2:
-                crash_at["n"] = calls["n"] + 1
-                raise WorkerKilled()
+                crash_at["n"] = calls["n"] + 2  # contacts, then killed at the next call
         with world.app.app_context():
             backfill(world.portal_id, chunk=10, progress=progress)
     with world.app.app_context(), world.app.extensions["moulin.db"].session() as session:
