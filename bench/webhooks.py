@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import statistics
 import subprocess
@@ -31,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable
 
@@ -39,7 +38,8 @@ import requests
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
-from bench.harness import StandIns, install, machine
+from bench.backfill_beside import backfill_process, start_backfill
+from bench.harness import machine
 from bench.processes import ROOT, free_port, scratch_database, start_web, stop_process, wait_until_up
 from sandbox.hubspot.webhook_delivery import signature_v3
 
@@ -162,61 +162,6 @@ def percentiles(latencies: list[float]) -> tuple[float, float]:
             round(ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000, 2))
 
 
-@contextmanager
-def backfill_running(env: dict, stand_ins: StandIns, orders: int, log: Path):
-    """A real `moulin-hubspot sync backfill` process on the benchmark's database, already calling HubSpot."""
-    from hubspot_app import create_app
-
-    store, server = stand_ins.add_store(orders, seed=1)
-    app = create_app(env)
-    portal_id = install(app, stand_ins, store, server.url).portal_id
-    app.extensions["moulin.db"].dispose()
-    started = time.time()
-    # At the worker's CPU priority (below): in production the backfill is a bulk job of the worker dyno.
-    process = subprocess.Popen(["nice", "-n", "10", sys.executable, "-c", "from hubspot_app.cli import main; main()",
-                                "sync", "backfill", "--portal", str(portal_id)], env=env, cwd=ROOT,
-                               stdout=open(log, "a"), stderr=subprocess.STDOUT)
-    try:
-        while not stand_ins.calls(portal_id, since=started) and process.poll() is None:
-            time.sleep(0.05)
-        yield process
-    finally:
-        stop_process(process)
-
-
-def backfill_side(conn) -> None:
-    """A spawned process serving the backfill's stand-ins (HubSpot sandbox, sample store) and running it: their
-    CPU stays out of the benchmark's process, whose client threads time the receiver (a store building a page of
-    1,000 orders holds that interpreter's lock for a good part of a second). Talks over `conn`: sends the
-    sandbox's address, takes (env, orders, log), says "running" once the backfill calls HubSpot, then answers
-    "running?" until told to stop."""
-    with StandIns() as stand_ins:
-        conn.send(stand_ins.hubspot.url)
-        message = conn.recv()
-        if message == "stop":  # the run ended before it needed a backfill
-            return
-        env, orders, log = message
-        with backfill_running(env, stand_ins, orders, log) as process:
-            conn.send("running")
-            while conn.recv() == "running?":
-                conn.send(process.poll() is None)
-
-
-@contextmanager
-def backfill_process():
-    """The other end of `backfill_side`, started in a fresh interpreter and stopped on leaving."""
-    conn, theirs = multiprocessing.Pipe()
-    side = multiprocessing.get_context("spawn").Process(target=backfill_side, args=(theirs,))
-    side.start()
-    try:
-        yield conn
-    finally:
-        conn.send("stop")
-        side.join(timeout=60)
-        if side.is_alive():
-            side.kill()
-
-
 def measure(env: dict, url: str, batches: int, size: int, clients: int, web_workers: int, queue_workers: int,
             rate: float, backfill_running_now: Callable[[], bool] | None) -> dict:
     web = start_web(env, int(url.rsplit(":", 1)[1]), web_workers)
@@ -254,14 +199,7 @@ def run(batches: int, size: int, clients: int, web_workers: int, queue_workers: 
         url = f"http://127.0.0.1:{free_port()}"
         env = environment(Path(tmp), url, database, side.recv() if side else None)
         prepare_database(env, links=5000)
-        running_now = None
-        if side:
-            side.send((env, orders, Path(tmp) / "backfill.log"))
-            side.recv()  # "running": the backfill calls HubSpot
-
-            def running_now() -> bool:
-                side.send("running?")
-                return side.recv()
+        running_now = start_backfill(side, env, orders, Path(tmp) / "backfill.log") if side else None
         figures = measure(env, url, batches, size, clients, web_workers, queue_workers, rate, running_now)
     p50, p99 = percentiles(figures["paced"])
     saturated_p50, saturated_p99 = percentiles(figures["flat_out"])
