@@ -3,8 +3,9 @@
 psycopg sends an executemany as one message per row (pipeline mode), and a
 statement with thousands of placeholders (a long IN list, a multi-row VALUES)
 is re-parsed by psycopg at every execution, as it caches only short queries.
-So on PostgreSQL the rows travel as one JSON document and `json_to_recordset`
-turns them back into typed rows: one short statement, one round trip, prepared
+So on PostgreSQL the rows travel as one JSON document, turned back into typed
+rows by `json_to_recordset` (or, where their order matters, its numbered
+elements by `json_to_record`): one short statement, one round trip, prepared
 once. (As arrays, one per column, psycopg quoted every element in Python: a
 fifth of the webhook worker's CPU.) SQLite is in-process: its executemany and
 IN lists cost no round trip.
