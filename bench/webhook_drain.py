@@ -43,7 +43,7 @@ def run(deliveries: int, database_url: str | None) -> dict:
             for batch in range(deliveries):
                 receive(inbox, _NoQueue(), json.dumps(delivery(batch, 100)).encode())
             started, cpu_started, jobs, processed = time.perf_counter(), time.process_time(), 0, 0
-            while taken := processing.process_inbox(db, inbox, 4242):
+            while taken := processing.process_inbox(db, inbox, extensions.config().hubspot_app_id):
                 jobs, processed = jobs + 1, processed + taken
             wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
             events = deliveries * 100

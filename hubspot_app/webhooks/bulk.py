@@ -21,9 +21,12 @@ from sqlalchemy.orm import Session
 from ..db.base import UTCDateTime, insert_skipping_conflicts, on_postgresql
 
 
+_UTC = UTCDateTime()
+
+
 def _json_value(value):
     if isinstance(value, datetime):  # as the column type would bind it: UTC, never naive
-        return UTCDateTime().process_bind_param(value, None).isoformat()
+        return _UTC.process_bind_param(value, None).isoformat()
     raise TypeError(f"{type(value).__name__} is not a column value")
 
 
@@ -32,8 +35,9 @@ def _document(rows: list[dict]):
     return cast(bindparam("b_rows", json.dumps(rows, default=_json_value), Text), JSON)
 
 
-def recordset(rows: list[dict], columns: list):
-    """PostgreSQL: `rows` as a FROM clause `v` of these typed `columns` (`sqlalchemy.column(name, type)`)."""
+def recordset(rows: list[dict], typed_as: dict):
+    """PostgreSQL: `rows` as a FROM clause `v`, each field name of `typed_as` a column of its column's type."""
+    columns = (column(name, like.type) for name, like in typed_as.items())
     return func.json_to_recordset(_document(rows)).table_valued(*columns).render_derived(name="v", with_types=True)
 
 
@@ -54,7 +58,7 @@ def update_rows(session: Session, table: Table, keys: tuple[str, ...], columns: 
     if not rows:
         return
     if on_postgresql(session):
-        values = recordset(rows, [column(name, table.c[name].type) for name in keys + columns])
+        values = recordset(rows, {name: table.c[name] for name in keys + columns})
         stmt = update(table).where(and_(*(table.c[key] == values.c[key] for key in keys)))
         session.connection().execute(stmt.values({**{name: values.c[name] for name in columns}, **same}))
         return

@@ -9,7 +9,6 @@ the same few queries as one.
 from __future__ import annotations
 
 from sqlalchemy import Row, and_, bindparam, or_, select, update
-from sqlalchemy import column as sql_column
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -131,8 +130,7 @@ def reattach_cards(session: Session, portal_id: int, kind: str, hubspot_ids: set
     if not rows:
         return
     if on_postgresql(session):
-        values = bulk.recordset(rows, [sql_column(name, target.type) for name, target in fields.items()])
-        given, params = values.c, None
+        given, params = bulk.recordset(rows, fields).c, None
     else:
         given, params = {name: bindparam(name) for name in fields}, rows
     match = and_(*(target == given[name] for name, target in fields.items() if name != "to_id"))
