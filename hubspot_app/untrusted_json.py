@@ -2,17 +2,22 @@
 
 `json.loads` raises more than ValueError on hostile input (RecursionError on deep nesting) and accepts
 what no database column takes: NaN/Infinity (PostgreSQL's json type refuses them), integers past 64 bits
-(BIGINT, and SQLite's INTEGER, overflow), NUL characters (PostgreSQL text refuses them). Each entry point
-turns these into its own 4xx, naming the place in the document.
+(BIGINT, and SQLite's INTEGER, overflow), NUL characters (PostgreSQL text refuses them) and lone UTF-16
+surrogates (`"\\ud800"` is valid JSON, but no UTF-8 text: orjson and PostgreSQL's json refuse it, and one
+stored would stop every later batch of the webhook worker). Each entry point turns these into its own 4xx,
+naming the place in the document.
 """
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 INT64 = (-(2 ** 63), 2 ** 63 - 1)
 # Far deeper than any real HubSpot or Moulin document, far below the interpreter's recursion limit.
 MAX_DEPTH = 32
+# `json.loads` joins an escaped pair into one character: a surrogate left in a string stands alone.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class UnreadableJson(ValueError):
@@ -43,21 +48,30 @@ def loads(raw: bytes) -> Any:
         raise UnreadableJson(f"body is not valid JSON: {error}") from None
 
 
+def _not_text(text: str) -> str | None:
+    if "\x00" in text:
+        return "a NUL character"
+    if not text.isascii() and _SURROGATE.search(text):
+        return "a lone UTF-16 surrogate"
+    return None
+
+
 def unstorable(value: Any, where: str = "") -> str | None:
-    """Where and why `value` cannot be stored (nesting, a NUL, a 64-bit overflow), or None when it can."""
+    """Where and why `value` cannot be stored (nesting, a NUL or a lone surrogate, a 64-bit overflow), or None
+    when it can."""
     stack = [(value, where, 0)]
     while stack:
         item, path, depth = stack.pop()
         if depth > MAX_DEPTH:
             return f"{path or 'body'}: nested more than {MAX_DEPTH} levels deep"
-        if isinstance(item, str) and "\x00" in item:
-            return f"{path or 'body'}: contains a NUL character"
+        if isinstance(item, str) and (problem := _not_text(item)):
+            return f"{path or 'body'}: contains {problem}"
         if isinstance(item, int) and not isinstance(item, bool) and not INT64[0] <= item <= INT64[1]:
             return f"{path or 'body'}: integer out of the 64-bit range"
         if isinstance(item, dict):
             for key, child in item.items():
-                if "\x00" in key:
-                    return f"{path or 'body'}: a key contains a NUL character"
+                if problem := _not_text(key):
+                    return f"{path or 'body'}: a key contains {problem}"
                 stack.append((child, f"{path}.{key}" if path else key, depth + 1))
         elif isinstance(item, list):
             stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item))
