@@ -106,6 +106,7 @@ def test_push_that_can_never_be_stored_is_400_naming_the_field(push_store, clien
 @pytest.mark.parametrize("bad", [
     dict(portalId=2 ** 63), dict(occurredAt=2 ** 64), dict(objectId="1\x002"), dict(propertyName="e\x00mail"),
     dict(portalId="9" * 5000), dict(propertyValue="a\ud800b@example.com"), dict(changeSource={"\udfff": 1}),
+    dict(objectId="9" * 100), dict(objectId="contact-1"),  # past the 64-character column; not an id at all
 ])
 def test_one_bad_event_fails_alone_and_the_delivery_goes_on(installed, client, caplog, bad):
     events = [event("contact.deletion", 1, 1_000), {**event("contact.deletion", 2, 1_000), **bad},
