@@ -75,8 +75,10 @@ def parse_event(body: bytes) -> dict:
         raise PushRejected(400, "invalid_event", "type: must be <order|customer|company|product>."
                            "<created|updated|deleted>", "type")
     data = event.get("data")
-    if not isinstance(data, dict) or not isinstance(data.get("id"), (str, int)) or str(data["id"]) == "":
-        raise PushRejected(400, "invalid_event", "data.id: the changed record's id is required", "data.id")
+    record_id = data.get("id") if isinstance(data, dict) else None
+    if isinstance(record_id, bool) or not isinstance(record_id, (str, int)) or not 0 < len(str(record_id)) <= 128:
+        raise PushRejected(400, "invalid_event", "data.id: the changed record's id (at most 128 characters) is required",
+                           "data.id")
     return event
 
 

@@ -94,6 +94,7 @@ def test_deeply_nested_json_is_400(push_store, client, path):
     # "\ud800" alone is valid JSON and no text: no database, nor orjson, takes it
     ({"id": "e4", "type": "order.updated", "data": {"id": "4", "note": "caf\ud800"}}, "data.note"),
     ({"id": "e5", "type": "order.updated", "data": {"id": "5", "\udc00": "x"}}, "data"),
+    ({"id": "e6", "type": "order.updated", "data": {"id": "6" * 129}}, "data.id"),  # record ids are 128 at most
 ])
 def test_push_that_can_never_be_stored_is_400_naming_the_field(push_store, client, installed, data, field):
     raw = json.dumps(data).encode()
