@@ -15,7 +15,10 @@ pytestmark = pytest.mark.db
 PATH_VALUES = ["1", "9223372036854775807"]  # (an existing store, a valid id beyond every table)
 BODIES = [b"", b"\xff\xfe\x00\x80", b"\x00", b"[" * 5000, b'{"a":' + b"9" * 5000 + b"}", b"[1e400]", b"NaN",
           b'[{"portalId": 18446744073709551616, "occurredAt": 1}]', b'{"contactId": {"$gt": ""}, "perPage": 1e308}',
-          b'{"id": "\\u0000", "type": "order.created", "data": {"id": "\\u0000"}}', b"contactId=1&perPage=-1"]
+          b'{"id": "\\u0000", "type": "order.created", "data": {"id": "\\u0000"}}', b"contactId=1&perPage=-1",
+          # a lone surrogate: valid JSON, no text
+          b'{"id": "\\ud800", "type": "order.created", "data": {"id": "1"}, "contactId": "\\udc00"}',
+          b'[{"portalId": 1, "occurredAt": 1, "subscriptionType": "contact.deletion", "objectId": 1, "x": "\\ud800"}]']
 HEADERS = [{}, {"X-HubSpot-Signature-v3": "é", "X-HubSpot-Request-Timestamp": "١٢٣"},
            {"X-HubSpot-Request-Timestamp": "9" * 5000, "X-HubSpot-Signature-v3": "x"},
            {"X-Moulin-Signature": "t=" + "9" * 5000 + ",v1=é"}, {"Authorization": "Bearer é"},
