@@ -1,6 +1,9 @@
 """Every `moulin-hubspot` process collects its youngest generation less often once it has its app
-(`hubspot_app.collector`): a sync's short-lived objects are freed by reference counting, not by the collector."""
+(`hubspot_app.collector`): a sync's short-lived objects are freed by reference counting, not by the collector.
+Where glibc is the C library, its mmap threshold stays fixed."""
+import ctypes
 import gc
+import platform
 
 import pytest
 from cryptography.fernet import Fernet
@@ -33,3 +36,25 @@ def test_a_process_whose_settings_are_wrong_stops_before_touching_the_collector(
     with pytest.raises(Exception, match="configuration: SECRET_KEY is required"):
         load_app()
     assert gc.get_threshold() == (700, 10, 10)
+
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                      "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc setting: other C libraries have none")
+def test_glibc_keeps_serving_large_blocks_with_mmap_after_a_large_free(thresholds):
+    libc = ctypes.CDLL(None)
+    libc.mallinfo2.restype = _MallInfo2
+    libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    collector.tune()
+    libc.free(libc.malloc(1 << 20))  # by default this free raises glibc's threshold to 1 MiB
+    mapped = libc.mallinfo2().hblks
+    block = libc.malloc(512 << 10)
+    try:
+        assert libc.mallinfo2().hblks == mapped + 1  # mapped on its own (given back when freed), not from the heap
+    finally:
+        libc.free(block)
