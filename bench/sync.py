@@ -53,11 +53,11 @@ def _counts(state, portal_id: int) -> tuple[dict, dict]:
 
 def backfill_process(env: dict, portal_id: int, chunk: int) -> dict:
     """Runs in the spawned sync process: the real backfill service, tokens from the install area."""
-    from hubspot_app import collector, create_app
+    from hubspot_app import create_app, memory
     from hubspot_app.sync.backfill import backfill
 
     app = create_app(env)
-    collector.tune()  # as every `moulin-hubspot` process (cli.load_app)
+    memory.tune()  # as every `moulin-hubspot` process (cli.load_app)
     done, samples = [0], []
 
     def progress(orders: int) -> None:

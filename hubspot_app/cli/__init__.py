@@ -19,13 +19,13 @@ def sandbox() -> None:
 def load_app():
     """Build the app from the environment, turning a settings error into a clear CLI error; the process is the
     app's from then on, so the collector gets the app's settings."""
-    from .. import collector, create_app
+    from .. import create_app, memory
 
     try:
         app = create_app()
     except config_module.ConfigError as error:
         raise click.ClickException(f"configuration: {error}") from None
-    collector.tune()
+    memory.tune()
     return app
 
 

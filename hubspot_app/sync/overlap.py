@@ -16,8 +16,6 @@ between reads that chunk again and re-sends what was carried.
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,7 +25,7 @@ from typing import Callable, Iterable
 from .. import extensions
 from ..logs import log_event
 from hubspot_app.domain.records import Order, RecordError
-from hubspot_app import bootstrap
+from hubspot_app import bootstrap, memory
 from hubspot_app.db import repository as repo
 from hubspot_app.domain.batch import Built
 from hubspot_app.domain.planner import Work
@@ -38,19 +36,6 @@ from .setup import ensure_setup
 from .sources import Catalogue
 
 logger = logging.getLogger(__name__)
-
-
-def _libc_trim():
-    """glibc's malloc_trim, or None elsewhere."""
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-
-
-# A landed chunk leaves freed heap pages behind (request bodies, rows); glibc keeps them mapped unless trimmed,
-# which made a long backfill's memory creep a little with every chunk.
-_TRIM = _libc_trim()
 
 
 @dataclass
@@ -134,8 +119,7 @@ def _land(run: Run, flight: _Flight) -> Outcome:
         run.high_water = max((o.updated_at for o in flight.orders), default=run.high_water)
         _advance(session, run, *(flight.done if outcome.carried else (run.position, run.high_water)))
     add_to_report(run.report, result)
-    if _TRIM is not None:
-        _TRIM(0)
+    memory.trim()
     if run.progress:
         run.progress(len(flight.orders) + len(flight.errors))
     log_event(logger, f"sync.{run.mode}.chunk", portal_id=run.portal_id, store=run.info.code, position=run.position)

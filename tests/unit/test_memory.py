@@ -1,5 +1,5 @@
 """Every `moulin-hubspot` process collects its youngest generation less often once it has its app
-(`hubspot_app.collector`): a sync's short-lived objects are freed by reference counting, not by the collector.
+(`hubspot_app.memory`): a sync's short-lived objects are freed by reference counting, not by the collector.
 Where glibc is the C library, its mmap threshold stays fixed."""
 import ctypes
 import gc
@@ -8,7 +8,7 @@ import platform
 import pytest
 from cryptography.fernet import Fernet
 
-from hubspot_app import collector
+from hubspot_app import memory
 from hubspot_app.cli import load_app
 
 
@@ -20,7 +20,7 @@ def thresholds():
     gc.set_threshold(*saved)
 
 
-def test_a_cli_process_tunes_the_collector_once_its_app_is_built(thresholds, monkeypatch, tmp_path):
+def test_a_cli_process_tunes_its_memory_once_its_app_is_built(thresholds, monkeypatch, tmp_path):
     for name, value in {"SECRET_KEY": "k", "HUBSPOT_CLIENT_ID": "c", "HUBSPOT_CLIENT_SECRET": "s",
                         "APP_BASE_URL": "https://app.test", "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
                         "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
@@ -28,7 +28,7 @@ def test_a_cli_process_tunes_the_collector_once_its_app_is_built(thresholds, mon
         monkeypatch.setenv(name, value)
     app = load_app()
     assert app.extensions["moulin.config"].app_base_url == "https://app.test"
-    assert gc.get_threshold() == (collector.YOUNG_THRESHOLD, 10, 10)  # the older generations keep their ratios
+    assert gc.get_threshold() == (memory.YOUNG_THRESHOLD, 10, 10)  # the older generations keep their ratios
 
 
 def test_a_process_whose_settings_are_wrong_stops_before_touching_the_collector(thresholds, monkeypatch):
@@ -50,7 +50,7 @@ def test_glibc_keeps_serving_large_blocks_with_mmap_after_a_large_free(threshold
     libc.mallinfo2.restype = _MallInfo2
     libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
     libc.free.argtypes = [ctypes.c_void_p]
-    collector.tune()
+    memory.tune()
     libc.free(libc.malloc(1 << 20))  # by default this free raises glibc's threshold to 1 MiB
     mapped = libc.mallinfo2().hblks
     block = libc.malloc(512 << 10)

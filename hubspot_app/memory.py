@@ -1,5 +1,5 @@
-"""Memory settings for every `moulin-hubspot` process (the worker, the sync commands): the garbage collector's
-thresholds and glibc's mmap threshold.
+"""Process memory: the settings of every `moulin-hubspot` process (the worker, the sync commands), the garbage
+collector's thresholds and glibc's mmap threshold (`tune`), and the heap given back between a sync's chunks (`trim`).
 
 The web processes keep CPython's and glibc's defaults: gunicorn builds their app itself, and a request allocates
 little."""
@@ -25,11 +25,20 @@ YOUNG_THRESHOLD = 100_000
 M_MMAP_THRESHOLD = -3  # <malloc.h>
 MMAP_THRESHOLD = 128 * 1024
 
+# The process's C library where it is glibc, whose allocator these calls are for (musl and macOS have neither).
+_GLIBC = ctypes.CDLL(None) if platform.libc_ver()[0] == "glibc" else None
+
 
 def tune() -> None:
-    """Set the collector's thresholds, and glibc's mmap threshold where glibc is the C library (musl and macOS
-    have no such threshold)."""
+    """Set the collector's thresholds, and glibc's mmap threshold."""
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
-    if platform.libc_ver()[0] == "glibc":
-        ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    if _GLIBC is not None:
+        _GLIBC.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+
+
+def trim() -> None:
+    """Give the heap's free pages back (glibc's malloc_trim): a landed chunk leaves freed pages behind (request
+    bodies, rows) that glibc keeps mapped, which made a long backfill's memory creep a little with every chunk."""
+    if _GLIBC is not None:
+        _GLIBC.malloc_trim(0)
