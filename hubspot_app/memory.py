@@ -21,7 +21,7 @@ YOUNG_THRESHOLD = 100_000
 # raises that threshold to the freed block's size (up to 32 MiB), so a sync's large, short-lived buffers (a page
 # of orders, an answer's JSON) then come from the heap, which fragments and stays: `man 3 mallopt`,
 # M_MMAP_THRESHOLD ("dynamic adjustment ... is disabled if ... M_MMAP_THRESHOLD ... is set"). Fixed at 128 KiB:
-# a 100k backfill's peak RSS 199.1 -> 189.5 MB, the same CPU (docs/sync.md, 2026-12-02).
+# a 100k backfill's peak RSS 194.4 / 199.1 -> 190.6 / 189.5 MB, the same CPU (docs/sync.md, 2026-12-02).
 M_MMAP_THRESHOLD = -3  # <malloc.h>
 MMAP_THRESHOLD = 128 * 1024
 
