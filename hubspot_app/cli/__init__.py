@@ -18,7 +18,7 @@ def sandbox() -> None:
 
 def load_app():
     """Build the app from the environment, turning a settings error into a clear CLI error; the process is the
-    app's from then on, so the collector gets the app's settings."""
+    app's from then on, so it gets the app's memory settings (`memory.tune`)."""
     from .. import create_app, memory
 
     try:
