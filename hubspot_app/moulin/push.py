@@ -77,8 +77,8 @@ def parse_event(body: bytes) -> dict:
     data = event.get("data")
     record_id = data.get("id") if isinstance(data, dict) else None
     if isinstance(record_id, bool) or not isinstance(record_id, (str, int)) or not 0 < len(str(record_id)) <= 128:
-        raise PushRejected(400, "invalid_event", "data.id: the changed record's id (at most 128 characters) is required",
-                           "data.id")
+        raise PushRejected(400, "invalid_event",
+                           "data.id: the changed record's id (at most 128 characters) is required", "data.id")
     return event
 
 
