@@ -2,6 +2,7 @@
 
     python -m bench.sync --orders 10000 --json
     python -m bench.sync --orders 10000 --target both --json
+    python -m bench.sync --orders 10000 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test --json
 
 Prints one JSON object. The sandbox runs in real time (no clock scaling) and limits each portal to 110
 requests per rolling 10 s like HubSpot. The backfill runs in a process of its own (spawned, fresh
@@ -20,6 +21,8 @@ first and is not counted: `hubspot_calls` are the sync's own requests, as the sa
 - cpu_ms_per_order: the sync process's CPU during the backfill (all its threads) per order
 - sync_errors: errors in the backfill's report; error_rows: the portal's `sync_errors` rows after it (recorded,
   open), which also count associations left incomplete
+- database: the app's database, a SQLite file by default; with `--database-url` a scratch database made on that
+  PostgreSQL server for the run (production's storage; the server's own CPU is in neither CPU figure)
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from concurrent.futures import ProcessPoolExecutor
 from bench.harness import (HUBSPOT_RATE, OBJECT_TYPES, SETTLE_S, StandIns, add_settle_option, association_kinds,
                            bench_parser, by_endpoint, current_rss_mb, machine, minimal_calls, peak_rss_mb, prepare,
                            print_result, process_cpu_s, recorded_errors, settle_rate_window, workdir)
+from bench.processes import scratch_database
 
 
 # HubSpot's own type of each planned type (an order's and a cart's own line items are HubSpot line items).
@@ -89,10 +93,18 @@ def run_backfill_process(env: dict, portal_id: int, chunk: int) -> dict:
 
 
 def run(orders: int, seed: int, chunk: int, latency_ms: float = 0.0, target: str = "deals",
-        settle_s: float = SETTLE_S) -> dict:
+        settle_s: float = SETTLE_S, database_url: str | None = None) -> dict:
+    folder = workdir("sync")
+    with scratch_database(database_url, folder) as database:
+        return {**_run(orders, seed, chunk, latency_ms, target, settle_s, folder, database),
+                "database": "postgresql" if database_url else "sqlite"}
+
+
+def _run(orders: int, seed: int, chunk: int, latency_ms: float, target: str, settle_s: float, folder,
+         database: str) -> dict:
     stand_ins = StandIns(latency_ms=latency_ms)
     try:
-        prepared = prepare(stand_ins, orders, seed, workdir("sync"), target)
+        prepared = prepare(stand_ins, orders, seed, folder, target, database_url=database)
         installed = prepared.installed
         setup_calls = len(stand_ins.calls(installed.portal_id))
         settle_rate_window(settle_s)
@@ -150,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the store's target: deals, HubSpot's orders, or both from one read")
     parser.add_argument("--latency-ms", type=float, default=0.0,
                         help="the sandbox answers each API call this much later (real HubSpot: a few hundred ms)")
+    parser.add_argument("--database-url", default=None,
+                        help="a PostgreSQL server URL: the run makes a scratch database there (default: SQLite file)")
     add_settle_option(parser)
     return print_result(parser, argv, run)
 

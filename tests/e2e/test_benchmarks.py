@@ -31,6 +31,7 @@ def bench(name: str, *args: str) -> dict:
 
 def test_sync_reports_calls_floor_cpu_and_the_sync_process_memory():
     result = bench("sync", "--orders", "120", *NOW)
+    assert result["database"] == "sqlite"
     assert 0 < result["orders_synced"] <= 120 and result["sync_errors"] == 0
     assert result["objects"]["deals"] == result["orders_synced"]
     assert sum(result["by_endpoint"].values()) == result["hubspot_calls"] > 0
@@ -44,6 +45,15 @@ def test_sync_reports_calls_floor_cpu_and_the_sync_process_memory():
     assert [n for n, _ in result["rss_by_orders"]][-1] == result["orders_synced"]
     assert result["standins_cpu_s"] >= 0
     assert result["error_rows"] == {"recorded": 0, "open": 0}  # nothing refused, no association left out
+
+
+@pytest.mark.db
+@pytest.mark.skipif(not POSTGRES_URL, reason="set TEST_POSTGRES_URL")
+def test_sync_on_postgresql_says_so_and_syncs_every_order():
+    result = bench("sync", "--orders", "120", "--database-url", POSTGRES_URL, *NOW)
+    assert result["database"] == "postgresql" and result["sync_errors"] == 0
+    assert 0 < result["orders_synced"] <= 120 and result["objects"]["deals"] == result["orders_synced"]
+    assert result["error_rows"] == {"recorded": 0, "open": 0}
 
 
 def test_sync_on_both_targets_counts_orders_in_its_minimal_plan():
