@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable, Iterable
 
-from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
+from hubspot_app.db import bulk
 from hubspot_app.db.base import now_of
 from hubspot_app.db.checkouts import track_open_checkouts
 from hubspot_app.db.one_of import one_of
@@ -105,12 +106,12 @@ def forget_hashes(session: Session, portal_id: int, kind: str, keys: Iterable[st
 def complete_hashes(session: Session, portal_id: int, kind: str, digests: dict[str, str]) -> None:
     """Store these hashes on links written without one (a carried association landed). A link rewritten since
     keeps its own hash."""
-    links = ObjectLink.__table__.c  # a Core executemany: one statement for every key
-    if digests:
-        session.execute(update(ObjectLink.__table__).where(
-            links.portal_id == portal_id, links.kind == kind, links.source_key == bindparam("key"),
-            links.content_hash.is_(None)).values(content_hash=bindparam("digest")),
-            [{"key": k, "digest": d} for k, d in sorted(digests.items())])
+    # One statement for all keys: as an UPDATE per key (an executemany), PostgreSQL took up to 6 ms a key, more as
+    # the table grew in a first backfill (docs/sync.md, 2026-12-02).
+    links = ObjectLink.__table__.c
+    bulk.update_rows(session, ObjectLink.__table__, ("source_key",), ("content_hash",),
+                     [{"source_key": k, "content_hash": d} for k, d in sorted(digests.items())],
+                     where=(links.portal_id == portal_id, links.kind == kind, links.content_hash.is_(None)))
 
 
 def delete_links(session: Session, portal_id: int, kind: str, keys: Iterable[str]) -> None:

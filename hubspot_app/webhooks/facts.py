@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models.webhooks import HubSpotObjectState
 from ..db.one_of import one_of
-from . import bulk
+from ..db import bulk
 
 LIVE, DELETED, MERGED, PRIVACY_DELETED = "live", "deleted", "merged", "privacy_deleted"
 # Tie-break for facts with the same timestamp, and finality: a higher rank is never undone by a lower one

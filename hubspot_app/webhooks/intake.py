@@ -20,7 +20,7 @@ from ..db.base import now_of
 from ..db.models import Installation
 from ..db.models.webhooks import ReceivedDelivery, WebhookEvent
 from ..logs import log_event
-from . import bulk
+from ..db import bulk
 from .events import ParsedEvent
 from .handlers import handler_for
 

@@ -15,7 +15,8 @@ from sqlalchemy.orm.util import identity_key
 from ..db.base import on_postgresql
 from ..db.models import CardOrder, ObjectLink
 from ..db.one_of import one_of
-from . import bulk, facts
+from ..db import bulk
+from . import facts
 from hubspot_app.domain.webhook_rules import (DELETED_IN_HUBSPOT, PRIVACY_DELETED, SYNCED, VANISHED,
                                               privacy_tombstone)
 

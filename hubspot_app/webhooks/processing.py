@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session
 from ..db.base import now_of
 from ..db.models.webhooks import ReceivedDelivery, WebhookEvent
 from ..logs import log_event
-from . import bulk, facts, lifecycle_runs
+from ..db import bulk
+from . import facts, lifecycle_runs
 from .events import MalformedDelivery, ParsedEvent, parse_delivery, stored_event
 from .handlers import LifecycleHandler, handler_for
 from .intake import accept_deliveries

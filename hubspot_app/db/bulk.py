@@ -18,7 +18,7 @@ import orjson
 from sqlalchemy import JSON, Table, Text, and_, bindparam, cast, column, func, select, true, update
 from sqlalchemy.orm import Session
 
-from ..db.base import UTCDateTime, insert_skipping_conflicts, on_postgresql
+from .base import UTCDateTime, insert_skipping_conflicts, on_postgresql
 
 
 _UTC = UTCDateTime()
@@ -60,16 +60,17 @@ def _ordered(table: Table, rows: list[dict], names: tuple[str, ...]):
 
 
 def update_rows(session: Session, table: Table, keys: tuple[str, ...], columns: tuple[str, ...],
-                rows: list[dict], **same) -> None:
-    """Set `columns` (and the `same` values) of the rows matching each row's `keys`: one statement."""
+                rows: list[dict], where: tuple = (), **same) -> None:
+    """Set `columns` (and the `same` values) of the rows matching each row's `keys` and every condition of
+    `where`: one statement."""
     if not rows:
         return
     if on_postgresql(session):
         values = recordset(rows, {name: table.c[name] for name in keys + columns})
-        stmt = update(table).where(and_(*(table.c[key] == values.c[key] for key in keys)))
+        stmt = update(table).where(and_(*(table.c[key] == values.c[key] for key in keys), *where))
         session.connection().execute(stmt.values({**{name: values.c[name] for name in columns}, **same}))
         return
-    stmt = update(table).where(and_(*(table.c[key] == bindparam(f"b_{key}") for key in keys)))
+    stmt = update(table).where(and_(*(table.c[key] == bindparam(f"b_{key}") for key in keys), *where))
     session.connection().execute(stmt.values({**{name: bindparam(f"b_{name}") for name in columns}, **same}),
                                  [{f"b_{name}": row[name] for name in keys + columns} for row in rows])
 

@@ -1,4 +1,4 @@
-"""`webhooks.bulk`: a batch's rows inserted and updated in one statement, with the same rows stored on both
+"""`db.bulk`: a batch's rows inserted and updated in one statement, with the same rows stored on both
 databases (on PostgreSQL they travel as one JSON document; text with quotes and commas, nested payloads, 64-bit
 numbers and datetimes come back as they were sent) and the inserted ids in the rows' order. Payloads that no
 database could store (NUL, integers past 64 bits) are refused before they get here (`untrusted_json.unstorable`)."""
@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from hubspot_app import extensions
 from hubspot_app.db.models.webhooks import WebhookEvent
-from hubspot_app.webhooks import bulk
+from hubspot_app.db import bulk
 
 pytestmark = pytest.mark.db
 
@@ -68,3 +68,19 @@ def test_a_naive_datetime_is_refused_on_either_database(app):
         with pytest.raises(Exception, match="naive datetime"):
             bulk.insert_new(session, TABLE, [_row(1, received_at=datetime(2026, 12, 2))], ("dedupe_key",),
                             TABLE.c.id)
+
+
+def test_completed_hashes_land_only_on_this_portal_and_kind_and_only_where_none_is_stored(app):
+    from hubspot_app.db import repository as repo
+    from hubspot_app.db.models import ObjectLink
+
+    with app.app_context(), extensions.db().session() as session:
+        repo.save_links(session, 1, "deal", {"a": ("11", None, "synced"), "b": ("12", "kept", "synced"),
+                                             "c": ("13", None, "synced")})
+        repo.save_links(session, 1, "line_item", {"a": ("21", None, "synced")})
+        repo.save_links(session, 2, "deal", {"a": ("31", None, "synced")})
+        repo.complete_hashes(session, 1, "deal", {"a": "new-a", "b": "new-b", "x": "no such link"})
+        stored = {(row.portal_id, row.kind, row.source_key): row.content_hash
+                  for row in session.scalars(select(ObjectLink))}
+    assert stored == {(1, "deal", "a"): "new-a", (1, "deal", "b"): "kept", (1, "deal", "c"): None,
+                      (1, "line_item", "a"): None, (2, "deal", "a"): None}
